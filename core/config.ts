@@ -1,0 +1,30 @@
+import { listenConfig, storageConfig } from "../shared/config/common-config.ts";
+import { field } from "../shared/config/config-spec.ts";
+import { httpUrl, optional, text } from "../shared/config/config-types.ts";
+
+export const coreConfigSpec = {
+  ...storageConfig("core", {
+    dataDir: "DATA_DIR",
+    databaseUrl: "DATABASE_URL",
+    databaseAuthToken: "DATABASE_AUTH_TOKEN",
+    litestream: "LITESTREAM",
+    logLevel: "LOG_LEVEL",
+  }),
+  ...listenConfig({ hostEnv: "HOST", portEnv: "PORT", defaultHost: "0.0.0.0", defaultPort: 8000 }),
+  baseUrl: field(optional(httpUrl()), {
+    env: "BASE_URL",
+    description: "Public URL of this core, used in links it hands out and to verify Twilio signatures.",
+  }),
+  adminToken: field(optional(text({ minLength: 16 })), {
+    env: "ADMIN_TOKEN",
+    description: "Bearer token for the admin API (devices, tenants) and for reading /metrics remotely.",
+    secret: true,
+  }),
+  internalToken: field(optional(text({ minLength: 16 })), {
+    env: "INTERNAL_TOKEN",
+    description: "Bearer token that `core worker` processes on other hosts present to the internal API.",
+    secret: true,
+  }),
+};
+
+export type CoreConfigSpec = typeof coreConfigSpec;

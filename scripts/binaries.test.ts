@@ -1,0 +1,112 @@
+/**
+ * The compiled executables, run the way a user runs them: copied alone into an empty directory,
+ * with a PATH and HOME that reach no Bun and no node_modules. arm64 binaries run under
+ * qemu-aarch64-static with Debian's arm64 runtime libraries. Build them first: npm run build.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import packageJson from "../package.json" with { type: "json" };
+import { openDatabase } from "../shared/db/open-database.ts";
+import { checkIntegrity } from "../shared/db/backup.ts";
+import { runCommand } from "../shared/runtime/process.ts";
+import { startNodeProcess } from "../shared/testing/node-process.ts";
+import { makeTempDir, type TempDir } from "../shared/testing/temp-dir.ts";
+import { binaryPath, nodeNames } from "./build.ts";
+
+const qemu = "/usr/bin/qemu-aarch64-static";
+const arm64Libraries = "/usr/aarch64-linux-gnu";
+const dirs: TempDir[] = [];
+afterAll(() => {
+  for (const dir of dirs) dir.remove();
+});
+
+/** An empty directory holding only the binary, and an environment that reaches nothing else. */
+function isolate(node: string, arch: "x64" | "arm64") {
+  const source = binaryPath(node, arch);
+  if (!existsSync(source)) throw new Error(`${source} is missing: run npm run build first`);
+  const dir = makeTempDir(`salescontrol-${node}-${arch}-`);
+  dirs.push(dir);
+  const binary = dir.join(`salescontrol-${node}`);
+  copyFileSync(source, binary);
+  mkdirSync(dir.join("tmp"));
+  const env: Record<string, string> = { PATH: "/usr/bin:/bin", HOME: dir.path, TMPDIR: dir.join("tmp"), LANG: "C.UTF-8" };
+  return { dir, binary, env };
+}
+
+/** Environment that moves each node's listener to a free port. */
+function portEnv(node: string): Record<string, string> {
+  return node === "pi" ? { RA_HEALTH_PORT: "0" } : { PORT: "0", HOST: "127.0.0.1" };
+}
+
+function databasePath(dir: TempDir, node: string): string {
+  return dir.join(`data/${node}/${node}.db`);
+}
+
+describe.each(nodeNames)("%s-linux-x64", (node) => {
+  test("--version, migrate, serve with /health and /metrics, SIGTERM exits 0 with the database intact", async () => {
+    const { dir, binary, env } = isolate(node, "x64");
+    const version = await runCommand(binary, ["--version"], { cwd: dir.path, env });
+    expect(version.code).toBe(0);
+    expect(version.stdout).toContain(`salescontrol-${node} ${packageJson.version} (commit `);
+    expect(version.stdout).not.toContain("commit dev");
+
+    const migrated = await runCommand(binary, ["migrate"], { cwd: dir.path, env });
+    expect(migrated.stderr).toBe("");
+    expect(migrated).toMatchObject({ code: 0 });
+    expect(migrated.stdout).toStartWith("applied ");
+
+    const running = await startNodeProcess(binary, ["serve"], { cwd: dir.path, env: { ...env, ...portEnv(node) } });
+    const health = await fetch(`${running.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: "ok", node, version: packageJson.version, database: { ok: true } });
+    const metrics = await fetch(`${running.url}/metrics`);
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    expect(text).toContain(`salescontrol_build_info{node="${node}",version="${packageJson.version}"`);
+    expect(text).toContain('http_requests_total{method="GET",route="/health",status="200"} 1');
+
+    expect(await running.stop("SIGTERM")).toBe(0);
+    const messages = running.logLines().map((line) => JSON.parse(line).msg);
+    expect(messages.slice(-2)).toEqual(["stopping", "stopped"]);
+
+    const database = openDatabase({ url: `file:${databasePath(dir, node)}` });
+    expect(await checkIntegrity(database.client)).toBe("ok");
+    expect((await database.client.execute("SELECT count(*) FROM _salescontrol_migrations")).rows[0]?.[0]).toBeGreaterThan(0);
+    database.close();
+  });
+
+  test("bad configuration exits 2 and names the key", async () => {
+    const { dir, binary, env } = isolate(node, "x64");
+    const badEnv = node === "pi" ? { RA_HEALTH_PORT: "eighty" } : { PORT: "eighty" };
+    const result = await runCommand(binary, ["serve"], { cwd: dir.path, env: { ...env, ...badEnv } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(node === "pi" ? "RA_HEALTH_PORT (health_port)" : "PORT (port)");
+    expect(existsSync(dir.join("data"))).toBe(false);
+  });
+});
+
+describe.each(nodeNames)("%s-linux-arm64 under qemu", (node) => {
+  test("--version and a migrate/write/read round trip", async () => {
+    const { dir, binary, env } = isolate(node, "arm64");
+    const header = readFileSync(binary).subarray(0, 20);
+    expect(header.readUInt16LE(18)).toBe(183); // ELF e_machine = EM_AARCH64
+    const run = (args: string[]) => runCommand(qemu, ["-L", arm64Libraries, binary, ...args], { cwd: dir.path, env });
+    const version = await run(["--version"]);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toContain(`salescontrol-${node} ${packageJson.version}`);
+    expect((await run(["migrate"])).code).toBe(0);
+    const selfTest = await run(["self-test"]);
+    expect(selfTest.code).toBe(0);
+    const report = JSON.parse(selfTest.stdout);
+    expect(report).toMatchObject({ node, arch: "arm64", database: { ok: true, roundTrip: "ok" } });
+    const database = openDatabase({ url: `file:${databasePath(dir, node)}` });
+    expect(await checkIntegrity(database.client)).toBe("ok");
+    database.close();
+  });
+});
+
+test("every binary's checksum is recorded", () => {
+  const sums = readFileSync(join(import.meta.dir, "../dist/SHA256SUMS"), "utf8");
+  for (const node of nodeNames) for (const arch of ["x64", "arm64"]) expect(sums).toContain(`  ${node}-linux-${arch}`);
+});

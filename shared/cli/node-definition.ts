@@ -1,0 +1,48 @@
+import type { ConfigOf, ConfigSpec } from "../config/config-spec.ts";
+import type { Migration } from "../db/migrations.ts";
+import type { NodeDatabase } from "../db/open-database.ts";
+import type { MetricsRegistry } from "../http/metrics.ts";
+import type { Logger, LogLevel } from "../log/logger.ts";
+import type { Clock } from "../runtime/clock.ts";
+
+export type NodeName = "core" | "edge" | "pi";
+
+export interface NodeContext<S extends ConfigSpec, TSchema extends Record<string, unknown>> {
+  config: ConfigOf<S>;
+  database: NodeDatabase<TSchema>;
+  logger: Logger;
+  metrics: MetricsRegistry;
+  clock: Clock;
+  /** Aborts when the node is asked to stop (SIGTERM/SIGINT). */
+  shutdown: AbortSignal;
+}
+
+/** What `serve` leaves running; `stop` must stop accepting work and finish what is in flight. */
+export interface RunningNode {
+  /** Where the node listens, for the start-up log line. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface NodeCommand<S extends ConfigSpec, TSchema extends Record<string, unknown>> {
+  usage: string;
+  summary: string;
+  /** Returns the process exit code. */
+  run(context: NodeContext<S, TSchema>, args: string[]): Promise<number>;
+}
+
+export interface NodeDefinition<S extends ConfigSpec, TSchema extends Record<string, unknown>> {
+  name: NodeName;
+  summary: string;
+  configSpec: S;
+  /** A config file read when present (the recorder's /etc/recorder-agent/config.yaml). */
+  defaultConfigFile?: string;
+  /** Environment variables with this prefix must be known settings. */
+  envPrefix?: string;
+  schema: TSchema;
+  migrations: readonly Migration[];
+  database(config: ConfigOf<S>): { url: string; authToken?: string; underLitestream: boolean };
+  logLevel(config: ConfigOf<S>): LogLevel;
+  serve(context: NodeContext<S, TSchema>): Promise<RunningNode>;
+  commands?: Record<string, NodeCommand<S, TSchema>>;
+}

@@ -1,0 +1,46 @@
+import { existsSync, rmSync } from "node:fs";
+import { stat, rename } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { mkdir, open } from "node:fs/promises";
+import type { Client } from "@libsql/client";
+import { syncDirectory, temporarySiblingPath } from "../runtime/files.ts";
+
+export class BackupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BackupError";
+  }
+}
+
+/**
+ * Writes a consistent snapshot of the live database with VACUUM INTO: one read transaction, so
+ * writes that continue meanwhile are either wholly in it or wholly absent. The file appears under
+ * its final name only once complete and synced.
+ */
+export async function backupDatabase(client: Client, target: string): Promise<{ path: string; bytes: number }> {
+  const path = resolve(target);
+  if (existsSync(path)) throw new BackupError(`backup target ${path} already exists; choose a new file name`);
+  await mkdir(dirname(path), { recursive: true });
+  const temp = temporarySiblingPath(path);
+  try {
+    await client.execute({ sql: "VACUUM INTO ?", args: [temp] });
+    const handle = await open(temp, "r+");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+    await syncDirectory(dirname(path));
+  } catch (error) {
+    rmSync(temp, { force: true });
+    if (error instanceof BackupError) throw error;
+    throw new BackupError(`backup to ${path} failed: ${(error as Error).message}`);
+  }
+  return { path, bytes: (await stat(path)).size };
+}
+
+export async function checkIntegrity(client: Client): Promise<string> {
+  const result = await client.execute("PRAGMA integrity_check");
+  return result.rows.map((row) => String(row[0])).join("; ");
+}

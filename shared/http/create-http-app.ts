@@ -1,0 +1,132 @@
+import { randomUUID } from "node:crypto";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { routePath } from "hono/route";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ZodError } from "zod";
+import type { Logger } from "../log/logger.ts";
+import { type HttpBindings, isLoopbackAddress } from "../runtime/http-server.ts";
+import { AppError, type ErrorEnvelope } from "./app-error.ts";
+import type { MetricsRegistry } from "./metrics.ts";
+
+export type AppEnv = { Bindings: HttpBindings; Variables: { requestId: string } };
+export type HttpApp = Hono<AppEnv>;
+
+export type HealthStatus = "ok" | "degraded" | "error";
+export interface HealthReport {
+  status: HealthStatus;
+  [detail: string]: unknown;
+}
+
+export interface CreateHttpAppOptions {
+  node: string;
+  logger: Logger;
+  metrics: MetricsRegistry;
+  health: () => HealthReport | Promise<HealthReport>;
+  /** Default cap for request bodies; routes listed in `bodyLimits` get their own. */
+  maxBodyBytes: number;
+  bodyLimits?: Array<{ pathPrefix: string; maxBytes: number }>;
+  /**
+   * Whether a caller that is not on loopback may read full health details and /metrics
+   * (for example with the node's operator token). Loopback callers always may.
+   */
+  authorizeOperations?: (c: Context<AppEnv>) => boolean | Promise<boolean>;
+}
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The Hono app every node starts from: request ids, one error envelope, body limits, /health, /metrics. */
+export function createHttpApp(options: CreateHttpAppOptions): HttpApp {
+  const app = new Hono<AppEnv>();
+  const requests = options.metrics.counter("http_requests_total", "HTTP requests by method, route and status.");
+  const durations = options.metrics.histogram("http_request_duration_seconds", "HTTP request duration by route, in seconds.");
+
+  app.use(async (c, next) => {
+    const started = performance.now();
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming && requestIdPattern.test(incoming) ? incoming : randomUUID();
+    c.set("requestId", requestId);
+    await next();
+    c.header("X-Request-Id", requestId);
+    const route = c.res.status === 404 && routePath(c) === "/*" ? "unmatched" : routePath(c);
+    requests.inc({ method: c.req.method, route, status: c.res.status });
+    durations.observe((performance.now() - started) / 1000, { route });
+  });
+
+  app.use(createBodyLimiter(options.maxBodyBytes, options.bodyLimits ?? []));
+
+  app.onError((error, c) => respondWithError(c, error, options.logger));
+  app.notFound((c) => errorResponse(c, 404, "route.not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+
+  const mayOperate = async (c: Context<AppEnv>) =>
+    isLoopbackAddress(c.env?.remoteAddress) || (options.authorizeOperations ? await options.authorizeOperations(c) : false);
+
+  app.get("/health", async (c) => {
+    let report: HealthReport;
+    try {
+      report = await options.health();
+    } catch (error) {
+      options.logger.error("health check failed", { error });
+      report = { status: "error", error: "health check failed" };
+    }
+    const status = report.status === "error" ? 503 : 200;
+    c.header("Cache-Control", "no-store");
+    if (!(await mayOperate(c))) return c.json({ status: report.status }, status);
+    return c.json(report, status);
+  });
+
+  app.get("/metrics", async (c) => {
+    if (!(await mayOperate(c))) return errorResponse(c, 403, "metrics.forbidden", "metrics are served to loopback clients and authorised operators only");
+    c.header("Cache-Control", "no-store");
+    return c.body(options.metrics.render(), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
+  });
+
+  return app;
+}
+
+export function errorResponse(c: Context<AppEnv>, status: ContentfulStatusCode, code: string, message: string, details?: unknown): Response {
+  const body: ErrorEnvelope = { error: { code, message, requestId: c.get("requestId") ?? "unknown" } };
+  if (details !== undefined) body.error.details = details;
+  return c.json(body, status);
+}
+
+function respondWithError(c: Context<AppEnv>, error: Error, logger: Logger): Response {
+  if (error instanceof AppError) return errorResponse(c, error.status, error.code, error.message, error.details);
+  if (error instanceof ZodError) {
+    return errorResponse(c, 400, "request.invalid", describeZodError(error), error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })));
+  }
+  if (error instanceof HTTPException) {
+    const status = error.status as ContentfulStatusCode;
+    const code = status === 413 ? "request.body_too_large" : status === 401 ? "auth.required" : "request.rejected";
+    return errorResponse(c, status, code, error.message || "request rejected");
+  }
+  logger.error("request failed", { requestId: c.get("requestId"), method: c.req.method, path: new URL(c.req.url).pathname, error, stack: error.stack });
+  return errorResponse(c, 500, "internal", "internal error; the request id identifies it in the node's log");
+}
+
+export function describeZodError(error: ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
+    .join("; ");
+}
+
+function createBodyLimiter(defaultMaxBytes: number, overrides: Array<{ pathPrefix: string; maxBytes: number }>): MiddlewareHandler<AppEnv> {
+  const limiterFor = (maxBytes: number) =>
+    bodyLimit({
+      maxSize: maxBytes,
+      onError: () => {
+        throw new AppError("request.body_too_large", 413, `request body exceeds ${maxBytes} bytes`);
+      },
+    });
+  const fallback = limiterFor(defaultMaxBytes);
+  const specific = overrides.map((override) => ({ ...override, limiter: limiterFor(override.maxBytes) }));
+  return async (c, next) => {
+    const method = c.req.method;
+    if (method === "GET" || method === "HEAD" || method === "OPTIONS") return next();
+    const path = c.req.path;
+    const match = specific.find((override) => path === override.pathPrefix || path.startsWith(`${override.pathPrefix}/`));
+    return (match?.limiter ?? fallback)(c, next);
+  };
+}

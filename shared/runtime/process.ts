@@ -1,0 +1,61 @@
+/** Child processes behind one small interface (ffmpeg on the Pi, tools in scripts and tests). */
+export interface ChildProcessHandle {
+  readonly pid: number;
+  /** Resolves with the exit code (128 + signal number when killed by a signal). */
+  readonly exited: Promise<number>;
+  readonly stdout: ReadableStream<Uint8Array> | null;
+  readonly stderr: ReadableStream<Uint8Array> | null;
+  kill(signal?: NodeJS.Signals | number): void;
+}
+
+export interface SpawnOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  stdin?: "ignore" | "pipe";
+  stdout?: "ignore" | "pipe" | "inherit";
+  stderr?: "ignore" | "pipe" | "inherit";
+  /** Own process group: a Ctrl-C at the terminal reaches the parent only, which stops the child itself. */
+  detached?: boolean;
+}
+
+export function spawnProcess(command: string, args: readonly string[], options: SpawnOptions = {}): ChildProcessHandle {
+  const child = Bun.spawn([command, ...args], {
+    cwd: options.cwd,
+    env: options.env as Record<string, string> | undefined,
+    stdin: options.stdin ?? "ignore",
+    stdout: options.stdout ?? "ignore",
+    stderr: options.stderr ?? "pipe",
+    detached: options.detached,
+  });
+  return {
+    pid: child.pid,
+    exited: child.exited.then((code) => (child.signalCode ? 128 + signalNumber(String(child.signalCode)) : code)),
+    stdout: (options.stdout === "pipe" ? child.stdout : null) as ReadableStream<Uint8Array> | null,
+    stderr: ((options.stderr ?? "pipe") === "pipe" ? child.stderr : null) as ReadableStream<Uint8Array> | null,
+    kill: (signal) => child.kill(signal as NodeJS.Signals),
+  };
+}
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a short command to completion and collects its output. */
+export async function runCommand(command: string, args: readonly string[], options: Omit<SpawnOptions, "stdout" | "stderr"> = {}): Promise<CommandResult> {
+  const child = spawnProcess(command, args, { ...options, stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([readAllText(child.stdout), readAllText(child.stderr), child.exited]);
+  return { code, stdout, stderr };
+}
+
+export async function readAllText(stream: ReadableStream<Uint8Array> | null): Promise<string> {
+  if (!stream) return "";
+  return new Response(stream).text();
+}
+
+const signalNumbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
+
+function signalNumber(signal: string): number {
+  return signalNumbers[signal] ?? 0;
+}

@@ -1,0 +1,13 @@
+// Text and file imports that the bundler embeds (migrations, pages, WASM).
+declare module "*.sql" {
+  const text: string;
+  export default text;
+}
+declare module "*.html" {
+  const text: string;
+  export default text;
+}
+declare module "*.wasm" {
+  const path: string;
+  export default path;
+}
