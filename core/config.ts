@@ -1,6 +1,8 @@
 import { listenConfig, storageConfig } from "../shared/config/common-config.ts";
 import { field } from "../shared/config/config-spec.ts";
-import { httpUrl, optional, text } from "../shared/config/config-types.ts";
+import { flag, httpUrl, optional, text } from "../shared/config/config-types.ts";
+import { ingestConfig } from "./ingest/ingest.config.ts";
+import { pipelineConfig } from "./pipeline/pipeline.config.ts";
 
 export const coreConfigSpec = {
   ...storageConfig("core", {
@@ -25,6 +27,13 @@ export const coreConfigSpec = {
     description: "Bearer token that `core worker` processes on other hosts present to the internal API.",
     secret: true,
   }),
+  devMode: field(flag(), {
+    env: "DEV_MODE",
+    default: false,
+    description: "Local development: without ADMIN_TOKEN the core generates one into <data_dir>/admin-token instead of refusing to serve.",
+  }),
+  ...ingestConfig,
+  ...pipelineConfig,
 };
 
 export type CoreConfigSpec = typeof coreConfigSpec;

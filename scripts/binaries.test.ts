@@ -34,8 +34,9 @@ function isolate(node: string, arch: "x64" | "arm64") {
   return { dir, binary, env };
 }
 
-/** Environment that moves each node's listener to a free port. */
+/** Environment that moves each node's listener to a free port; the core serves only with an admin token. */
 function portEnv(node: string): Record<string, string> {
+  if (node === "core") return { PORT: "0", HOST: "127.0.0.1", ADMIN_TOKEN: "binary-test-4f8a2c9e1b7d6035" };
   return node === "pi" ? { RA_HEALTH_PORT: "0" } : { PORT: "0", HOST: "127.0.0.1" };
 }
 
