@@ -50,9 +50,10 @@ describe("core-linux-x64", () => {
       const { chunk_id, stored_path } = chunkUploadResponse.parse(await uploaded.json());
       expect(existsSync(dir.join("data/core/audio", stored_path))).toBe(true);
 
-      let chunk: { vad: { status: string; audio_ms: number }; speech_segments: Array<{ offset_start_ms: number; offset_end_ms: number }> } | null = null;
+      type ChunkDetail = { vad: { status: string; audio_ms: number }; speech_segments: Array<{ offset_start_ms: number; offset_end_ms: number }> };
+      let chunk: ChunkDetail | null = null;
       for (let attempt = 0; attempt < 200; attempt++) {
-        chunk = await (await fetch(`${core.url}/api/v1/admin/chunks/${chunk_id}`, { headers: admin })).json();
+        chunk = (await (await fetch(`${core.url}/api/v1/admin/chunks/${chunk_id}`, { headers: admin })).json()) as ChunkDetail;
         if (chunk!.vad.status !== "pending") break;
         await Bun.sleep(100);
       }

@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, or } from "drizzle-orm";
 import type { CoreDatabase } from "../db/core-database.ts";
 import { type AudioChunkRow, audioChunks } from "./ingest.schema.ts";
 
@@ -15,6 +15,16 @@ export async function findChunkByDeviceStart(db: CoreDatabase, deviceId: string,
     .where(and(eq(audioChunks.deviceId, deviceId), eq(audioChunks.startTs, startTs)))
     .limit(1);
   return rows[0] ?? null;
+}
+
+/** A chunk stored before under this chunk_id or, failing that, for this device and start time. */
+export async function findEarlierChunk(db: CoreDatabase, chunkId: string, deviceId: string, startTs: number): Promise<AudioChunkRow | null> {
+  const rows = await db
+    .select()
+    .from(audioChunks)
+    .where(or(eq(audioChunks.chunkId, chunkId), and(eq(audioChunks.deviceId, deviceId), eq(audioChunks.startTs, startTs))))
+    .limit(2);
+  return rows.find((row) => row.chunkId === chunkId) ?? rows[0] ?? null;
 }
 
 /** False when a row with the same chunk id, device+start or path exists already. */

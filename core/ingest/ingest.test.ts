@@ -128,7 +128,7 @@ describe("validation: each rule refuses with its code and writes nothing", () =>
     ["start_ts not a time", { start_ts: "yesterday" }, 400, "ingest.invalid_field", "start_ts: must be an RFC 3339"],
     ["end_ts before start_ts", { start_ts: new Date(now - 60_000).toISOString(), end_ts: new Date(now - 120_000).toISOString() }, 400, "ingest.invalid_field", "end_ts must be after start_ts"],
     ["a chunk longer than an hour", { start_ts: new Date(now - 7_200_000).toISOString(), end_ts: new Date(now).toISOString() }, 400, "ingest.invalid_field", "at most 3600 seconds"],
-    ["end_ts far in the future", { start_ts: new Date(now + 3_600_000).toISOString(), end_ts: new Date(now + 3_660_000).toISOString() }, 400, "ingest.invalid_field", "in the future"],
+    ["end_ts far in the future (retryable)", { start_ts: new Date(now + 3_600_000).toISOString(), end_ts: new Date(now + 3_660_000).toISOString() }, 425, "ingest.clock_ahead", "in the future"],
     ["start_ts before 2020 (unset clock)", { start_ts: "1970-01-01T00:10:00.000Z", end_ts: "1970-01-01T00:11:00.000Z" }, 400, "ingest.invalid_field", "before 2020"],
     ["codec not opus", { codec: "mp3" }, 400, "ingest.invalid_field", 'codec must be "opus"'],
     ["sample_rate not an Opus rate", { sample_rate: "44100" }, 400, "ingest.invalid_field", "sample_rate must be one of"],

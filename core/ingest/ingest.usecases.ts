@@ -8,7 +8,7 @@ import { recordDeviceUpload } from "../devices/devices.repository.ts";
 import type { DeviceRow } from "../devices/devices.schema.ts";
 import { createVadJobQueue, enqueueVadJob } from "../pipeline/vad/vad-jobs.ts";
 import { type ChunkStorage, chunkRelativePath } from "./chunk-storage.ts";
-import { findChunk, findChunkByDeviceStart, insertChunk } from "./ingest.repository.ts";
+import { findChunkByDeviceStart, findEarlierChunk, insertChunk } from "./ingest.repository.ts";
 import type { AudioChunkRow } from "./ingest.schema.ts";
 import { createKeyedMutex, type KeyedMutex } from "./keyed-mutex.ts";
 import { inspectOggOpusFile } from "./ogg-opus-file.ts";
@@ -75,7 +75,7 @@ export async function ingestChunk(deps: IngestDeps, incoming: IncomingChunk): Pr
 
 async function storeChunk(deps: IngestDeps, chunk: IncomingChunk & { chunkId: string; sha256: string }): Promise<ChunkUploadResponse> {
   const { device, fields, chunkId, sha256 } = chunk;
-  const earlier = (await findChunk(deps.db, chunkId)) ?? (await findChunkByDeviceStart(deps.db, device.deviceId, fields.start_ts));
+  const earlier = await findEarlierChunk(deps.db, chunkId, device.deviceId, fields.start_ts);
   if (earlier) return answerRepeatedUpload(deps, earlier, chunk);
 
   const storedPath = chunkRelativePath({ pointId: fields.point_id, registerId: fields.register_id, startTs: fields.start_ts, chunkId });
@@ -147,8 +147,13 @@ function assertPlausibleTimes(fields: ChunkUploadFields, now: number): void {
   if (fields.start_ts < earliestPlausibleTs) {
     throw badRequest(chunkUploadErrorCodes.invalidField, "start_ts: lies before 2020; the recorder's clock is not set");
   }
+  // Retryable (425): a chunk from a recorder whose clock runs ahead becomes acceptable as time passes.
   if (fields.end_ts > now + maxClockSkewSeconds * 1000) {
-    throw badRequest(chunkUploadErrorCodes.invalidField, `end_ts: lies ${Math.round((fields.end_ts - now) / 1000)} s in the future (at most ${maxClockSkewSeconds} s of clock skew is accepted)`);
+    throw new AppError(
+      chunkUploadErrorCodes.clockAhead,
+      425,
+      `end_ts: lies ${Math.round((fields.end_ts - now) / 1000)} s in the future (at most ${maxClockSkewSeconds} s of clock skew is accepted); check the recorder's clock`,
+    );
   }
 }
 
