@@ -19,7 +19,7 @@ export const coreConfigSpec = {
   }),
   adminToken: field(optional(text({ minLength: 16 })), {
     env: "ADMIN_TOKEN",
-    description: "Bearer token for the admin API (devices, tenants) and for reading /metrics remotely.",
+    description: "Bearer token for the admin API (devices, tenants) and for reading /metrics remotely; required to serve (unless DEV_MODE), and placeholders are refused.",
     secret: true,
   }),
   internalToken: field(optional(text({ minLength: 16 })), {

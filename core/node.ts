@@ -33,6 +33,12 @@ export const coreNode: NodeDefinition<CoreConfigSpec, typeof schema> = {
     const stoppers: Array<() => Promise<void>> = [];
     const settings = dialogueSettingsOf(config);
     const vadJobs = createVadJobQueue(db, clock);
+    const app = createCoreApp({ config, client: database.client, db, logger, metrics, clock, startedAt: clock.now(), loopStates: () => loops.map((loop) => loop.state()) });
+    const server = startHttpServer({ fetch: app.fetch, hostname: config.host, port: config.port });
+    // Loops start once the server answers: /health is up while the WASM decoder is prepared.
+    const housekeeping = startPipelineHousekeeping({ db, clock, settings, vadJobs, logger }, shutdown);
+    loops.push(housekeeping);
+    stoppers.push(() => housekeeping.stopped);
     if (config.vadInProcess) {
       const vad = await startVadLoop(
         { db, clock, settings, queue: vadJobs, storage: createChunkStorage(config.audioStoragePath), logger, metrics: registerVadMetrics(metrics) },
@@ -41,12 +47,6 @@ export const coreNode: NodeDefinition<CoreConfigSpec, typeof schema> = {
       loops.push(vad.loop);
       stoppers.push(vad.stop);
     }
-    const housekeeping = startPipelineHousekeeping({ db, clock, settings, vadJobs, logger }, shutdown);
-    loops.push(housekeeping);
-    stoppers.push(() => housekeeping.stopped);
-
-    const app = createCoreApp({ config, client: database.client, db, logger, metrics, clock, startedAt: clock.now(), loopStates: () => loops.map((loop) => loop.state()) });
-    const server = startHttpServer({ fetch: app.fetch, hostname: config.host, port: config.port });
     return {
       url: server.url,
       async stop() {

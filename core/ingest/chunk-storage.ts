@@ -29,7 +29,8 @@ export interface ChunkStorage {
    * after a crash between file and row) and replaced otherwise; callers serialise per chunk.
    */
   store(relativePath: string, bytes: Uint8Array, sha256: string): Promise<void>;
-  read(relativePath: string): Promise<Uint8Array>;
+  /** The file's bytes, or null when it is no longer there. */
+  read(relativePath: string): Promise<Uint8Array | null>;
   remove(relativePath: string): Promise<void>;
 }
 
@@ -49,7 +50,12 @@ export function createChunkStorage(root: string): ChunkStorage {
       }
     },
     async read(relativePath) {
-      return new Uint8Array(await readFile(absolutePath(relativePath)));
+      try {
+        return new Uint8Array(await readFile(absolutePath(relativePath)));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+        throw error;
+      }
     },
     async remove(relativePath) {
       await rm(absolutePath(relativePath), { force: true });

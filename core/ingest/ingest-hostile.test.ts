@@ -1,14 +1,16 @@
 /** Hostile uploads against a real listening socket: what a broken or malicious client can send. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomUUID } from "node:crypto";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { connect } from "node:net";
-import { join, relative } from "node:path";
 import { chunkUploadFields, chunkUploadPath, chunkUploadResponse } from "../../shared/contracts/chunk-upload.ts";
 import { type RunningHttpServer, startHttpServer } from "../../shared/runtime/http-server.ts";
 import { audioChunks, jobs } from "../db/schema.ts";
-import { createTestCore, type TestCore, type TestDevice, uploadForm } from "../testing/core-test-app.ts";
+import { createTestCore, filesUnder, type TestCore, type TestDevice, uploadForm } from "../testing/core-test-app.ts";
 import { noiseChunk } from "../testing/test-audio.ts";
+
+// A thousand concurrent uploads take seconds on a busy machine.
+setDefaultTimeout(60_000);
 
 let core: TestCore;
 let server: RunningHttpServer;
@@ -27,11 +29,7 @@ afterAll(async () => {
 });
 
 function storedFiles(): string[] {
-  const root = core.config.audioStoragePath;
-  if (!existsSync(root)) return [];
-  return readdirSync(root, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => relative(root, join(entry.parentPath, entry.name)));
+  return filesUnder(core.config.audioStoragePath);
 }
 
 /** The exact bytes and content type of a recorder's upload, so it can be replayed or cut. */

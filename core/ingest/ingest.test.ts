@@ -1,12 +1,12 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { chunkUploadPath, chunkUploadResponse } from "../../shared/contracts/chunk-upload.ts";
 import { runCommand } from "../../shared/runtime/process.ts";
 import { makeTempDir } from "../../shared/testing/temp-dir.ts";
 import { audioChunks, jobs } from "../db/schema.ts";
-import { createTestCore, type TestCore, type TestDevice, testAdminToken, testInternalToken, uploadForm } from "../testing/core-test-app.ts";
+import { createTestCore, filesUnder, type TestCore, type TestDevice, testAdminToken, testInternalToken, uploadForm } from "../testing/core-test-app.ts";
 import { noiseChunk } from "../testing/test-audio.ts";
 import { legacyChunkId } from "./ingest.usecases.ts";
 
@@ -34,14 +34,8 @@ beforeEach(async () => {
 });
 afterEach(() => core.dispose());
 
-/** Every file under the audio storage directory, relative to it. */
 function storedFiles(): string[] {
-  const root = core.config.audioStoragePath;
-  if (!existsSync(root)) return [];
-  return readdirSync(root, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => relative(root, join(entry.parentPath, entry.name)))
-    .sort();
+  return filesUnder(core.config.audioStoragePath);
 }
 
 async function errorOf(response: Response): Promise<{ status: number; code: string; message: string }> {

@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 import { eq } from "drizzle-orm";
@@ -11,6 +11,9 @@ import { startRemoteVadWorker } from "../pipeline/vad/vad-remote-worker.ts";
 import { createTestCore, type TestCore, type TestDevice, testAdminToken, testInternalToken } from "../testing/core-test-app.ts";
 import { headerPagesOnly, noiseChunk, speechChunk } from "../testing/test-audio.ts";
 import { createInternalApiClient } from "./internal-api-client.ts";
+
+// Synthesising speech and polling a worker take seconds on a busy machine.
+setDefaultTimeout(60_000);
 
 let core: TestCore;
 let device: TestDevice;

@@ -70,13 +70,8 @@ export async function failRemoteJob(deps: InternalDeps, jobId: number, leaseToke
 export async function readChunkAudio(deps: InternalDeps, chunkId: string): Promise<{ bytes: Uint8Array; sha256: string }> {
   const chunk = await findChunk(deps.db, chunkId);
   if (!chunk) throw notFound(internalErrorCodes.chunkNotFound, `no chunk ${chunkId}`);
-  let bytes: Uint8Array;
-  try {
-    bytes = await deps.storage.read(chunk.storedPath);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new AppError(internalErrorCodes.audioMissing, 410, `the audio of chunk ${chunkId} is no longer stored`);
-    throw error;
-  }
+  const bytes = await deps.storage.read(chunk.storedPath);
+  if (!bytes) throw new AppError(internalErrorCodes.audioMissing, 410, `the audio of chunk ${chunkId} is no longer stored`);
   return { bytes, sha256: createHash("sha256").update(bytes).digest("hex") };
 }
 

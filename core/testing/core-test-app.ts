@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { existsSync, readdirSync } from "node:fs";
+import { join, relative } from "node:path";
 import { loadConfig } from "../../shared/config/config-loader.ts";
 import { chunkFileField, chunkUploadFormFields, type ChunkUploadRequest, chunkUploadPath } from "../../shared/contracts/chunk-upload.ts";
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
@@ -94,4 +96,13 @@ export function uploadForm(device: TestDevice, chunk: Partial<ChunkUploadRequest
   for (const [name, value] of Object.entries({ ...chunkUploadFormFields(request), ...fields })) if (value !== null) form.append(name, value);
   form.append(chunkFileField, new File([chunk.bytes as Uint8Array<ArrayBuffer>], "chunk.ogg", { type: "audio/ogg" }));
   return form;
+}
+
+/** Every file under `root`, relative to it (none when it does not exist). */
+export function filesUnder(root: string): string[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(root, join(entry.parentPath, entry.name)))
+    .sort();
 }

@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chunkFileField, chunkUploadFormFields, chunkUploadPath } from "../../shared/contracts/chunk-upload.ts";
-import { runCommand, spawnProcess } from "../../shared/runtime/process.ts";
+import { runCommand } from "../../shared/runtime/process.ts";
 import { findFreePort } from "../../shared/testing/free-port.ts";
 import { startNodeProcess } from "../../shared/testing/node-process.ts";
 import { makeTempDir } from "../../shared/testing/temp-dir.ts";

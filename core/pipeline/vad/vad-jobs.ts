@@ -59,12 +59,15 @@ export async function runVadJob(deps: LocalVadDeps, analyzer: SpeechAnalyzer, jo
     await deps.queue.complete(job);
     return;
   }
-  let bytes: Uint8Array;
+  let bytes: Uint8Array | null;
   try {
     bytes = await deps.storage.read(chunk.storedPath);
   } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
-    await failVadJob(deps, job, chunkId, `cannot read ${chunk.storedPath}: ${(error as Error).message}`, missing);
+    await failVadJob(deps, job, chunkId, `cannot read ${chunk.storedPath}: ${(error as Error).message}`, false);
+    return;
+  }
+  if (!bytes) {
+    await failVadJob(deps, job, chunkId, `cannot read ${chunk.storedPath}: the file is gone`, true);
     return;
   }
   const started = performance.now();
