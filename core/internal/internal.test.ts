@@ -1,11 +1,14 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { claimJobResponse } from "../../shared/contracts/worker-jobs.ts";
 import { silentLogger } from "../../shared/log/logger.ts";
 import { systemClock } from "../../shared/runtime/clock.ts";
 import { startHttpServer } from "../../shared/runtime/http-server.ts";
+import { readAllText, spawnProcess } from "../../shared/runtime/process.ts";
+import { makeTempDir } from "../../shared/testing/temp-dir.ts";
 import { audioChunks, dialogues, jobs, speechSegments } from "../db/schema.ts";
 import { startRemoteVadWorker } from "../pipeline/vad/vad-remote-worker.ts";
 import { createTestCore, type TestCore, type TestDevice, testAdminToken, testInternalToken } from "../testing/core-test-app.ts";
@@ -198,6 +201,34 @@ describe("core worker on another host", () => {
       shutdown.abort();
       await worker.stop();
       await server.forceStop();
+    }
+  });
+
+  test("`salescontrol-core worker` does the same as a process and exits 0 on SIGTERM", async () => {
+    const server = startHttpServer({ fetch: core.app.fetch, hostname: "127.0.0.1", port: 0 });
+    const dataDir = makeTempDir();
+    const worker = spawnProcess(process.execPath, [join(import.meta.dir, "../main.ts"), "worker"], {
+      cwd: dataDir.path,
+      env: { PATH: process.env.PATH, DATA_DIR: dataDir.path, INGEST_INTERNAL_BASE_URL: server.url, INTERNAL_TOKEN: testInternalToken },
+      stderr: "pipe",
+    });
+    try {
+      const chunkId = randomUUID();
+      await core.upload(device, { bytes: speech.bytes, chunkId, startTs: core.clock.now() - 60_000, endTs: core.clock.now() - 54_000 });
+      let status = "pending";
+      for (let attempt = 0; attempt < 300 && status === "pending"; attempt++) {
+        await Bun.sleep(50);
+        status = (await core.database.db.select().from(audioChunks).where(eq(audioChunks.chunkId, chunkId)))[0]!.vadStatus;
+      }
+      expect(status).toBe("done");
+      expect(await core.database.db.$count(speechSegments)).toBe(1);
+    } finally {
+      worker.kill("SIGTERM");
+      expect(await worker.exited).toBe(0);
+      const log = await readAllText(worker.stderr);
+      expect(log).toContain('"msg":"worker stopped"');
+      await server.forceStop();
+      dataDir.remove();
     }
   });
 

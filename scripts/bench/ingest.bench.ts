@@ -4,7 +4,9 @@
  * Bun.serve handler that only writes each body to disk, measured in the same run with the same
  * client. The core runs as the compiled binary (or from source) with in-process VAD off, so the
  * figure is ingest alone; server CPU per upload is read from /proc.
- *   bun run bench ingest [seconds per subject] [concurrency]
+ * Each subject is measured saturated (a fixed number of uploads in flight) and paced (170 uploads/s,
+ * the rate of 10,000 recorders, started on schedule whatever the answers do).
+ *   bun run bench ingest [seconds per measurement] [concurrency]
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -20,6 +22,7 @@ import { percentile, printTable } from "./bench-report.ts";
 const seconds = Number(process.argv[2] ?? 10);
 const concurrency = Number(process.argv[3] ?? 32);
 const recorders = 500;
+const targetRate = 170;
 const root = join(import.meta.dir, "../..");
 const dir = makeTempDir("salescontrol-bench-ingest-");
 const adminToken = `bench-${randomUUID()}`;
@@ -101,6 +104,34 @@ async function drive(url: string, pid: number, nextRequest: () => { body: Uint8A
   return { uploads: latencies.length, errors, perSecond: latencies.length / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), cpuMsPerUpload: (cpu * 1000) / latencies.length };
 }
 
+/** Open loop: uploads start at a fixed rate whatever the answers do, as recorders would. */
+async function drivePaced(url: string, pid: number, rate: number, nextRequest: () => { body: Uint8Array; headers: Record<string, string> }): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const inFlight: Array<Promise<void>> = [];
+  const cpuBefore = cpuSeconds(pid);
+  const started = performance.now();
+  const total = Math.round(rate * seconds);
+  for (let index = 0; index < total; index++) {
+    const due = started + (index * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await Bun.sleep(wait);
+    const request = nextRequest();
+    const sent = performance.now();
+    inFlight.push(
+      fetch(url, { method: "POST", body: request.body, headers: request.headers }).then(async (response) => {
+        await response.text();
+        latencies.push(performance.now() - sent);
+        if (response.status !== 200) errors++;
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  const elapsed = (performance.now() - started) / 1000;
+  const cpu = cpuSeconds(pid) - cpuBefore;
+  return { uploads: latencies.length, errors, perSecond: latencies.length / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), cpuMsPerUpload: (cpu * 1000) / latencies.length };
+}
+
 async function baselineServer(withFsync: boolean) {
   const source = dir.join(`baseline-${withFsync ? "fsync" : "plain"}.ts`);
   await Bun.write(
@@ -132,11 +163,16 @@ try {
   const addRow = (name: string, result: LoadResult) =>
     rows.push([name, result.uploads, result.errors, Math.round(result.perSecond), result.p50, result.p99, result.cpuMsPerUpload, Math.round(1000 / result.cpuMsPerUpload)]);
 
+  const pacedRows: Array<Array<string | number>> = [];
+  const addPacedRow = (name: string, result: LoadResult) => pacedRows.push([name, result.uploads, result.errors, Math.round(result.perSecond), result.p50, result.p99, result.cpuMsPerUpload]);
   for (const withFsync of [false, true]) {
     const baseline = await baselineServer(withFsync);
     const boundary = `----bench${randomUUID()}`;
     const body = multipartBody({ note: "baseline" }, file, boundary);
-    addRow(`bare Bun.serve writing the body${withFsync ? " + fsync" : ""} (baseline)`, await drive(baseline.url, baseline.pid, () => ({ body, headers: { "content-type": `multipart/form-data; boundary=${boundary}` } })));
+    const request = () => ({ body, headers: { "content-type": `multipart/form-data; boundary=${boundary}` } });
+    const name = `bare Bun.serve writing the body${withFsync ? " + fsync" : ""} (baseline)`;
+    addRow(name, await drive(baseline.url, baseline.pid, request));
+    addPacedRow(name, await drivePaced(baseline.url, baseline.pid, targetRate, request));
     await baseline.stop();
   }
 
@@ -161,21 +197,26 @@ try {
     }
     const sha256 = new Bun.CryptoHasher("sha256").update(file).digest("hex");
     let turn = 0;
-    const result = await drive(`${core.url}${chunkUploadPath}`, core.pid, () => {
+    const nextUpload = () => {
       const recorder = fleet[turn++ % fleet.length]!;
       const startTs = recorder.nextStart;
       recorder.nextStart += 60_000;
       const boundary = `----chunk${turn}`;
       const fields = chunkUploadFormFields({ ...recorder, startTs, endTs: startTs + 60_000, sampleRate: 48000, channels: 1, chunkId: randomUUID(), sha256 });
       return { body: multipartBody(fields, file, boundary), headers: { authorization: `Bearer ${recorder.token}`, "content-type": `multipart/form-data; boundary=${boundary}` } };
-    });
-    addRow("core POST /api/v1/chunks (validate, sha256, fsync file + dir, SQLite row + VAD job)", result);
+    };
+    const name = "core POST /api/v1/chunks (validate, sha256, fsync file + dir, SQLite row + VAD job)";
+    addRow(name, await drive(`${core.url}${chunkUploadPath}`, core.pid, nextUpload));
+    addPacedRow(name, await drivePaced(`${core.url}${chunkUploadPath}`, core.pid, targetRate, nextUpload));
   } finally {
     await core.stop();
   }
 
+  console.log(`saturated: ${concurrency} uploads in flight at all times`);
   printTable(["subject", "uploads", "errors", "uploads/s", "p50 ms", "p99 ms", "server CPU ms/upload", "uploads/s per core (CPU)"], rows);
-  console.log("\ntarget: one core absorbs 10,000 recorders ≈ 170 chunks/s (one 60 s chunk per recorder per minute)");
+  console.log(`\npaced: ${targetRate} uploads/s started on schedule (10,000 recorders sending a 60 s chunk a minute)`);
+  printTable(["subject", "uploads", "errors", "uploads/s", "p50 ms", "p99 ms", "server CPU ms/upload"], pacedRows);
+  console.log("\ntarget: one core absorbs 10,000 recorders ≈ 170 chunks/s");
 } finally {
   dir.remove();
 }
