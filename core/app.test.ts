@@ -18,7 +18,7 @@ afterEach(() => database.dispose());
 function app(env: Record<string, string> = {}) {
   const clock = createFakeClock();
   const config = loadConfig(coreConfigSpec, { env, dotenvPath: null }).values;
-  return createCoreApp({ config, client: database.client, logger: silentLogger, metrics: new MetricsRegistry(), clock, startedAt: clock.now() });
+  return createCoreApp({ config, client: database.client, db: database.db, logger: silentLogger, metrics: new MetricsRegistry(), clock, startedAt: clock.now() });
 }
 
 describe("core app", () => {

@@ -1,29 +1,70 @@
 import type { Client } from "@libsql/client";
 import type { ConfigOf } from "../shared/config/config-spec.ts";
-import { bearerTokenOf, tokensMatch } from "../shared/http/bearer-token.ts";
+import { chunkUploadPath, maxChunkBytes } from "../shared/contracts/chunk-upload.ts";
+import { vadQueueName } from "../shared/contracts/vad-jobs.ts";
+import { bearerTokenOf, requireBearerToken, tokensMatch } from "../shared/http/bearer-token.ts";
 import { createHttpApp, type HttpApp } from "../shared/http/create-http-app.ts";
 import type { MetricsRegistry } from "../shared/http/metrics.ts";
-import { baseHealth } from "../shared/http/node-health.ts";
+import { baseHealth, worstStatus } from "../shared/http/node-health.ts";
 import type { Logger } from "../shared/log/logger.ts";
+import type { LoopState } from "../shared/runtime/background-loop.ts";
 import type { Clock } from "../shared/runtime/clock.ts";
+import { requireAdminToken } from "./admin/admin-auth.ts";
 import type { CoreConfigSpec } from "./config.ts";
+import type { CoreDatabase } from "./db/core-database.ts";
+import { registerDeviceRoutes } from "./devices/devices.routes.ts";
+import { createChunkStorage } from "./ingest/chunk-storage.ts";
+import { registerIngestRoutes } from "./ingest/ingest.routes.ts";
+import { createIngestDeps } from "./ingest/ingest.usecases.ts";
+import { registerInternalRoutes } from "./internal/internal.routes.ts";
+import { remoteJobHandlers } from "./internal/remote-jobs.ts";
+import { dialogueSettingsOf } from "./pipeline/dialogues/dialogue-settings.ts";
+import { registerDialogueRoutes } from "./pipeline/dialogues/dialogues.routes.ts";
+import { createVadJobQueue } from "./pipeline/vad/vad-jobs.ts";
+import { createVadRemoteHandler } from "./pipeline/vad/vad-remote.ts";
 
 export interface CoreDeps {
   config: ConfigOf<CoreConfigSpec>;
   client: Client;
+  db: CoreDatabase;
   logger: Logger;
   metrics: MetricsRegistry;
   clock: Clock;
   startedAt: number;
+  /** States of the node's background loops, for /health. */
+  loopStates?: () => LoopState[];
 }
 
+/** Room for the multipart framing and text fields around the largest chunk file. */
+const chunkUploadOverheadBytes = 256 * 1024;
+
 export function createCoreApp(deps: CoreDeps): HttpApp {
-  return createHttpApp({
+  const { config, db, clock } = deps;
+  const vadJobs = createVadJobQueue(db, clock);
+  const app = createHttpApp({
     node: "core",
     logger: deps.logger,
     metrics: deps.metrics,
     maxBodyBytes: 1024 * 1024,
-    health: () => baseHealth("core", deps.startedAt, deps.client),
-    authorizeOperations: (c) => tokensMatch(bearerTokenOf(c.req.header("authorization")), deps.config.adminToken),
+    bodyLimits: [{ pathPrefix: chunkUploadPath, maxBytes: maxChunkBytes + chunkUploadOverheadBytes }],
+    health: async () => {
+      const base = await baseHealth("core", deps.startedAt, deps.client);
+      if (!base.database.ok) return base;
+      const loops = deps.loopStates?.() ?? [];
+      const vadQueue = await vadJobs.backlog(vadQueueName);
+      const failing = loops.some((loop) => loop.consecutiveFailures > 0);
+      return { ...base, status: worstStatus(base.status, failing ? "degraded" : "ok"), vad: { queue: vadQueue }, loops };
+    },
+    authorizeOperations: (c) => tokensMatch(bearerTokenOf(c.req.header("authorization")), config.adminToken),
   });
+  app.use("/api/v1/admin/*", requireAdminToken(config.adminToken));
+  app.use("/api/v1/internal/*", requireBearerToken({ token: config.internalToken, scope: "internal", setting: "INTERNAL_TOKEN" }));
+
+  const storage = createChunkStorage(config.audioStoragePath);
+  const vadDeps = { db, clock, settings: dialogueSettingsOf(config) };
+  registerDeviceRoutes(app, { db, clock });
+  registerIngestRoutes(app, { ...createIngestDeps({ db, clock, storage, metrics: deps.metrics }), db, clock });
+  registerDialogueRoutes(app, { db });
+  registerInternalRoutes(app, { db, storage, logger: deps.logger, handlers: remoteJobHandlers(createVadRemoteHandler(vadDeps)) });
+  return app;
 }

@@ -1,6 +1,8 @@
 import { listenConfig, storageConfig } from "../shared/config/common-config.ts";
 import { field } from "../shared/config/config-spec.ts";
-import { httpUrl, optional, text } from "../shared/config/config-types.ts";
+import { flag, httpUrl, optional, text } from "../shared/config/config-types.ts";
+import { ingestConfig } from "./ingest/ingest.config.ts";
+import { pipelineConfig } from "./pipeline/pipeline.config.ts";
 
 export const coreConfigSpec = {
   ...storageConfig("core", {
@@ -17,7 +19,7 @@ export const coreConfigSpec = {
   }),
   adminToken: field(optional(text({ minLength: 16 })), {
     env: "ADMIN_TOKEN",
-    description: "Bearer token for the admin API (devices, tenants) and for reading /metrics remotely.",
+    description: "Bearer token for the admin API (devices, tenants) and for reading /metrics remotely; required to serve (unless DEV_MODE), and placeholders are refused.",
     secret: true,
   }),
   internalToken: field(optional(text({ minLength: 16 })), {
@@ -25,6 +27,13 @@ export const coreConfigSpec = {
     description: "Bearer token that `core worker` processes on other hosts present to the internal API.",
     secret: true,
   }),
+  devMode: field(flag(), {
+    env: "DEV_MODE",
+    default: false,
+    description: "Local development: without ADMIN_TOKEN the core generates one into <data_dir>/admin-token instead of refusing to serve.",
+  }),
+  ...ingestConfig,
+  ...pipelineConfig,
 };
 
 export type CoreConfigSpec = typeof coreConfigSpec;

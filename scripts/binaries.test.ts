@@ -3,7 +3,7 @@
  * with a PATH and HOME that reach no Bun and no node_modules. arm64 binaries run under
  * qemu-aarch64-static with Debian's arm64 runtime libraries. Build them first: npm run build.
  */
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import packageJson from "../package.json" with { type: "json" };
@@ -13,6 +13,9 @@ import { runCommand } from "../shared/runtime/process.ts";
 import { startNodeProcess } from "../shared/testing/node-process.ts";
 import { makeTempDir, type TempDir } from "../shared/testing/temp-dir.ts";
 import { binaryPath, nodeNames } from "./build.ts";
+
+// Starting binaries (arm64 ones under qemu) takes seconds on a busy machine.
+setDefaultTimeout(60_000);
 
 const qemu = "/usr/bin/qemu-aarch64-static";
 const arm64Libraries = "/usr/aarch64-linux-gnu";
@@ -34,8 +37,9 @@ function isolate(node: string, arch: "x64" | "arm64") {
   return { dir, binary, env };
 }
 
-/** Environment that moves each node's listener to a free port. */
+/** Environment that moves each node's listener to a free port; the core serves only with an admin token. */
 function portEnv(node: string): Record<string, string> {
+  if (node === "core") return { PORT: "0", HOST: "127.0.0.1", ADMIN_TOKEN: "binary-test-4f8a2c9e1b7d6035" };
   return node === "pi" ? { RA_HEALTH_PORT: "0" } : { PORT: "0", HOST: "127.0.0.1" };
 }
 

@@ -32,6 +32,9 @@ async function buildBinary(node: string, target: BuildTarget, commit: string, bu
   const outfile = binaryPath(node, target.arch);
   const result = await Bun.build({
     entrypoints: [join(root, node, "main.ts")],
+    // ogg-opus-decoder loads its optional ML speech enhancement (opus-ml, ~20 MB compiled) only when
+    // asked to; the core never asks, so the binary leaves it out.
+    external: ["@wasm-audio-decoders/opus-ml"],
     compile: {
       target: target.bunTarget,
       outfile,

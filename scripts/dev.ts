@@ -9,7 +9,8 @@ import { spawnProcess, type ChildProcessHandle } from "../shared/runtime/process
 
 const root = join(import.meta.dir, "..");
 const nodes = [
-  { name: "core", env: {} },
+  // DEV_MODE: without ADMIN_TOKEN the core generates one into data/core/admin-token.
+  { name: "core", env: { DEV_MODE: "true" } },
   { name: "edge", env: {} },
   { name: "pi", env: {} },
 ] as const;
@@ -42,4 +43,6 @@ for (const node of nodes) {
     void stopAll("SIGTERM");
   });
 }
-console.error("SalesControl running locally: core http://127.0.0.1:8000  edge http://127.0.0.1:8001  pi health http://127.0.0.1:8042/health  (Ctrl-C stops)");
+console.error(
+  "SalesControl running locally: core http://127.0.0.1:8000 (admin token in data/core/admin-token)  edge http://127.0.0.1:8001  pi health http://127.0.0.1:8042/health  (Ctrl-C stops)",
+);

@@ -11,3 +11,7 @@ declare module "*.wasm" {
   const path: string;
   export default path;
 }
+declare module "@echogarden/fvad-wasm/fvad.js" {
+  const createModule: (options?: Record<string, unknown>) => Promise<unknown>;
+  export default createModule;
+}

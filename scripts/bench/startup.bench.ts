@@ -64,7 +64,11 @@ const subjects: Array<{ name: string; binary: string; args: string[]; portEnv: (
     name: `${node}-linux-x64`,
     binary: binaryPath(node, "x64"),
     args: ["serve"],
-    portEnv: (port: number): Record<string, string> => (node === "pi" ? { RA_HEALTH_PORT: String(port) } : { PORT: String(port), HOST: "127.0.0.1" }),
+    portEnv: (port: number): Record<string, string> => {
+      if (node === "pi") return { RA_HEALTH_PORT: String(port) };
+      // The core serves only with an admin token.
+      return node === "core" ? { PORT: String(port), HOST: "127.0.0.1", ADMIN_TOKEN: "startup-bench-7e1d9c3a5b2f4086" } : { PORT: String(port), HOST: "127.0.0.1" };
+    },
   })),
 ];
 for (const subject of subjects) if (!existsSync(subject.binary)) throw new Error(`${subject.binary} missing: run npm run build`);

@@ -127,6 +127,11 @@ export async function runNodeCli<S extends ConfigSpec, T extends Record<string, 
     }
     return await serveUntilSignalled(node, context, logger, shutdown);
   } catch (error) {
+    // A node may refuse settings that only matter to one command (serve's admin token).
+    if (error instanceof ConfigError) {
+      io.stderr(`salescontrol-${node.name}: ${error.message}\n`);
+      return 2;
+    }
     if (error instanceof MigrationError || error instanceof BackupError) {
       io.stderr(`salescontrol-${node.name}: ${error.message}\n`);
       return 1;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { chunkUploadFields, chunkUploadFormFields, chunkUploadResponse, isPermanentUploadRejection } from "./chunk-upload.ts";
+import { chunkUploadFields, chunkUploadFormFields, chunkUploadResponse, isCredentialRejection, isPermanentUploadRejection } from "./chunk-upload.ts";
 
 const request = {
   pointId: "00000000-0000-0000-0000-000000000001",
@@ -64,8 +64,10 @@ describe("chunk upload contract", () => {
     });
   });
 
-  test("only rejections that a retry cannot fix are permanent", () => {
-    expect([400, 401, 403, 409, 413, 422].every(isPermanentUploadRejection)).toBe(true);
-    expect([408, 429, 500, 502, 503, 504].some(isPermanentUploadRejection)).toBe(false);
+  test("only rejections of the chunk itself are permanent; credential problems keep the chunk for later", () => {
+    expect([400, 409, 413, 422].every(isPermanentUploadRejection)).toBe(true);
+    expect([401, 403, 408, 425, 429, 500, 502, 503, 504].some(isPermanentUploadRejection)).toBe(false);
+    expect([401, 403].every(isCredentialRejection)).toBe(true);
+    expect([400, 409, 413, 422, 429, 500].some(isCredentialRejection)).toBe(false);
   });
 });

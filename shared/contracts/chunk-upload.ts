@@ -138,14 +138,27 @@ export const chunkUploadErrorCodes = {
   notOggOpus: "ingest.not_ogg_opus",
   checksumMismatch: "ingest.checksum_mismatch",
   chunkConflict: "ingest.chunk_conflict",
+  /** 425: end_ts lies more than maxClockSkewSeconds ahead of the core's clock; retry later. */
+  clockAhead: "ingest.clock_ahead",
   tooLarge: "request.body_too_large",
 } as const;
 
 /**
- * Statuses that will not change by retrying the same upload (bad token, disabled device, invalid
- * or conflicting chunk, too large): the recorder stops retrying that chunk and reports the reason
- * in its health. Everything else (5xx, 429, 408, network errors) is retried with backoff.
+ * Statuses that say the chunk itself can never be accepted (invalid or conflicting fields, not
+ * OGG/Opus, damaged, too large): the recorder stops retrying that chunk and reports the reason in
+ * its health. Everything else (5xx, 429, 408, network errors, and the credential answers below)
+ * is retried with backoff.
  */
 export function isPermanentUploadRejection(status: number): boolean {
-  return status === 400 || status === 401 || status === 403 || status === 409 || status === 413 || status === 422;
+  return status === 400 || status === 409 || status === 413 || status === 422;
+}
+
+/**
+ * 401 (bad or rotated token) and 403 (device disabled, or registered for another point/register)
+ * are about the recorder's credentials, not the chunk: an operator fixes them on the core or in
+ * the recorder's settings, after which every waiting chunk must still upload. The recorder keeps
+ * such chunks, backs off, and shows the problem in its health.
+ */
+export function isCredentialRejection(status: number): boolean {
+  return status === 401 || status === 403;
 }

@@ -147,6 +147,21 @@ describe("job queue", () => {
     expect(await queue.deleteFinishedBefore(clock.now())).toBe(1);
     expect((await queue.counts()).q).toEqual({ queued: 0, running: 0, done: 0, dead: 1 });
   });
+
+  test("a queue's done jobs are purged in bounded steps; its backlog counts what is left to do", async () => {
+    for (let index = 0; index < 5; index++) await queue.enqueue("q", { index });
+    await queue.enqueue("other", {});
+    for (let index = 0; index < 3; index++) await queue.complete((await queue.claim("q"))!);
+    await queue.complete((await queue.claim("other"))!);
+    await queue.claim("q");
+    await clock.advance(1000);
+    expect(await queue.backlog("q")).toEqual({ queued: 1, running: 1, dead: 0 });
+    expect(await queue.deleteFinishedBefore(clock.now(), { queue: "q", limit: 2 })).toBe(2);
+    expect(await queue.deleteFinishedBefore(clock.now(), { queue: "q", limit: 2 })).toBe(1);
+    expect(await queue.deleteFinishedBefore(clock.now(), { queue: "q", limit: 2 })).toBe(0);
+    expect((await queue.counts()).other?.done).toBe(1);
+    expect((await queue.counts()).q).toEqual({ queued: 1, running: 1, done: 0, dead: 0 });
+  });
 });
 
 describe("backoffDelayMs", () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { and, eq, inArray, lte, sql } from "drizzle-orm";
-import type { LibSQLDatabase } from "drizzle-orm/libsql";
+import type { ResultSet } from "@libsql/client";
+import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import type { Clock } from "../runtime/clock.ts";
 import { type BackoffPolicy, backoffDelayMs } from "./backoff.ts";
 import { type JobRow, type JobState, jobs } from "./jobs.schema.ts";
@@ -40,10 +41,17 @@ export interface JobQueue {
   get(id: number): Promise<JobRow | null>;
   counts(): Promise<Record<string, Record<JobState, number>>>;
   listDead(queue?: string, limit?: number): Promise<JobRow[]>;
-  deleteFinishedBefore(timestamp: number): Promise<number>;
+  /** Jobs of one queue still waiting, running or dead: cheap (the claim index), unlike counts(). */
+  backlog(queue: string): Promise<Record<Exclude<JobState, "done">, number>>;
+  /**
+   * Deletes done jobs finished before `timestamp`. With a queue it deletes at most `limit` rows
+   * through the claim index, so a large table is purged in short steps.
+   */
+  deleteFinishedBefore(timestamp: number, options?: { queue: string; limit: number }): Promise<number>;
 }
 
-type AnyDatabase = LibSQLDatabase<Record<string, unknown>>;
+/** A database or an open transaction on it: enqueueing inside a caller's transaction keeps both atomic. */
+type AnyDatabase = BaseSQLiteDatabase<"async", ResultSet, any>;
 
 export function createJobQueue(db: AnyDatabase, options: JobQueueOptions): JobQueue {
   const { clock } = options;
@@ -187,11 +195,30 @@ export function createJobQueue(db: AnyDatabase, options: JobQueueOptions): JobQu
       return db.select().from(jobs).where(condition).orderBy(jobs.id).limit(limit);
     },
 
-    async deleteFinishedBefore(timestamp) {
-      const deleted = await db
-        .delete(jobs)
-        .where(and(eq(jobs.state, "done"), lte(jobs.finishedAt, timestamp)))
-        .returning({ id: jobs.id });
+    async backlog(queue) {
+      const rows = await db
+        .select({ state: jobs.state, count: sql<number>`count(*)` })
+        .from(jobs)
+        .where(and(eq(jobs.queue, queue), inArray(jobs.state, ["queued", "running", "dead"])))
+        .groupBy(jobs.state);
+      const result = { queued: 0, running: 0, dead: 0 };
+      for (const row of rows) if (row.state !== "done") result[row.state] = Number(row.count);
+      return result;
+    },
+
+    async deleteFinishedBefore(timestamp, purgeOptions) {
+      const condition = purgeOptions
+        ? // run_at ≤ finished_at, so the run_at bound only narrows the index range.
+          inArray(
+            jobs.id,
+            db
+              .select({ id: jobs.id })
+              .from(jobs)
+              .where(and(eq(jobs.queue, purgeOptions.queue), eq(jobs.state, "done"), lte(jobs.runAt, timestamp), lte(jobs.finishedAt, timestamp)))
+              .limit(purgeOptions.limit),
+          )
+        : and(eq(jobs.state, "done"), lte(jobs.finishedAt, timestamp));
+      const deleted = await db.delete(jobs).where(condition).returning({ id: jobs.id });
       return deleted.length;
     },
   };

@@ -1,10 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { open, mkdir, rename, rm } from "node:fs/promises";
+import { link, mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname, basename, join } from "node:path";
 
-/** Writes a file so that a reader (or a power cut) sees either the old content or the new, never a mix. */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+/**
+ * Writes a file so that a reader (or a power cut) sees either the old content or the new, never a mix.
+ * With `overwrite: false` an existing file is left alone and the call fails with code EEXIST.
+ */
+export async function writeFileAtomic(path: string, data: Uint8Array | string, options: { overwrite?: boolean } = {}): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = temporarySiblingPath(path);
   const handle = await open(temp, "wx", 0o640);
@@ -18,11 +21,14 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   }
   await handle.close();
   try {
-    await rename(temp, path);
+    // link() refuses an existing target, which rename() would silently replace.
+    if (options.overwrite === false) await link(temp, path);
+    else await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
   }
+  if (options.overwrite === false) await rm(temp, { force: true });
   await syncDirectory(dirname(path));
 }
 

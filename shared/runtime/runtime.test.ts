@@ -46,6 +46,15 @@ describe("atomic writes", () => {
     expect(readFileSync(path, "utf8")).toBe("sync");
     expect(readdirSync(dir.join("deep/dir"))).toEqual(["file.bin"]);
   });
+
+  test("without overwrite an existing file is kept and the write fails with EEXIST", async () => {
+    dir = makeTempDir();
+    const path = dir.join("kept.bin");
+    await writeFileAtomic(path, "original", { overwrite: false });
+    await expect(writeFileAtomic(path, "intruder", { overwrite: false })).rejects.toMatchObject({ code: "EEXIST" });
+    expect(readFileSync(path, "utf8")).toBe("original");
+    expect(readdirSync(dir.path)).toEqual(["kept.bin"]);
+  });
 });
 
 describe("background loop", () => {

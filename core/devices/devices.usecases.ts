@@ -1,0 +1,88 @@
+import { timingSafeEqual } from "node:crypto";
+import { conflict, forbidden, notFound, unauthorized } from "../../shared/http/app-error.ts";
+import { chunkUploadErrorCodes } from "../../shared/contracts/chunk-upload.ts";
+import type { Clock } from "../../shared/runtime/clock.ts";
+import type { CoreDatabase } from "../db/core-database.ts";
+import { generateDeviceToken, hashDeviceToken } from "./device-token.ts";
+import { findDevice, findDeviceByTokenHash, insertDevice, isTokenHashTaken, listDevices, updateDevice } from "./devices.repository.ts";
+import type { DeviceRow } from "./devices.schema.ts";
+
+export interface DevicesDeps {
+  db: CoreDatabase;
+  clock: Clock;
+}
+
+export interface RegisterDeviceInput {
+  pointId: string;
+  registerId: string;
+  deviceId: string;
+  /** The admin's chosen token; one is generated (and returned once) when absent. */
+  tokenPlain?: string;
+}
+
+/** A device and, when the core generated its token, that token: the only time it is ever shown. */
+export interface DeviceWithToken {
+  device: DeviceRow;
+  generatedToken: string | null;
+}
+
+export async function registerDevice(deps: DevicesDeps, input: RegisterDeviceInput): Promise<DeviceWithToken> {
+  const token = input.tokenPlain ?? generateDeviceToken();
+  const now = deps.clock.now();
+  const outcome = await insertDevice(deps.db, {
+    deviceId: input.deviceId,
+    pointId: input.pointId,
+    registerId: input.registerId,
+    tokenHash: hashDeviceToken(token),
+    enabled: true,
+    createdAt: now,
+    updatedAt: now,
+    tokenRotatedAt: now,
+  });
+  if (outcome === "device_exists") throw conflict("devices.already_exists", `device ${input.deviceId} is already registered; rotate its token or enable it instead`);
+  if (outcome === "token_in_use") throw conflict("devices.token_in_use", "another device already uses this token; every device needs its own");
+  return { device: (await findDevice(deps.db, input.deviceId))!, generatedToken: input.tokenPlain ? null : token };
+}
+
+export async function getDevice(deps: DevicesDeps, deviceId: string): Promise<DeviceRow> {
+  const device = await findDevice(deps.db, deviceId);
+  if (!device) throw notFound("devices.not_found", `no device ${deviceId}`);
+  return device;
+}
+
+export function listRegisteredDevices(deps: DevicesDeps, filter: { pointId?: string; enabled?: boolean }): Promise<DeviceRow[]> {
+  return listDevices(deps.db, filter);
+}
+
+export async function setDeviceEnabled(deps: DevicesDeps, deviceId: string, enabled: boolean): Promise<DeviceRow> {
+  const device = await getDevice(deps, deviceId);
+  if (device.enabled === enabled) return device;
+  const now = deps.clock.now();
+  return (await updateDevice(deps.db, deviceId, { enabled, disabledAt: enabled ? null : now, updatedAt: now }))!;
+}
+
+/** Replaces the token at once: the old one stops working with this call. */
+export async function rotateDeviceToken(deps: DevicesDeps, deviceId: string, tokenPlain?: string): Promise<DeviceWithToken> {
+  await getDevice(deps, deviceId);
+  const token = tokenPlain ?? generateDeviceToken();
+  const tokenHash = hashDeviceToken(token);
+  if (await isTokenHashTaken(deps.db, tokenHash)) throw conflict("devices.token_in_use", "this token is already in use; choose a new one");
+  const now = deps.clock.now();
+  const device = await updateDevice(deps.db, deviceId, { tokenHash, tokenRotatedAt: now, updatedAt: now });
+  return { device: device!, generatedToken: tokenPlain ? null : token };
+}
+
+/**
+ * The enabled device a Bearer token belongs to. The lookup is by the token's SHA-256 digest, which
+ * reveals nothing about the token to timing; the digests are then compared in constant time as well.
+ */
+export async function authenticateDevice(deps: DevicesDeps, token: string | null): Promise<DeviceRow> {
+  if (!token) throw unauthorized(chunkUploadErrorCodes.missingToken, "an Authorization: Bearer <device token> header is required");
+  const tokenHash = hashDeviceToken(token);
+  const device = await findDeviceByTokenHash(deps.db, tokenHash);
+  if (!device || !timingSafeEqual(Buffer.from(device.tokenHash, "hex"), Buffer.from(tokenHash, "hex"))) {
+    throw unauthorized(chunkUploadErrorCodes.invalidToken, "the device token is not valid");
+  }
+  if (!device.enabled) throw forbidden(chunkUploadErrorCodes.deviceDisabled, `device ${device.deviceId} is disabled`);
+  return device;
+}

@@ -1,0 +1,96 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { randomUUID } from "node:crypto";
+import { rmSync } from "node:fs";
+import { vadQueueName } from "../../../shared/contracts/vad-jobs.ts";
+import { MetricsRegistry } from "../../../shared/http/metrics.ts";
+import type { JobQueue } from "../../../shared/jobs/job-queue.ts";
+import { silentLogger } from "../../../shared/log/logger.ts";
+import { audioChunks, jobs, speechSegments } from "../../db/schema.ts";
+import { createChunkStorage } from "../../ingest/chunk-storage.ts";
+import { createTestCore, type TestCore, type TestDevice } from "../../testing/core-test-app.ts";
+import { headerPagesOnly, noiseChunk, speechChunk } from "../../testing/test-audio.ts";
+import { createSpeechAnalyzer, type SpeechAnalyzer } from "./speech-analyzer.ts";
+import { createVadJobQueue, type LocalVadDeps, registerVadMetrics, runVadJob } from "./vad-jobs.ts";
+
+// Synthesising speech takes seconds on a busy machine.
+setDefaultTimeout(60_000);
+
+let core: TestCore;
+let device: TestDevice;
+let queue: JobQueue;
+let deps: LocalVadDeps;
+let analyzer: SpeechAnalyzer;
+let speech: Awaited<ReturnType<typeof speechChunk>>;
+
+beforeAll(async () => {
+  analyzer = await createSpeechAnalyzer();
+  speech = await speechChunk({ seconds: 5, atMs: 1000, text: "Shall I wrap the flowers for you?" });
+});
+afterAll(() => analyzer.free());
+beforeEach(async () => {
+  core = await createTestCore();
+  device = await core.registerDevice();
+  queue = createVadJobQueue(core.database.db, core.clock);
+  const metrics = new MetricsRegistry();
+  deps = {
+    db: core.database.db,
+    clock: core.clock,
+    settings: { silenceGapMs: 20_000, maxDialogueMs: 900_000, closeGraceMs: 180_000 },
+    queue,
+    storage: createChunkStorage(core.config.audioStoragePath),
+    logger: silentLogger,
+    metrics: registerVadMetrics(metrics),
+  };
+});
+afterEach(() => core.dispose());
+
+async function uploadAndRun(bytes: Uint8Array, prepare?: (chunkId: string) => void) {
+  const chunkId = randomUUID();
+  expect((await core.upload(device, { bytes, chunkId, startTs: core.clock.now() - 60_000, endTs: core.clock.now() - 55_000 })).status).toBe(200);
+  prepare?.(chunkId);
+  const job = await queue.claim(vadQueueName);
+  await runVadJob(deps, analyzer, job!);
+  const [chunk] = await core.database.db.select().from(audioChunks);
+  const [jobRow] = await core.database.db.select().from(jobs);
+  return { chunkId, chunk, job: jobRow };
+}
+
+describe("the in-process VAD job", () => {
+  test("finds the spoken sentence, stores it with absolute times and completes the job", async () => {
+    const { chunk, job } = await uploadAndRun(speech.bytes);
+    expect(chunk).toMatchObject({ vadStatus: "done", audioMs: 5000 });
+    expect(job!.state).toBe("done");
+    const segments = await core.database.db.select().from(speechSegments);
+    expect(segments).toHaveLength(1);
+    expect(Math.abs(segments[0]!.offsetStartMs - speech.speech.startMs)).toBeLessThanOrEqual(500);
+    expect(Math.abs(segments[0]!.offsetEndMs - speech.speech.endMs)).toBeLessThanOrEqual(500);
+    expect(segments[0]!.startTs).toBe(chunk!.startTs + segments[0]!.offsetStartMs);
+  });
+
+  test("noise alone holds no speech", async () => {
+    const { chunk } = await uploadAndRun(await noiseChunk(2));
+    expect(chunk).toMatchObject({ vadStatus: "done", speechMs: 0 });
+  });
+
+  test("a file that vanished from storage, or holds no audio, fails permanently and marks the chunk", async () => {
+    const vanished = await uploadAndRun(speech.bytes, () => rmSync(core.config.audioStoragePath, { recursive: true }));
+    expect(vanished.job!.state).toBe("dead");
+    expect(vanished.chunk!.vadStatus).toBe("failed");
+    expect(vanished.chunk!.vadError).toContain("cannot read");
+    core.dispose();
+    core = await createTestCore();
+    device = await core.registerDevice();
+    queue = createVadJobQueue(core.database.db, core.clock);
+    deps = { ...deps, db: core.database.db, clock: core.clock, queue, storage: createChunkStorage(core.config.audioStoragePath) };
+    const empty = await uploadAndRun(headerPagesOnly(speech.bytes));
+    expect(empty.job!.state).toBe("dead");
+    expect(empty.chunk).toMatchObject({ vadStatus: "failed", vadError: "the file holds no audio" });
+  });
+
+  test("the analyzer keeps working after a file it could not decode", async () => {
+    await expect(analyzer.analyze(headerPagesOnly(speech.bytes))).rejects.toThrow("no audio");
+    const again = await analyzer.analyze(speech.bytes);
+    expect(again.segments).toHaveLength(1);
+    expect(again.audio_ms).toBe(5000);
+  });
+});

@@ -1,0 +1,108 @@
+import { randomUUID } from "node:crypto";
+import { existsSync, readdirSync } from "node:fs";
+import { join, relative } from "node:path";
+import { loadConfig } from "../../shared/config/config-loader.ts";
+import { chunkFileField, chunkUploadFormFields, type ChunkUploadRequest, chunkUploadPath } from "../../shared/contracts/chunk-upload.ts";
+import type { HttpApp } from "../../shared/http/create-http-app.ts";
+import { MetricsRegistry } from "../../shared/http/metrics.ts";
+import { silentLogger } from "../../shared/log/logger.ts";
+import { createFakeClock, type FakeClock } from "../../shared/testing/fake-clock.ts";
+import { openTempDatabase, type TempDatabase } from "../../shared/testing/temp-database.ts";
+import { createCoreApp } from "../app.ts";
+import { coreConfigSpec } from "../config.ts";
+import { migrations } from "../db/migrations.ts";
+import * as schema from "../db/schema.ts";
+
+export const testAdminToken = "adm-7f3k2q9x4m1p8z6w5r";
+export const testInternalToken = "int-4n8b2v6c1x9z3l7k5j";
+
+export interface TestCore {
+  app: HttpApp;
+  database: TempDatabase<typeof schema>;
+  clock: FakeClock;
+  config: ReturnType<typeof loadConfig<typeof coreConfigSpec>>["values"];
+  metrics: MetricsRegistry;
+  /** A request as an admin (or with the headers given). */
+  admin(path: string, init?: RequestInit): Promise<Response>;
+  internal(path: string, init?: RequestInit): Promise<Response>;
+  /** Registers a device and returns its identity and token. */
+  registerDevice(overrides?: Partial<TestDevice>): Promise<TestDevice>;
+  upload(device: TestDevice, chunk: Partial<ChunkUploadRequest> & { bytes: Uint8Array }, options?: { token?: string | null; fields?: Record<string, string | null> }): Promise<Response>;
+  dispose(): void;
+}
+
+export interface TestDevice {
+  pointId: string;
+  registerId: string;
+  deviceId: string;
+  token: string;
+}
+
+/** The core app on a fresh database and audio directory, with a fake clock; nothing listens on a port. */
+export async function createTestCore(env: Record<string, string> = {}): Promise<TestCore> {
+  const database = await openTempDatabase(migrations, schema);
+  const clock = createFakeClock();
+  const config = loadConfig(coreConfigSpec, {
+    env: { DATA_DIR: database.dir.path, ADMIN_TOKEN: testAdminToken, INTERNAL_TOKEN: testInternalToken, ...env },
+    dotenvPath: null,
+  }).values;
+  const metrics = new MetricsRegistry();
+  const app = createCoreApp({ config, client: database.client, db: database.db, logger: silentLogger, metrics, clock, startedAt: clock.now() });
+  const withToken = (token: string) => async (path: string, init: RequestInit = {}) =>
+    await app.request(path, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.body && typeof init.body === "string" ? { "content-type": "application/json" } : {}), ...(init.headers as Record<string, string>) } }, { remoteAddress: "198.51.100.20" });
+  const admin = withToken(testAdminToken);
+  return {
+    app,
+    database,
+    clock,
+    config,
+    metrics,
+    admin,
+    internal: withToken(testInternalToken),
+    async registerDevice(overrides = {}) {
+      const device: TestDevice = { pointId: randomUUID(), registerId: randomUUID(), deviceId: randomUUID(), token: `dev-${randomUUID()}`, ...overrides };
+      const response = await admin("/api/v1/admin/devices", {
+        method: "POST",
+        body: JSON.stringify({ point_id: device.pointId, register_id: device.registerId, device_id: device.deviceId, token_plain: device.token }),
+      });
+      if (response.status !== 201) throw new Error(`device registration failed: ${response.status} ${await response.text()}`);
+      return device;
+    },
+    async upload(device, chunk, options = {}) {
+      const form = uploadForm(device, chunk, clock.now(), options.fields);
+      const token = options.token === undefined ? device.token : options.token;
+      return await app.request(chunkUploadPath, { method: "POST", body: form, headers: token === null ? {} : { authorization: `Bearer ${token}` } }, { remoteAddress: "198.51.100.30" });
+    },
+    dispose: () => database.dispose(),
+  };
+}
+
+/** The multipart form a recorder sends; `fields` overrides (null removes) individual fields. */
+export function uploadForm(device: TestDevice, chunk: Partial<ChunkUploadRequest> & { bytes: Uint8Array }, now: number, fields: Record<string, string | null> = {}): FormData {
+  const startTs = chunk.startTs ?? now - 120_000;
+  const request: ChunkUploadRequest = {
+    pointId: device.pointId,
+    registerId: device.registerId,
+    deviceId: device.deviceId,
+    startTs,
+    endTs: chunk.endTs ?? startTs + 60_000,
+    sampleRate: 48000,
+    channels: 1,
+    chunkId: chunk.chunkId ?? randomUUID(),
+    sha256: new Bun.CryptoHasher("sha256").update(chunk.bytes).digest("hex"),
+    ...chunk,
+  };
+  const form = new FormData();
+  for (const [name, value] of Object.entries({ ...chunkUploadFormFields(request), ...fields })) if (value !== null) form.append(name, value);
+  form.append(chunkFileField, new File([chunk.bytes as Uint8Array<ArrayBuffer>], "chunk.ogg", { type: "audio/ogg" }));
+  return form;
+}
+
+/** Every file under `root`, relative to it (none when it does not exist). */
+export function filesUnder(root: string): string[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(root, join(entry.parentPath, entry.name)))
+    .sort();
+}

@@ -1,0 +1,222 @@
+/**
+ * Sustained chunk uploads into the core: realistic 180 KB chunks (60 s of OGG/Opus at 24 kbps CBR)
+ * from many registered recorders, through POST /api/v1/chunks on 127.0.0.1, beside a bare
+ * Bun.serve handler that only writes each body to disk, measured in the same run with the same
+ * client. The core runs as the compiled binary (or from source) with in-process VAD off, so the
+ * figure is ingest alone; server CPU per upload is read from /proc.
+ * Each subject is measured saturated (a fixed number of uploads in flight) and paced (170 uploads/s,
+ * the rate of 10,000 recorders, started on schedule whatever the answers do).
+ *   bun run bench ingest [seconds per measurement] [concurrency]
+ */
+import { randomUUID } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { chunkFileField, chunkUploadFormFields, chunkUploadPath } from "../../shared/contracts/chunk-upload.ts";
+import { runCommand } from "../../shared/runtime/process.ts";
+import { findFreePort } from "../../shared/testing/free-port.ts";
+import { startNodeProcess } from "../../shared/testing/node-process.ts";
+import { makeTempDir } from "../../shared/testing/temp-dir.ts";
+import { binaryPath } from "../build.ts";
+import { percentile, printTable } from "./bench-report.ts";
+
+const seconds = Number(process.argv[2] ?? 10);
+const concurrency = Number(process.argv[3] ?? 32);
+const recorders = 500;
+const targetRate = 170;
+const root = join(import.meta.dir, "../..");
+const dir = makeTempDir("salescontrol-bench-ingest-");
+const adminToken = `bench-${randomUUID()}`;
+
+interface Recorder {
+  pointId: string;
+  registerId: string;
+  deviceId: string;
+  token: string;
+  nextStart: number;
+}
+
+/** A chunk as the recorder's ffmpeg writes it: 60 s, OGG/Opus 24 kbps constant bitrate. */
+async function realisticChunk(): Promise<Uint8Array> {
+  const path = dir.join("chunk.ogg");
+  const made = await runCommand("ffmpeg", [
+    "-hide_banner", "-loglevel", "error", "-y",
+    "-f", "lavfi", "-i", "anoisesrc=color=pink:amplitude=0.05:sample_rate=48000:duration=60",
+    "-ac", "1", "-c:a", "libopus", "-b:a", "24k", "-vbr", "off", path,
+  ]);
+  if (made.code !== 0) throw new Error(made.stderr);
+  return new Uint8Array(readFileSync(path));
+}
+
+/** multipart/form-data assembled by hand so the client spends little CPU per upload. */
+function multipartBody(fields: Record<string, string>, file: Uint8Array, boundary: string): Uint8Array {
+  let head = "";
+  for (const [name, value] of Object.entries(fields)) head += `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  head += `--${boundary}\r\nContent-Disposition: form-data; name="${chunkFileField}"; filename="chunk.ogg"\r\nContent-Type: audio/ogg\r\n\r\n`;
+  const headBytes = new TextEncoder().encode(head);
+  const tail = new TextEncoder().encode(`\r\n--${boundary}--\r\n`);
+  const body = new Uint8Array(headBytes.length + file.length + tail.length);
+  body.set(headBytes);
+  body.set(file, headBytes.length);
+  body.set(tail, headBytes.length + file.length);
+  return body;
+}
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+interface LoadResult {
+  uploads: number;
+  errors: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  cpuMsPerUpload: number;
+}
+
+/** `concurrency` clients upload back to back for `seconds`; every answer must be 200. */
+async function drive(url: string, pid: number, nextRequest: () => { body: Uint8Array; headers: Record<string, string> }): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError = "";
+  const cpuBefore = cpuSeconds(pid);
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        const request = nextRequest();
+        const sent = performance.now();
+        const response = await fetch(url, { method: "POST", body: request.body, headers: request.headers });
+        const text = await response.text();
+        latencies.push(performance.now() - sent);
+        if (response.status !== 200) {
+          errors++;
+          firstError ||= `${response.status} ${text.slice(0, 200)}`;
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  const cpu = cpuSeconds(pid) - cpuBefore;
+  if (errors > 0) console.error(`${errors} uploads failed, first: ${firstError}`);
+  return { uploads: latencies.length, errors, perSecond: latencies.length / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), cpuMsPerUpload: (cpu * 1000) / latencies.length };
+}
+
+/** Open loop: uploads start at a fixed rate whatever the answers do, as recorders would. */
+async function drivePaced(url: string, pid: number, rate: number, nextRequest: () => { body: Uint8Array; headers: Record<string, string> }): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const inFlight: Array<Promise<void>> = [];
+  const cpuBefore = cpuSeconds(pid);
+  const started = performance.now();
+  const total = Math.round(rate * seconds);
+  for (let index = 0; index < total; index++) {
+    const due = started + (index * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await Bun.sleep(wait);
+    const request = nextRequest();
+    const sent = performance.now();
+    inFlight.push(
+      fetch(url, { method: "POST", body: request.body, headers: request.headers }).then(async (response) => {
+        await response.text();
+        latencies.push(performance.now() - sent);
+        if (response.status !== 200) errors++;
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  const elapsed = (performance.now() - started) / 1000;
+  const cpu = cpuSeconds(pid) - cpuBefore;
+  return { uploads: latencies.length, errors, perSecond: latencies.length / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), cpuMsPerUpload: (cpu * 1000) / latencies.length };
+}
+
+async function baselineServer(withFsync: boolean) {
+  const source = dir.join(`baseline-${withFsync ? "fsync" : "plain"}.ts`);
+  await Bun.write(
+    source,
+    `import { open } from "node:fs/promises";
+let count = 0;
+const server = Bun.serve({ hostname: "127.0.0.1", port: Number(process.env.PORT), maxRequestBodySize: 64 * 1024 * 1024, async fetch(request) {
+  const body = new Uint8Array(await request.arrayBuffer());
+  const path = ${JSON.stringify(dir.join("baseline"))} + "/" + (count++) + ".bin";
+  ${withFsync ? "const handle = await open(path, 'w'); await handle.writeFile(body); await handle.sync(); await handle.close();" : "await Bun.write(path, body);"}
+  return Response.json({ status: "ok" });
+} });
+console.error(JSON.stringify({ msg: "serving", url: "http://127.0.0.1:" + server.port }));
+process.on("SIGTERM", () => { server.stop(); process.exit(0); });\n`,
+  );
+  await runCommand("mkdir", ["-p", dir.join("baseline")]);
+  return startNodeProcess(process.execPath, [source], { cwd: dir.path, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", PORT: String(await findFreePort()) } });
+}
+
+try {
+  const file = await realisticChunk();
+  const coreBinary = binaryPath("core", "x64");
+  const useBinary = existsSync(coreBinary);
+  console.log(
+    `chunk ${(file.length / 1024).toFixed(0)} KB (60 s OGG/Opus 24 kbps CBR); ${concurrency} concurrent uploads for ${seconds} s per subject; ${recorders} recorders; core ${useBinary ? "binary dist/core-linux-x64" : "from source"}, VAD_IN_PROCESS=false\n`,
+  );
+
+  const rows: Array<Array<string | number>> = [];
+  const addRow = (name: string, result: LoadResult) =>
+    rows.push([name, result.uploads, result.errors, Math.round(result.perSecond), result.p50, result.p99, result.cpuMsPerUpload, Math.round(1000 / result.cpuMsPerUpload)]);
+
+  const pacedRows: Array<Array<string | number>> = [];
+  const addPacedRow = (name: string, result: LoadResult) => pacedRows.push([name, result.uploads, result.errors, Math.round(result.perSecond), result.p50, result.p99, result.cpuMsPerUpload]);
+  for (const withFsync of [false, true]) {
+    const baseline = await baselineServer(withFsync);
+    const boundary = `----bench${randomUUID()}`;
+    const body = multipartBody({ note: "baseline" }, file, boundary);
+    const request = () => ({ body, headers: { "content-type": `multipart/form-data; boundary=${boundary}` } });
+    const name = `bare Bun.serve writing the body${withFsync ? " + fsync" : ""} (baseline)`;
+    addRow(name, await drive(baseline.url, baseline.pid, request));
+    addPacedRow(name, await drivePaced(baseline.url, baseline.pid, targetRate, request));
+    await baseline.stop();
+  }
+
+  const dataDir = dir.join("core-data");
+  const port = await findFreePort();
+  const env = { PATH: "/usr/bin:/bin", HOME: dir.path, TMPDIR: dir.path, DATA_DIR: dataDir, ADMIN_TOKEN: adminToken, HOST: "127.0.0.1", PORT: String(port), VAD_IN_PROCESS: "false", LOG_LEVEL: "warn" };
+  const core = useBinary
+    ? await startNodeProcess(coreBinary, ["serve"], { cwd: dir.path, env: { ...env, LOG_LEVEL: "info" } })
+    : await startNodeProcess(process.execPath, [join(root, "core/main.ts"), "serve"], { cwd: dir.path, env: { ...env, LOG_LEVEL: "info" } });
+  try {
+    const fleet: Recorder[] = [];
+    const firstStart = Date.now() - 30 * 86_400_000;
+    for (let index = 0; index < recorders; index++) {
+      const recorder = { pointId: randomUUID(), registerId: randomUUID(), deviceId: randomUUID(), token: randomUUID(), nextStart: firstStart };
+      const response = await fetch(`${core.url}/api/v1/admin/devices`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ point_id: recorder.pointId, register_id: recorder.registerId, device_id: recorder.deviceId, token_plain: recorder.token }),
+      });
+      if (response.status !== 201) throw new Error(`registering a recorder failed: ${response.status} ${await response.text()}`);
+      fleet.push(recorder);
+    }
+    const sha256 = new Bun.CryptoHasher("sha256").update(file).digest("hex");
+    let turn = 0;
+    const nextUpload = () => {
+      const recorder = fleet[turn++ % fleet.length]!;
+      const startTs = recorder.nextStart;
+      recorder.nextStart += 60_000;
+      const boundary = `----chunk${turn}`;
+      const fields = chunkUploadFormFields({ ...recorder, startTs, endTs: startTs + 60_000, sampleRate: 48000, channels: 1, chunkId: randomUUID(), sha256 });
+      return { body: multipartBody(fields, file, boundary), headers: { authorization: `Bearer ${recorder.token}`, "content-type": `multipart/form-data; boundary=${boundary}` } };
+    };
+    const name = "core POST /api/v1/chunks (validate, sha256, fsync file + dir, SQLite row + VAD job)";
+    addRow(name, await drive(`${core.url}${chunkUploadPath}`, core.pid, nextUpload));
+    addPacedRow(name, await drivePaced(`${core.url}${chunkUploadPath}`, core.pid, targetRate, nextUpload));
+  } finally {
+    await core.stop();
+  }
+
+  console.log(`saturated: ${concurrency} uploads in flight at all times`);
+  printTable(["subject", "uploads", "errors", "uploads/s", "p50 ms", "p99 ms", "server CPU ms/upload", "uploads/s per core (CPU)"], rows);
+  console.log(`\npaced: ${targetRate} uploads/s started on schedule (10,000 recorders sending a 60 s chunk a minute)`);
+  printTable(["subject", "uploads", "errors", "uploads/s", "p50 ms", "p99 ms", "server CPU ms/upload"], pacedRows);
+  console.log("\ntarget: one core absorbs 10,000 recorders ≈ 170 chunks/s");
+} finally {
+  dir.remove();
+}
