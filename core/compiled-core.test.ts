@@ -3,7 +3,7 @@
  * no node_modules reachable. It must ingest a chunk and find its speech with the WASM decoder and
  * VAD embedded in it. Build it first: npm run build.
  */
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { chunkUploadPath, chunkUploadResponse } from "../shared/contracts/chunk-upload.ts";
@@ -14,7 +14,6 @@ import { uploadForm } from "./testing/core-test-app.ts";
 import { speechChunk } from "./testing/test-audio.ts";
 
 // Starting the binary and synthesising speech take seconds on a busy machine.
-setDefaultTimeout(60_000);
 
 const dirs: TempDir[] = [];
 afterAll(() => {

@@ -3,7 +3,7 @@
  * with a PATH and HOME that reach no Bun and no node_modules. arm64 binaries run under
  * qemu-aarch64-static with Debian's arm64 runtime libraries. Build them first: npm run build.
  */
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import packageJson from "../package.json" with { type: "json" };
@@ -15,7 +15,6 @@ import { makeTempDir, type TempDir } from "../shared/testing/temp-dir.ts";
 import { binaryPath, nodeNames } from "./build.ts";
 
 // Starting binaries (arm64 ones under qemu) takes seconds on a busy machine.
-setDefaultTimeout(60_000);
 
 const qemu = "/usr/bin/qemu-aarch64-static";
 const arm64Libraries = "/usr/aarch64-linux-gnu";

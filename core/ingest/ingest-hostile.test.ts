@@ -1,5 +1,5 @@
 /** Hostile uploads against a real listening socket: what a broken or malicious client can send. */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { connect } from "node:net";
@@ -10,7 +10,6 @@ import { createTestCore, filesUnder, type TestCore, type TestDevice, uploadForm 
 import { noiseChunk } from "../testing/test-audio.ts";
 
 // A thousand concurrent uploads take seconds on a busy machine.
-setDefaultTimeout(60_000);
 
 let core: TestCore;
 let server: RunningHttpServer;

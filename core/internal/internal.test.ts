@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -16,7 +16,6 @@ import { headerPagesOnly, noiseChunk, speechChunk } from "../testing/test-audio.
 import { createInternalApiClient } from "./internal-api-client.ts";
 
 // Synthesising speech and polling a worker take seconds on a busy machine.
-setDefaultTimeout(60_000);
 
 let core: TestCore;
 let device: TestDevice;

@@ -3,7 +3,7 @@
  * like the recorder does (OGG/Opus 24 kbps, chunks cut from one recording), uploaded through the
  * core's HTTP API on a real socket, found by the in-process VAD and grouped into dialogues.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { loadConfig } from "../../../shared/config/config-loader.ts";
 import { chunkUploadPath, chunkUploadResponse } from "../../../shared/contracts/chunk-upload.ts";
@@ -20,7 +20,6 @@ import { testAdminToken, uploadForm } from "../../testing/core-test-app.ts";
 import { encodeChunk, mixOverNoise, type PlacedSpeech, speakSentence } from "../../testing/test-audio.ts";
 
 // Synthesising and encoding speech take seconds on a busy machine.
-setDefaultTimeout(60_000);
 
 const chunkMs = 12_000;
 let audioDir: TempDir;

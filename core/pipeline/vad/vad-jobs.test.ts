@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 import { vadQueueName } from "../../../shared/contracts/vad-jobs.ts";
@@ -13,7 +13,6 @@ import { createSpeechAnalyzer, type SpeechAnalyzer } from "./speech-analyzer.ts"
 import { createVadJobQueue, type LocalVadDeps, registerVadMetrics, runVadJob } from "./vad-jobs.ts";
 
 // Synthesising speech takes seconds on a busy machine.
-setDefaultTimeout(60_000);
 
 let core: TestCore;
 let device: TestDevice;
