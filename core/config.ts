@@ -1,6 +1,7 @@
 import { listenConfig, storageConfig } from "../shared/config/common-config.ts";
 import { field } from "../shared/config/config-spec.ts";
 import { httpUrl, optional, text } from "../shared/config/config-types.ts";
+import { didsConfig } from "./dids/dids.config.ts";
 
 export const coreConfigSpec = {
   ...storageConfig("core", {
@@ -25,6 +26,7 @@ export const coreConfigSpec = {
     description: "Bearer token that `core worker` processes on other hosts present to the internal API.",
     secret: true,
   }),
+  ...didsConfig,
 };
 
 export type CoreConfigSpec = typeof coreConfigSpec;
