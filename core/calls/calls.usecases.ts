@@ -93,8 +93,7 @@ export async function getCallResultWithHistory(deps: CallsDeps, tenantId: string
 }
 
 export function storedFormOf(row: CallResult, overrides: ReadonlyMap<string, CallOutcome>): StoredCallResult {
-  const hash = createHash("sha1");
-  for (const field of wireFields) hash.update(`${row[field] === null ? "\u0000" : String(row[field])}\u0001`);
+  const hash = createHash("sha1").update(wireFields.map((field) => (row[field] === null ? "\u0000" : String(row[field]))).join("\u0001"));
   return {
     ...row,
     result: outcomeOfStatus(row.disposition, overrides),

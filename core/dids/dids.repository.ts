@@ -1,4 +1,5 @@
 import type { Client, Row } from "@libsql/client";
+import { nullableNumber, nullableText } from "../../shared/db/row-values.ts";
 
 export interface Did {
   id: string;
@@ -172,6 +173,8 @@ export function createDidsRepository(client: Client): DidsRepository {
 
     async attributeCalls(tenantId, uniqueids, window) {
       if (uniqueids.length === 0) return;
+      const anySelection = await client.execute({ sql: "SELECT 1 FROM did_selections WHERE tenant_id = ? LIMIT 1", args: [tenantId] });
+      if (anySelection.rows.length === 0) return;
       // The selection made for this call: by its uniqueid when the dialer passed it, otherwise the
       // latest selection for the same customer number shortly before the call started.
       await client.batch(
@@ -184,9 +187,8 @@ export function createDidsRepository(client: Client): DidsRepository {
                         AND s.selected_at BETWEEN r.start_epoch * 1000 - ? AND r.start_epoch * 1000 + ?
                         AND (s.campaign_id IS NULL OR r.campaign_id IS NULL OR s.campaign_id = r.campaign_id)
                       ORDER BY s.selected_at DESC, s.id DESC LIMIT 1))
-                  WHERE r.tenant_id = ? AND r.selection_id IS NULL AND r.uniqueid IN (SELECT value FROM json_each(?))
-                    AND EXISTS (SELECT 1 FROM did_selections WHERE tenant_id = ?)`,
-            args: [window.beforeStartMs, window.afterStartMs, tenantId, JSON.stringify(uniqueids), tenantId],
+                  WHERE r.tenant_id = ? AND r.selection_id IS NULL AND r.uniqueid IN (SELECT value FROM json_each(?))`,
+            args: [window.beforeStartMs, window.afterStartMs, tenantId, JSON.stringify(uniqueids)],
           },
           {
             sql: `UPDATE call_results AS r SET did_id = s.did_id, did_number = s.did_number FROM did_selections s
@@ -213,7 +215,7 @@ export function createDidsRepository(client: Client): DidsRepository {
       const result = await client.execute("SELECT area_code, state, latitude, longitude FROM area_codes");
       return result.rows.map((row) => ({
         areaCode: String(row.area_code),
-        state: row.state === null ? null : String(row.state),
+        state: nullableText(row.state),
         latitude: Number(row.latitude),
         longitude: Number(row.longitude),
       }));
@@ -222,18 +224,16 @@ export function createDidsRepository(client: Client): DidsRepository {
 }
 
 function didOf(row: Row): Did {
-  const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
-  const number = (value: unknown) => (value === null || value === undefined ? null : Number(value));
   return {
     id: String(row.id),
     tenantId: String(row.tenant_id),
     phoneNumber: String(row.phone_number),
-    areaCode: text(row.area_code),
-    state: text(row.state),
-    latitude: number(row.latitude),
-    longitude: number(row.longitude),
-    campaignId: text(row.campaign_id),
-    dailyLimit: number(row.daily_limit),
+    areaCode: nullableText(row.area_code),
+    state: nullableText(row.state),
+    latitude: nullableNumber(row.latitude),
+    longitude: nullableNumber(row.longitude),
+    campaignId: nullableText(row.campaign_id),
+    dailyLimit: nullableNumber(row.daily_limit),
     active: Number(row.active) === 1,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),

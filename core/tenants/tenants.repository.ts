@@ -1,4 +1,5 @@
 import type { Client, Row } from "@libsql/client";
+import { nullableNumber } from "../../shared/db/row-values.ts";
 
 export interface Tenant {
   id: string;
@@ -106,7 +107,7 @@ export function createTenantsRepository(client: Client): TenantsRepository {
       return {
         keyId: String(row.key_id),
         scopes: JSON.parse(String(row.scopes)) as string[],
-        lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
+        lastUsedAt: nullableNumber(row.last_used_at),
         tenant: tenantOf(row),
       };
     },
@@ -135,7 +136,7 @@ function apiKeyOf(row: Row): ApiKeyRecord {
     keyPrefix: String(row.key_prefix),
     scopes: JSON.parse(String(row.scopes)) as string[],
     createdAt: Number(row.created_at),
-    lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
-    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+    lastUsedAt: nullableNumber(row.last_used_at),
+    revokedAt: nullableNumber(row.revoked_at),
   };
 }

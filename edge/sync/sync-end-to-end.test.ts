@@ -4,28 +4,29 @@
  * and the core (`bun core/main.ts serve`) as processes. Each scenario ends when the core holds
  * exactly what vicidial_log holds, row for row and field for field.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type MariaDbServer, startMariaDb } from "../../shared/testing/mariadb-server.ts";
+import type { MariaDbServer } from "../../shared/testing/mariadb-server.ts";
 import { type RunningNodeProcess, startNodeProcess } from "../../shared/testing/node-process.ts";
-import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
+import type { TempDir } from "../../shared/testing/temp-dir.ts";
 import { simulateDialer } from "../vicidial/testing/dialer-simulator.ts";
-import { createVicidialDatabase } from "../vicidial/testing/vicidial-log.fixture.ts";
-import { compareCallResults, type CoreProcess, readCoreCallResults, readVicidialCallResults, startCoreProcess } from "./sync.testing.ts";
+import { compareCallResults, type CoreProcess, readCoreCallResults, readVicidialCallResults, startSyncTestbed, type SyncTestbed } from "./sync.testing.ts";
+
+// These tests start MariaDB and node processes; a busy machine needs more than bun's 5 s default.
+setDefaultTimeout(60_000);
 
 const root = join(import.meta.dir, "../..");
+let testbed: SyncTestbed;
 let mariadb: MariaDbServer;
 let dir: TempDir;
 let core: CoreProcess;
 beforeAll(async () => {
-  dir = makeTempDir("salescontrol-sync-e2e-");
-  [mariadb, core] = await Promise.all([startMariaDb(), startCoreProcess(dir)]);
-  await createVicidialDatabase(mariadb);
+  testbed = await startSyncTestbed("salescontrol-sync-e2e-");
+  ({ mariadb, dir, core } = testbed);
 });
 afterAll(async () => {
-  await Promise.all([mariadb?.stop(), core?.stop()]);
-  dir?.remove();
+  await testbed?.stop();
 });
 
 interface Scenario {
@@ -44,10 +45,7 @@ async function prepareScenario(): Promise<Scenario> {
   writeFileSync(astguiclient, `# Database connection information\nVARDB_server => 127.0.0.1\nVARDB_database => asterisk\nVARDB_user => cron\nVARDB_pass => 1234\nVARDB_custom_user => custom\nVARDB_port => ${mariadb.port}\n`);
   const didsConf = dir.join(`${name}-dids.conf`);
   writeFileSync(didsConf, `[general]\r\n; DID Optimizer API\r\napi_base_url=${core.url}\r\napi_key = ${tenant.key}\r\napi_timeout=10   ; seconds\r\n`);
-  const env = {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: dir.path,
-    TMPDIR: process.env.TMPDIR ?? "/tmp",
+  const env = testbed.processEnv({
     PORT: "0",
     HOST: "127.0.0.1",
     DATA_DIR: dir.join(`${name}-edge`),
@@ -57,7 +55,7 @@ async function prepareScenario(): Promise<Scenario> {
     CALL_SYNC_FULL_SCAN_MINUTES: "0.05",
     CALL_SYNC_RETRY_MAX_SECONDS: "1",
     CALL_SYNC_PAGE_SIZE: "1000",
-  };
+  });
   return { tenant, env, startEdge: () => startNodeProcess(process.execPath, [join(root, "edge/main.ts"), "serve"], { cwd: dir.path, env }) };
 }
 

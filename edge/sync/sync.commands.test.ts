@@ -1,25 +1,26 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, beforeEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCommand } from "../../shared/runtime/process.ts";
-import { type MariaDbServer, startMariaDb } from "../../shared/testing/mariadb-server.ts";
+import type { MariaDbServer } from "../../shared/testing/mariadb-server.ts";
 import { startNodeProcess } from "../../shared/testing/node-process.ts";
-import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
-import { createVicidialDatabase } from "../vicidial/testing/vicidial-log.fixture.ts";
-import { compareCallResults, type CoreProcess, readCoreCallResults, readVicidialCallResults, startCoreProcess } from "./sync.testing.ts";
+import type { TempDir } from "../../shared/testing/temp-dir.ts";
+import { compareCallResults, type CoreProcess, readCoreCallResults, readVicidialCallResults, startSyncTestbed, type SyncTestbed } from "./sync.testing.ts";
+
+// These tests start MariaDB and node processes; a busy machine needs more than bun's 5 s default.
+setDefaultTimeout(60_000);
 
 const root = join(import.meta.dir, "../..");
+let testbed: SyncTestbed;
 let mariadb: MariaDbServer;
 let dir: TempDir;
 let core: CoreProcess;
 beforeAll(async () => {
-  dir = makeTempDir("salescontrol-sync-cli-");
-  [mariadb, core] = await Promise.all([startMariaDb(), startCoreProcess(dir)]);
-  await createVicidialDatabase(mariadb);
+  testbed = await startSyncTestbed("salescontrol-sync-cli-");
+  ({ mariadb, dir, core } = testbed);
 });
 afterAll(async () => {
-  await Promise.all([mariadb?.stop(), core?.stop()]);
-  dir?.remove();
+  await testbed?.stop();
 });
 
 let runs = 0;
@@ -36,15 +37,7 @@ beforeEach(async () => {
   );
   writeFileSync(dir.join("astguiclient.conf"), `VARDB_server => 127.0.0.1\r\nVARDB_database => asterisk\r\nVARDB_user => cron\r\nVARDB_pass => 1234\r\nVARDB_port => ${mariadb.port}\r\n`);
   writeFileSync(dir.join("dids.conf"), `[general]\napi_base_url=${core.url}\napi_key=${tenant.key}\n`);
-  env = {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: dir.path,
-    TMPDIR: process.env.TMPDIR ?? "/tmp",
-    DATA_DIR: dir.join(`edge-${runs}`),
-    ASTGUICLIENT_CONF: dir.join("astguiclient.conf"),
-    DIDS_CONF: dir.join("dids.conf"),
-    LOG_LEVEL: "warn",
-  };
+  env = testbed.processEnv({ DATA_DIR: dir.join(`edge-${runs}`), ASTGUICLIENT_CONF: dir.join("astguiclient.conf"), DIDS_CONF: dir.join("dids.conf"), LOG_LEVEL: "warn" });
 });
 
 const sync = (args: string[], extra: Record<string, string> = {}) => runCommand(process.execPath, [join(root, "edge/main.ts"), "sync", ...args], { cwd: dir.path, env: { ...env, ...extra } });

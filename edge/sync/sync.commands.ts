@@ -4,7 +4,7 @@ import type * as schema from "../db/schema.ts";
 import { describeVicidialSettings, resolveVicidialSettings, type VicidialSettings } from "../vicidial/vicidial-settings.ts";
 import { createDidOptimizerClient } from "./did-optimizer.client.ts";
 import { createSyncRepository, type SyncRepository } from "./sync.repository.ts";
-import { DeliveryError, deliverOutbox, PageSizer, releaseOrphanedLeases, runScheduledScan, type ScanSummary, scanVicidialLog, shiftWallTime, type SyncDeps } from "./sync.usecases.ts";
+import { DeliveryError, deliverOutbox, releaseOrphanedLeases, runScheduledScan, type ScanSummary, scanVicidialLog, shiftWallTime, syncDepsFrom } from "./sync.usecases.ts";
 import { connectVicidialLog, type VicidialLogReader } from "./vicidial-log.repository.ts";
 
 type EdgeContext = NodeContext<EdgeConfigSpec, typeof schema>;
@@ -45,19 +45,7 @@ export const syncCommand: NodeCommand<EdgeConfigSpec, typeof schema> = {
 };
 
 async function syncOnce(context: EdgeContext, settings: VicidialSettings, repository: SyncRepository, out: (line: string) => void, since: string | null): Promise<number> {
-  const { config, clock } = context;
-  const deps: SyncDeps = {
-    repository,
-    clock,
-    tuning: {
-      recentMinutes: config.callSyncRecentMinutes,
-      lookbackHours: config.callSyncLookbackHours,
-      fullScanMinutes: config.callSyncFullScanMinutes,
-      batchSize: config.callSyncBatchSize,
-      maxPageSize: config.callSyncPageSize,
-    },
-    pageSizer: new PageSizer(config.callSyncPageSize),
-  };
+  const deps = syncDepsFrom(context.config, { repository, clock: context.clock });
   const { database } = settings;
   const started = performance.now();
   let reader: VicidialLogReader | null = null;

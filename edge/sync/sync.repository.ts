@@ -1,5 +1,6 @@
 import type { Client } from "@libsql/client";
 import type { SerializedCallResult } from "./call-result-payload.ts";
+import { nullableNumber, nullableText } from "../../shared/db/row-values.ts";
 
 export interface ClaimedCallResult {
   uniqueid: string;
@@ -29,7 +30,8 @@ export interface SyncRepository {
   /** Deletes delivered rows, unless a newer version replaced them meanwhile. */
   deleteDelivered(rows: ReadonlyArray<Pick<ClaimedCallResult, "uniqueid" | "fingerprint">>): Promise<number>;
   markDead(rows: ReadonlyArray<Pick<ClaimedCallResult, "uniqueid" | "fingerprint"> & { error: string }>): Promise<number>;
-  releaseLease(leaseToken: string): Promise<void>;
+  /** Gives back the rows of a claim that are still there (not delivered, not dead). */
+  releaseLease(leaseToken: string, uniqueids: readonly string[]): Promise<void>;
   /** Process ids of the senders holding leases (a lease token starts with its holder's pid). */
   leaseHolders(): Promise<number[]>;
   releaseLeasesOf(pid: number): Promise<number>;
@@ -106,8 +108,12 @@ export function createSyncRepository(client: Client): SyncRepository {
       return result.rowsAffected;
     },
 
-    async releaseLease(leaseToken) {
-      await client.execute({ sql: "UPDATE call_sync_outbox SET lease_token = NULL, lease_expires_at = NULL WHERE lease_token = ?", args: [leaseToken] });
+    async releaseLease(leaseToken, uniqueids) {
+      if (uniqueids.length === 0) return;
+      await client.execute({
+        sql: "UPDATE call_sync_outbox SET lease_token = NULL, lease_expires_at = NULL WHERE uniqueid IN (SELECT value FROM json_each(?)) AND lease_token = ?",
+        args: [JSON.stringify(uniqueids), leaseToken],
+      });
     },
 
     async leaseHolders() {
@@ -133,7 +139,7 @@ export function createSyncRepository(client: Client): SyncRepository {
       for (const row of result.rows) {
         if (row.state === "pending") {
           counts.pending = Number(row.n);
-          counts.oldestPendingQueuedAt = row.oldest === null ? null : Number(row.oldest);
+          counts.oldestPendingQueuedAt = nullableNumber(row.oldest);
         } else if (row.state === "dead") counts.dead = Number(row.n);
       }
       return counts;
@@ -146,8 +152,8 @@ export function createSyncRepository(client: Client): SyncRepository {
       });
       return result.rows.map((row) => ({
         uniqueid: String(row.uniqueid),
-        callDate: row.call_date === null ? null : String(row.call_date),
-        lastError: row.last_error === null ? null : String(row.last_error),
+        callDate: nullableText(row.call_date),
+        lastError: nullableText(row.last_error),
         queuedAt: Number(row.queued_at),
       }));
     },

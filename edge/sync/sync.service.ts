@@ -10,7 +10,7 @@ import type { VicidialDatabaseSettings, VicidialSettings } from "../vicidial/vic
 import { createDidOptimizerClient, type DidOptimizerClient } from "./did-optimizer.client.ts";
 import type { callSyncConfig } from "./sync.config.ts";
 import { createSyncRepository, type OutboxCounts, type SyncRepository } from "./sync.repository.ts";
-import { DeliveryError, deliverOutbox, PageSizer, releaseOrphanedLeases, runScheduledScan, type ScanSummary, type SyncDeps, type SyncObserver } from "./sync.usecases.ts";
+import { DeliveryError, deliverOutbox, releaseOrphanedLeases, runScheduledScan, type ScanSummary, type SyncObserver, syncDepsFrom } from "./sync.usecases.ts";
 import { connectVicidialLog, type VicidialLogReader } from "./vicidial-log.repository.ts";
 
 export type CallSyncConfig = ConfigOf<typeof callSyncConfig & typeof vicidialConfig>;
@@ -123,19 +123,7 @@ export function startCallSyncService(options: CallSyncServiceOptions): CallSyncS
 
   const stopping = new AbortController();
   const signal = AbortSignal.any([options.signal, stopping.signal]);
-  const deps: SyncDeps = {
-    repository,
-    clock,
-    tuning: {
-      recentMinutes: config.callSyncRecentMinutes,
-      lookbackHours: config.callSyncLookbackHours,
-      fullScanMinutes: config.callSyncFullScanMinutes,
-      batchSize: config.callSyncBatchSize,
-      maxPageSize: config.callSyncPageSize,
-    },
-    pageSizer: new PageSizer(config.callSyncPageSize),
-    observer,
-  };
+  const deps = syncDepsFrom(config, { repository, clock, observer });
   const core: DidOptimizerClient = createDidOptimizerClient({ baseUrl: settings.api.baseUrl, apiKey: settings.api.apiKey, timeoutMs: settings.api.timeoutMs });
   const connect = options.connect ?? ((database) => connectVicidialLog(database));
   const database = settings.database;

@@ -1,30 +1,31 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { createFakeClock, type FakeClock } from "../../shared/testing/fake-clock.ts";
 import { findFreePort } from "../../shared/testing/free-port.ts";
-import { type MariaDbServer, startMariaDb } from "../../shared/testing/mariadb-server.ts";
+import type { MariaDbServer } from "../../shared/testing/mariadb-server.ts";
 import { openTempDatabase, type TempDatabase } from "../../shared/testing/temp-database.ts";
-import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
+import type { TempDir } from "../../shared/testing/temp-dir.ts";
 import { migrations } from "../db/migrations.ts";
 import * as schema from "../db/schema.ts";
-import { createVicidialDatabase } from "../vicidial/testing/vicidial-log.fixture.ts";
 import { sinceWallTime } from "./sync.commands.ts";
 import { createDidOptimizerClient } from "./did-optimizer.client.ts";
 import { createSyncRepository, type SyncRepository } from "./sync.repository.ts";
-import { compareCallResults, type CoreProcess, readCoreCallResults, readVicidialCallResults, startCoreProcess, startLimitingProxy } from "./sync.testing.ts";
+import { compareCallResults, type CoreProcess, readCoreCallResults, readVicidialCallResults, startSyncTestbed, type SyncTestbed, startLimitingProxy } from "./sync.testing.ts";
 import { DeliveryError, deliverOutbox, PageSizer, releaseOrphanedLeases, runScheduledScan, scanVicidialLog, shiftWallTime, type SyncDeps } from "./sync.usecases.ts";
 import { connectVicidialLog, type VicidialLogReader, VicidialConnectionError } from "./vicidial-log.repository.ts";
 
+// These tests start MariaDB and node processes; a busy machine needs more than bun's 5 s default.
+setDefaultTimeout(60_000);
+
+let testbed: SyncTestbed;
 let mariadb: MariaDbServer;
 let dir: TempDir;
 let core: CoreProcess;
 beforeAll(async () => {
-  dir = makeTempDir("salescontrol-sync-");
-  [mariadb, core] = await Promise.all([startMariaDb(), startCoreProcess(dir)]);
-  await createVicidialDatabase(mariadb);
+  testbed = await startSyncTestbed("salescontrol-sync-");
+  ({ mariadb, dir, core } = testbed);
 });
 afterAll(async () => {
-  await Promise.all([mariadb?.stop(), core?.stop()]);
-  dir?.remove();
+  await testbed?.stop();
 });
 
 let edge: TempDatabase<typeof schema>;
@@ -237,6 +238,10 @@ describe("time helpers", () => {
 
   test("pages halve while queries are slow and grow back when they are fast", () => {
     const sizer = new PageSizer(2000);
+    expect(sizer.size).toBe(500);
+    sizer.observe(1);
+    sizer.observe(1);
+    expect(sizer.size).toBe(2000);
     sizer.observe(45);
     sizer.observe(30);
     expect(sizer.size).toBe(500);

@@ -4,13 +4,40 @@ import { callResultInput } from "../../shared/contracts/call-results.ts";
 import { openDatabase } from "../../shared/db/open-database.ts";
 import { spawnProcess } from "../../shared/runtime/process.ts";
 import { findFreePort } from "../../shared/testing/free-port.ts";
-import type { MariaDbServer } from "../../shared/testing/mariadb-server.ts";
+import { type MariaDbServer, startMariaDb } from "../../shared/testing/mariadb-server.ts";
 import { type RunningNodeProcess, startNodeProcess, waitForHttpOk } from "../../shared/testing/node-process.ts";
-import type { TempDir } from "../../shared/testing/temp-dir.ts";
+import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
+import { createVicidialDatabase } from "../vicidial/testing/vicidial-log.fixture.ts";
 import { callResultWireOf, type VicidialLogRow, vicidialLogColumns } from "./call-result-payload.ts";
 
 const root = join(import.meta.dir, "../..");
 const adminToken = "sync-tests-admin-token-0123456789";
+
+/** A private MariaDB with VICIdial's vicidial_log and a running core, for the sync's tests. */
+export interface SyncTestbed {
+  dir: TempDir;
+  mariadb: MariaDbServer;
+  core: CoreProcess;
+  /** An environment for a node process that reaches nothing of the test runner's. */
+  processEnv(extra?: Record<string, string>): Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function startSyncTestbed(prefix: string): Promise<SyncTestbed> {
+  const dir = makeTempDir(prefix);
+  const [mariadb, core] = await Promise.all([startMariaDb(), startCoreProcess(dir)]);
+  await createVicidialDatabase(mariadb);
+  return {
+    dir,
+    mariadb,
+    core,
+    processEnv: (extra = {}) => ({ PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir.path, TMPDIR: process.env.TMPDIR ?? "/tmp", ...extra }),
+    async stop() {
+      await Promise.all([mariadb.stop(), core.stop()]);
+      dir.remove();
+    },
+  };
+}
 
 /** The real core, run from source as its own process, with one tenant and an API key. */
 export interface CoreProcess {
@@ -25,11 +52,14 @@ export interface CoreProcess {
   start(): Promise<void>;
 }
 
-export async function startCoreProcess(dir: TempDir): Promise<CoreProcess> {
+/** `binary` runs a compiled core (dist/core-linux-x64) instead of the source. */
+export async function startCoreProcess(dir: TempDir, options: { binary?: string } = {}): Promise<CoreProcess> {
+  const command = options.binary ? [options.binary, "serve"] : [process.execPath, join(root, "core/main.ts"), "serve"];
   const port = await findFreePort();
   const dataDir = dir.join("core-data");
   const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir.path, TMPDIR: process.env.TMPDIR ?? "/tmp", PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, ADMIN_TOKEN: adminToken };
-  let running: RunningNodeProcess | null = await startNodeProcess(process.execPath, [join(root, "core/main.ts"), "serve"], { cwd: dir.path, env });
+  const launch = () => startNodeProcess(command[0]!, command.slice(1), { cwd: dir.path, env });
+  let running: RunningNodeProcess | null = await launch();
   const url = `http://127.0.0.1:${port}`;
   const admin = async (path: string, body: unknown) => {
     const response = await fetch(`${url}${path}`, { method: "POST", headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -55,7 +85,7 @@ export async function startCoreProcess(dir: TempDir): Promise<CoreProcess> {
       if (code !== 0) throw new Error(`core exited ${code}`);
     },
     async start() {
-      running ??= await startNodeProcess(process.execPath, [join(root, "core/main.ts"), "serve"], { cwd: dir.path, env });
+      running ??= await launch();
     },
   };
 }

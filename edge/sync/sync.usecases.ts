@@ -70,11 +70,32 @@ export class DeliveryError extends Error {
   }
 }
 
-/** Pages shrink while queries run slow and grow back, up to the configured size, when they are fast. */
+/** The sync's dependencies from the edge's settings (`call_sync_*`). */
+export function syncDepsFrom(
+  config: { callSyncRecentMinutes: number; callSyncLookbackHours: number; callSyncFullScanMinutes: number; callSyncBatchSize: number; callSyncPageSize: number },
+  parts: { repository: SyncRepository; clock: Clock; observer?: SyncObserver },
+): SyncDeps {
+  return {
+    ...parts,
+    tuning: {
+      recentMinutes: config.callSyncRecentMinutes,
+      lookbackHours: config.callSyncLookbackHours,
+      fullScanMinutes: config.callSyncFullScanMinutes,
+      batchSize: config.callSyncBatchSize,
+      maxPageSize: config.callSyncPageSize,
+    },
+    pageSizer: new PageSizer(config.callSyncPageSize),
+  };
+}
+
+/**
+ * Pages shrink while queries run slow and grow, up to the configured size, while they are fast. The
+ * first page is small: a cold key cache makes the first query the slowest.
+ */
 export class PageSizer {
   #size: number;
   constructor(readonly maxSize: number) {
-    this.#size = maxSize;
+    this.#size = Math.min(maxSize, 500);
   }
   get size(): number {
     return this.#size;
@@ -230,12 +251,12 @@ export async function deliverOutbox(deps: SyncDeps, client: DidOptimizerClient, 
       }
       await deps.repository.deleteDelivered(delivered);
       await deps.repository.markDead(dead);
-      await deps.repository.releaseLease(leaseToken);
+      await deps.repository.releaseLease(leaseToken, claimed.map((row) => row.uniqueid));
       summary.sent += claimed.length;
       summary.batches++;
       continue;
     }
-    await deps.repository.releaseLease(leaseToken);
+    await deps.repository.releaseLease(leaseToken, claimed.map((row) => row.uniqueid));
     if (result.kind === "refused") {
       if (claimed.length > 1) {
         size = Math.ceil(claimed.length / 2);
