@@ -155,6 +155,9 @@ describe("GET /api/v1/dids/next", () => {
     const statsOnly = await bench.admin("POST", `/api/v1/admin/tenants/${acme.id}/api-keys`, { name: "dashboard", scopes: ["stats"] });
     expect((await nextDid(statsOnly.body.key, { campaign_id: "X" })).status).toBe(403);
     expect((await bench.call("PUT", "/api/v1/admin/area-codes", { key: acme.key, body: { areaCodes: [] } })).status).toBe(401);
+    for (const areaCodes of [[], [{ areaCode: "41", latitude: 1, longitude: 1 }], [{ areaCode: "415", latitude: 91, longitude: 1 }], [{ areaCode: "415" }]]) {
+      expect((await bench.admin("PUT", "/api/v1/admin/area-codes", { areaCodes })).status).toBe(400);
+    }
   });
 
   test("results are attributed to the DID presented, by uniqueid or by number and time, and steer later picks", async () => {

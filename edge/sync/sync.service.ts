@@ -160,10 +160,12 @@ export function startCallSyncService(options: CallSyncServiceOptions): CallSyncS
           outboxPending: counts.pending,
         });
       } catch (error) {
-        errors.inc({ stage: "scan" });
-        lastError = { stage: "scan", message: (error as Error).message, at: clock.now() };
         await reader?.close();
         reader = null;
+        // Stopping mid-read is not a failure: the next start reads the same window again.
+        if (signal.aborted) return;
+        errors.inc({ stage: "scan" });
+        lastError = { stage: "scan", message: (error as Error).message, at: clock.now() };
         throw error;
       }
     },
@@ -192,6 +194,7 @@ export function startCallSyncService(options: CallSyncServiceOptions): CallSyncS
         await refreshCounts();
         return summary.batches >= batchesPerTick ? "busy" : "idle";
       } catch (error) {
+        if (signal.aborted) return "idle";
         errors.inc({ stage: "delivery" });
         lastError = { stage: "delivery", message: (error as Error).message, at: clock.now() };
         if (error instanceof DeliveryError && error.summary.sent > 0) logger.info("call results sent before the core stopped answering", { ...error.summary });

@@ -188,8 +188,3 @@ export function parseCallResultsBatch(rows: readonly unknown[]): ParsedCallResul
   });
   return parsed;
 }
-
-/** Whole-request answers that a retry cannot fix: the edge stops and says so instead of hammering. */
-export function isPermanentCallResultsRejection(status: number): boolean {
-  return status === 400 || status === 404 || status === 413 || status === 422;
-}
