@@ -26,9 +26,16 @@ export interface TenantPool {
   priorRate: number;
 }
 
+/** A selection counted against today's usage before its row is written; confirm or cancel it. */
+export interface UsageReservation {
+  confirm(selectionId: number): void;
+  cancel(): void;
+}
+
 export interface DidPools {
   poolFor(tenant: { id: string; timezone: string }): Promise<TenantPool>;
-  recordSelection(tenantId: string, didId: string, selectionId: number, selectedAt: number): void;
+  /** Counts a selection at once, so that concurrent requests cannot overshoot a daily limit. */
+  reserve(tenantId: string, didId: string, selectedAt: number): UsageReservation;
   invalidate(tenantId: string): void;
   areaCodes(): Promise<ReadonlyMap<string, AreaCodeLocation>>;
   invalidateAreaCodes(): void;
@@ -48,9 +55,11 @@ const defaultPriorRate = 0.3;
 interface Entry {
   pool: TenantPool | null;
   building: Promise<TenantPool> | null;
-  /** Selections made since the last rebuild started; re-applied on top of the counts it reads. */
+  /** Selections made here that a rebuild may not have read yet (id Infinity until written). */
   recent: Array<{ didId: string; selectionId: number; selectedAt: number }>;
   stale: boolean;
+  /** Bumped by every invalidation; a rebuild that started before one leaves the pool stale. */
+  version: number;
 }
 
 export function createDidPools(options: DidPoolsOptions): DidPools {
@@ -59,6 +68,7 @@ export function createDidPools(options: DidPoolsOptions): DidPools {
 
   const build = (tenant: { id: string; timezone: string }, entry: Entry): Promise<TenantPool> => {
     entry.building ??= (async () => {
+      const version = entry.version;
       const now = options.clock.now();
       const dayStartMs = startOfDayMs(now, tenant.timezone);
       try {
@@ -92,7 +102,7 @@ export function createDidPools(options: DidPoolsOptions): DidPools {
           priorRate: totals.attempts > 0 ? totals.answered / totals.attempts : defaultPriorRate,
         };
         entry.pool = pool;
-        entry.stale = false;
+        if (entry.version === version) entry.stale = false;
         return pool;
       } finally {
         entry.building = null;
@@ -105,28 +115,48 @@ export function createDidPools(options: DidPoolsOptions): DidPools {
     async poolFor(tenant) {
       let entry = entries.get(tenant.id);
       if (!entry) {
-        entry = { pool: null, building: null, recent: [], stale: true };
+        entry = { pool: null, building: null, recent: [], stale: true, version: 0 };
         entries.set(tenant.id, entry);
       }
       const now = options.clock.now();
       const pool = entry.pool;
-      if (!pool || entry.stale || now >= pool.dayEndMs) return build(tenant, entry);
+      if (!pool || entry.stale || now >= pool.dayEndMs) {
+        const built = await build(tenant, entry);
+        // DIDs changed while that rebuild was reading: read again.
+        return entry.stale ? build(tenant, entry) : built;
+      }
       if (now - pool.builtAt >= options.refreshMs && !entry.building) {
         build(tenant, entry).catch((error) => options.logger.warn("DID pool refresh failed; serving the previous one", { tenantId: tenant.id, error }));
       }
       return pool;
     },
 
-    recordSelection(tenantId, didId, selectionId, selectedAt) {
+    reserve(tenantId, didId, selectedAt) {
       const entry = entries.get(tenantId);
-      if (!entry) return;
-      entry.recent.push({ didId, selectionId, selectedAt });
-      if (entry.pool && selectedAt >= entry.pool.dayStartMs) entry.pool.usage.set(didId, (entry.pool.usage.get(didId) ?? 0) + 1);
+      const record = { didId, selectionId: Number.POSITIVE_INFINITY, selectedAt };
+      const adjust = (delta: number) => {
+        const pool = entry?.pool;
+        if (pool && selectedAt >= pool.dayStartMs) pool.usage.set(didId, Math.max(0, (pool.usage.get(didId) ?? 0) + delta));
+      };
+      entry?.recent.push(record);
+      adjust(1);
+      return {
+        confirm(selectionId) {
+          record.selectionId = selectionId;
+        },
+        cancel() {
+          if (entry) entry.recent = entry.recent.filter((candidate) => candidate !== record);
+          adjust(-1);
+        },
+      };
     },
 
     invalidate(tenantId) {
       const entry = entries.get(tenantId);
-      if (entry) entry.stale = true;
+      if (entry) {
+        entry.stale = true;
+        entry.version++;
+      }
     },
 
     async areaCodes() {

@@ -147,6 +147,19 @@ describe("GET /api/v1/dids/next", () => {
     expect((await nextDid(acme.key, { campaign_id: "X", customer_phone: "4155551234" })).status).toBe(200);
   });
 
+  test("concurrent requests never hand out more than a DID's daily limit", async () => {
+    await importDids(acme.key, [{ phone_number: "4155550101", daily_limit: 3 }, { phone_number: "4155550102", daily_limit: 2 }]);
+    await nextDid(acme.key, { campaign_id: "X" });
+    const answers = await Promise.all(Array.from({ length: 12 }, () => nextDid(acme.key, { campaign_id: "X", customer_phone: "4155551234" })));
+    expect(answers.filter((answer) => answer.status === 200)).toHaveLength(4);
+    expect(answers.filter((answer) => answer.status === 409)).toHaveLength(8);
+    const logged = await bench.database.client.execute("SELECT did_number, count(*) AS n FROM did_selections GROUP BY did_number ORDER BY did_number");
+    expect(logged.rows.map((row) => [row.did_number, Number(row.n)])).toEqual([
+      ["4155550101", 3],
+      ["4155550102", 2],
+    ]);
+  });
+
   test("refuses missing campaigns and malformed numbers; an empty pool is a 404", async () => {
     expect((await nextDid(acme.key, { customer_phone: "4155551234" })).status).toBe(400);
     expect((await nextDid(acme.key, { campaign_id: "X", customer_phone: "DROP TABLE" })).status).toBe(400);

@@ -39,10 +39,11 @@ export interface NextDidSelection {
 }
 
 export async function selectNextDid(deps: DidsDeps, tenant: Tenant, request: NextDidRequest): Promise<NextDidSelection> {
+  const areaCodes = await deps.pools.areaCodes();
+  // No await from reading today's usage to reserving the pick: concurrent requests see each other's picks.
   const pool = await deps.pools.poolFor(tenant);
   const members = pool.byCampaign.get(request.campaignId) ?? pool.shared;
   if (members.length === 0) throw notFound("dids.pool_empty", `no active DIDs for campaign ${request.campaignId}, and the shared pool is empty`);
-  const areaCodes = await deps.pools.areaCodes();
   const customerAreaCode = areaCodeOf(request.customerPhone);
   const customerPlace = customerAreaCode ? areaCodes.get(customerAreaCode) : undefined;
   const candidates = members.map((did) => candidateOf(did, pool, areaCodes));
@@ -54,19 +55,26 @@ export async function selectNextDid(deps: DidsDeps, tenant: Tenant, request: Nex
   if (!choice) throw conflict("dids.pool_exhausted", `every DID for campaign ${request.campaignId} has reached its daily limit`);
   const selectedAt = deps.clock.now();
   const did = members.find((member) => member.id === choice.did.id)!;
-  const selectionId = await deps.dids.insertSelection({
-    tenantId: tenant.id,
-    didId: did.id,
-    didNumber: did.phoneNumber,
-    campaignId: request.campaignId,
-    customerPhoneKey: phoneKeyOf(request.customerPhone),
-    leadId: request.leadId,
-    uniqueid: request.uniqueid,
-    agentId: request.agentId,
-    method: choice.method,
-    selectedAt,
-  });
-  deps.pools.recordSelection(tenant.id, did.id, selectionId, selectedAt);
+  const reservation = deps.pools.reserve(tenant.id, did.id, selectedAt);
+  let selectionId: number;
+  try {
+    selectionId = await deps.dids.insertSelection({
+      tenantId: tenant.id,
+      didId: did.id,
+      didNumber: did.phoneNumber,
+      campaignId: request.campaignId,
+      customerPhoneKey: phoneKeyOf(request.customerPhone),
+      leadId: request.leadId,
+      uniqueid: request.uniqueid,
+      agentId: request.agentId,
+      method: choice.method,
+      selectedAt,
+    });
+  } catch (error) {
+    reservation.cancel();
+    throw error;
+  }
+  reservation.confirm(selectionId);
   return { did, choice, selectionId, usedToday: choice.did.usedToday + 1, poolSize: members.length };
 }
 
