@@ -1,5 +1,6 @@
 import type { Client } from "@libsql/client";
 import type { ConfigOf } from "../shared/config/config-spec.ts";
+import { callResultsBatchPath, maxCallResultsBatchBytes } from "../shared/contracts/call-results.ts";
 import { chunkUploadPath, maxChunkBytes } from "../shared/contracts/chunk-upload.ts";
 import { vadQueueName } from "../shared/contracts/vad-jobs.ts";
 import { bearerTokenOf, requireBearerToken, tokensMatch } from "../shared/http/bearer-token.ts";
@@ -22,6 +23,7 @@ import { dialogueSettingsOf } from "./pipeline/dialogues/dialogue-settings.ts";
 import { registerDialogueRoutes } from "./pipeline/dialogues/dialogues.routes.ts";
 import { createVadJobQueue } from "./pipeline/vad/vad-jobs.ts";
 import { createVadRemoteHandler } from "./pipeline/vad/vad-remote.ts";
+import { registerDidOptimizerApi } from "./dids/did-optimizer.wiring.ts";
 
 export interface CoreDeps {
   config: ConfigOf<CoreConfigSpec>;
@@ -33,6 +35,8 @@ export interface CoreDeps {
   startedAt: number;
   /** States of the node's background loops, for /health. */
   loopStates?: () => LoopState[];
+  /** DID selection draws from this (tests pass a seeded one). */
+  random?: () => number;
 }
 
 /** Room for the multipart framing and text fields around the largest chunk file. */
@@ -46,7 +50,10 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
     logger: deps.logger,
     metrics: deps.metrics,
     maxBodyBytes: 1024 * 1024,
-    bodyLimits: [{ pathPrefix: chunkUploadPath, maxBytes: maxChunkBytes + chunkUploadOverheadBytes }],
+    bodyLimits: [
+      { pathPrefix: chunkUploadPath, maxBytes: maxChunkBytes + chunkUploadOverheadBytes },
+      { pathPrefix: callResultsBatchPath, maxBytes: maxCallResultsBatchBytes },
+    ],
     health: async () => {
       const base = await baseHealth("core", deps.startedAt, deps.client);
       if (!base.database.ok) return base;
@@ -66,5 +73,14 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
   registerIngestRoutes(app, { ...createIngestDeps({ db, clock, storage, metrics: deps.metrics }), db, clock });
   registerDialogueRoutes(app, { db });
   registerInternalRoutes(app, { db, storage, logger: deps.logger, handlers: remoteJobHandlers(createVadRemoteHandler(vadDeps)) });
+  registerDidOptimizerApi(app, {
+    client: deps.client,
+    clock: deps.clock,
+    logger: deps.logger,
+    startedAt: deps.startedAt,
+    didStatsWindowDays: deps.config.didStatsWindowDays,
+    didPoolRefreshSeconds: deps.config.didPoolRefreshSeconds,
+    random: deps.random,
+  });
   return app;
 }

@@ -1,6 +1,7 @@
 import { listenConfig, storageConfig } from "../shared/config/common-config.ts";
 import { field } from "../shared/config/config-spec.ts";
 import { flag, httpUrl, optional, text } from "../shared/config/config-types.ts";
+import { didsConfig } from "./dids/dids.config.ts";
 import { ingestConfig } from "./ingest/ingest.config.ts";
 import { pipelineConfig } from "./pipeline/pipeline.config.ts";
 
@@ -34,6 +35,7 @@ export const coreConfigSpec = {
   }),
   ...ingestConfig,
   ...pipelineConfig,
+  ...didsConfig,
 };
 
 export type CoreConfigSpec = typeof coreConfigSpec;

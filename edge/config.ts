@@ -1,6 +1,8 @@
 import { listenConfig, storageConfig } from "../shared/config/common-config.ts";
 import { field } from "../shared/config/config-spec.ts";
 import { httpUrl, optional } from "../shared/config/config-types.ts";
+import { callSyncConfig } from "./sync/sync.config.ts";
+import { vicidialConfig } from "./vicidial/vicidial.config.ts";
 
 export const edgeConfigSpec = {
   ...storageConfig("edge", {
@@ -16,6 +18,8 @@ export const edgeConfigSpec = {
     env: "BASE_URL",
     description: "URL the dialer reaches this edge at, used in the audio URLs it returns (default http://127.0.0.1:<port>).",
   }),
+  ...vicidialConfig,
+  ...callSyncConfig,
 };
 
 export type EdgeConfigSpec = typeof edgeConfigSpec;

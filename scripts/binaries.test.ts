@@ -4,7 +4,7 @@
  * qemu-aarch64-static with Debian's arm64 runtime libraries. Build them first: npm run build.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import packageJson from "../package.json" with { type: "json" };
 import { openDatabase } from "../shared/db/open-database.ts";
@@ -13,8 +13,9 @@ import { runCommand } from "../shared/runtime/process.ts";
 import { startNodeProcess } from "../shared/testing/node-process.ts";
 import { makeTempDir, type TempDir } from "../shared/testing/temp-dir.ts";
 import { binaryPath, nodeNames } from "./build.ts";
-
-// Starting binaries (arm64 ones under qemu) takes seconds on a busy machine.
+import { compareCallResults, readCoreCallResults, readVicidialCallResults, startCoreProcess } from "../edge/sync/sync.testing.ts";
+import { createVicidialDatabase } from "../edge/vicidial/testing/vicidial-log.fixture.ts";
+import { startMariaDb } from "../shared/testing/mariadb-server.ts";
 
 const qemu = "/usr/bin/qemu-aarch64-static";
 const arm64Libraries = "/usr/aarch64-linux-gnu";
@@ -112,4 +113,37 @@ describe.each(nodeNames)("%s-linux-arm64 under qemu", (node) => {
 test("every binary's checksum is recorded", () => {
   const sums = readFileSync(join(import.meta.dir, "../dist/SHA256SUMS"), "utf8");
   for (const node of nodeNames) for (const arch of ["x64", "arm64"]) expect(sums).toContain(`  ${node}-linux-${arch}`);
+});
+
+describe("edge-linux-x64 → core-linux-x64", () => {
+  test("the compiled edge reads vicidial_log through mysql2 and the compiled core stores every call", async () => {
+    const mariadb = await startMariaDb();
+    const coreDir = makeTempDir("salescontrol-core-x64-sync-");
+    dirs.push(coreDir);
+    copyFileSync(binaryPath("core", "x64"), coreDir.join("salescontrol-core"));
+    const core = await startCoreProcess(coreDir, { binary: coreDir.join("salescontrol-core") });
+    try {
+      await createVicidialDatabase(mariadb);
+      await mariadb.query("SET SESSION sql_mode = ''");
+      await mariadb.query(
+        `INSERT INTO asterisk.vicidial_log (uniqueid, lead_id, list_id, campaign_id, call_date, start_epoch, end_epoch, length_in_sec, status, phone_code, phone_number, user, user_group, term_reason, comments)
+         VALUES ('1768200000.1', 1, 1001, 'OUTBND', NOW(), UNIX_TIMESTAMP(), NULL, 0, 'NA', '1', '4155550101', 'VDAD', NULL, '', NULL),
+                ('1768200000.2', 2, 1001, 'OUTBND', NOW(), UNIX_TIMESTAMP(), UNIX_TIMESTAMP(), 61, 'SALE', '1', '4155550102', 'agent1', 'AGENTS', 'AGENT', 'prêt à signer')`,
+      );
+      const { dir, binary, env } = isolate("edge", "x64");
+      writeFileSync(dir.join("astguiclient.conf"), `VARDB_server => 127.0.0.1\nVARDB_user => cron\nVARDB_pass => 1234\nVARDB_port => ${mariadb.port}\n`);
+      writeFileSync(dir.join("dids.conf"), `[general]\r\napi_base_url=${core.url}\r\napi_key=${core.key}\r\n`);
+      const syncEnv = { ...env, ASTGUICLIENT_CONF: dir.join("astguiclient.conf"), DIDS_CONF: dir.join("dids.conf") };
+      const first = await runCommand(binary, ["sync", "--once"], { cwd: dir.path, env: syncEnv });
+      expect(first.stdout).toContain("sent 2 to");
+      expect(first.code).toBe(0);
+      await mariadb.query("UPDATE asterisk.vicidial_log SET status = 'CALLBK' WHERE uniqueid = '1768200000.2'");
+      const second = await runCommand(binary, ["sync", "--once"], { cwd: dir.path, env: syncEnv });
+      expect(second.stdout).toMatch(/sent 1 to .*: 0 created, 1 updated/);
+      expect(compareCallResults(await readVicidialCallResults(mariadb), await readCoreCallResults(core))).toEqual([]);
+    } finally {
+      await core.stop();
+      await mariadb.stop();
+    }
+  });
 });

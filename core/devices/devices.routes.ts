@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { uuidString } from "../../shared/contracts/identifiers.ts";
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
-import { parseJsonBody } from "../../shared/http/json-body.ts";
+import { readJsonBody } from "../../shared/http/json-body.ts";
 import { isoTime } from "../../shared/http/iso-time.ts";
 import { deviceTokenText } from "./device-token.ts";
 import type { DeviceRow } from "./devices.schema.ts";
@@ -17,7 +17,7 @@ const listQuery = z.object({ point_id: uuidString.optional(), enabled: z.enum(["
 /** Admin routes for recorders (behind the admin token, which app.ts puts on /api/v1/admin/*). */
 export function registerDeviceRoutes(app: HttpApp, deps: DevicesDeps): void {
   app.post("/api/v1/admin/devices", async (c) => {
-    const body = await parseJsonBody(c, registerDeviceBody);
+    const body = await readJsonBody(c, registerDeviceBody);
     const created = await registerDevice(deps, { pointId: body.point_id, registerId: body.register_id, deviceId: body.device_id, tokenPlain: body.token_plain });
     return c.json(presentWithToken(created), 201);
   });
@@ -45,7 +45,7 @@ export function registerDeviceRoutes(app: HttpApp, deps: DevicesDeps): void {
 
   app.post("/api/v1/admin/devices/:device_id/rotate-token", async (c) => {
     const { device_id } = deviceIdParam.parse(c.req.param());
-    const body = await parseJsonBody(c, rotateTokenBody);
+    const body = await readJsonBody(c, rotateTokenBody);
     return c.json(presentWithToken(await rotateDeviceToken(deps, device_id, body.token_plain)));
   });
 }

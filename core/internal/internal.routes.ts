@@ -9,7 +9,7 @@ import {
 } from "../../shared/contracts/worker-jobs.ts";
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { isoTime } from "../../shared/http/iso-time.ts";
-import { parseJsonBody } from "../../shared/http/json-body.ts";
+import { readJsonBody } from "../../shared/http/json-body.ts";
 import { claimRemoteJob, completeRemoteJob, extendRemoteLease, failRemoteJob, type InternalDeps, readChunkAudio } from "./internal.usecases.ts";
 
 const jobIdParam = z.object({ job_id: z.coerce.number().int().positive() });
@@ -17,7 +17,7 @@ const jobIdParam = z.object({ job_id: z.coerce.number().int().positive() });
 /** The internal API for `core worker` processes (behind INTERNAL_TOKEN, which app.ts puts on /api/v1/internal/*). */
 export function registerInternalRoutes(app: HttpApp, deps: InternalDeps): void {
   app.post(internalApiPaths.claim, async (c) => {
-    const body = await parseJsonBody(c, claimJobRequest);
+    const body = await readJsonBody(c, claimJobRequest);
     const job = await claimRemoteJob(deps, { queues: body.queues, leaseSeconds: body.lease_seconds, worker: body.worker });
     if (!job) return c.json({ job: null });
     return c.json({
@@ -35,21 +35,21 @@ export function registerInternalRoutes(app: HttpApp, deps: InternalDeps): void {
 
   app.post("/api/v1/internal/jobs/:job_id/heartbeat", async (c) => {
     const { job_id } = jobIdParam.parse(c.req.param());
-    const body = await parseJsonBody(c, heartbeatRequest);
+    const body = await readJsonBody(c, heartbeatRequest);
     const expiresAt = await extendRemoteLease(deps, job_id, body.lease_token, body.lease_seconds);
     return c.json({ lease_expires_at: isoTime(expiresAt) });
   });
 
   app.post("/api/v1/internal/jobs/:job_id/result", async (c) => {
     const { job_id } = jobIdParam.parse(c.req.param());
-    const body = await parseJsonBody(c, jobResultRequest);
+    const body = await readJsonBody(c, jobResultRequest);
     await completeRemoteJob(deps, job_id, body.lease_token, body.result);
     return c.json({ status: "done" as const });
   });
 
   app.post("/api/v1/internal/jobs/:job_id/failure", async (c) => {
     const { job_id } = jobIdParam.parse(c.req.param());
-    const body = await parseJsonBody(c, jobFailureRequest);
+    const body = await readJsonBody(c, jobFailureRequest);
     return c.json({ outcome: await failRemoteJob(deps, job_id, body.lease_token, body.error, body.permanent) });
   });
 

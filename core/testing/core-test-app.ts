@@ -39,15 +39,15 @@ export interface TestDevice {
 }
 
 /** The core app on a fresh database and audio directory, with a fake clock; nothing listens on a port. */
-export async function createTestCore(env: Record<string, string> = {}): Promise<TestCore> {
+export async function createTestCore(env: Record<string, string> = {}, options: { clock?: FakeClock; random?: () => number } = {}): Promise<TestCore> {
   const database = await openTempDatabase(migrations, schema);
-  const clock = createFakeClock();
+  const clock = options.clock ?? createFakeClock();
   const config = loadConfig(coreConfigSpec, {
     env: { DATA_DIR: database.dir.path, ADMIN_TOKEN: testAdminToken, INTERNAL_TOKEN: testInternalToken, ...env },
     dotenvPath: null,
   }).values;
   const metrics = new MetricsRegistry();
-  const app = createCoreApp({ config, client: database.client, db: database.db, logger: silentLogger, metrics, clock, startedAt: clock.now() });
+  const app = createCoreApp({ config, client: database.client, db: database.db, logger: silentLogger, metrics, clock, startedAt: clock.now(), random: options.random });
   const withToken = (token: string) => async (path: string, init: RequestInit = {}) =>
     await app.request(path, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.body && typeof init.body === "string" ? { "content-type": "application/json" } : {}), ...(init.headers as Record<string, string>) } }, { remoteAddress: "198.51.100.20" });
   const admin = withToken(testAdminToken);
