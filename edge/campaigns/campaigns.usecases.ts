@@ -171,8 +171,9 @@ export class CampaignDeployment {
     const currentActive = deployed.find((entry) => entry.state === "active") ?? null;
     const staged = await findImportSource(this.deps.client, options.importId);
     if (!staged) throw new Error(`import ${options.importId} does not exist`);
+    const loaded = await loadCampaignSnapshot(this.deps, { ...staged, activatedAt: this.deps.clock.now() });
     const now = this.deps.clock.now();
-    const snapshot = await loadCampaignSnapshot(this.deps, { ...staged, activatedAt: now });
+    const snapshot = Object.freeze({ ...loaded, activatedAt: now });
     const switched = await activateImport(this.deps.client, { importId: options.importId, leaseOwner: options.leaseOwner, now, report: options.report(currentActive?.id ?? null) });
     const before = this.deps.served.current();
     const audioByImport = new Map<number, ReadonlyMap<string, ServedAudioFile>>([[snapshot.importId, snapshot.audio]]);

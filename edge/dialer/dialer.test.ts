@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { unzipSync } from "fflate";
 import { asteriskWavProblem, inspectWavHeader } from "../../shared/audio/wav-format.ts";
@@ -8,6 +8,9 @@ import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { buildTestPackage, createEdgeTestEnvironment, type EdgeTestEnvironment, importPackage, loopback } from "../testing/edge-test-kit.ts";
 import { DefaultPromptError, loadDefaultPrompt } from "./default-prompt.ts";
 import { parseRangeHeader } from "./http-representation.ts";
+
+// Real espeak-ng, ffmpeg work takes longer than the 5 s default on a busy machine.
+setDefaultTimeout(60_000);
 
 let dir: TempDir;
 let edge: EdgeTestEnvironment;

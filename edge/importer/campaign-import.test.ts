@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { zipSync } from "fflate";
 import { encodePcmWav } from "../../shared/audio/wav-format.ts";
@@ -17,6 +17,9 @@ import {
 } from "../testing/edge-test-kit.ts";
 import { beginImport, importPackageFile } from "./campaign-import.usecases.ts";
 import { findImport, listImports } from "./import.repository.ts";
+
+// Real espeak-ng, ffmpeg work takes longer than the 5 s default on a busy machine.
+setDefaultTimeout(60_000);
 
 let files: TempDir;
 /** Real speech, as Asterisk plays it, and the same speech in formats it does not. */

@@ -60,8 +60,15 @@ export function registerImporterRoutes(app: HttpApp, deps: { importer: ImporterD
     } catch {
       // A name that is not valid percent-encoding is only a label: keep the default.
     }
-    const importId = await startUploadedImport(deps.importer, deps.background, { body: c.req.raw.body, declaredBytes, fileName, operator: operator.username });
-    return c.json({ import_id: importId, status_url: `${importUploadPath}/${importId}` }, 202);
+    try {
+      const importId = await startUploadedImport(deps.importer, deps.background, { body: c.req.raw.body, declaredBytes, fileName, operator: operator.username });
+      return c.json({ import_id: importId, status_url: `${importUploadPath}/${importId}` }, 202);
+    } catch (error) {
+      // Refused before the body was read (busy, shutting down): the rest of the upload is not wanted,
+      // so the connection is closed after the answer instead of waiting for bytes nobody reads.
+      c.header("Connection", "close");
+      throw error;
+    }
   });
 
   app.get(importUploadPath, async (c) => {

@@ -127,10 +127,13 @@ function createBodyLimiter(defaultMaxBytes: number, overrides: Array<{ pathPrefi
   const fallback = limiterFor(defaultMaxBytes);
   const streamedLimiter = (maxBytes: number): MiddlewareHandler<AppEnv> => async (c, next) => {
     const declared = c.req.header("content-length");
+    // A refused upload's body is never read: close the connection after answering.
+    c.header("Connection", "close");
     if (declared === undefined || c.req.header("transfer-encoding") !== undefined || !/^\d+$/.test(declared)) {
       throw new AppError("request.length_required", 411, "this upload must declare its size in Content-Length");
     }
     if (Number(declared) > maxBytes) throw new AppError("request.body_too_large", 413, `request body exceeds ${maxBytes} bytes`);
+    c.header("Connection", undefined);
     return next();
   };
   const specific = overrides.map((override) => ({ ...override, limiter: override.streamed ? streamedLimiter(override.maxBytes) : limiterFor(override.maxBytes) }));
