@@ -8,7 +8,8 @@ import { migrations } from "./db/migrations.ts";
 import * as schema from "./db/schema.ts";
 import { DefaultPromptError } from "./dialer/default-prompt.ts";
 import { withDialerFastPath } from "./dialer/dialer.routes.ts";
-import { type CommandOutput, runImportCommand } from "./importer/import.command.ts";
+import type { CommandOutput } from "./cli-output.ts";
+import { runImportCommand } from "./importer/import.command.ts";
 import { processPasswordSource, runOperatorCommand } from "./operators/operator.command.ts";
 
 type EdgeContext = NodeContext<EdgeConfigSpec, typeof schema>;

@@ -3,7 +3,7 @@
  * with a PATH and HOME that reach no Bun and no node_modules. arm64 binaries run under
  * qemu-aarch64-static with Debian's arm64 runtime libraries. Build them first: npm run build.
  */
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import packageJson from "../package.json" with { type: "json" };
@@ -13,6 +13,9 @@ import { runCommand } from "../shared/runtime/process.ts";
 import { startNodeProcess } from "../shared/testing/node-process.ts";
 import { makeTempDir, type TempDir } from "../shared/testing/temp-dir.ts";
 import { binaryPath, nodeNames } from "./build.ts";
+
+// Three binary starts under qemu take seconds on a busy machine; bunfig's [test] timeout is not read by bun test.
+setDefaultTimeout(60_000);
 
 const qemu = "/usr/bin/qemu-aarch64-static";
 const arm64Libraries = "/usr/aarch64-linux-gnu";

@@ -1,22 +1,15 @@
-import { AppError } from "../../shared/http/app-error.ts";
-import type { CommandOutput } from "../importer/import.command.ts";
+import { type CommandOutput, reportingExpectedErrors } from "../cli-output.ts";
 import { listImports } from "../importer/import.repository.ts";
 import type { CampaignRuntime } from "./campaign-runtime.ts";
 
 /** `edge rollback`: the previous campaign is served again (a running edge picks it up within a second). */
 export async function runRollbackCommand(runtime: CampaignRuntime, output: CommandOutput): Promise<number> {
-  try {
+  return reportingExpectedErrors(output, async () => {
     const swapped = await runtime.deployment.rollback();
     const active = runtime.deployment.served.current().active;
     output.out(`rolled back: import ${swapped.activeImportId} (campaign ${active?.campaignId} "${active?.campaignName}", ${active?.leads.length} leads) is served again; import ${swapped.previousImportId} is kept as the previous one\n`);
     return 0;
-  } catch (error) {
-    if (error instanceof AppError) {
-      output.err(`${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  }
+  });
 }
 
 /** `edge campaigns [--limit N]`: what is served and the import history. */

@@ -7,7 +7,7 @@ import type { ServedAudioFile } from "../campaigns/campaign-snapshot.ts";
  * bytes. A file is checked against its recorded size and SHA-256 when it is first read, so a file
  * damaged or replaced on disk is never played (the caller falls back to the default prompt).
  */
-export type AudioLoad = { ok: true; bytes: Uint8Array } | { ok: false; reason: "missing" | "damaged"; detail: string };
+export type AudioLoad = { ok: true; body: Blob } | { ok: false; reason: "missing" | "damaged"; detail: string };
 
 export interface AudioStoreStats {
   entries: number;
@@ -19,7 +19,7 @@ export interface AudioStoreStats {
 
 export class AudioStore {
   // Map iteration order is insertion order: re-inserting on a hit keeps the oldest first.
-  readonly #entries = new Map<string, Uint8Array>();
+  readonly #entries = new Map<string, Blob>();
   readonly #loading = new Map<string, Promise<AudioLoad>>();
   #bytes = 0;
   #hits = 0;
@@ -27,19 +27,19 @@ export class AudioStore {
 
   constructor(private readonly capacityBytes: number) {}
 
-  /** The cached bytes, or undefined (then call `load`). Synchronous so a hit costs no await. */
-  peek(file: ServedAudioFile): Uint8Array | undefined {
-    const bytes = this.#entries.get(file.diskPath);
-    if (bytes === undefined) return undefined;
+  /** The cached file, or undefined (then call `load`). Synchronous so a hit costs no await. */
+  peek(file: ServedAudioFile): Blob | undefined {
+    const body = this.#entries.get(file.diskPath);
+    if (body === undefined) return undefined;
     this.#hits++;
     this.#entries.delete(file.diskPath);
-    this.#entries.set(file.diskPath, bytes);
-    return bytes;
+    this.#entries.set(file.diskPath, body);
+    return body;
   }
 
   load(file: ServedAudioFile): Promise<AudioLoad> {
     const cached = this.peek(file);
-    if (cached) return Promise.resolve({ ok: true, bytes: cached });
+    if (cached) return Promise.resolve({ ok: true, body: cached });
     const pending = this.#loading.get(file.diskPath);
     if (pending) return pending;
     this.#misses++;
@@ -54,10 +54,10 @@ export class AudioStore {
 
   /** Drops files of imports no longer served. */
   retainOnly(keep: (diskPath: string) => boolean): void {
-    for (const [path, bytes] of this.#entries) {
+    for (const [path, body] of this.#entries) {
       if (keep(path)) continue;
       this.#entries.delete(path);
-      this.#bytes -= bytes.length;
+      this.#bytes -= body.size;
     }
   }
 
@@ -70,18 +70,20 @@ export class AudioStore {
     }
     if (bytes.length !== file.size) return { ok: false, reason: "damaged", detail: `${bytes.length} bytes on disk, ${file.size} imported` };
     if (createHash("sha256").update(bytes).digest("hex") !== file.sha256) return { ok: false, reason: "damaged", detail: "content differs from the imported file" };
-    this.#store(file.diskPath, bytes);
-    return { ok: true, bytes };
+    // A Blob: every response and range shares its memory, where a typed array would be copied each time.
+    const body = new Blob([bytes]);
+    this.#store(file.diskPath, body);
+    return { ok: true, body };
   }
 
-  #store(path: string, bytes: Uint8Array): void {
-    if (bytes.length > this.capacityBytes / 4) return;
-    this.#entries.set(path, bytes);
-    this.#bytes += bytes.length;
-    for (const [oldest, oldBytes] of this.#entries) {
+  #store(path: string, body: Blob): void {
+    if (body.size > this.capacityBytes / 4) return;
+    this.#entries.set(path, body);
+    this.#bytes += body.size;
+    for (const [oldest, oldBody] of this.#entries) {
       if (this.#bytes <= this.capacityBytes) break;
       this.#entries.delete(oldest);
-      this.#bytes -= oldBytes.length;
+      this.#bytes -= oldBody.size;
     }
   }
 }

@@ -8,7 +8,7 @@ import { asteriskWav, asteriskWavProblem, encodeMuLaw, encodePcmWav, inspectWavH
  * start) or, without one, a second of silence; a campaign may name its own (manifest default_audio).
  */
 export interface PromptAudio {
-  bytes: Uint8Array;
+  body: Blob;
   etag: string;
 }
 
@@ -47,5 +47,5 @@ function promptFromPcm(pcm: Uint8Array, source: string): DefaultPrompt {
 }
 
 function promptAudio(bytes: Uint8Array): PromptAudio {
-  return { bytes, etag: `"${createHash("sha256").update(bytes).digest("hex")}"` };
+  return { body: new Blob([bytes]), etag: `"${createHash("sha256").update(bytes).digest("hex")}"` };
 }

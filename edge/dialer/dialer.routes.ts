@@ -74,7 +74,7 @@ export function createDialerApi(deps: DialerDeps): DialerApi {
     if (promptFile) {
       return deps.audioStore
         .load(promptFile)
-        .then((loaded) => (loaded.ok ? respondWithAudio(request, promptFile, loaded.bytes, true, reason) : respondWithPrompt(request, deps.defaultPrompt[format], format, reason)));
+        .then((loaded) => (loaded.ok ? respondWithAudio(request, promptFile, loaded.body, true, reason) : respondWithPrompt(request, deps.defaultPrompt[format], format, reason)));
     }
     return respondWithPrompt(request, deps.defaultPrompt[format], format, reason);
   };
@@ -84,7 +84,7 @@ export function createDialerApi(deps: DialerDeps): DialerApi {
     const cached = deps.audioStore.peek(file);
     if (cached) return respondWithAudio(request, file, cached, false, null);
     return deps.audioStore.load(file).then((loaded) => {
-      if (loaded.ok) return respondWithAudio(request, file, loaded.bytes, false, null);
+      if (loaded.ok) return respondWithAudio(request, file, loaded.body, false, null);
       return fallback(request, format, `${loaded.reason}_file`, loaded.detail, file.diskPath);
     });
   };
@@ -215,9 +215,9 @@ export function registerDialerRoutes(app: HttpApp, dialer: DialerApi): void {
   }
 }
 
-function respondWithAudio(request: Request, file: ServedAudioFile, bytes: Uint8Array, isFallback: boolean, reason: string | null): Response {
+function respondWithAudio(request: Request, file: ServedAudioFile, body: Blob, isFallback: boolean, reason: string | null): Response {
   return respondWithRepresentation(request, {
-    bytes,
+    body,
     contentType: file.contentType,
     etag: file.etag,
     lastModified: file.modifiedAt,
@@ -228,7 +228,7 @@ function respondWithAudio(request: Request, file: ServedAudioFile, bytes: Uint8A
 
 function respondWithPrompt(request: Request, prompt: PromptAudio, format: "wav" | "ulaw", reason: string): Response {
   return respondWithRepresentation(request, {
-    bytes: prompt.bytes,
+    body: prompt.body,
     contentType: format === "wav" ? "audio/wav" : "audio/basic",
     etag: prompt.etag,
     lastModified: 0,

@@ -4,7 +4,8 @@
  * evaluated in the order of section 13.2.2), HEAD, and byte ranges (single and multipart).
  */
 export interface Representation {
-  bytes: Uint8Array;
+  /** A Blob: responses and ranges of it share its memory instead of copying it. */
+  body: Blob;
   contentType: string;
   /** A strong entity tag, quoted: `"…"`. */
   etag: string;
@@ -46,16 +47,17 @@ export function respondWithRepresentation(request: Request, representation: Repr
 
   const ifRange = headers.get("if-range");
   if (ifRange !== null && !ifRangeMatches(ifRange, representation.etag, lastModifiedSeconds)) return fullResponse(method, representation);
-  const ranges = parseRangeHeader(range, representation.bytes.length);
+  const size = representation.body.size;
+  const ranges = parseRangeHeader(range, size);
   if (ranges === null) return fullResponse(method, representation);
   if (ranges.length === 0) {
-    return new Response(null, { status: 416, headers: { ...baseHeaders(representation), "Content-Range": `bytes */${representation.bytes.length}` } });
+    return new Response(null, { status: 416, headers: { ...baseHeaders(representation), "Content-Range": `bytes */${size}` } });
   }
   if (ranges.length === 1) {
     const [start, end] = ranges[0]!;
-    return new Response(representation.bytes.subarray(start, end + 1), {
+    return new Response(representation.body.slice(start, end + 1), {
       status: 206,
-      headers: { ...baseHeaders(representation), "Content-Type": representation.contentType, "Content-Range": `bytes ${start}-${end}/${representation.bytes.length}` },
+      headers: { ...baseHeaders(representation), "Content-Type": representation.contentType, "Content-Range": `bytes ${start}-${end}/${size}` },
     });
   }
   return multipartResponse(representation, ranges);
@@ -72,9 +74,9 @@ function baseHeaders(representation: Representation): Record<string, string> {
 }
 
 function fullResponse(method: string, representation: Representation): Response {
-  const headers = { ...baseHeaders(representation), "Content-Type": representation.contentType, "Content-Length": String(representation.bytes.length) };
+  const headers = { ...baseHeaders(representation), "Content-Type": representation.contentType, "Content-Length": String(representation.body.size) };
   // HEAD: the same header fields as GET, Content-Length included, and no body.
-  return new Response(method === "HEAD" ? null : representation.bytes, { status: 200, headers });
+  return new Response(method === "HEAD" ? null : representation.body, { status: 200, headers });
 }
 
 function emptyResponse(status: 304 | 412, representation: Representation): Response {
@@ -83,21 +85,14 @@ function emptyResponse(status: 304 | 412, representation: Representation): Respo
 
 function multipartResponse(representation: Representation, ranges: Array<[number, number]>): Response {
   const boundary = `salescontrol-${crypto.randomUUID()}`;
-  const encoder = new TextEncoder();
-  const total = representation.bytes.length;
-  const parts: Uint8Array[] = [];
+  const total = representation.body.size;
+  const parts: Array<string | Blob> = [];
   for (const [start, end] of ranges) {
-    parts.push(encoder.encode(`\r\n--${boundary}\r\nContent-Type: ${representation.contentType}\r\nContent-Range: bytes ${start}-${end}/${total}\r\n\r\n`));
-    parts.push(representation.bytes.subarray(start, end + 1));
+    parts.push(`\r\n--${boundary}\r\nContent-Type: ${representation.contentType}\r\nContent-Range: bytes ${start}-${end}/${total}\r\n\r\n`);
+    parts.push(representation.body.slice(start, end + 1));
   }
-  parts.push(encoder.encode(`\r\n--${boundary}--\r\n`));
-  const body = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    body.set(part, offset);
-    offset += part.length;
-  }
-  return new Response(body, { status: 206, headers: { ...baseHeaders(representation), "Content-Type": `multipart/byteranges; boundary=${boundary}` } });
+  parts.push(`\r\n--${boundary}--\r\n`);
+  return new Response(new Blob(parts), { status: 206, headers: { ...baseHeaders(representation), "Content-Type": `multipart/byteranges; boundary=${boundary}` } });
 }
 
 /**

@@ -86,14 +86,7 @@ export class CsvReader {
           }
           break;
         case State.Unquoted: {
-          let end = index;
-          while (end < length) {
-            const next = text.charCodeAt(end);
-            if (next === comma || next === lineFeed || next === carriageReturn || next === quote) break;
-            end++;
-          }
-          if (end > index) this.#append(text.slice(index, end));
-          index = end;
+          index = this.#appendRun(text, index, true);
           if (index === length) break;
           const stop = text.charCodeAt(index);
           if (stop === quote) throw new CsvSyntaxError(this.#line, `line ${this.#line}: a quote inside an unquoted field (quote the whole field and double the quote)`);
@@ -107,14 +100,7 @@ export class CsvReader {
           break;
         }
         case State.Quoted: {
-          let end = index;
-          while (end < length) {
-            const next = text.charCodeAt(end);
-            if (next === quote || next === lineFeed || next === carriageReturn) break;
-            end++;
-          }
-          if (end > index) this.#append(text.slice(index, end));
-          index = end;
+          index = this.#appendRun(text, index, false);
           if (index === length) break;
           const stop = text.charCodeAt(index);
           if (stop === quote) this.#state = State.QuoteInQuoted;
@@ -154,6 +140,18 @@ export class CsvReader {
       this.#endField();
       this.#endRecord();
     }
+  }
+
+  /** Appends the plain characters from `start` up to the next quote, line break (or comma); returns where it stopped. */
+  #appendRun(text: string, start: number, commaStops: boolean): number {
+    let end = start;
+    while (end < text.length) {
+      const next = text.charCodeAt(end);
+      if (next === quote || next === lineFeed || next === carriageReturn || (commaStops && next === comma)) break;
+      end++;
+    }
+    if (end > start) this.#append(text.slice(start, end));
+    return end;
   }
 
   #append(text: string): void {

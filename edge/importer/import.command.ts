@@ -1,17 +1,10 @@
 import { existsSync, statSync } from "node:fs";
 import { basename } from "node:path";
-import { AppError } from "../../shared/http/app-error.ts";
 import type { CampaignRuntime } from "../campaigns/campaign-runtime.ts";
+import { type CommandOutput, reportingExpectedErrors } from "../cli-output.ts";
 import { beginImport, type ImportProgress, importPackageFile } from "./campaign-import.usecases.ts";
 import type { ImportReport } from "./import-report.ts";
 import { summarizeReport } from "./import-report.ts";
-
-export interface CommandOutput {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  /** A terminal: progress is redrawn on one line instead of printed line by line. */
-  interactive: boolean;
-}
 
 /**
  * `edge import <zip>`: the same validation and atomic switch as the importer page, with progress
@@ -28,21 +21,14 @@ export async function runImportCommand(runtime: CampaignRuntime, args: string[],
     return 2;
   }
   const progress = createProgressPrinter(output);
-  let report: ImportReport;
-  try {
+  return reportingExpectedErrors(output, async () => {
     const run = await beginImport(runtime.importer, { source: "cli", fileName: basename(path), operator: process.env.USER ?? null, onProgress: progress });
     output.err(`import ${run.id}: reading ${path}\n`);
-    report = await importPackageFile(runtime.importer, run, path, signal);
-  } catch (error) {
-    if (error instanceof AppError) {
-      output.err(`${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  }
-  progress.finish();
-  output.out(formatReport(report));
-  return report.outcome === "deployed" ? 0 : 1;
+    const report = await importPackageFile(runtime.importer, run, path, signal);
+    progress.finish();
+    output.out(formatReport(report));
+    return report.outcome === "deployed" ? 0 : 1;
+  });
 }
 
 export function formatReport(report: ImportReport): string {

@@ -1,5 +1,5 @@
 import { AppError } from "../../shared/http/app-error.ts";
-import type { CommandOutput } from "../importer/import.command.ts";
+import { type CommandOutput, reportingExpectedErrors } from "../cli-output.ts";
 import { addOperator, changeOperatorPassword, listOperatorAccounts, type OperatorDeps, removeOperator } from "./operators.usecases.ts";
 
 export interface PasswordSource {
@@ -11,7 +11,7 @@ export interface PasswordSource {
 export async function runOperatorCommand(deps: Pick<OperatorDeps, "client" | "clock">, args: string[], output: CommandOutput, passwords: PasswordSource): Promise<number> {
   const [action, username] = args;
   const usage = "usage: salescontrol-edge operator add <name> | password <name> | remove <name> | list\n  (the password is asked for on the terminal, or read from the first line of stdin)\n";
-  try {
+  return reportingExpectedErrors(output, async () => {
     switch (action) {
       case "add":
       case "password": {
@@ -34,15 +34,9 @@ export async function runOperatorCommand(deps: Pick<OperatorDeps, "client" | "cl
         return 0;
       }
     }
-  } catch (error) {
-    if (error instanceof AppError) {
-      output.err(`${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  }
-  output.err(usage);
-  return 2;
+    output.err(usage);
+    return 2;
+  });
 }
 
 /** Passwords from the process's terminal or stdin. */
