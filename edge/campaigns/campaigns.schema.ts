@@ -2,11 +2,9 @@ import { sql } from "drizzle-orm";
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
- * running   the import holding the lock (one at most), staging its rows and files
- * active    the campaign the dialer is served from (one at most)
- * previous  the campaign before it, kept complete for `edge rollback` (one at most)
- * retired   replaced twice over: its rows and files are removed, its history and report stay
- * failed    refused or interrupted: nothing of it was ever served; the report says why
+ * running: holds the lock and stages (one at most) · active: served (one) · previous: kept for
+ * rollback (one) · retired: replaced twice over, rows and files removed, report kept · failed:
+ * refused or interrupted, never served, the report says why.
  */
 export const importStates = ["running", "active", "previous", "retired", "failed"] as const;
 export type ImportState = (typeof importStates)[number];

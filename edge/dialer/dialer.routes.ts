@@ -12,14 +12,9 @@ import { respondWithRepresentation } from "./http-representation.ts";
 import { type AnswerContext, leadJson, leadText } from "./lead-answers.ts";
 
 /**
- * The dialer's local API on :8001. It is the hot path, so it runs ahead of the router: a few
- * string comparisons pick the route, lookups read the in-memory snapshot and audio comes from the
- * audio cache. Loopback clients only, unless DIALER_ALLOW_FROM says otherwise.
- *
- *   GET /api/v1/leads/{lead_id}                     GET /api/v1/lead?lead_id=…|vendor_lead_code=…|phone_number=…
- *   GET /api/v1/leads/by-vendor-code/{code}         GET /api/v1/campaign
- *   GET /api/v1/leads/by-phone/{phone}              GET|HEAD /audio/{import_id}/{path}, /audio/default.wav|.ulaw
- *   (any lookup: ?format=text for key=value lines)
+ * The dialer's local API on :8001 (README, "The dialer API"). It is the hot path, so it runs ahead of
+ * the router: string comparisons pick the route, lookups read the in-memory snapshot, audio comes
+ * from the audio cache. Loopback clients only, unless DIALER_ALLOW_FROM says otherwise.
  */
 export interface DialerDeps {
   served: ServedCampaignsHolder;

@@ -15,7 +15,7 @@ import {
   loopback,
   writeHandmadePackage,
 } from "../testing/edge-test-kit.ts";
-import { beginImport, importPackageFile } from "./campaign-import.usecases.ts";
+import { beginImport, importPackageFile, recoverInterruptedImports } from "./campaign-import.usecases.ts";
 import { findImport, listImports } from "./import.repository.ts";
 
 // Real espeak-ng, ffmpeg work takes longer than the 5 s default on a busy machine.
@@ -313,7 +313,7 @@ describe("the import lock", () => {
     next.stop();
   });
 
-  test("a lock left by a process that died is cleared, and its staged files removed", async () => {
+  test("a lock left by a process that died is cleared at start, its staged files and upload removed", async () => {
     const now = Date.now();
     const inserted = await edge.database.client.execute({
       sql: "INSERT INTO campaign_imports (state, phase, source, file_name, started_at, lease_owner, lease_expires_at) VALUES ('running', 'audio', 'cli', 'crashed.zip', ?, 'elsewhere/1/x', ?) RETURNING id",
@@ -322,10 +322,25 @@ describe("the import lock", () => {
     const crashedId = Number(inserted.rows[0]!.id);
     const staged = `${edge.config.audioStoragePath}/${crashedId}/greeting`;
     await Bun.write(`${staged}/half.wav`, "partial");
-    const run = await beginImport(edge.runtime.importer, { source: "cli", fileName: "next.zip", operator: null });
-    run.stop();
+    await Bun.write(`${edge.runtime.importer.uploadDirectory}/import-${crashedId}.zip`, "half an upload");
+    await recoverInterruptedImports(edge.runtime.importer);
     expect(await findImport(edge.database.client, crashedId)).toMatchObject({ state: "failed", errorCode: "import.interrupted" });
     expect(existsSync(staged)).toBe(false);
+    expect(readdirSync(edge.runtime.importer.uploadDirectory)).toEqual([]);
+    const run = await beginImport(edge.runtime.importer, { source: "cli", fileName: "next.zip", operator: null });
+    run.stop();
+  });
+
+  test("a new import takes over a lock whose holder stopped renewing it", async () => {
+    const now = Date.now();
+    const stale = await edge.database.client.execute({
+      sql: "INSERT INTO campaign_imports (state, phase, source, file_name, started_at, lease_owner, lease_expires_at) VALUES ('running', 'leads', 'upload', 'stuck.zip', ?, 'elsewhere/2/y', ?) RETURNING id",
+      args: [now - 300_000, now - 1],
+    });
+    const run = await beginImport(edge.runtime.importer, { source: "cli", fileName: "next.zip", operator: null });
+    run.stop();
+    expect(await findImport(edge.database.client, Number(stale.rows[0]!.id))).toMatchObject({ state: "failed", errorCode: "import.interrupted" });
+    expect(run.id).toBeGreaterThan(Number(stale.rows[0]!.id));
   });
 
   test("an import interrupted by shutdown fails cleanly and changes nothing", async () => {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
-import { mkdir, open, rm, statfs } from "node:fs/promises";
+import { mkdir, open, readdir, rm, statfs } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import type { Client } from "@libsql/client";
@@ -202,11 +202,18 @@ async function clearAbandonedImport(deps: ImporterDeps, running: ImportRecord): 
   await deps.deployment.purgeUnservedImports();
 }
 
-/** At start: imports left running by a process that died are failed and their staged data removed. */
+/** At start: imports left running by a process that died are failed, their staged data and uploads removed. */
 export async function recoverInterruptedImports(deps: ImporterDeps): Promise<void> {
-  const running = await findRunningImport(deps.client);
-  if (running && ((running.leaseExpiresAt ?? 0) < deps.clock.now() || leaseOwnerIsGone(running.leaseOwner))) await clearAbandonedImport(deps, running);
-  else await deps.deployment.purgeUnservedImports();
+  let running = await findRunningImport(deps.client);
+  if (running && ((running.leaseExpiresAt ?? 0) < deps.clock.now() || leaseOwnerIsGone(running.leaseOwner))) {
+    await clearAbandonedImport(deps, running);
+    running = null;
+  } else await deps.deployment.purgeUnservedImports();
+  const uploads = await readdir(deps.uploadDirectory).catch(() => [] as string[]);
+  for (const name of uploads) {
+    if (running && name === `import-${running.id}.zip`) continue;
+    await rm(join(deps.uploadDirectory, name), { force: true });
+  }
 }
 
 /**

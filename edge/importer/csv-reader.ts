@@ -1,8 +1,7 @@
 /**
- * A streaming RFC 4180 reader: text is pushed in pieces of any size and each complete record is
- * handed out with the line it starts on. Quoted fields may hold commas, quotes ("") and line
- * breaks; CRLF, LF and CR all end records; a UTF-8 byte-order mark is skipped; empty lines are
- * ignored. Malformed quoting is reported with its line, never guessed around.
+ * A streaming RFC 4180 reader: pieces of text in, complete records out with the line they start on.
+ * CRLF, LF and CR end records; a byte-order mark and empty lines are skipped; malformed quoting is
+ * reported with its line, never guessed around.
  */
 export interface CsvRecord {
   fields: string[];

@@ -1,8 +1,7 @@
 /**
- * Reads the values of plain `INSERT INTO <table> (<columns>) VALUES (…), (…);` statements, pushed
- * as text in pieces of any size. Nothing is executed: the text is tokenised and only literal
- * values (standard SQL strings with '' escapes, numbers, NULL) are accepted, so a package cannot
- * smuggle in any other statement. `--`, `#` and `/* … *\/` comments are skipped.
+ * Reads the values of `INSERT INTO t (columns) VALUES (…), …;` statements pushed in pieces. Nothing is
+ * executed: only literals (standard SQL strings with '' escapes, numbers, NULL) are accepted, so a
+ * package cannot smuggle in another statement. `--`, `#` and block comments are skipped.
  */
 export interface SqlInsertRow {
   table: string;

@@ -5,10 +5,9 @@ import { assertSafeRelativePath, UnsafePathError } from "../../shared/runtime/sa
 import { reject } from "./import-problem.ts";
 
 /**
- * Reads a zip from a file without trusting it: the central directory is read first and every
- * entry is checked (names, types, sizes, compression ratio, overlaps) before any data is
- * inflated; data is then streamed entry by entry (fflate) with the declared size, CRC-32 and a
- * hard output cap enforced while inflating, so memory stays bounded whatever the archive holds.
+ * Reads a zip without trusting it: every central-directory entry is checked (names, types, sizes,
+ * ratio, overlaps) before any data is inflated, then entries stream through fflate with their size,
+ * CRC-32 and an output cap enforced while inflating, so memory stays bounded whatever the zip holds.
  */
 
 export interface ZipLimits {

@@ -1,20 +1,9 @@
 import { z } from "zod";
 
 /**
- * Core (campaign studio) → edge: a campaign package, one `.zip` holding
- *
- *   manifest.json   this schema: format version, campaign, created-at, generator, lead count,
- *                   and every other file of the package with its size and SHA-256
- *   leads.csv       RFC 4180, UTF-8, a header row; `lead_id` and `phone_number` required,
- *                   VICIdial's lead fields and any other columns optional, and one or more audio
- *                   columns (`audio` or `audio_<slot>`) naming files under audio/
- *     or leads.sql  plain `INSERT INTO <table> (<columns>) VALUES (…), …;` statements with the
- *                   same columns; the edge parses their values and never executes them
- *   audio/…         RIFF PCM WAV, mono, 16-bit, 8000 Hz (what Asterisk plays), each with an
- *                   optional `.ulaw` sibling (raw G.711 µ-law) for trunks that carry it
- *
- * The edge validates all of it before anything changes and refuses a package that breaks any
- * rule here, naming the file, row and column. The writer side uses the same rules.
+ * Core (campaign studio) → edge: a campaign package, one `.zip` of manifest.json (this schema),
+ * leads.csv or leads.sql (lead columns below) and audio/… (WAV as Asterisk plays it, optional .ulaw
+ * siblings); README "The campaign package" describes it. Writer and edge check the same rules.
  */
 export const campaignPackageFormat = "salescontrol.campaign-package";
 export const campaignPackageFormatVersion = 1;
