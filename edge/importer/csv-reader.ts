@@ -73,12 +73,8 @@ export class CsvReader {
             this.#endField();
             index++;
           } else if (code === lineFeed || code === carriageReturn) {
-            if (this.#fields.length > 0) {
-              this.#endField();
-              this.#endRecord();
-            }
-            this.#lineBreak(code);
-            this.#recordLine = this.#line;
+            // A line break right after a comma ends the record with an empty field; on its own it is an empty line.
+            this.#recordBreak(code, this.#fields.length > 0);
             index++;
           } else {
             this.#state = State.Unquoted;
@@ -89,12 +85,8 @@ export class CsvReader {
           if (index === length) break;
           const stop = text.charCodeAt(index);
           if (stop === quote) throw new CsvSyntaxError(this.#line, `line ${this.#line}: a quote inside an unquoted field (quote the whole field and double the quote)`);
-          this.#endField();
-          if (stop !== comma) {
-            this.#endRecord();
-            this.#lineBreak(stop);
-            this.#recordLine = this.#line;
-          }
+          if (stop === comma) this.#endField();
+          else this.#recordBreak(stop, true);
           index++;
           break;
         }
@@ -119,10 +111,7 @@ export class CsvReader {
             this.#endField();
             index++;
           } else if (code === lineFeed || code === carriageReturn) {
-            this.#endField();
-            this.#endRecord();
-            this.#lineBreak(code);
-            this.#recordLine = this.#line;
+            this.#recordBreak(code, true);
             index++;
           } else {
             throw new CsvSyntaxError(this.#line, `line ${this.#line}: unexpected character after a closing quote`);
@@ -158,6 +147,16 @@ export class CsvReader {
     if (this.#field.length > this.maxFieldLength) {
       throw new CsvSyntaxError(this.#recordLine, `line ${this.#recordLine}: a field longer than ${this.maxFieldLength} characters`);
     }
+  }
+
+  /** A line break outside quotes: ends the record (unless the line was empty) and starts the next. */
+  #recordBreak(code: number, endsRecord: boolean): void {
+    if (endsRecord) {
+      this.#endField();
+      this.#endRecord();
+    }
+    this.#lineBreak(code);
+    this.#recordLine = this.#line;
   }
 
   #lineBreak(code: number): void {
