@@ -1,43 +1,27 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { loadConfig } from "../shared/config/config-loader.ts";
-import { MetricsRegistry } from "../shared/http/metrics.ts";
-import { silentLogger } from "../shared/log/logger.ts";
-import { createFakeClock } from "../shared/testing/fake-clock.ts";
-import { openTempDatabase, type TempDatabase } from "../shared/testing/temp-database.ts";
-import { createEdgeApp } from "./app.ts";
-import { edgeConfigSpec } from "./config.ts";
-import { migrations } from "./db/migrations.ts";
-import * as schema from "./db/schema.ts";
+import { createEdgeTestEnvironment, type EdgeTestEnvironment } from "./testing/edge-test-kit.ts";
 
-let database: TempDatabase<typeof schema>;
+let edge: EdgeTestEnvironment;
 beforeEach(async () => {
-  database = await openTempDatabase(migrations, schema);
+  edge = await createEdgeTestEnvironment();
 });
-afterEach(() => database.dispose());
-
-function app(env: Record<string, string> = {}) {
-  const clock = createFakeClock();
-  const config = loadConfig(edgeConfigSpec, { env, dotenvPath: null }).values;
-  return createEdgeApp({ config, client: database.client, logger: silentLogger, metrics: new MetricsRegistry(), clock, startedAt: clock.now() });
-}
+afterEach(() => edge.dispose());
 
 describe("edge app", () => {
-  test("answers /health with the node's identity and database state", async () => {
-    const response = await app().request("/health", {}, { remoteAddress: "127.0.0.1" });
+  test("answers /health with the node's identity, database and campaign state", async () => {
+    const response = await edge.app.request("/health", {}, { remoteAddress: "127.0.0.1" });
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: "ok", node: "edge", database: { ok: true } });
+    expect(await response.json()).toMatchObject({ status: "ok", node: "edge", database: { ok: true }, campaign: null, default_prompt: "built-in: one second of silence" });
   });
 
   test("serves /metrics to loopback only", async () => {
-    const instance = app();
-    expect((await instance.request("/metrics", {}, { remoteAddress: "127.0.0.1" })).status).toBe(200);
-    expect((await instance.request("/metrics", {}, { remoteAddress: "198.51.100.7" })).status).toBe(403);
+    expect((await edge.app.request("/metrics", {}, { remoteAddress: "127.0.0.1" })).status).toBe(200);
+    expect((await edge.app.request("/metrics", {}, { remoteAddress: "198.51.100.7" })).status).toBe(403);
   });
 
   test("reports an unreachable database as an error", async () => {
-    const instance = app();
-    database.close();
-    const response = await instance.request("/health", {}, { remoteAddress: "127.0.0.1" });
+    edge.database.close();
+    const response = await edge.app.request("/health", {}, { remoteAddress: "127.0.0.1" });
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({ status: "error", database: { ok: false } });
   });

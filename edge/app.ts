@@ -5,7 +5,13 @@ import type { MetricsRegistry } from "../shared/http/metrics.ts";
 import { baseHealth, worstStatus } from "../shared/http/node-health.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import type { Clock } from "../shared/runtime/clock.ts";
+import type { CampaignRuntime } from "./campaigns/campaign-runtime.ts";
 import type { EdgeConfigSpec } from "./config.ts";
+import { registerDashboardRoutes } from "./dashboard/dashboard.routes.ts";
+import { registerDialerRoutes } from "./dialer/dialer.routes.ts";
+import { importUploadPath, registerImporterRoutes } from "./importer/importer.routes.ts";
+import { currentOperator } from "./operators/operator-session.ts";
+import { registerOperatorRoutes } from "./operators/operators.routes.ts";
 import type { CallSyncService } from "./sync/sync.service.ts";
 
 export interface EdgeDeps {
@@ -15,21 +21,43 @@ export interface EdgeDeps {
   metrics: MetricsRegistry;
   clock: Clock;
   startedAt: number;
+  /** Campaign packages, the dialer API and the operator pages. */
+  campaigns: CampaignRuntime;
   /** The vicidial_log → core sync, when `serve` runs it; its state joins /health. */
   callSync?: CallSyncService;
 }
 
 export function createEdgeApp(deps: EdgeDeps): HttpApp {
-  return createHttpApp({
+  const { campaigns } = deps;
+  const app = createHttpApp({
     node: "edge",
     logger: deps.logger,
     metrics: deps.metrics,
     maxBodyBytes: 1024 * 1024,
+    bodyLimits: [{ pathPrefix: importUploadPath, maxBytes: deps.config.maxPackageBytes, streamed: true }],
+    authorizeOperations: async (c) => (await currentOperator(c, campaigns.operators)) !== null,
     health: async () => {
-      const health = await baseHealth("edge", deps.startedAt, deps.client);
-      if (!deps.callSync) return health;
-      const callSync = await deps.callSync.health();
-      return { ...health, status: worstStatus(health.status, callSync.status), callSync };
+      const base = await baseHealth("edge", deps.startedAt, deps.client);
+      const served = campaigns.deployment.served.current();
+      const active = served.active;
+      const watcher = campaigns.watcher?.state() ?? null;
+      const callSync = deps.callSync ? await deps.callSync.health() : null;
+      return {
+        ...base,
+        status: worstStatus(base.status, watcher && watcher.consecutiveFailures > 0 ? "degraded" : "ok", callSync?.status ?? "ok"),
+        campaign: active
+          ? { import_id: active.importId, id: active.campaignId, name: active.campaignName, leads: active.leads.length, audio_files: active.audio.size, activated_at: new Date(active.activatedAt).toISOString(), previous_import_id: served.previousImportId }
+          : null,
+        audio_cache: campaigns.audioStore.stats(),
+        default_prompt: campaigns.defaultPrompt.source,
+        loops: watcher ? [watcher] : [],
+        ...(callSync ? { callSync } : {}),
+      };
     },
   });
+  registerDialerRoutes(app, campaigns.dialer);
+  registerOperatorRoutes(app, { ...campaigns.operators, baseUrl: deps.config.baseUrl });
+  registerImporterRoutes(app, { importer: campaigns.importer, background: campaigns.background, operators: campaigns.operators });
+  registerDashboardRoutes(app, { deployment: campaigns.deployment, dialer: campaigns.dialer, operators: campaigns.operators, defaultPrompt: campaigns.defaultPrompt });
+  return app;
 }

@@ -1,12 +1,33 @@
-import type { NodeDefinition } from "../shared/cli/node-definition.ts";
-import { startHttpServer } from "../shared/runtime/http-server.ts";
+import type { NodeContext, NodeDefinition } from "../shared/cli/node-definition.ts";
+import { type FetchHandler, startHttpServer } from "../shared/runtime/http-server.ts";
 import { createEdgeApp } from "./app.ts";
+import { runCampaignsCommand, runRollbackCommand } from "./campaigns/campaign.commands.ts";
+import { type CampaignRuntime, createCampaignRuntime } from "./campaigns/campaign-runtime.ts";
 import { type EdgeConfigSpec, edgeConfigSpec } from "./config.ts";
 import { migrations } from "./db/migrations.ts";
 import * as schema from "./db/schema.ts";
+import { DefaultPromptError } from "./dialer/default-prompt.ts";
+import { withDialerFastPath } from "./dialer/dialer.routes.ts";
+import type { CommandOutput } from "./cli-output.ts";
+import { runImportCommand } from "./importer/import.command.ts";
+import { processPasswordSource, runOperatorCommand } from "./operators/operator.command.ts";
 import { syncCommand } from "./sync/sync.commands.ts";
 import { startCallSyncService } from "./sync/sync.service.ts";
 import { resolveVicidialSettings } from "./vicidial/vicidial-settings.ts";
+
+type EdgeContext = NodeContext<EdgeConfigSpec, typeof schema>;
+
+const terminal: CommandOutput = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  interactive: Boolean(process.stderr.isTTY),
+};
+
+/** The runtime for a one-off command: the same code paths as the server, without a listener. */
+function commandRuntime(context: EdgeContext): Promise<CampaignRuntime> {
+  const { config } = context;
+  return createCampaignRuntime({ ...context, client: context.database.client, baseUrl: config.baseUrl ?? `http://127.0.0.1:${config.port}`, loadServed: false });
+}
 
 export const edgeNode: NodeDefinition<EdgeConfigSpec, typeof schema> = {
   name: "edge",
@@ -17,16 +38,57 @@ export const edgeNode: NodeDefinition<EdgeConfigSpec, typeof schema> = {
   database: (config) => ({ url: config.databaseUrl, authToken: config.databaseAuthToken, underLitestream: config.litestream }),
   logLevel: (config) => config.logLevel,
   async serve({ config, database, logger, metrics, clock, shutdown }) {
+    // Requests that arrive while the campaign loads are refused briefly rather than answered wrongly.
+    let handle: FetchHandler = () => new Response("starting", { status: 503, headers: { "Retry-After": "1" } });
+    const server = startHttpServer({
+      fetch: (request, bindings) => handle(request, bindings),
+      hostname: config.host,
+      port: config.port,
+      maxRequestBodyBytes: config.maxPackageBytes + 1024 * 1024,
+      idleTimeoutSeconds: 120,
+    });
+    let campaigns: CampaignRuntime;
+    try {
+      campaigns = await createCampaignRuntime({ config, client: database.client, logger, metrics, clock, baseUrl: config.baseUrl ?? `http://127.0.0.1:${server.port}` });
+    } catch (error) {
+      await server.forceStop();
+      if (error instanceof DefaultPromptError) logger.error(error.message);
+      throw error;
+    }
+    campaigns.watcher = campaigns.deployment.startWatching(shutdown);
     const callSync = startCallSyncService({ config, settings: resolveVicidialSettings(config), client: database.client, logger, metrics, clock, signal: shutdown });
-    const app = createEdgeApp({ config, client: database.client, logger, metrics, clock, startedAt: clock.now(), callSync });
-    const server = startHttpServer({ fetch: app.fetch, hostname: config.host, port: config.port });
+    const app = createEdgeApp({ config, client: database.client, logger, metrics, clock, startedAt: clock.now(), campaigns, callSync });
+    handle = withDialerFastPath(campaigns.dialer, app.fetch);
     return {
       url: server.url,
       stop: async () => {
+        await campaigns.background.stop();
         await server.stop();
-        await callSync.stop();
+        await Promise.all([campaigns.watcher?.stopped, callSync.stop()]);
       },
     };
   },
-  commands: { sync: syncCommand },
+  commands: {
+    import: {
+      usage: "import <package.zip>",
+      summary: "validate a campaign package and deploy it atomically (the previous campaign is kept for rollback)",
+      run: async (context, args) => runImportCommand(await commandRuntime(context), args, terminal, context.shutdown),
+    },
+    rollback: {
+      usage: "rollback",
+      summary: "serve the previous campaign again",
+      run: async (context) => runRollbackCommand(await commandRuntime(context), terminal),
+    },
+    campaigns: {
+      usage: "campaigns [--limit N]",
+      summary: "show the import history: what is served, what was replaced or refused and why",
+      run: async (context, args) => runCampaignsCommand(await commandRuntime(context), args, terminal),
+    },
+    operator: {
+      usage: "operator add|password|remove|list [name]",
+      summary: "manage the accounts that may open the importer and dashboard",
+      run: async (context, args) => runOperatorCommand({ client: context.database.client, clock: context.clock }, args, terminal, processPasswordSource()),
+    },
+    sync: syncCommand,
+  },
 };

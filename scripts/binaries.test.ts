@@ -17,6 +17,8 @@ import { compareCallResults, readCoreCallResults, readVicidialCallResults, start
 import { createVicidialDatabase } from "../edge/vicidial/testing/vicidial-log.fixture.ts";
 import { startMariaDb } from "../shared/testing/mariadb-server.ts";
 
+// Three binary starts under qemu take seconds on a busy machine; bunfig's [test] timeout is not read by bun test.
+
 const qemu = "/usr/bin/qemu-aarch64-static";
 const arm64Libraries = "/usr/aarch64-linux-gnu";
 const dirs: TempDir[] = [];

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 runtime=(ffmpeg alsa-utils espeak-ng sqlite3 ca-certificates)
 testing=(mariadb-server qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross pocketsphinx pocketsphinx-en-us
-  chromium nginx-light wrk unzip zip procps)
+  chromium nginx-light wrk unzip zip procps time)
 packages=("${runtime[@]}")
 if [ "${1:-}" = "--test" ]; then packages+=("${testing[@]}"); fi
 

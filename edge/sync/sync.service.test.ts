@@ -1,35 +1,20 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { loadConfig } from "../../shared/config/config-loader.ts";
-import { MetricsRegistry } from "../../shared/http/metrics.ts";
-import { silentLogger } from "../../shared/log/logger.ts";
-import { createFakeClock } from "../../shared/testing/fake-clock.ts";
-import { openTempDatabase, type TempDatabase } from "../../shared/testing/temp-database.ts";
-import { createEdgeApp } from "../app.ts";
-import { edgeConfigSpec } from "../config.ts";
-import { migrations } from "../db/migrations.ts";
-import * as schema from "../db/schema.ts";
-import { resolveVicidialSettings } from "../vicidial/vicidial-settings.ts";
-import { startCallSyncService } from "./sync.service.ts";
+import { afterEach, describe, expect, test } from "bun:test";
+import { createEdgeTestEnvironment, type EdgeTestEnvironment } from "../testing/edge-test-kit.ts";
 
-let database: TempDatabase<typeof schema>;
-beforeEach(async () => {
-  database = await openTempDatabase(migrations, schema);
+let environment: EdgeTestEnvironment | null = null;
+afterEach(async () => {
+  await environment?.dispose();
+  environment = null;
 });
-afterEach(() => database.dispose());
 
-function serviceWith(env: Record<string, string>) {
-  const config = loadConfig(edgeConfigSpec, { env: { ASTGUICLIENT_CONF: "/nonexistent/astguiclient.conf", DIDS_CONF: "/nonexistent/dids.conf", ...env }, dotenvPath: null }).values;
-  const metrics = new MetricsRegistry();
-  const clock = createFakeClock();
-  const controller = new AbortController();
-  const callSync = startCallSyncService({ config, settings: resolveVicidialSettings(config), client: database.client, logger: silentLogger, metrics, clock, signal: controller.signal });
-  const app = createEdgeApp({ config, client: database.client, logger: silentLogger, metrics, clock, startedAt: clock.now(), callSync });
-  return { app, metrics, callSync };
+async function serviceWith(env: Record<string, string>) {
+  environment = await createEdgeTestEnvironment({ env: { ASTGUICLIENT_CONF: "/nonexistent/astguiclient.conf", DIDS_CONF: "/nonexistent/dids.conf", ...env }, withCallSync: true });
+  return { app: environment.app, metrics: environment.metrics, callSync: environment.callSync! };
 }
 
 describe("call sync in /health and /metrics", () => {
   test("without an API key the sync is off, says why, and the edge stays healthy", async () => {
-    const { app, metrics } = serviceWith({});
+    const { app, metrics } = await serviceWith({});
     const health = (await (await app.request("/health", {}, { remoteAddress: "127.0.0.1" })).json()) as any;
     expect(health).toMatchObject({ status: "ok", callSync: { status: "ok", state: "not_configured", message: "no API key: set api_key in /nonexistent/dids.conf or DID_OPTIMIZER_API_KEY" } });
     expect(metrics.render()).toContain('call_sync_outbox_rows{state="pending"} 0');
@@ -38,7 +23,7 @@ describe("call sync in /health and /metrics", () => {
   });
 
   test("switched off, it says so", async () => {
-    const { callSync } = serviceWith({ CALL_SYNC_ENABLED: "false", DID_OPTIMIZER_API_KEY: "sc_x" });
+    const { callSync } = await serviceWith({ CALL_SYNC_ENABLED: "false", DID_OPTIMIZER_API_KEY: "sc_x" });
     expect(await callSync.health()).toEqual({ status: "ok", state: "disabled", message: "CALL_SYNC_ENABLED is false" });
   });
 });

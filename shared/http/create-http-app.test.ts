@@ -19,7 +19,10 @@ function buildApp(health: () => HealthReport = () => ({ status: "ok", detail: "f
     metrics,
     health,
     maxBodyBytes: 100,
-    bodyLimits: [{ pathPrefix: "/upload", maxBytes: 1000 }],
+    bodyLimits: [
+      { pathPrefix: "/upload", maxBytes: 1000 },
+      { pathPrefix: "/stream", maxBytes: 5000, streamed: true },
+    ],
     authorizeOperations: (c) => tokensMatch(bearerTokenOf(c.req.header("authorization")), "operator-token-123"),
   });
   app.get("/items/:id", (c) => {
@@ -28,6 +31,11 @@ function buildApp(health: () => HealthReport = () => ({ status: "ok", detail: "f
   });
   app.post("/echo", async (c) => c.json({ length: (await c.req.text()).length }));
   app.post("/upload", async (c) => c.json({ length: (await c.req.arrayBuffer()).byteLength }));
+  app.post("/stream", async (c) => {
+    let length = 0;
+    for await (const chunk of c.req.raw.body as unknown as AsyncIterable<Uint8Array>) length += chunk.length;
+    return c.json({ length });
+  });
   app.post("/validate", async (c) => c.json(z.object({ name: z.string().min(2) }).parse(await c.req.json())));
   app.get("/crash", () => {
     throw new Error("database exploded with secret details");
@@ -96,6 +104,25 @@ describe("createHttpApp", () => {
     const larger = await app.request("/upload", { method: "POST", body: "z".repeat(900) }, loopback);
     expect(await larger.json()).toEqual({ length: 900 });
     expect((await app.request("/upload", { method: "POST", body: "z".repeat(1001) }, loopback)).status).toBe(413);
+  });
+
+  test("streamed routes take bodies up to their own cap, declared up front, and refuse chunked ones", async () => {
+    const { app } = buildApp();
+    const accepted = await app.request("/stream", { method: "POST", body: "s".repeat(4000), headers: { "content-length": "4000" } }, loopback);
+    expect(await accepted.json()).toEqual({ length: 4000 });
+    expect(accepted.headers.get("connection")).toBeNull();
+    const tooLarge = await app.request("/stream", { method: "POST", body: "s".repeat(6000), headers: { "content-length": "6000" } }, loopback);
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.headers.get("connection")).toBe("close");
+    const chunked = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("s"));
+        controller.close();
+      },
+    });
+    const refused = await app.request("/stream", { method: "POST", body: chunked, duplex: "half" } as RequestInit, loopback);
+    expect(refused.status).toBe(411);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("request.length_required");
   });
 
   test("health: full report on loopback or for an operator, status only for others; 503 on error", async () => {

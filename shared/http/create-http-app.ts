@@ -26,7 +26,11 @@ export interface CreateHttpAppOptions {
   health: () => HealthReport | Promise<HealthReport>;
   /** Default cap for request bodies; routes listed in `bodyLimits` get their own. */
   maxBodyBytes: number;
-  bodyLimits?: Array<{ pathPrefix: string; maxBytes: number }>;
+  /**
+   * `streamed` routes read their body as a stream (large uploads): the body must declare its
+   * Content-Length, which is checked up front, and is never buffered here.
+   */
+  bodyLimits?: Array<{ pathPrefix: string; maxBytes: number; streamed?: boolean }>;
   /**
    * Whether a caller that is not on loopback may read full health details and /metrics
    * (for example with the node's operator token). Loopback callers always may.
@@ -112,8 +116,8 @@ export function describeZodError(error: ZodError): string {
     .join("; ");
 }
 
-function createBodyLimiter(defaultMaxBytes: number, overrides: Array<{ pathPrefix: string; maxBytes: number }>): MiddlewareHandler<AppEnv> {
-  const limiterFor = (maxBytes: number) =>
+function createBodyLimiter(defaultMaxBytes: number, overrides: Array<{ pathPrefix: string; maxBytes: number; streamed?: boolean }>): MiddlewareHandler<AppEnv> {
+  const limiterFor = (maxBytes: number): MiddlewareHandler<AppEnv> =>
     bodyLimit({
       maxSize: maxBytes,
       onError: () => {
@@ -121,7 +125,18 @@ function createBodyLimiter(defaultMaxBytes: number, overrides: Array<{ pathPrefi
       },
     });
   const fallback = limiterFor(defaultMaxBytes);
-  const specific = overrides.map((override) => ({ ...override, limiter: limiterFor(override.maxBytes) }));
+  const streamedLimiter = (maxBytes: number): MiddlewareHandler<AppEnv> => async (c, next) => {
+    const declared = c.req.header("content-length");
+    // A refused upload's body is never read: close the connection after answering.
+    c.header("Connection", "close");
+    if (declared === undefined || c.req.header("transfer-encoding") !== undefined || !/^\d+$/.test(declared)) {
+      throw new AppError("request.length_required", 411, "this upload must declare its size in Content-Length");
+    }
+    if (Number(declared) > maxBytes) throw new AppError("request.body_too_large", 413, `request body exceeds ${maxBytes} bytes`);
+    c.header("Connection", undefined);
+    return next();
+  };
+  const specific = overrides.map((override) => ({ ...override, limiter: override.streamed ? streamedLimiter(override.maxBytes) : limiterFor(override.maxBytes) }));
   return async (c, next) => {
     const method = c.req.method;
     if (method === "GET" || method === "HEAD" || method === "OPTIONS") return next();

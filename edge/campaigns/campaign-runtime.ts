@@ -1,0 +1,90 @@
+import { join } from "node:path";
+import type { Client } from "@libsql/client";
+import { campaignPackageLimits } from "../../shared/contracts/campaign-package.ts";
+import type { ConfigOf } from "../../shared/config/config-spec.ts";
+import type { MetricsRegistry } from "../../shared/http/metrics.ts";
+import type { Logger } from "../../shared/log/logger.ts";
+import type { BackgroundLoop } from "../../shared/runtime/background-loop.ts";
+import type { Clock } from "../../shared/runtime/clock.ts";
+import type { EdgeConfigSpec } from "../config.ts";
+import { AudioStore } from "../dialer/audio-store.ts";
+import { type DefaultPrompt, loadDefaultPrompt } from "../dialer/default-prompt.ts";
+import { createAddressMatcher } from "../dialer/dialer-access.ts";
+import { createDialerApi, type DialerApi } from "../dialer/dialer.routes.ts";
+import { BackgroundImports, createLeaseOwner, type ImporterDeps, recoverInterruptedImports } from "../importer/campaign-import.usecases.ts";
+import { LoginThrottle, type OperatorDeps } from "../operators/operators.usecases.ts";
+import { ServedCampaignsHolder } from "./campaign-snapshot.ts";
+import { CampaignDeployment } from "./campaigns.usecases.ts";
+
+/** Everything behind campaign packages, the dialer API and the operator pages, built once per process. */
+export interface CampaignRuntime {
+  deployment: CampaignDeployment;
+  dialer: DialerApi;
+  importer: ImporterDeps;
+  background: BackgroundImports;
+  operators: OperatorDeps;
+  audioStore: AudioStore;
+  defaultPrompt: DefaultPrompt;
+  /** The watcher that picks up switches made by other processes (`edge import`, `edge rollback`). */
+  watcher: BackgroundLoop | null;
+}
+
+export interface CampaignRuntimeOptions {
+  config: ConfigOf<EdgeConfigSpec>;
+  client: Client;
+  logger: Logger;
+  metrics: MetricsRegistry;
+  clock: Clock;
+  /** Where the dialer reaches this edge (BASE_URL, or the listener's own address). */
+  baseUrl: string;
+  /** Load the deployed campaign into memory now (commands that only switch campaigns skip it). */
+  loadServed?: boolean;
+}
+
+/** Builds the runtime and loads the deployed campaign from the database. */
+export async function createCampaignRuntime(options: CampaignRuntimeOptions): Promise<CampaignRuntime> {
+  const { config, client, logger, metrics, clock } = options;
+  const served = new ServedCampaignsHolder();
+  const audioStore = new AudioStore(config.audioCacheMegabytes * 1024 * 1024);
+  const deployment = new CampaignDeployment({
+    client,
+    clock,
+    logger,
+    audioStoragePath: config.audioStoragePath,
+    served,
+    onServedChange: (current) => {
+      const kept = [...current.audioByImport.keys()].map((importId) => join(config.audioStoragePath, String(importId)) + "/");
+      audioStore.retainOnly((path) => kept.some((prefix) => path.startsWith(prefix)));
+    },
+  });
+  const defaultPrompt = await loadDefaultPrompt(config.defaultPromptPath);
+  const importer: ImporterDeps = {
+    client,
+    clock,
+    logger,
+    audioStoragePath: config.audioStoragePath,
+    uploadDirectory: join(config.dataDir, "uploads"),
+    deployment,
+    leaseOwner: createLeaseOwner(),
+    limits: {
+      maxPackageBytes: config.maxPackageBytes,
+      maxTotalUncompressedBytes: config.maxPackageUncompressedBytes,
+      maxEntries: campaignPackageLimits.maxEntries,
+      maxCompressionRatio: campaignPackageLimits.maxCompressionRatio,
+      compressionRatioFloorBytes: campaignPackageLimits.compressionRatioFloorBytes,
+    },
+  };
+  const dialer = createDialerApi({
+    served,
+    audioStore,
+    defaultPrompt,
+    baseUrl: options.baseUrl,
+    allowFrom: createAddressMatcher(config.dialerAllowFrom),
+    metrics,
+    logger,
+  });
+  const operators: OperatorDeps = { client, clock, logger, sessionTtlMs: config.operatorSessionHours * 3_600_000, throttle: new LoginThrottle() };
+  await recoverInterruptedImports(importer);
+  if (options.loadServed ?? true) await deployment.load();
+  return { deployment, dialer, importer, background: new BackgroundImports(), operators, audioStore, defaultPrompt, watcher: null };
+}

@@ -1,0 +1,89 @@
+import { z } from "zod";
+import { notFound } from "../../shared/http/app-error.ts";
+import type { HttpApp } from "../../shared/http/create-http-app.ts";
+import { renderOperatorPage } from "../operators/operator-pages.ts";
+import { currentOperator, requireOperator } from "../operators/operator-session.ts";
+import type { OperatorDeps } from "../operators/operators.usecases.ts";
+import { type BackgroundImports, type ImporterDeps, startUploadedImport } from "./campaign-import.usecases.ts";
+import { findImport, type ImportRecord, listImports } from "./import.repository.ts";
+import importerPage from "./importer.html" with { type: "text" };
+
+export const importUploadPath = "/operator/api/imports";
+
+const historyQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  before: z.coerce.number().int().min(1).optional(),
+});
+const importIdParam = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+/** An import as the operator API shows it (snake_case, ISO times). */
+export function importJson(record: ImportRecord): Record<string, unknown> {
+  const time = (value: number | null) => (value === null ? null : new Date(value).toISOString());
+  return {
+    id: record.id,
+    state: record.state,
+    phase: record.phase,
+    source: record.source,
+    file_name: record.fileName,
+    operator: record.operator,
+    campaign_id: record.campaignId,
+    campaign_name: record.campaignName,
+    lead_count: record.leadCount,
+    audio_count: record.audioCount,
+    audio_bytes: record.audioBytes,
+    package_bytes: record.packageBytes,
+    package_sha256: record.packageSha256,
+    started_at: time(record.startedAt),
+    finished_at: time(record.finishedAt),
+    activated_at: time(record.activatedAt),
+    retired_at: time(record.retiredAt),
+    error_code: record.errorCode,
+    error_message: record.errorMessage,
+    progress: record.progress,
+    report: record.report,
+  };
+}
+
+export function registerImporterRoutes(app: HttpApp, deps: { importer: ImporterDeps; background: BackgroundImports; operators: OperatorDeps }): void {
+  app.get("/importer", async (c) => {
+    if (!(await currentOperator(c, deps.operators))) return c.redirect("/login?next=/importer", 303);
+    return renderOperatorPage(c, importerPage);
+  });
+
+  /** The package is the raw request body (application/zip); X-File-Name carries its name. */
+  app.post(importUploadPath, async (c) => {
+    const operator = await requireOperator(c, deps.operators);
+    const declaredBytes = Number(c.req.header("content-length"));
+    let fileName = "package.zip";
+    try {
+      fileName = decodeURIComponent(c.req.header("x-file-name") ?? fileName);
+    } catch {
+      // A name that is not valid percent-encoding is only a label: keep the default.
+    }
+    try {
+      const importId = await startUploadedImport(deps.importer, deps.background, { body: c.req.raw.body, declaredBytes, fileName, operator: operator.username });
+      return c.json({ import_id: importId, status_url: `${importUploadPath}/${importId}` }, 202);
+    } catch (error) {
+      // Refused before the body was read (busy, shutting down): the rest of the upload is not wanted,
+      // so the connection is closed after the answer instead of waiting for bytes nobody reads.
+      c.header("Connection", "close");
+      throw error;
+    }
+  });
+
+  app.get(importUploadPath, async (c) => {
+    await requireOperator(c, deps.operators);
+    const query = historyQuery.parse(c.req.query());
+    const imports = await listImports(deps.importer.client, { limit: query.limit, beforeId: query.before });
+    c.header("Cache-Control", "no-store");
+    return c.json({ imports: imports.map(importJson) });
+  });
+
+  app.get(`${importUploadPath}/:id`, async (c) => {
+    await requireOperator(c, deps.operators);
+    const record = await findImport(deps.importer.client, importIdParam.parse(c.req.param("id")));
+    if (!record) throw notFound("import.not_found", `no import ${c.req.param("id")}`);
+    c.header("Cache-Control", "no-store");
+    return c.json(importJson(record));
+  });
+}

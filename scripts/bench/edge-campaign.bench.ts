@@ -1,0 +1,252 @@
+/**
+ * The edge's campaign figures, each beside a baseline measured in the same run:
+ *   - import of a package (100,000 leads, 10,000 audio files by default): time and peak RSS of
+ *     `salescontrol-edge import`, beside `unzip` + `sqlite3 .import` of the same data;
+ *   - lead lookups/s and p99 at 50 connections (wrk), beside a bare Bun.serve + bun:sqlite
+ *     prepared-statement server and nginx serving the same data as static JSON files;
+ *   - audio requests/s at 50 connections, beside nginx serving the same files.
+ *   bun run bench edge-campaign [leads] [audio files] [seconds per load test]
+ * Needs the x64 binary (npm run build), nginx-light, wrk, unzip, sqlite3 and GNU time.
+ */
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { generateCampaignPackage } from "../campaign-package/generate-campaign-package.ts";
+import { runCommand, spawnProcess, type ChildProcessHandle } from "../../shared/runtime/process.ts";
+import { findFreePort } from "../../shared/testing/free-port.ts";
+import { startNodeProcess } from "../../shared/testing/node-process.ts";
+import { makeTempDir } from "../../shared/testing/temp-dir.ts";
+import { binaryPath } from "../build.ts";
+import { printTable } from "./bench-report.ts";
+
+const leadCount = Number(process.argv[2] ?? 100_000);
+const audioCount = Number(process.argv[3] ?? 10_000);
+const seconds = Number(process.argv[4] ?? 10);
+const root = join(import.meta.dir, "../..");
+const binary = binaryPath("edge", "x64");
+if (!existsSync(binary)) throw new Error(`${binary} missing: run npm run build`);
+
+const work = makeTempDir("salescontrol-edge-bench-");
+// nginx's worker runs as nobody and must reach the files.
+chmodSync(work.path, 0o755);
+const children: ChildProcessHandle[] = [];
+const cleanUp = () => {
+  for (const child of children) child.kill("SIGTERM");
+};
+process.on("exit", cleanUp);
+
+function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+/** Runs a command under GNU time: wall seconds and peak RSS in MB. */
+async function timed(command: string, args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ seconds: number; peakMb: number; stdout: string; code: number }> {
+  const result = await runCommand("/usr/bin/time", ["-f", "%e %M", command, ...args], { cwd: options.cwd, env: options.env ?? (process.env as Record<string, string>) });
+  const match = /(\d+(?:\.\d+)?) (\d+)\s*$/.exec(result.stderr.trim());
+  if (!match) throw new Error(`${command} ${args.join(" ")}: no timing in ${result.stderr.slice(-500)}`);
+  return { seconds: Number(match[1]), peakMb: Number(match[2]) / 1024, stdout: result.stdout, code: result.code };
+}
+
+interface WrkResult {
+  requestsPerSecond: number;
+  p99Ms: number;
+  errors: number;
+}
+
+async function runWrk(url: string, script: string, duration: number): Promise<WrkResult> {
+  const result = await runCommand("wrk", ["-t2", "-c50", `-d${duration}s`, "--latency", "-s", script, url]);
+  if (result.code !== 0) throw new Error(`wrk failed: ${result.stderr}`);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(result.stdout)?.[1]);
+  const p99 = /\s99%\s+([\d.]+)(us|ms|s)/.exec(result.stdout);
+  const unit = p99?.[2] === "us" ? 0.001 : p99?.[2] === "s" ? 1000 : 1;
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(result.stdout)?.[1] ?? 0);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(result.stdout);
+  const socketErrors = socket ? socket.slice(1).reduce((sum, value) => sum + Number(value), 0) : 0;
+  return { requestsPerSecond: rps, p99Ms: Number(p99?.[1]) * unit, errors: non2xx + socketErrors };
+}
+
+function randomPathScript(name: string, pattern: string, first: number, last: number): string {
+  const path = work.join(`${name}.lua`);
+  writeFileSync(path, `math.randomseed(${Date.now() % 100000})\nrequest = function()\n  return wrk.format("GET", string.format("${pattern}", math.random(${first}, ${last})))\nend\n`);
+  return path;
+}
+
+async function waitForHttp(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 400; attempt++) {
+    try {
+      if ((await fetch(url)).status < 500) return;
+    } catch {
+      // not up yet
+    }
+    await Bun.sleep(25);
+  }
+  throw new Error(`${url} never answered`);
+}
+
+// --- the package -------------------------------------------------------------------------------
+const cacheDirectory = join(root, ".cache/bench");
+mkdirSync(cacheDirectory, { recursive: true });
+const packagePath = join(cacheDirectory, `edge-campaign-${leadCount}-${audioCount}.zip`);
+if (!existsSync(packagePath)) {
+  log(`generating ${packagePath} (${leadCount} leads, ${audioCount} audio files; espeak-ng phrases are cached)…`);
+  await generateCampaignPackage({ outPath: packagePath, leads: leadCount, audioFiles: audioCount, campaignId: "BENCH" });
+}
+const packageMb = Bun.file(packagePath).size / 1e6;
+
+// --- import --------------------------------------------------------------------------------------
+const edgeData = work.join("edge");
+mkdirSync(work.join("tmp"), { recursive: true });
+const edgeEnv = { PATH: "/usr/bin:/bin", HOME: work.path, TMPDIR: work.join("tmp"), DATA_DIR: edgeData, LOG_LEVEL: "warn" };
+log("importing with salescontrol-edge import…");
+const ours = await timed(binary, ["import", packagePath], { env: edgeEnv });
+if (ours.code !== 0) throw new Error(`edge import failed:\n${ours.stdout}`);
+const importId = Number(/\(import (\d+)\)/.exec(ours.stdout)?.[1] ?? 1);
+
+log("importing with unzip + sqlite3 .import…");
+const extracted = work.join("unzipped");
+const unzip = await timed("unzip", ["-q", packagePath, "-d", extracted]);
+const sqliteDatabase = work.join("baseline.db");
+const sqliteImport = await timed("sqlite3", [sqliteDatabase, ".mode csv", ".import leads.csv leads", "CREATE UNIQUE INDEX leads_id ON leads(lead_id);"], { cwd: extracted });
+if (unzip.code !== 0 || sqliteImport.code !== 0) throw new Error("the baseline import failed");
+
+// --- servers -------------------------------------------------------------------------------------
+const edgePort = await findFreePort();
+const edge = await startNodeProcess(binary, ["serve"], { cwd: work.path, env: { ...edgeEnv, LOG_LEVEL: "info", HOST: "127.0.0.1", PORT: String(edgePort) }, timeoutMs: 60_000 });
+children.push(edge.child);
+
+const barePort = await findFreePort();
+const bareSource = work.join("bare-lookup-server.ts");
+writeFileSync(
+  bareSource,
+  `import { Database } from "bun:sqlite";
+const db = new Database(${JSON.stringify(sqliteDatabase)}, { readonly: true });
+const byId = db.prepare("SELECT * FROM leads WHERE lead_id = ?");
+Bun.serve({ hostname: "127.0.0.1", port: ${barePort}, fetch(request) {
+  const id = request.url.slice(request.url.lastIndexOf("/") + 1);
+  const row = byId.get(id);
+  return row ? Response.json(row) : new Response("not found", { status: 404 });
+} });
+`,
+);
+const bare = spawnProcess(process.execPath, [bareSource], { stdout: "ignore", stderr: "inherit" });
+children.push(bare);
+
+log("writing one static JSON file per lead for nginx…");
+const staticRoot = work.join("static");
+mkdirSync(join(staticRoot, "leads"), { recursive: true });
+{
+  const rows = (await runCommand("sqlite3", ["-json", sqliteDatabase, "SELECT * FROM leads"])).stdout;
+  for (const row of JSON.parse(rows) as Array<Record<string, string>>) writeFileSync(join(staticRoot, "leads", `${row.lead_id}.json`), JSON.stringify(row));
+}
+const nginxPort = await findFreePort();
+const nginxPrefix = work.join("nginx");
+mkdirSync(join(nginxPrefix, "logs"), { recursive: true });
+writeFileSync(
+  join(nginxPrefix, "nginx.conf"),
+  `worker_processes 1;
+error_log ${nginxPrefix}/logs/error.log;
+pid ${nginxPrefix}/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000;
+  types { application/json json; audio/wav wav; }
+  client_body_temp_path ${nginxPrefix}/tmp;
+  proxy_temp_path ${nginxPrefix}/tmp;
+  fastcgi_temp_path ${nginxPrefix}/tmp;
+  uwsgi_temp_path ${nginxPrefix}/tmp;
+  scgi_temp_path ${nginxPrefix}/tmp;
+  server {
+    listen 127.0.0.1:${nginxPort};
+    location /leads/ { root ${staticRoot}; }
+    location /audio/ { alias ${extracted}/audio/; }
+  }
+}
+`,
+);
+const nginx = spawnProcess("/usr/sbin/nginx", ["-p", nginxPrefix, "-c", join(nginxPrefix, "nginx.conf"), "-g", "daemon off;"], { stdout: "ignore", stderr: "inherit" });
+children.push(nginx);
+await Promise.all([waitForHttp(`http://127.0.0.1:${barePort}/leads/1001`), waitForHttp(`http://127.0.0.1:${nginxPort}/leads/1001.json`)]);
+
+const firstLead = 1001;
+const lastLead = 1000 + leadCount;
+const greetings = readdirSync(join(extracted, "audio/greeting")).filter((name) => name.endsWith(".wav")).length;
+
+// --- load tests ----------------------------------------------------------------------------------
+const lookupTargets = [
+  { name: "edge lookups (GET /api/v1/leads/{id})", url: `http://127.0.0.1:${edgePort}`, script: randomPathScript("edge-leads", "/api/v1/leads/%d", firstLead, lastLead) },
+  { name: "bare Bun.serve + bun:sqlite (baseline)", url: `http://127.0.0.1:${barePort}`, script: randomPathScript("bare-leads", "/leads/%d", firstLead, lastLead) },
+  { name: "nginx static JSON files", url: `http://127.0.0.1:${nginxPort}`, script: randomPathScript("nginx-leads", "/leads/%d.json", firstLead, lastLead) },
+];
+const audioTargets = [
+  { name: "edge audio (GET /audio/…)", url: `http://127.0.0.1:${edgePort}`, script: randomPathScript("edge-audio", `/audio/${importId}/greeting/greeting-%d.wav`, 1, greetings) },
+  { name: "nginx, same files (baseline)", url: `http://127.0.0.1:${nginxPort}`, script: randomPathScript("nginx-audio", "/audio/greeting/greeting-%d.wav", 1, greetings) },
+];
+
+/** Every URL once, a few at a time: nothing measured afterwards is a first read from disk. */
+async function warmUp(urls: string[]): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < urls.length) await (await fetch(urls[next++]!)).arrayBuffer();
+    }),
+  );
+}
+
+/** Rounds alternate between the targets, so load from elsewhere on the machine hits them alike; figures are means. */
+async function measure(targets: Array<{ name: string; url: string; script: string }>, rounds = 2): Promise<WrkResult[]> {
+  const runs = targets.map(() => [] as WrkResult[]);
+  for (let round = 0; round < rounds; round++) {
+    for (const [index, target] of targets.entries()) {
+      log(`wrk round ${round + 1}/${rounds}: ${target.name}…`);
+      runs[index]!.push(await runWrk(target.url, target.script, seconds));
+    }
+  }
+  return runs.map((results) => ({
+    requestsPerSecond: results.reduce((sum, result) => sum + result.requestsPerSecond, 0) / results.length,
+    p99Ms: results.reduce((sum, result) => sum + result.p99Ms, 0) / results.length,
+    errors: results.reduce((sum, result) => sum + result.errors, 0),
+  }));
+}
+
+for (const target of lookupTargets) await runWrk(target.url, target.script, 2);
+const lookupResults = await measure(lookupTargets);
+log("warming up: every audio file once through each server…");
+const greetingNumbers = Array.from({ length: greetings }, (_, index) => index + 1);
+await warmUp(greetingNumbers.map((number) => `http://127.0.0.1:${edgePort}/audio/${importId}/greeting/greeting-${number}.wav`));
+await warmUp(greetingNumbers.map((number) => `http://127.0.0.1:${nginxPort}/audio/greeting/greeting-${number}.wav`));
+const audioResults = await measure(audioTargets);
+const edgeHealth = (await (await fetch(`http://127.0.0.1:${edgePort}/health`)).json()) as { audio_cache: { hits: number; misses: number; bytes: number } };
+const edgeRss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${edge.pid}/status`, "utf8"))?.[1]) / 1024;
+await edge.stop();
+cleanUp();
+children.length = 0;
+
+// --- report --------------------------------------------------------------------------------------
+console.log(`\nedge campaign figures — ${leadCount} leads, ${audioCount} audio files, package ${packageMb.toFixed(0)} MB; wrk -t2 -c50, means of 2 alternating rounds of ${seconds} s; all on this machine in one run\n`);
+console.log("import");
+printTable(
+  ["", "seconds", "peak RSS MB"],
+  [
+    ["salescontrol-edge import (validates everything, stages, switches)", ours.seconds, ours.peakMb],
+    ["unzip (baseline)", unzip.seconds, unzip.peakMb],
+    ["sqlite3 .import of leads.csv (baseline)", sqliteImport.seconds, sqliteImport.peakMb],
+    ["unzip + sqlite3 .import together", unzip.seconds + sqliteImport.seconds, Math.max(unzip.peakMb, sqliteImport.peakMb)],
+  ],
+);
+console.log("\nlead lookups at 50 connections");
+const bareRps = lookupResults[1]!.requestsPerSecond;
+printTable(
+  ["", "requests/s", "p99 ms", "errors", "× bare Bun"],
+  lookupTargets.map((target, index) => [target.name, Math.round(lookupResults[index]!.requestsPerSecond), lookupResults[index]!.p99Ms, lookupResults[index]!.errors, (lookupResults[index]!.requestsPerSecond / bareRps).toFixed(2)]),
+);
+console.log("\naudio files at 50 connections");
+const nginxAudio = audioResults[1]!.requestsPerSecond;
+printTable(
+  ["", "requests/s", "p99 ms", "errors", "× nginx"],
+  audioTargets.map((target, index) => [target.name, Math.round(audioResults[index]!.requestsPerSecond), audioResults[index]!.p99Ms, audioResults[index]!.errors, (audioResults[index]!.requestsPerSecond / nginxAudio).toFixed(2)]),
+);
+console.log(`\nedge RSS after the load tests: ${edgeRss.toFixed(0)} MB; audio cache ${(edgeHealth.audio_cache.bytes / 1e6).toFixed(0)} MB, ${edgeHealth.audio_cache.hits} hits, ${edgeHealth.audio_cache.misses} misses`);
+console.log("targets: lookups ≥ 0.8× the bare Bun server; audio ≥ 0.8× nginx");
+work.remove();
