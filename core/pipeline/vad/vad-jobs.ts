@@ -101,8 +101,13 @@ export async function failVadJob(deps: LocalVadDeps, job: ClaimedJob, chunkId: s
 }
 
 /** The in-process VAD worker: one loop with its own decoder and detector, kept between chunks. */
+/** An idle core gives the decoder's memory back after this long without VAD work. */
+const analyzerIdleReleaseMs = 5 * 60_000;
+
 export async function startVadLoop(deps: LocalVadDeps, signal: AbortSignal): Promise<{ loop: BackgroundLoop; stop(): Promise<void> }> {
-  const analyzer = await createSpeechAnalyzer();
+  // The decoder and detector load on the first chunk, so a core without recorders stays small.
+  let analyzer: SpeechAnalyzer | null = null;
+  let lastWorkAt = deps.clock.now();
   const loop = startBackgroundLoop({
     name: "vad",
     intervalMs: 500,
@@ -111,7 +116,15 @@ export async function startVadLoop(deps: LocalVadDeps, signal: AbortSignal): Pro
     signal,
     tick: async () => {
       const job = await deps.queue.claim(vadQueueName);
-      if (!job) return "idle";
+      if (!job) {
+        if (analyzer && deps.clock.now() - lastWorkAt > analyzerIdleReleaseMs) {
+          analyzer.free();
+          analyzer = null;
+        }
+        return "idle";
+      }
+      analyzer ??= await createSpeechAnalyzer();
+      lastWorkAt = deps.clock.now();
       await runVadJob(deps, analyzer, job);
       return "busy";
     },
@@ -120,7 +133,7 @@ export async function startVadLoop(deps: LocalVadDeps, signal: AbortSignal): Pro
     loop,
     async stop() {
       await loop.stopped;
-      analyzer.free();
+      analyzer?.free();
     },
   };
 }
