@@ -1,6 +1,6 @@
 import type { VadJobResult } from "../../../shared/contracts/vad-jobs.ts";
-import { createVoiceActivityDetector, type VoiceActivityDetector } from "./fvad.ts";
-import { createOpusPcmDecoder, type OpusPcmDecoder } from "./opus-pcm-decoder.ts";
+import type { VoiceActivityDetector } from "./fvad.ts";
+import type { OpusPcmDecoder } from "./opus-pcm-decoder.ts";
 import { createSpeechCollector, defaultSpeechCollectorOptions, frameSamples, type SpeechCollectorOptions } from "./speech-collector.ts";
 
 /** Bytes fed to the decoder per step (~5 s of 24 kbps Opus): each step blocks the event loop ~10 ms at most. */
@@ -23,6 +23,8 @@ export interface SpeechAnalyzer {
 }
 
 export async function createSpeechAnalyzer(options: SpeechCollectorOptions = defaultSpeechCollectorOptions): Promise<SpeechAnalyzer> {
+  // The WASM decoder and detector are loaded with the first chunk, not when the core starts.
+  const [{ createOpusPcmDecoder }, { createVoiceActivityDetector }] = await Promise.all([import("./opus-pcm-decoder.ts"), import("./fvad.ts")]);
   const decoder: OpusPcmDecoder = await createOpusPcmDecoder();
   const detector: VoiceActivityDetector = await createVoiceActivityDetector(3);
   const frame = new Int16Array(frameSamples);
