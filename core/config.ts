@@ -2,6 +2,8 @@ import { listenConfig, storageConfig } from "../shared/config/common-config.ts";
 import { field } from "../shared/config/config-spec.ts";
 import { flag, httpUrl, optional, text } from "../shared/config/config-types.ts";
 import { ingestConfig } from "./ingest/ingest.config.ts";
+import { analysisConfig } from "./pipeline/analysis/analysis.config.ts";
+import { asrConfig } from "./pipeline/asr/asr.config.ts";
 import { pipelineConfig } from "./pipeline/pipeline.config.ts";
 
 export const coreConfigSpec = {
@@ -34,6 +36,8 @@ export const coreConfigSpec = {
   }),
   ...ingestConfig,
   ...pipelineConfig,
+  ...asrConfig,
+  ...analysisConfig,
 };
 
 export type CoreConfigSpec = typeof coreConfigSpec;

@@ -2,8 +2,10 @@
 import type { Migration } from "../../shared/db/migrations.ts";
 import migration0 from "./migrations/0000_init.sql" with { type: "text" };
 import migration1 from "./migrations/0001_ingest_vad_dialogues.sql" with { type: "text" };
+import migration2 from "./migrations/0002_transcripts_analyses.sql" with { type: "text" };
 
 export const migrations: readonly Migration[] = [
   { tag: "0000_init", sql: migration0 },
   { tag: "0001_ingest_vad_dialogues", sql: migration1 },
+  { tag: "0002_transcripts_analyses", sql: migration2 },
 ];

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCommand } from "../../shared/runtime/process.ts";
@@ -27,6 +27,21 @@ export type ChatReply =
 
 export type ChatBehaviour = (request: ChatCompletionRequest) => ChatReply | Promise<ChatReply>;
 
+/** How a transcription request is answered; null transcribes it. */
+export type TranscriptionReply =
+  | null
+  | { status: number }
+  /** Never answers (until the client gives up or goes away). */
+  | { hang: true }
+  /** Answers 200 with a body that is not JSON. */
+  | { invalidJson: true }
+  /** Answers 200 with JSON that is not a transcription. */
+  | { wrongShape: true }
+  /** Transcribes after a pause (a slow server). */
+  | { delayMs: number };
+
+export type TranscriptionBehaviour = (request: { number: number; fields: Record<string, string> }) => TranscriptionReply;
+
 export interface RecordedRequest {
   path: string;
   authorization: string | null;
@@ -38,8 +53,10 @@ export interface OpenAiCompatibleServer {
   baseUrl: string;
   requests: RecordedRequest[];
   setChatBehaviour(behaviour: ChatBehaviour): void;
-  /** Makes transcription requests fail with this status until cleared with null. */
-  setTranscriptionFailure(status: number | null): void;
+  /** How transcription requests are answered from now on (null: transcribe them all). */
+  setTranscriptionBehaviour(behaviour: TranscriptionBehaviour | null): void;
+  /** Transcription requests received so far. */
+  transcriptionRequests(): number;
   stop(): Promise<void>;
 }
 
@@ -49,7 +66,8 @@ export async function startOpenAiCompatibleServer(options: { corpus: readonly st
   writeFileSync(join(workDirectory, "domain.lm"), model.arpa);
   writeFileSync(join(workDirectory, "domain.dict"), model.dictionary);
   let chat: ChatBehaviour = options.chat ?? (() => ({ status: 500, body: openAiError("no chat behaviour configured", "server_error") }));
-  let transcriptionFailure: number | null = null;
+  let transcriptionBehaviour: TranscriptionBehaviour | null = null;
+  let transcriptions = 0;
   const requests: RecordedRequest[] = [];
   let sequence = 0;
 
@@ -67,32 +85,42 @@ export async function startOpenAiCompatibleServer(options: { corpus: readonly st
       }
       if (request.method === "POST" && path === "/v1/audio/transcriptions") {
         const form = await request.formData();
-        const fields = Object.fromEntries([...form.entries()].filter(([, value]) => typeof value === "string"));
+        const fields = Object.fromEntries([...form.entries()].filter((entry): entry is [string, string] => typeof entry[1] === "string"));
         requests.push({ path, authorization, body: fields });
-        if (transcriptionFailure !== null) return Response.json(openAiError("transcription unavailable", "server_error"), { status: transcriptionFailure });
+        const reply = transcriptionBehaviour?.({ number: ++transcriptions, fields }) ?? null;
+        if (reply && "hang" in reply) return new Promise<Response>(() => {});
+        if (reply && "status" in reply) return Response.json(openAiError("transcription unavailable", "server_error"), { status: reply.status });
+        if (reply && "invalidJson" in reply) return new Response('{"text": "would you like', { headers: { "content-type": "application/json" } });
+        if (reply && "wrongShape" in reply) return Response.json({ transcript: 42 });
+        if (reply && "delayMs" in reply) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
         const file = form.get("file");
         if (!(file instanceof File)) return Response.json(openAiError("file is required", "invalid_request_error", null, "file"), { status: 400 });
         const id = ++sequence;
-        const input = join(workDirectory, `${id}-${file.name.replace(/[^A-Za-z0-9._-]/g, "_")}`);
         const wav = join(workDirectory, `${id}.wav`);
-        writeFileSync(input, new Uint8Array(await file.arrayBuffer()));
+        const bytes = new Uint8Array(await file.arrayBuffer());
         try {
-          const converted = await runCommand("ffmpeg", ["-nostdin", "-loglevel", "error", "-y", "-i", input, "-ar", "16000", "-ac", "1", "-f", "wav", wav]);
-          if (converted.code !== 0) return Response.json(openAiError(`could not decode audio: ${converted.stderr.trim()}`, "invalid_request_error", null, "file"), { status: 400 });
+          // 16 kHz mono 16-bit WAV goes to the recogniser as it is; anything else through ffmpeg first.
+          if (isRecogniserWav(bytes)) writeFileSync(wav, bytes);
+          else {
+            const input = join(workDirectory, `${id}-${file.name.replace(/[^A-Za-z0-9._-]/g, "_")}`);
+            writeFileSync(input, bytes);
+            const converted = await runCommand("ffmpeg", ["-nostdin", "-loglevel", "error", "-y", "-i", input, "-ar", "16000", "-ac", "1", "-f", "wav", wav]);
+            rmSync(input, { force: true });
+            if (converted.code !== 0) return Response.json(openAiError(`could not decode audio: ${converted.stderr.trim()}`, "invalid_request_error", null, "file"), { status: 400 });
+          }
           const recognised = await runCommand("pocketsphinx_continuous", [
             "-infile", wav, "-hmm", acousticModelPath, "-lm", join(workDirectory, "domain.lm"), "-dict", join(workDirectory, "domain.dict"), "-time", "yes", "-logfn", "/dev/null",
           ]);
-          const duration = Number((await runCommand("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", wav])).stdout.trim());
+          const duration = wavDurationSeconds(readFileSync(wav));
           const words = parseTimedWords(recognised.stdout);
           const text = words.map((word) => word.word).join(" ");
           const format = String(fields.response_format ?? "json");
           if (format === "text") return new Response(text, { headers: { "content-type": "text/plain" } });
           if (format === "verbose_json") {
-            return Response.json({ task: "transcribe", language: String(fields.language ?? "en"), duration, text, segments: segmentsOf(words), words });
+            return Response.json({ task: "transcribe", language: whisperLanguageName(String(fields.language ?? "en")), duration, text, segments: segmentsOf(words), words });
           }
           return Response.json({ text });
         } finally {
-          rmSync(input, { force: true });
           rmSync(wav, { force: true });
         }
       }
@@ -122,9 +150,10 @@ export async function startOpenAiCompatibleServer(options: { corpus: readonly st
     setChatBehaviour: (behaviour) => {
       chat = behaviour;
     },
-    setTranscriptionFailure: (status) => {
-      transcriptionFailure = status;
+    setTranscriptionBehaviour: (behaviour) => {
+      transcriptionBehaviour = behaviour;
     },
+    transcriptionRequests: () => transcriptions,
     async stop() {
       await server.forceStop();
       rmSync(workDirectory, { recursive: true, force: true });
@@ -170,4 +199,21 @@ function segmentsOf(words: TimedWord[]): Array<{ id: number; start: number; end:
 
 export function openAiError(message: string, type: string, code: string | null = null, param: string | null = null) {
   return { error: { message, type, param, code } };
+}
+
+/** RIFF/WAVE, PCM, mono, 16 kHz, 16-bit: what pocketsphinx reads directly. */
+function isRecogniserWav(bytes: Uint8Array): boolean {
+  if (bytes.length < 44) return false;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const tag = (offset: number) => String.fromCharCode(...bytes.subarray(offset, offset + 4));
+  return tag(0) === "RIFF" && tag(8) === "WAVE" && tag(12) === "fmt " && view.getUint16(20, true) === 1 && view.getUint16(22, true) === 1 && view.getUint32(24, true) === 16_000 && view.getUint16(34, true) === 16 && tag(36) === "data";
+}
+
+function wavDurationSeconds(bytes: Uint8Array): number {
+  return Math.max(0, bytes.length - 44) / 2 / 16_000;
+}
+
+/** Whisper's verbose_json names the language ("english"), as OpenAI and whisper.cpp do. */
+function whisperLanguageName(code: string): string {
+  return ({ en: "english", ru: "russian" } as Record<string, string>)[code] ?? code;
 }

@@ -1,32 +1,15 @@
 /**
  * What the analysis looks for and how it asks: categories, the scoring rubric and the LLM prompts,
  * in Russian and English. These are the defaults; an operator replaces any of them with a YAML file
- * (ANALYSIS_SETTINGS_FILE).
+ * (ANALYSIS_SETTINGS_FILE, see loadAnalysisSettings).
  */
-import { z } from "zod";
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import type { z } from "zod";
+import { analysisLanguages, analysisSettingsSchema } from "../../../shared/contracts/analysis-jobs.ts";
 
-export const analysisLanguages = ["ru", "en"] as const;
+export { analysisLanguages, analysisSettingsSchema };
 export type AnalysisLanguage = (typeof analysisLanguages)[number];
-
-const perLanguage = z.object({ ru: z.string().min(1), en: z.string().min(1) });
-
-export const analysisSettingsSchema = z
-  .object({
-    categories: z
-      .array(
-        z.object({
-          id: z.string().regex(/^[a-z][a-z0-9_]*$/, { message: "category ids are lower_snake_case" }),
-          label: perLanguage,
-          /** Words that point to this category (lower case, any language). */
-          keywords: z.array(z.string().min(1)).default([]),
-        }),
-      )
-      .min(1),
-    rubric: perLanguage,
-    systemPrompt: perLanguage,
-  })
-  .strict();
-
 export type AnalysisSettings = z.output<typeof analysisSettingsSchema>;
 
 export const defaultAnalysisSettings: AnalysisSettings = {
@@ -127,4 +110,47 @@ export function analysisLanguageOf(language: string | null | undefined, transcri
 export function systemPromptFor(settings: AnalysisSettings, language: AnalysisLanguage): string {
   const categories = settings.categories.map((category) => `${category.id} (${category.label[language]})`).join(", ");
   return settings.systemPrompt[language].replace("{rubric}", settings.rubric[language]).replace("{categories}", categories);
+}
+
+export class AnalysisSettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "AnalysisSettingsError";
+  }
+}
+
+/**
+ * The defaults with a YAML file's keys laid over them: `categories` replaces the whole list,
+ * `rubric` and `systemPrompt` (also `system_prompt`) replace the languages they name.
+ */
+export function loadAnalysisSettings(path: string | undefined): AnalysisSettings {
+  if (!path) return defaultAnalysisSettings;
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new AnalysisSettingsError(`cannot read the analysis settings file ${path}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new AnalysisSettingsError(`the analysis settings file ${path} is not valid YAML: ${(error as Error).message}`);
+  }
+  if (raw === null || raw === undefined) return defaultAnalysisSettings;
+  if (typeof raw !== "object" || Array.isArray(raw)) throw new AnalysisSettingsError(`the analysis settings file ${path} must hold a mapping (categories, rubric, system_prompt)`);
+  const { system_prompt: snakePrompt, ...rest } = raw as Record<string, unknown>;
+  const overrides: Record<string, unknown> = { ...rest, ...(snakePrompt === undefined ? {} : { systemPrompt: snakePrompt }) };
+  const merged = {
+    ...defaultAnalysisSettings,
+    ...overrides,
+    rubric: { ...defaultAnalysisSettings.rubric, ...(overrides.rubric as object | undefined) },
+    systemPrompt: { ...defaultAnalysisSettings.systemPrompt, ...(overrides.systemPrompt as object | undefined) },
+  };
+  const parsed = analysisSettingsSchema.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".") || "file"}: ${issue.message}`);
+    throw new AnalysisSettingsError(`the analysis settings file ${path} is invalid: ${problems.join("; ")}`);
+  }
+  return parsed.data;
 }

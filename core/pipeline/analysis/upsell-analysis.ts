@@ -1,6 +1,7 @@
+import { customerReactions } from "../../../shared/contracts/analysis-jobs.ts";
 import type { LocatedQuote } from "./quote-locator.ts";
 
-export const customerReactions = ["accepted", "declined", "considering", "no_reaction", "not_applicable"] as const;
+export { customerReactions };
 export type CustomerReaction = (typeof customerReactions)[number];
 
 export interface UpsellOffer {

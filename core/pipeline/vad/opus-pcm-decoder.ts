@@ -58,3 +58,31 @@ export async function createOpusPcmDecoder(): Promise<OpusPcmDecoder> {
     free: () => decoder.free(),
   };
 }
+
+/** Bytes fed to the decoder per step (~5 s of 24 kbps Opus): each step blocks the event loop ~10 ms at most. */
+const sliceBytes = 16 * 1024;
+
+/**
+ * Decodes a whole OGG/Opus file, handing each slice's samples to `onSamples` and yielding to the
+ * event loop between slices, so a server keeps answering while it decodes. A failed file leaves
+ * the decoder reset and ready for the next one.
+ */
+export async function decodeFileInSlices(decoder: OpusPcmDecoder, oggOpus: Uint8Array, onSamples: (pcm: Float32Array) => void): Promise<{ samples: number; frameErrors: number }> {
+  let samples = 0;
+  const take = (pcm: Float32Array) => {
+    samples += pcm.length;
+    if (pcm.length > 0) onSamples(pcm);
+  };
+  try {
+    for (let offset = 0; offset < oggOpus.length; offset += sliceBytes) {
+      take(await decoder.decode(oggOpus.subarray(offset, offset + sliceBytes)));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    const rest = await decoder.finish();
+    take(rest.samples);
+    return { samples, frameErrors: rest.frameErrors };
+  } catch (error) {
+    await decoder.reset();
+    throw error;
+  }
+}
