@@ -47,6 +47,7 @@ export interface CoreDeps {
   analysisSettings?: AnalysisSettings;
 }
 
+const workerResultMaxBytes = 8 * 1024 * 1024;
 /** Room for the multipart framing and text fields around the largest chunk file. */
 const chunkUploadOverheadBytes = 256 * 1024;
 
@@ -62,7 +63,11 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
     logger: deps.logger,
     metrics: deps.metrics,
     maxBodyBytes: 1024 * 1024,
-    bodyLimits: [{ pathPrefix: chunkUploadPath, maxBytes: maxChunkBytes + chunkUploadOverheadBytes }],
+    bodyLimits: [
+      { pathPrefix: chunkUploadPath, maxBytes: maxChunkBytes + chunkUploadOverheadBytes },
+      // A long dialogue's transcript with its timed segments, in Cyrillic, runs to megabytes.
+      { pathPrefix: "/api/v1/internal/jobs", maxBytes: workerResultMaxBytes },
+    ],
     health: async () => {
       const base = await baseHealth("core", deps.startedAt, deps.client);
       if (!base.database.ok) return base;

@@ -97,3 +97,13 @@ describe("offline upsell analysis of unpunctuated recogniser output", () => {
     expect(analysis.customerQuote?.text).toBe("нет спасибо");
   });
 });
+
+describe("offline upsell analysis of imperfect recognition", () => {
+  test("an offer whose first words were misheard still counts", () => {
+    const transcript = "hello i am looking for a new laptop for offer you a warranty for this it covers repairs for two years no thank you not today";
+    const analysis = analyseWithRules(transcript, defaultAnalysisSettings, "en");
+    expect(analysis.offers.map((offer) => [offer.category, offer.quote.text])).toEqual([["warranty", "offer you a warranty for this it covers repairs for two years"]]);
+    expect(analysis.customerReaction).toBe("declined");
+    expect(analysis.customerQuote?.text).toBe("no thank you not today");
+  });
+});

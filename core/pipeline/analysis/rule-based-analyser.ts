@@ -11,7 +11,7 @@ const phrase = (alternatives: string[]) => new RegExp(`(?<![${letter}])(?:${alte
 
 const offerPhrases: Record<AnalysisLanguage, RegExp> = {
   en: phrase([
-    "would you like", "do you want", "would you want", "(?:can|may|could) i (?:offer|suggest|interest) you", "how about", "what about",
+    "would you like", "do you want", "would you want", "(?:can|may|could) i (?:offer|suggest|interest) you", "(?:we |i )?(?:can |could )?offer you", "how about", "what about",
     "would you be interested", "are you interested in", "we also have", "we (?:have|'ve got) (?:a |an )?(?:great |special |good )?(?:deal|offer|discount)",
     "i (?:can|could|would) recommend", "i (?:suggest|recommend)", "you might (?:also )?(?:like|need|want)", "do you need", "don't forget",
     "goes (?:well|great|nicely) with", "(?:shall|should) i add", "add (?:a|an|the) [\\p{L}]+ (?:to|for)", "upgrade to", "get a second",
