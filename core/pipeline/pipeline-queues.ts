@@ -7,16 +7,16 @@ import type { Clock } from "../../shared/runtime/clock.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
 
 /**
- * Transcription and analysis wait on outside servers: a provider that is down gets minutes to
- * come back (30 s doubling to 30 min, six tries for transcription, five for analysis) before a
- * job goes to the dead state. Leases are short because workers heartbeat them.
+ * Transcription and analysis wait on outside servers: a provider that is down gets about two hours
+ * (transcription: 30 s doubling to 30 min, ten tries) or one hour (analysis, eight tries) to come
+ * back before a job goes to the dead state. Leases are short because workers heartbeat them.
  */
 export function createAsrJobQueue(db: CoreDatabase, clock: Clock): JobQueue {
-  return createJobQueue(db, { clock, backoff: { initialMs: 30_000, maxMs: 1_800_000 }, leaseMs: 60_000, maxAttempts: 6 });
+  return createJobQueue(db, { clock, backoff: { initialMs: 30_000, maxMs: 1_800_000 }, leaseMs: 60_000, maxAttempts: 10 });
 }
 
 export function createAnalysisJobQueue(db: CoreDatabase, clock: Clock): JobQueue {
-  return createJobQueue(db, { clock, backoff: { initialMs: 30_000, maxMs: 1_800_000 }, leaseMs: 60_000, maxAttempts: 5 });
+  return createJobQueue(db, { clock, backoff: { initialMs: 30_000, maxMs: 1_800_000 }, leaseMs: 60_000, maxAttempts: 8 });
 }
 
 /** One transcription job per dialogue revision: scheduling a revision twice finds the first job. */

@@ -99,6 +99,25 @@ export async function conversationChunk(options: { seconds: number; sentences: A
   }
 }
 
+/** Sentences spoken one after another (seller and customer taking turns), with pauses, then silence: one chunk. */
+export async function turnTakingChunk(options: { sentences: SpokenSentence[]; leadMs: number; pauseMs: number; trailingMs: number }): Promise<{ bytes: Uint8Array; durationMs: number; speech: PlacedSpeech[] }> {
+  const dir = makeTempDir("salescontrol-audio-");
+  try {
+    const spoken = await Promise.all(options.sentences.map((sentence, index) => speakSentence(dir, sentence, index)));
+    const speech: PlacedSpeech[] = [];
+    let at = options.leadMs;
+    for (const [index, sentence] of spoken.entries()) {
+      speech.push({ text: options.sentences[index]!.text, startMs: at, endMs: at + sentence.durationMs });
+      at += sentence.durationMs + options.pauseMs;
+    }
+    const durationMs = at - options.pauseMs + options.trailingMs;
+    const recording = await mixOverNoise(dir, durationMs, spoken.map((item, index) => ({ path: item.path, startMs: speech[index]!.startMs })));
+    return { bytes: await encodeChunk(dir, recording, 0, durationMs, "turns"), durationMs, speech };
+  } finally {
+    dir.remove();
+  }
+}
+
 /** Only the first two pages (OpusHead, OpusTags) of an OGG/Opus file: a whole file with no audio in it. */
 export function headerPagesOnly(oggOpus: Uint8Array): Uint8Array {
   let offset = 0;

@@ -3,19 +3,21 @@
  * espeak-ng over shop noise, encoded as the recorder encodes) into the running core, once per data
  * directory, so that a fresh `npm start` shows dialogues, transcripts and upsell analyses.
  */
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { chunkFileField, chunkUploadFormFields, chunkUploadPath } from "../../shared/contracts/chunk-upload.ts";
+import { chunkUploadPath } from "../../shared/contracts/chunk-upload.ts";
 import { writeFileAtomicSync } from "../../shared/runtime/files.ts";
-import { makeTempDir } from "../../shared/testing/temp-dir.ts";
-import { encodeChunk, mixOverNoise, speakSentence } from "../../core/testing/test-audio.ts";
+import { type TestDevice, uploadForm } from "../../core/testing/core-test-app.ts";
+import { turnTakingChunk } from "../../core/testing/test-audio.ts";
 
 const demoDevice = {
   point_id: "00000000-0000-4000-8000-00000000de01",
   register_id: "00000000-0000-4000-8000-00000000de02",
   device_id: "00000000-0000-4000-8000-00000000de03",
 };
+
+const demoRecorder = (token: string): TestDevice => ({ pointId: demoDevice.point_id, registerId: demoDevice.register_id, deviceId: demoDevice.device_id, token });
 
 /** Seller and customer take turns; every sentence is one the demo's recogniser knows. */
 const conversations: string[][] = [
@@ -32,40 +34,18 @@ export async function feedDemoShop(options: { coreUrl: string; adminToken: strin
   if (existsSync(marker)) return;
   const admin = { authorization: `Bearer ${options.adminToken}`, "content-type": "application/json" };
   const token = await demoDeviceToken(options.coreUrl, admin, join(options.stateDir, "demo-device-token"));
-  const dir = makeTempDir("salescontrol-demo-");
-  try {
-    let startTs = Date.now() - (conversations.length + 1) * 90_000;
-    for (const [index, sentences] of conversations.entries()) {
-      const spoken = await Promise.all(sentences.map((text, turn) => speakSentence(dir, { text, voice: turn % 2 === 0 ? "en-us" : "en+f3" }, index * 10 + turn)));
-      const placed: Array<{ path: string; startMs: number }> = [];
-      let at = 1000;
-      for (const sentence of spoken) {
-        placed.push({ path: sentence.path, startMs: at });
-        at += sentence.durationMs + 1200;
-      }
-      const durationMs = at + trailingSilenceMs;
-      const recording = await mixOverNoise(dir, durationMs, placed);
-      const bytes = await encodeChunk(dir, recording, 0, durationMs, `conversation-${index}`);
-      const form = new FormData();
-      const fields = chunkUploadFormFields({
-        pointId: demoDevice.point_id,
-        registerId: demoDevice.register_id,
-        deviceId: demoDevice.device_id,
-        startTs,
-        endTs: startTs + durationMs,
-        sampleRate: 48_000,
-        channels: 1,
-        chunkId: randomUUID(),
-        sha256: createHash("sha256").update(bytes).digest("hex"),
-      });
-      for (const [name, value] of Object.entries(fields)) form.append(name, value);
-      form.append(chunkFileField, new File([bytes as Uint8Array<ArrayBuffer>], "chunk.ogg", { type: "audio/ogg" }));
-      const uploaded = await fetch(`${options.coreUrl}${chunkUploadPath}`, { method: "POST", body: form, headers: { authorization: `Bearer ${token}` } });
-      if (!uploaded.ok) throw new Error(`demo upload refused: ${uploaded.status} ${await uploaded.text()}`);
-      startTs += 90_000;
-    }
-  } finally {
-    dir.remove();
+  let startTs = Date.now() - (conversations.length + 1) * 90_000;
+  for (const sentences of conversations) {
+    const { bytes, durationMs } = await turnTakingChunk({
+      sentences: sentences.map((text, turn) => ({ text, voice: turn % 2 === 0 ? "en-us" : "en+f3" })),
+      leadMs: 1000,
+      pauseMs: 1200,
+      trailingMs: trailingSilenceMs,
+    });
+    const form = uploadForm(demoRecorder(token), { bytes, startTs, endTs: startTs + durationMs }, Date.now());
+    const uploaded = await fetch(`${options.coreUrl}${chunkUploadPath}`, { method: "POST", body: form, headers: { authorization: `Bearer ${token}` } });
+    if (!uploaded.ok) throw new Error(`demo upload refused: ${uploaded.status} ${await uploaded.text()}`);
+    startTs += 90_000;
   }
   writeFileAtomicSync(marker, `${new Date().toISOString()}\n`);
   options.log(`demo: ${conversations.length} shop conversations uploaded; in a few seconds see their dialogues, transcripts and analyses:`);
