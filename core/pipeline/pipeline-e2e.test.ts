@@ -87,6 +87,10 @@ describe("speech → upload → VAD → dialogue → transcript → analysis", (
     expect(analysis.quality_score).toBeGreaterThanOrEqual(5);
     expect(analysis.rubric).toContain("+3: the seller offered something");
 
+    const health = await json(await core!.admin("/health"));
+    expect(health.transcription).toMatchObject({ server: server.baseUrl, model: "whisper-1", inProcess: true, queue: { queued: 0, running: 0, dead: 0 } });
+    expect(health.analysis).toMatchObject({ method: "rules", server: null, queue: { queued: 0, running: 0, dead: 0 } });
+
     // The transcription server heard one 16 kHz WAV with its format in the name, in the configured language.
     const sent = server.requests.filter((request) => request.path === "/v1/audio/transcriptions").at(-1)!;
     expect(sent.body).toMatchObject({ model: "whisper-1", language: "en", response_format: "verbose_json" });

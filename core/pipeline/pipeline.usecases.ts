@@ -4,7 +4,8 @@ import type { JobQueue } from "../../shared/jobs/job-queue.ts";
 import type { JobRow } from "../../shared/jobs/jobs.schema.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
-import { countDialoguesByStage, setAnalysisStatus, setAsrStatus } from "./asr/asr.repository.ts";
+import { setAnalysisStatus } from "./analysis/analysis.repository.ts";
+import { countDialoguesByStage, setAsrStatus } from "./asr/asr.repository.ts";
 import { analysisStatuses, asrStatuses } from "./dialogues/dialogues.schema.ts";
 import { createAnalysisJobQueue, createAsrJobQueue } from "./pipeline-queues.ts";
 

@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { analysisQueueName } from "../../shared/contracts/analysis-jobs.ts";
@@ -190,5 +191,16 @@ describe("workers on other hosts", () => {
     expect(badUrl.code).toBe(2);
     expect(badUrl.stderr).toContain("--core-url ftp://core");
     expect(badUrl.stderr).toContain('unknown argument "--verbose"');
+  });
+
+  test("`core serve` refuses an analysis settings file it cannot use, naming the setting (exit code 2)", async () => {
+    const settingsFile = join(core.config.dataDir, "analysis.yaml");
+    writeFileSync(settingsFile, "categories: []\n");
+    const refused = await runCommand(process.execPath, [join(import.meta.dir, "../main.ts"), "serve"], {
+      env: { PATH: process.env.PATH, DATA_DIR: join(core.config.dataDir, "serve"), ADMIN_TOKEN: "adm-serve-7f3k2q9x4m1p8z6w", PORT: "0", HOST: "127.0.0.1", ANALYSIS_SETTINGS_FILE: settingsFile },
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("ANALYSIS_SETTINGS_FILE (analysis_settings_file)");
+    expect(refused.stderr).toContain("categories");
   });
 });

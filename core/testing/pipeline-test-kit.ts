@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { MetricsRegistry } from "../../shared/http/metrics.ts";
 import { silentLogger } from "../../shared/log/logger.ts";
-import { spawnProcess } from "../../shared/runtime/process.ts";
 import type { FakeClock } from "../../shared/testing/fake-clock.ts";
+import { startNodeProcess } from "../../shared/testing/node-process.ts";
 import { makeTempDir } from "../../shared/testing/temp-dir.ts";
 import { createChunkStorage } from "../ingest/chunk-storage.ts";
 import { dialogueSettingsOf } from "../pipeline/dialogues/dialogue-settings.ts";
@@ -59,7 +59,6 @@ export async function waitFor<T>(what: string, check: () => Promise<T | null | u
 
 export interface WorkerProcess {
   pid: number;
-  logLines(): string[];
   /** Sends a signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
@@ -67,41 +66,22 @@ export interface WorkerProcess {
 /** `core worker --role …` as its own process from source, started once it logs "worker started". */
 export async function startWorkerProcess(options: { coreUrl: string; token: string; roles: string; env?: Record<string, string> }): Promise<WorkerProcess> {
   const dataDir = makeTempDir("salescontrol-worker-");
-  const child = spawnProcess(process.execPath, [join(import.meta.dir, "../main.ts"), "worker", "--role", options.roles, "--core-url", options.coreUrl, "--token", options.token], {
-    cwd: dataDir.path,
-    env: { PATH: process.env.PATH, DATA_DIR: dataDir.path, ...options.env },
-    stderr: "pipe",
-  });
-  const lines: string[] = [];
-  let resolveStarted!: () => void;
-  const started = new Promise<void>((resolve) => (resolveStarted = resolve));
-  void (async () => {
-    const decoder = new TextDecoder();
-    let buffered = "";
-    for await (const chunk of child.stderr!) {
-      buffered += decoder.decode(chunk, { stream: true });
-      for (let newline = buffered.indexOf("\n"); newline >= 0; newline = buffered.indexOf("\n")) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        lines.push(line);
-        if (line.includes('"msg":"worker started"')) resolveStarted();
-      }
-    }
-  })();
-  const outcome = await Promise.race([started.then(() => "started" as const), child.exited.then(() => "exited" as const), new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 30_000))]);
-  if (outcome !== "started") {
-    child.kill("SIGKILL");
+  try {
+    const worker = await startNodeProcess(process.execPath, [join(import.meta.dir, "../main.ts"), "worker", "--role", options.roles, "--core-url", options.coreUrl, "--token", options.token], {
+      cwd: dataDir.path,
+      env: { PATH: process.env.PATH!, DATA_DIR: dataDir.path, ...options.env },
+      readyMessage: "worker started",
+    });
+    return {
+      pid: worker.pid,
+      async stop(signal = "SIGTERM") {
+        const code = await worker.stop(signal);
+        dataDir.remove();
+        return code;
+      },
+    };
+  } catch (error) {
     dataDir.remove();
-    throw new Error(`core worker did not start (${outcome}):\n${lines.join("\n")}`);
+    throw error;
   }
-  return {
-    pid: child.pid,
-    logLines: () => [...lines],
-    async stop(signal = "SIGTERM") {
-      child.kill(signal);
-      const code = await child.exited;
-      dataDir.remove();
-      return code;
-    },
-  };
 }

@@ -1,5 +1,6 @@
-import { asc, desc, eq } from "drizzle-orm";
+import { and, asc, desc, eq } from "drizzle-orm";
 import type { CoreDatabase } from "../../db/core-database.ts";
+import { type AnalysisStatus, dialogues } from "../dialogues/dialogues.schema.ts";
 import { type DialogueAnalysisRow, dialogueAnalyses, type UpsellOfferRow, upsellOffers } from "./analysis.schema.ts";
 
 export async function insertAnalysis(
@@ -19,4 +20,18 @@ export async function findLatestAnalysis(db: CoreDatabase, dialogueId: string): 
   if (!analysis) return null;
   const offers = await db.select().from(upsellOffers).where(eq(upsellOffers.analysisId, analysis.id)).orderBy(asc(upsellOffers.position));
   return { analysis, offers };
+}
+
+/** Sets the analysis state; with `revision`, only while the dialogue is still at that revision. */
+export async function setAnalysisStatus(
+  db: CoreDatabase,
+  dialogueId: string,
+  status: AnalysisStatus,
+  options: { error?: string | null; pass?: number; revision?: number } = {},
+): Promise<void> {
+  const condition = options.revision === undefined ? eq(dialogues.dialogueId, dialogueId) : and(eq(dialogues.dialogueId, dialogueId), eq(dialogues.revision, options.revision));
+  await db
+    .update(dialogues)
+    .set({ analysisStatus: status, analysisError: options.error ?? null, ...(options.pass === undefined ? {} : { analysisPass: options.pass }) })
+    .where(condition);
 }

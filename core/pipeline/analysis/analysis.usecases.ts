@@ -4,12 +4,12 @@ import { badRequest, conflict, notFound } from "../../../shared/http/app-error.t
 import type { Logger } from "../../../shared/log/logger.ts";
 import type { Clock } from "../../../shared/runtime/clock.ts";
 import type { CoreDatabase } from "../../db/core-database.ts";
-import { findTranscript, findTranscriptOfRevision, setAnalysisStatus } from "../asr/asr.repository.ts";
+import { findTranscript, findTranscriptOfRevision } from "../asr/asr.repository.ts";
 import type { ApplyOutcome } from "../asr/asr.usecases.ts";
 import { findDialogue } from "../dialogues/dialogues.repository.ts";
 import { createAnalysisJobQueue, enqueueAnalysisJob } from "../pipeline-queues.ts";
 import type { AnalysisSettings } from "./analysis-settings.ts";
-import { findLatestAnalysis, insertAnalysis } from "./analysis.repository.ts";
+import { findLatestAnalysis, insertAnalysis, setAnalysisStatus } from "./analysis.repository.ts";
 
 export interface AnalysisDeps {
   db: CoreDatabase;

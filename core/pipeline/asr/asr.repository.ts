@@ -23,20 +23,6 @@ export async function setAsrStatus(db: CoreDatabase, dialogueId: string, revisio
   return updated.length === 1;
 }
 
-/** Sets the analysis state; with `revision`, only while the dialogue is still at that revision. */
-export async function setAnalysisStatus(
-  db: CoreDatabase,
-  dialogueId: string,
-  status: AnalysisStatus,
-  options: { error?: string | null; pass?: number; revision?: number } = {},
-): Promise<void> {
-  const condition = options.revision === undefined ? eq(dialogues.dialogueId, dialogueId) : and(eq(dialogues.dialogueId, dialogueId), eq(dialogues.revision, options.revision));
-  await db
-    .update(dialogues)
-    .set({ analysisStatus: status, analysisError: options.error ?? null, ...(options.pass === undefined ? {} : { analysisPass: options.pass }) })
-    .where(condition);
-}
-
 export async function markTranscribed(db: CoreDatabase, dialogueId: string, outcome: { asrPass: number; analysisStatus: AnalysisStatus }): Promise<void> {
   await db
     .update(dialogues)
