@@ -85,7 +85,17 @@ try {
   const phases: Array<{ claimMs: number; runMs: number; reportMs: number }> = [];
   const transcriptions: DialogueTranscription[] = [];
   const shutdown = new AbortController();
-  const client = createInternalApiClient({ baseUrl: core.url, token: internalToken });
+  const fetchMs: number[] = [];
+  const api = createInternalApiClient({ baseUrl: core.url, token: internalToken });
+  const client = {
+    ...api,
+    async fetchChunkAudio(chunkId: string) {
+      const at = performance.now();
+      const audio = await api.fetchChunkAudio(chunkId);
+      fetchMs.push(performance.now() - at);
+      return audio;
+    },
+  };
   const started = performance.now();
   const running = await Promise.all(
     Array.from({ length: workers }, () =>
@@ -156,6 +166,7 @@ try {
       ["  provider's own time inside the pipeline", median(providerMs), percentile(providerMs, 0.9), ""],
       ["  pipeline overhead: claim (queueing)", median(claimMs), percentile(claimMs, 0.9), ""],
       ["  pipeline overhead: fetch + decode + assemble", median(assembleMs), percentile(assembleMs, 0.9), ""],
+      ["    of which fetching the chunk over HTTP", median(fetchMs), percentile(fetchMs, 0.9), ""],
       ["  pipeline overhead: report + store transcript", median(reportMs), percentile(reportMs, 0.9), ""],
       ["  pipeline overhead, all of it (excluding provider)", median(overheadMs), percentile(overheadMs, 0.9), ""],
     ],

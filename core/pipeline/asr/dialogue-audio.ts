@@ -40,7 +40,7 @@ export interface AudioPart {
 /**
  * The dialogue's audio: each speech segment (pre-roll included) cut from its decoded chunk, in
  * time order, with the pauses between them shortened, split into parts no longer than `partMs`.
- * Each chunk is decoded once and dropped after its last segment.
+ * Each chunk is decoded once, only as far as its last segment, and dropped after it.
  */
 export async function assembleDialogueAudio(
   payload: AsrJobPayload,
@@ -51,7 +51,11 @@ export async function assembleDialogueAudio(
   const partSamples = (options.partMs ?? maxPartMs) * samplesPerMs;
   const segments = [...payload.segments].sort((a, b) => a.start_ts - b.start_ts || a.offset_start_ms - b.offset_start_ms);
   const lastUse = new Map<string, number>();
-  segments.forEach((segment, index) => lastUse.set(segment.chunk_id, index));
+  const neededMs = new Map<string, number>();
+  segments.forEach((segment, index) => {
+    lastUse.set(segment.chunk_id, index);
+    neededMs.set(segment.chunk_id, Math.max(neededMs.get(segment.chunk_id) ?? 0, segment.offset_end_ms));
+  });
   const decoded = new Map<string, Float32Array>();
 
   const parts: AudioPart[] = [];
@@ -76,7 +80,7 @@ export async function assembleDialogueAudio(
   for (const [index, segment] of segments.entries()) {
     let pcm = decoded.get(segment.chunk_id);
     if (!pcm) {
-      pcm = await decodeChunk(decoder, await source.read(segment.chunk_id)).catch((error: unknown) => {
+      pcm = await decodeChunk(decoder, await source.read(segment.chunk_id), neededMs.get(segment.chunk_id)! * samplesPerMs).catch((error: unknown) => {
         throw error instanceof UndecodableAudioError ? new UndecodableAudioError(`chunk ${segment.chunk_id}: ${error.message}`) : error;
       });
       decoded.set(segment.chunk_id, pcm);
@@ -119,10 +123,11 @@ export function dialogueMsAt(pieces: readonly AudioPiece[], partMs: number): num
   return last ? last.dialogueStartMs + last.durationMs : 0;
 }
 
-async function decodeChunk(decoder: OpusPcmDecoder, oggOpus: Uint8Array): Promise<Float32Array> {
+/** The chunk's audio as far as the dialogue needs it (decoding stops after its last segment there). */
+async function decodeChunk(decoder: OpusPcmDecoder, oggOpus: Uint8Array, untilSamples: number): Promise<Float32Array> {
   const buffers: Float32Array[] = [];
   // The decoder may hand out views of its WebAssembly memory: copy each slice before the next decode.
-  const { samples } = await decodeWholeFile(decoder, oggOpus, (pcm) => buffers.push(pcm.slice()));
+  const { samples } = await decodeWholeFile(decoder, oggOpus, (pcm) => buffers.push(pcm.slice()), untilSamples);
   const whole = new Float32Array(samples);
   let offset = 0;
   for (const buffer of buffers) {

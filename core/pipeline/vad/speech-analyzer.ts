@@ -56,11 +56,11 @@ export async function createSpeechAnalyzer(options: SpeechCollectorOptions = def
   };
 }
 
-/** Decodes a whole recorder file, or says why it cannot be: no audio at all is as useless as broken audio. */
-export async function decodeWholeFile(decoder: OpusPcmDecoder, oggOpus: Uint8Array, onSamples: (pcm: Float32Array) => void): Promise<{ samples: number }> {
+/** Decodes a recorder file (up to `untilSamples`), or says why it cannot be: no audio at all is as useless as broken audio. */
+export async function decodeWholeFile(decoder: OpusPcmDecoder, oggOpus: Uint8Array, onSamples: (pcm: Float32Array) => void, untilSamples?: number): Promise<{ samples: number }> {
   let decoded: { samples: number; frameErrors: number };
   try {
-    decoded = await decodeFileInSlices(decoder, oggOpus, onSamples);
+    decoded = await decodeFileInSlices(decoder, oggOpus, onSamples, untilSamples);
   } catch (error) {
     throw new UndecodableAudioError(`the OGG/Opus data cannot be decoded: ${(error as Error).message}`);
   }
