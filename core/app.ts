@@ -24,6 +24,16 @@ import { registerDialogueRoutes } from "./pipeline/dialogues/dialogues.routes.ts
 import { createVadJobQueue } from "./pipeline/vad/vad-jobs.ts";
 import { createVadRemoteHandler } from "./pipeline/vad/vad-remote.ts";
 import { registerDidOptimizerApi } from "./dids/did-optimizer.wiring.ts";
+import { analysisQueueName } from "../shared/contracts/analysis-jobs.ts";
+import { asrQueueName } from "../shared/contracts/asr-jobs.ts";
+import { createAnalysisRemoteHandler } from "./pipeline/analysis/analysis-remote.ts";
+import { registerAnalysisRoutes } from "./pipeline/analysis/analysis.routes.ts";
+import { type AnalysisSettings, loadAnalysisSettings } from "./pipeline/analysis/analysis-settings.ts";
+import { createAsrRemoteHandler } from "./pipeline/asr/asr-remote.ts";
+import { registerTranscriptRoutes } from "./pipeline/asr/asr.routes.ts";
+import { pipelineSetupOf } from "./pipeline/pipeline-setup.ts";
+import { createAnalysisJobQueue, createAsrJobQueue } from "./pipeline/pipeline-queues.ts";
+import { registerPipelineRoutes } from "./pipeline/pipeline.routes.ts";
 
 export interface CoreDeps {
   config: ConfigOf<CoreConfigSpec>;
@@ -37,14 +47,21 @@ export interface CoreDeps {
   loopStates?: () => LoopState[];
   /** DID selection draws from this (tests pass a seeded one). */
   random?: () => number;
+  /** Categories, rubric and prompts of the upsell analysis (loaded once at start; default: from ANALYSIS_SETTINGS_FILE). */
+  analysisSettings?: AnalysisSettings;
 }
 
+const workerResultMaxBytes = 8 * 1024 * 1024;
 /** Room for the multipart framing and text fields around the largest chunk file. */
 const chunkUploadOverheadBytes = 256 * 1024;
 
 export function createCoreApp(deps: CoreDeps): HttpApp {
   const { config, db, clock } = deps;
   const vadJobs = createVadJobQueue(db, clock);
+  const asrJobs = createAsrJobQueue(db, clock);
+  const analysisJobs = createAnalysisJobQueue(db, clock);
+  const analysisSettings = deps.analysisSettings ?? loadAnalysisSettings(config.analysisSettingsFile);
+  const pipelineSetup = pipelineSetupOf(config);
   const app = createHttpApp({
     node: "core",
     logger: deps.logger,
@@ -53,6 +70,8 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
     bodyLimits: [
       { pathPrefix: chunkUploadPath, maxBytes: maxChunkBytes + chunkUploadOverheadBytes },
       { pathPrefix: callResultsBatchPath, maxBytes: maxCallResultsBatchBytes },
+      // A long dialogue's transcript with its timed segments, in Cyrillic, runs to megabytes.
+      { pathPrefix: "/api/v1/internal/jobs", maxBytes: workerResultMaxBytes },
     ],
     health: async () => {
       const base = await baseHealth("core", deps.startedAt, deps.client);
@@ -60,7 +79,9 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
       const loops = deps.loopStates?.() ?? [];
       const vadQueue = await vadJobs.backlog(vadQueueName);
       const failing = loops.some((loop) => loop.consecutiveFailures > 0);
-      return { ...base, status: worstStatus(base.status, failing ? "degraded" : "ok"), vad: { queue: vadQueue }, loops };
+      const transcription = { ...pipelineSetup.transcription, queue: await asrJobs.backlog(asrQueueName) };
+      const analysis = { ...pipelineSetup.analysis, queue: await analysisJobs.backlog(analysisQueueName) };
+      return { ...base, status: worstStatus(base.status, failing ? "degraded" : "ok"), vad: { queue: vadQueue }, transcription, analysis, loops };
     },
     authorizeOperations: (c) => tokensMatch(bearerTokenOf(c.req.header("authorization")), config.adminToken),
   });
@@ -72,7 +93,16 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
   registerDeviceRoutes(app, { db, clock });
   registerIngestRoutes(app, { ...createIngestDeps({ db, clock, storage, metrics: deps.metrics }), db, clock });
   registerDialogueRoutes(app, { db });
-  registerInternalRoutes(app, { db, storage, logger: deps.logger, handlers: remoteJobHandlers(createVadRemoteHandler(vadDeps)) });
+  const pipelineDeps = { db, clock, logger: deps.logger };
+  registerTranscriptRoutes(app, { db });
+  registerAnalysisRoutes(app, { db, clock, settings: analysisSettings });
+  registerPipelineRoutes(app, { db, clock, setup: pipelineSetup });
+  registerInternalRoutes(app, {
+    db,
+    storage,
+    logger: deps.logger,
+    handlers: remoteJobHandlers(createVadRemoteHandler(vadDeps), createAsrRemoteHandler(pipelineDeps), createAnalysisRemoteHandler({ ...pipelineDeps, settings: analysisSettings })),
+  });
   registerDidOptimizerApi(app, {
     client: deps.client,
     clock: deps.clock,

@@ -3,6 +3,8 @@ import { field } from "../shared/config/config-spec.ts";
 import { flag, httpUrl, optional, text } from "../shared/config/config-types.ts";
 import { didsConfig } from "./dids/dids.config.ts";
 import { ingestConfig } from "./ingest/ingest.config.ts";
+import { analysisConfig } from "./pipeline/analysis/analysis.config.ts";
+import { asrConfig } from "./pipeline/asr/asr.config.ts";
 import { pipelineConfig } from "./pipeline/pipeline.config.ts";
 
 export const coreConfigSpec = {
@@ -36,6 +38,8 @@ export const coreConfigSpec = {
   ...ingestConfig,
   ...pipelineConfig,
   ...didsConfig,
+  ...asrConfig,
+  ...analysisConfig,
 };
 
 export type CoreConfigSpec = typeof coreConfigSpec;

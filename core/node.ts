@@ -1,5 +1,4 @@
 import type { NodeDefinition } from "../shared/cli/node-definition.ts";
-import { ConfigError } from "../shared/config/config-loader.ts";
 import type { BackgroundLoop } from "../shared/runtime/background-loop.ts";
 import { startHttpServer } from "../shared/runtime/http-server.ts";
 import { resolveServingAdminToken } from "./admin/serving-tokens.ts";
@@ -8,11 +7,11 @@ import { type CoreConfigSpec, coreConfigSpec } from "./config.ts";
 import { migrations } from "./db/migrations.ts";
 import * as schema from "./db/schema.ts";
 import { createChunkStorage } from "./ingest/chunk-storage.ts";
-import { createInternalApiClient } from "./internal/internal-api-client.ts";
+import { runWorkerCommand, workerUsage } from "./internal/worker-command.ts";
 import { dialogueSettingsOf } from "./pipeline/dialogues/dialogue-settings.ts";
 import { startPipelineHousekeeping } from "./pipeline/pipeline-housekeeping.ts";
 import { createVadJobQueue, registerVadMetrics, startVadLoop } from "./pipeline/vad/vad-jobs.ts";
-import { startRemoteVadWorker } from "./pipeline/vad/vad-remote-worker.ts";
+import { loadAnalysisSettingsOrRefuse, startPipelineWorkers } from "./pipeline/pipeline-workers.ts";
 
 export const coreNode: NodeDefinition<CoreConfigSpec, typeof schema> = {
   name: "core",
@@ -33,20 +32,22 @@ export const coreNode: NodeDefinition<CoreConfigSpec, typeof schema> = {
     const stoppers: Array<() => Promise<void>> = [];
     const settings = dialogueSettingsOf(config);
     const vadJobs = createVadJobQueue(db, clock);
-    const app = createCoreApp({ config, client: database.client, db, logger, metrics, clock, startedAt: clock.now(), loopStates: () => loops.map((loop) => loop.state()) });
+    const analysisSettings = loadAnalysisSettingsOrRefuse(config.analysisSettingsFile);
+    const app = createCoreApp({ config, client: database.client, db, logger, metrics, clock, startedAt: clock.now(), loopStates: () => loops.map((loop) => loop.state()), analysisSettings });
     const server = startHttpServer({ fetch: app.fetch, hostname: config.host, port: config.port });
     // Loops start once the server answers: /health is up while the WASM decoder is prepared.
     const housekeeping = startPipelineHousekeeping({ db, clock, settings, vadJobs, logger }, shutdown);
     loops.push(housekeeping);
     stoppers.push(() => housekeeping.stopped);
+    const storage = createChunkStorage(config.audioStoragePath);
     if (config.vadInProcess) {
-      const vad = await startVadLoop(
-        { db, clock, settings, queue: vadJobs, storage: createChunkStorage(config.audioStoragePath), logger, metrics: registerVadMetrics(metrics) },
-        shutdown,
-      );
+      const vad = await startVadLoop({ db, clock, settings, queue: vadJobs, storage, logger, metrics: registerVadMetrics(metrics) }, shutdown);
       loops.push(vad.loop);
       stoppers.push(vad.stop);
     }
+    const pipeline = await startPipelineWorkers({ config, db, clock, logger, metrics, storage, analysisSettings }, shutdown);
+    loops.push(...pipeline.loops);
+    stoppers.push(pipeline.stop);
     return {
       url: server.url,
       async stop() {
@@ -57,20 +58,9 @@ export const coreNode: NodeDefinition<CoreConfigSpec, typeof schema> = {
   },
   commands: {
     worker: {
-      usage: "worker",
-      summary: "find speech in chunks for a core on another host, over its internal API (INGEST_INTERNAL_BASE_URL, INTERNAL_TOKEN)",
-      async run({ config, logger, clock, shutdown }) {
-        const problems: string[] = [];
-        if (!config.ingestInternalBaseUrl) problems.push("INGEST_INTERNAL_BASE_URL (ingest_internal_base_url): missing; `core worker` needs the URL of the core it works for");
-        if (!config.internalToken) problems.push("INTERNAL_TOKEN (internal_token): missing; `core worker` authenticates to the core's internal API with it");
-        if (problems.length > 0) throw new ConfigError(problems);
-        const client = createInternalApiClient({ baseUrl: config.ingestInternalBaseUrl!, token: config.internalToken! });
-        const worker = await startRemoteVadWorker({ client, clock, logger }, shutdown);
-        logger.info("worker started", { core: config.ingestInternalBaseUrl, queues: ["vad"] });
-        await worker.stop();
-        logger.info("worker stopped", { processed: worker.processed() });
-        return 0;
-      },
+      usage: workerUsage,
+      summary: "do a core's pipeline work on this host over its internal API: find speech (vad), transcribe (asr) or analyse (analysis)",
+      run: ({ config, logger, clock, shutdown }, args) => runWorkerCommand({ config, logger, clock, shutdown }, args),
     },
   },
 };

@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-runtime=(ffmpeg alsa-utils espeak-ng sqlite3 ca-certificates)
-testing=(mariadb-server qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross pocketsphinx pocketsphinx-en-us
+# pocketsphinx: the offline English recogniser `npm start` transcribes its demo conversations with.
+runtime=(ffmpeg alsa-utils espeak-ng sqlite3 ca-certificates pocketsphinx pocketsphinx-en-us)
+testing=(mariadb-server qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross
   chromium nginx-light wrk unzip zip procps time)
 packages=("${runtime[@]}")
 if [ "${1:-}" = "--test" ]; then packages+=("${testing[@]}"); fi

@@ -6,3 +6,5 @@ export { dialogues, dialogueSegments } from "../pipeline/dialogues/dialogues.sch
 export { apiKeys, tenants } from "../tenants/tenants.schema.ts";
 export { callResultChanges, callResults, dispositionOverrides } from "../calls/calls.schema.ts";
 export { areaCodes, didSelections, dids } from "../dids/dids.schema.ts";
+export { dialogueTranscripts } from "../pipeline/asr/asr.schema.ts";
+export { dialogueAnalyses, upsellOffers } from "../pipeline/analysis/analysis.schema.ts";

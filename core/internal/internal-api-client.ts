@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { type AnalysisSettingsWire, analysisSettingsPath, analysisSettingsResponse } from "../../shared/contracts/analysis-jobs.ts";
 import {
   type ClaimedJobWire,
   claimJobResponse,
@@ -31,6 +32,7 @@ export interface InternalApiClient {
   reportResult(job: ClaimedJobWire, result: unknown): Promise<void>;
   reportFailure(job: ClaimedJobWire, error: string, permanent: boolean): Promise<"retrying" | "dead">;
   fetchChunkAudio(chunkId: string): Promise<{ bytes: Uint8Array; sha256: string | null }>;
+  fetchAnalysisSettings(): Promise<AnalysisSettingsWire>;
 }
 
 /** The worker's side of shared/contracts/worker-jobs.ts. */
@@ -76,6 +78,9 @@ export function createInternalApiClient(options: { baseUrl: string; token: strin
     async fetchChunkAudio(chunkId) {
       const response = await request(internalApiPaths.chunkAudio(chunkId));
       return { bytes: new Uint8Array(await response.arrayBuffer()), sha256: response.headers.get("x-content-sha256") };
+    },
+    async fetchAnalysisSettings() {
+      return analysisSettingsResponse.parse(await (await request(analysisSettingsPath)).json()).settings;
     },
   };
 }

@@ -20,3 +20,29 @@ export type RemoteJobHandlers = ReadonlyMap<string, RemoteJobHandler<any>>;
 export function remoteJobHandlers(...handlers: Array<RemoteJobHandler<any>>): RemoteJobHandlers {
   return new Map(handlers.map((handler) => [handler.queue, handler]));
 }
+
+/**
+ * The usual handler: the job's payload parsed by its queue's schema, the result applied by the
+ * same use case the core's own worker calls, and a dead job recorded where its subject shows it.
+ */
+export function remoteJobHandlerOf<Payload, Result>(options: {
+  queue: string;
+  jobs: JobQueue;
+  payloadSchema: z.ZodType<Payload>;
+  resultSchema: z.ZodType<Result>;
+  apply(payload: Payload, result: Result): Promise<unknown>;
+  recordFailure(payload: Payload, error: string): Promise<void>;
+}): RemoteJobHandler<Result> {
+  return {
+    queue: options.queue,
+    jobs: options.jobs,
+    resultSchema: options.resultSchema,
+    async applyResult(job, result) {
+      await options.apply(options.payloadSchema.parse(job.payload), result);
+    },
+    async onDead(job, error) {
+      const payload = options.payloadSchema.safeParse(job.payload);
+      if (payload.success) await options.recordFailure(payload.data, error);
+    },
+  };
+}

@@ -81,13 +81,38 @@ export async function encodeChunk(dir: TempDir, wavPath: string, fromMs: number,
 
 /** A chunk with one spoken sentence starting at `atMs` over noise, and the sentence's span. */
 export async function speechChunk(options: { seconds: number; atMs: number; text?: string }): Promise<{ bytes: Uint8Array; speech: PlacedSpeech }> {
+  const text = options.text ?? "Would you like to add a coffee to your order today?";
+  const { bytes, speech } = await conversationChunk({ seconds: options.seconds, sentences: [{ text, voice: "en-us", atMs: options.atMs }] });
+  return { bytes, speech: speech[0]! };
+}
+
+/** A chunk with sentences spoken (by different voices if wished) at their offsets over noise, and their spans. */
+export async function conversationChunk(options: { seconds: number; sentences: Array<SpokenSentence & { atMs: number }> }): Promise<{ bytes: Uint8Array; speech: PlacedSpeech[] }> {
   const dir = makeTempDir("salescontrol-audio-");
   try {
-    const text = options.text ?? "Would you like to add a coffee to your order today?";
-    const sentence = await speakSentence(dir, { text, voice: "en-us" }, 0);
-    const recording = await mixOverNoise(dir, options.seconds * 1000, [{ path: sentence.path, startMs: options.atMs }]);
+    const spoken = await Promise.all(options.sentences.map((sentence, index) => speakSentence(dir, sentence, index)));
+    const recording = await mixOverNoise(dir, options.seconds * 1000, spoken.map((item, index) => ({ path: item.path, startMs: options.sentences[index]!.atMs })));
     const bytes = await encodeChunk(dir, recording, 0, options.seconds * 1000, "speech");
-    return { bytes, speech: { text, startMs: options.atMs, endMs: options.atMs + sentence.durationMs } };
+    return { bytes, speech: options.sentences.map((sentence, index) => ({ text: sentence.text, startMs: sentence.atMs, endMs: sentence.atMs + spoken[index]!.durationMs })) };
+  } finally {
+    dir.remove();
+  }
+}
+
+/** Sentences spoken one after another (seller and customer taking turns), with pauses, then silence: one chunk. */
+export async function turnTakingChunk(options: { sentences: SpokenSentence[]; leadMs: number; pauseMs: number; trailingMs: number }): Promise<{ bytes: Uint8Array; durationMs: number; speech: PlacedSpeech[] }> {
+  const dir = makeTempDir("salescontrol-audio-");
+  try {
+    const spoken = await Promise.all(options.sentences.map((sentence, index) => speakSentence(dir, sentence, index)));
+    const speech: PlacedSpeech[] = [];
+    let at = options.leadMs;
+    for (const [index, sentence] of spoken.entries()) {
+      speech.push({ text: options.sentences[index]!.text, startMs: at, endMs: at + sentence.durationMs });
+      at += sentence.durationMs + options.pauseMs;
+    }
+    const durationMs = at - options.pauseMs + options.trailingMs;
+    const recording = await mixOverNoise(dir, durationMs, spoken.map((item, index) => ({ path: item.path, startMs: speech[index]!.startMs })));
+    return { bytes: await encodeChunk(dir, recording, 0, durationMs, "turns"), durationMs, speech };
   } finally {
     dir.remove();
   }

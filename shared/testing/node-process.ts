@@ -12,10 +12,16 @@ export interface RunningNodeProcess {
 }
 
 /**
- * Starts a node (a compiled binary or `bun <node>/main.ts`) and waits until it logs "serving".
- * Fails with the node's own output if it exits or stays silent.
+ * Starts a node (a compiled binary or `bun <node>/main.ts`) and waits until it logs "serving" (or
+ * `readyMessage`, for commands such as `core worker`). Fails with the node's own output if it exits
+ * or stays silent.
  */
-export async function startNodeProcess(command: string, args: string[], options: { env: Record<string, string>; cwd: string; timeoutMs?: number }): Promise<RunningNodeProcess> {
+export async function startNodeProcess(
+  command: string,
+  args: string[],
+  options: { env: Record<string, string>; cwd: string; timeoutMs?: number; readyMessage?: string },
+): Promise<RunningNodeProcess> {
+  const readyMessage = options.readyMessage ?? "serving";
   const child = spawnProcess(command, args, { env: options.env, cwd: options.cwd, stdout: "pipe", stderr: "pipe" });
   const lines: string[] = [];
   let stdout = "";
@@ -34,7 +40,7 @@ export async function startNodeProcess(command: string, args: string[], options:
         lines.push(line);
         try {
           const record = JSON.parse(line);
-          if (record.msg === "serving" && typeof record.url === "string") resolveServing(record.url.replace("0.0.0.0", "127.0.0.1"));
+          if (record.msg === readyMessage) resolveServing(typeof record.url === "string" ? record.url.replace("0.0.0.0", "127.0.0.1") : "");
         } catch {
           // not a log line
         }

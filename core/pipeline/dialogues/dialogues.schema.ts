@@ -6,6 +6,13 @@ export const dialogueStatuses = ["open", "closed"] as const;
 export type DialogueStatus = (typeof dialogueStatuses)[number];
 export const dialogueCloseReasons = ["silence", "max_length", "timeout"] as const;
 export type DialogueCloseReason = (typeof dialogueCloseReasons)[number];
+/** Upper case, as operators of the original system query them (`WHERE asr_status = 'DONE'`). */
+export const asrStatuses = ["PENDING", "QUEUED", "DONE", "FAILED"] as const;
+export type AsrStatus = (typeof asrStatuses)[number];
+export const analysisStatuses = ["PENDING", "QUEUED", "DONE", "FAILED", "SKIPPED"] as const;
+export type AnalysisStatus = (typeof analysisStatuses)[number];
+/** What a new revision of a dialogue resets: its transcript and analysis describe the old one. */
+export const pipelineStagesReset = { asrStatus: "PENDING", asrError: null, analysisStatus: "PENDING", analysisError: null } as const;
 
 /**
  * A conversation at one register: speech segments joined across chunks until a silence gap or the
@@ -28,10 +35,19 @@ export const dialogues = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     closedAt: integer("closed_at"),
+    /** PENDING until closed and queued; DONE once the current revision is transcribed. */
+    asrStatus: text("asr_status", { enum: asrStatuses }).notNull().default("PENDING"),
+    /** Transcripts stored for this dialogue so far (a new revision is transcribed again). */
+    asrPass: integer("asr_pass").notNull().default(0),
+    asrError: text("asr_error"),
+    analysisStatus: text("analysis_status", { enum: analysisStatuses }).notNull().default("PENDING"),
+    analysisPass: integer("analysis_pass").notNull().default(0),
+    analysisError: text("analysis_error"),
   },
   (table) => [
     index("dialogues_stream_idx").on(table.pointId, table.registerId, table.startTs),
     index("dialogues_status_idx").on(table.status, table.endTs),
+    index("dialogues_asr_idx").on(table.asrStatus, table.status, table.endTs),
     check("dialogues_status_check", sql`${table.status} IN ('open', 'closed')`),
   ],
 );

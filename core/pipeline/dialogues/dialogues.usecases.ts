@@ -4,7 +4,7 @@ import type { CoreDatabase } from "../../db/core-database.ts";
 import type { SpeechSegmentRow } from "../vad/vad.schema.ts";
 import { findAnalysedChunksBetween } from "../vad/vad.repository.ts";
 import { type DialogueRules, type PlannedDialogue, planDialogues } from "./dialogue-planner.ts";
-import type { DialogueCloseReason, DialogueRow, DialogueStatus } from "./dialogues.schema.ts";
+import { type DialogueCloseReason, type DialogueRow, type DialogueStatus, pipelineStagesReset } from "./dialogues.schema.ts";
 import { notFound } from "../../../shared/http/app-error.ts";
 import {
   closeDialoguesEndedBefore,
@@ -112,6 +112,7 @@ export async function rebuildDialogues(db: CoreDatabase, deps: DialogueDeps, str
         ...shape,
         ...closing,
         revision: previous.revision + (membersChanged ? 1 : 0),
+        ...(membersChanged ? pipelineStagesReset : {}),
         closedAt: closing.status === "closed" ? (keepsClosedAt ? previous.closedAt : now) : null,
         updatedAt: now,
       });

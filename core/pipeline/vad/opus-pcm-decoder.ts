@@ -58,3 +58,41 @@ export async function createOpusPcmDecoder(): Promise<OpusPcmDecoder> {
     free: () => decoder.free(),
   };
 }
+
+/** Bytes fed to the decoder per step (~5 s of 24 kbps Opus): each step blocks the event loop ~10 ms at most. */
+const sliceBytes = 16 * 1024;
+
+/**
+ * Decodes an OGG/Opus file, handing each slice's samples to `onSamples` and yielding to the event
+ * loop between slices, so a server keeps answering while it decodes. With `untilSamples` it stops
+ * once that many samples are out (the rest of the file is not needed). A failed or stopped file
+ * leaves the decoder reset and ready for the next one.
+ */
+export async function decodeFileInSlices(
+  decoder: OpusPcmDecoder,
+  oggOpus: Uint8Array,
+  onSamples: (pcm: Float32Array) => void,
+  untilSamples = Number.POSITIVE_INFINITY,
+): Promise<{ samples: number; frameErrors: number }> {
+  let samples = 0;
+  const take = (pcm: Float32Array) => {
+    samples += pcm.length;
+    if (pcm.length > 0) onSamples(pcm);
+  };
+  try {
+    for (let offset = 0; offset < oggOpus.length; offset += sliceBytes) {
+      take(await decoder.decode(oggOpus.subarray(offset, offset + sliceBytes)));
+      if (samples >= untilSamples) {
+        await decoder.reset();
+        return { samples, frameErrors: 0 };
+      }
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    const rest = await decoder.finish();
+    take(rest.samples);
+    return { samples, frameErrors: rest.frameErrors };
+  } catch (error) {
+    await decoder.reset();
+    throw error;
+  }
+}

@@ -1,10 +1,7 @@
 import type { VadJobResult } from "../../../shared/contracts/vad-jobs.ts";
-import type { VoiceActivityDetector } from "./fvad.ts";
-import type { OpusPcmDecoder } from "./opus-pcm-decoder.ts";
+import { createVoiceActivityDetector, type VoiceActivityDetector } from "./fvad.ts";
+import { createOpusPcmDecoder, decodeFileInSlices, type OpusPcmDecoder } from "./opus-pcm-decoder.ts";
 import { createSpeechCollector, defaultSpeechCollectorOptions, frameSamples, type SpeechCollectorOptions } from "./speech-collector.ts";
-
-/** Bytes fed to the decoder per step (~5 s of 24 kbps Opus): each step blocks the event loop ~10 ms at most. */
-const sliceBytes = 16 * 1024;
 
 export class UndecodableAudioError extends Error {
   constructor(message: string) {
@@ -36,9 +33,7 @@ export async function createSpeechAnalyzer(options: SpeechCollectorOptions = def
       busy = true;
       const collector = createSpeechCollector(options);
       let filled = 0;
-      let samples = 0;
       const feed = (pcm: Float32Array) => {
-        samples += pcm.length;
         for (let index = 0; index < pcm.length; index++) {
           const scaled = pcm[index]! * 32768;
           frame[filled++] = scaled > 32767 ? 32767 : scaled < -32768 ? -32768 : scaled;
@@ -49,19 +44,9 @@ export async function createSpeechAnalyzer(options: SpeechCollectorOptions = def
         }
       };
       try {
-        for (let offset = 0; offset < oggOpus.length; offset += sliceBytes) {
-          feed(await decoder.decode(oggOpus.subarray(offset, offset + sliceBytes)));
-          await new Promise<void>((resolve) => setImmediate(resolve));
-        }
-        const rest = await decoder.finish();
-        feed(rest.samples);
-        if (samples === 0) throw new UndecodableAudioError(rest.frameErrors > 0 ? `none of the audio could be decoded (${rest.frameErrors} bad frames)` : "the file holds no audio");
+        const { samples } = await decodeWholeFile(decoder, oggOpus, feed);
         const spans = collector.finish();
         return { audio_ms: Math.floor(samples / 16), segments: spans.map((span) => ({ start_ms: span.startMs, end_ms: span.endMs })) };
-      } catch (error) {
-        await decoder.reset();
-        if (error instanceof UndecodableAudioError) throw error;
-        throw new UndecodableAudioError(`the OGG/Opus data cannot be decoded: ${(error as Error).message}`);
       } finally {
         busy = false;
       }
@@ -71,4 +56,16 @@ export async function createSpeechAnalyzer(options: SpeechCollectorOptions = def
       detector.free();
     },
   };
+}
+
+/** Decodes a recorder file (up to `untilSamples`), or says why it cannot be: no audio at all is as useless as broken audio. */
+export async function decodeWholeFile(decoder: OpusPcmDecoder, oggOpus: Uint8Array, onSamples: (pcm: Float32Array) => void, untilSamples?: number): Promise<{ samples: number }> {
+  let decoded: { samples: number; frameErrors: number };
+  try {
+    decoded = await decodeFileInSlices(decoder, oggOpus, onSamples, untilSamples);
+  } catch (error) {
+    throw new UndecodableAudioError(`the OGG/Opus data cannot be decoded: ${(error as Error).message}`);
+  }
+  if (decoded.samples === 0) throw new UndecodableAudioError(decoded.frameErrors > 0 ? `none of the audio could be decoded (${decoded.frameErrors} bad frames)` : "the file holds no audio");
+  return decoded;
 }

@@ -1,0 +1,81 @@
+import { analysisJobPayload, analysisQueueName } from "../../../shared/contracts/analysis-jobs.ts";
+import type { MetricsRegistry } from "../../../shared/http/metrics.ts";
+import type { ClaimedJob, JobQueue } from "../../../shared/jobs/job-queue.ts";
+import type { BackgroundLoop } from "../../../shared/runtime/background-loop.ts";
+import { AppError } from "../../../shared/http/app-error.ts";
+import { JobFailedError } from "../job-lease.ts";
+import { startLocalJobSlots } from "../local-job-slots.ts";
+import { type AnalysisDeps, applyAnalysis, recordAnalysisFailure } from "./analysis.usecases.ts";
+import { analysisFailureOf, analysisResultOf, type UpsellAnalyser } from "./upsell-analyser.ts";
+
+export interface AnalysisMetrics {
+  dialogues: ReturnType<MetricsRegistry["counter"]>;
+  seconds: ReturnType<MetricsRegistry["counter"]>;
+}
+
+export function registerAnalysisMetrics(metrics: MetricsRegistry): AnalysisMetrics {
+  return {
+    dialogues: metrics.counter("analysis_dialogues_total", "Upsell analysis jobs run in this process, by method and outcome."),
+    seconds: metrics.counter("analysis_seconds_total", "Seconds this process spent analysing transcripts (waiting for the LLM included), by method."),
+  };
+}
+
+export interface LocalAnalysisDeps extends AnalysisDeps {
+  queue: JobQueue;
+  analyser: UpsellAnalyser;
+  metrics: AnalysisMetrics;
+  leaseMs: number;
+}
+
+/** Runs one claimed analysis job inside the core; a rejected answer is retried, never stored. */
+export async function runAnalysisJob(deps: LocalAnalysisDeps, job: ClaimedJob, lease: AbortSignal): Promise<void> {
+  const payload = analysisJobPayload.safeParse(job.payload);
+  if (!payload.success) {
+    await deps.queue.fail(job, `malformed analysis job payload: ${payload.error.message}`, { permanent: true });
+    return;
+  }
+  const method = deps.analyser.method;
+  const fail = async (failure: { message: string; permanent: boolean }) => {
+    const outcome = await deps.queue.fail(job, failure.message, { permanent: failure.permanent });
+    deps.metrics.dialogues.inc({ method, outcome: outcome === "dead" ? "dead" : "retrying" });
+    if (outcome === "dead") await recordAnalysisFailure(deps, payload.data, failure.message);
+    if (outcome === "retrying") throw new JobFailedError(failure.message);
+  };
+  const started = performance.now();
+  let analysis;
+  try {
+    analysis = await deps.analyser.analyse({ transcript: payload.data.text, language: payload.data.language }, deps.settings, lease);
+  } catch (error) {
+    if (lease.aborted) return;
+    return fail(analysisFailureOf(error));
+  } finally {
+    deps.metrics.seconds.inc({ method }, (performance.now() - started) / 1000);
+  }
+  if (!(await deps.queue.heartbeat(job, deps.leaseMs))) return;
+  let outcome;
+  try {
+    outcome = await applyAnalysis(deps, payload.data, analysisResultOf(analysis, "core"));
+  } catch (error) {
+    if (error instanceof AppError) return fail({ message: `analysis rejected: ${error.message}`, permanent: false });
+    throw error;
+  }
+  await deps.queue.complete(job);
+  deps.metrics.dialogues.inc({ method, outcome });
+}
+
+/** The core's own analysis workers: one per allowed concurrent LLM request. */
+export function startAnalysisSlots(deps: LocalAnalysisDeps, options: { slots: number; intervalMs?: number }, signal: AbortSignal): { loops: BackgroundLoop[]; stop(): Promise<void> } {
+  const slots = startLocalJobSlots({
+    name: "analysis",
+    queueName: analysisQueueName,
+    queue: deps.queue,
+    slots: options.slots,
+    leaseMs: deps.leaseMs,
+    intervalMs: options.intervalMs ?? 1000,
+    clock: deps.clock,
+    logger: deps.logger,
+    signal,
+    run: (job, lease) => runAnalysisJob(deps, job, lease),
+  });
+  return { loops: slots.loops, stop: () => slots.stopped };
+}

@@ -1,0 +1,117 @@
+import { asrJobPayload, asrQueueName } from "../../../shared/contracts/asr-jobs.ts";
+import type { MetricsRegistry } from "../../../shared/http/metrics.ts";
+import type { ClaimedJob, JobQueue } from "../../../shared/jobs/job-queue.ts";
+import type { BackgroundLoop } from "../../../shared/runtime/background-loop.ts";
+import type { ChunkStorage } from "../../ingest/chunk-storage.ts";
+import { findChunk } from "../../ingest/ingest.repository.ts";
+import type { CoreDatabase } from "../../db/core-database.ts";
+import { JobFailedError } from "../job-lease.ts";
+import { startLocalJobSlots } from "../local-job-slots.ts";
+import { createOpusPcmDecoder, type OpusPcmDecoder } from "../vad/opus-pcm-decoder.ts";
+import { applyTranscription, type AsrDeps, isCurrentRevision, recordTranscriptionFailure } from "./asr.usecases.ts";
+import { ChunkAudioMissingError, type ChunkAudioSource } from "./dialogue-audio.ts";
+import { transcribeDialogue, transcriptionFailureOf } from "./dialogue-transcriber.ts";
+import type { TranscriptionProvider } from "./transcription-provider.ts";
+
+export interface AsrMetrics {
+  dialogues: ReturnType<MetricsRegistry["counter"]>;
+  audioSeconds: ReturnType<MetricsRegistry["counter"]>;
+  providerSeconds: ReturnType<MetricsRegistry["counter"]>;
+  assemblySeconds: ReturnType<MetricsRegistry["counter"]>;
+}
+
+export function registerAsrMetrics(metrics: MetricsRegistry): AsrMetrics {
+  return {
+    dialogues: metrics.counter("asr_dialogues_total", "Dialogue transcription jobs run in this process, by outcome."),
+    audioSeconds: metrics.counter("asr_audio_seconds_total", "Seconds of dialogue audio sent for transcription from this process."),
+    providerSeconds: metrics.counter("asr_provider_seconds_total", "Seconds this process waited for its transcription server."),
+    assemblySeconds: metrics.counter("asr_assembly_seconds_total", "Seconds this process spent reading, decoding and assembling dialogue audio."),
+  };
+}
+
+/** Chunks as the core stores them. */
+export function createStoredChunkSource(db: CoreDatabase, storage: ChunkStorage): ChunkAudioSource {
+  return {
+    async read(chunkId) {
+      const chunk = await findChunk(db, chunkId);
+      if (!chunk) throw new ChunkAudioMissingError(`chunk ${chunkId} is no longer stored`);
+      const bytes = await storage.read(chunk.storedPath);
+      if (!bytes) throw new ChunkAudioMissingError(`the audio of chunk ${chunkId} is gone (${chunk.storedPath})`);
+      return bytes;
+    },
+  };
+}
+
+export interface LocalAsrDeps extends AsrDeps {
+  queue: JobQueue;
+  source: ChunkAudioSource;
+  provider: TranscriptionProvider;
+  metrics: AsrMetrics;
+  leaseMs: number;
+}
+
+/** Runs one claimed transcription job inside the core, from the stored chunks to the stored transcript. */
+export async function runAsrJob(deps: LocalAsrDeps, decoder: OpusPcmDecoder, job: ClaimedJob, lease: AbortSignal): Promise<void> {
+  const payload = asrJobPayload.safeParse(job.payload);
+  if (!payload.success) {
+    await deps.queue.fail(job, `malformed transcription job payload: ${payload.error.message}`, { permanent: true });
+    return;
+  }
+  if (!(await isCurrentRevision(deps.db, payload.data))) {
+    await deps.queue.complete(job);
+    deps.metrics.dialogues.inc({ outcome: "stale" });
+    return;
+  }
+  let transcription;
+  try {
+    transcription = await transcribeDialogue({ source: deps.source, decoder, provider: deps.provider, worker: "core" }, payload.data, lease);
+  } catch (error) {
+    if (lease.aborted) return;
+    const failure = transcriptionFailureOf(error);
+    const outcome = await deps.queue.fail(job, failure.message, { permanent: failure.permanent });
+    deps.metrics.dialogues.inc({ outcome: outcome === "dead" ? "dead" : "retrying" });
+    if (outcome === "dead") await recordTranscriptionFailure(deps, payload.data, failure.message);
+    if (outcome === "retrying") throw new JobFailedError(failure.message);
+    return;
+  }
+  deps.metrics.assemblySeconds.inc({}, transcription.assembleMs / 1000);
+  deps.metrics.providerSeconds.inc({}, transcription.result.provider_ms / 1000);
+  deps.metrics.audioSeconds.inc({}, transcription.result.audio_ms / 1000);
+  // Store only while the lease is still ours: a job taken over meanwhile is the other worker's to store.
+  if (!(await deps.queue.heartbeat(job, deps.leaseMs))) return;
+  const outcome = await applyTranscription(deps, payload.data, transcription.result);
+  await deps.queue.complete(job);
+  deps.metrics.dialogues.inc({ outcome });
+}
+
+/** The core's own transcription workers: one per allowed concurrent request, each with its own decoder. */
+export async function startAsrSlots(deps: LocalAsrDeps, options: { slots: number; intervalMs?: number }, signal: AbortSignal): Promise<{ loops: BackgroundLoop[]; stop(): Promise<void> }> {
+  const decoders = await Promise.all(Array.from({ length: options.slots }, () => createOpusPcmDecoder()));
+  const idle = [...decoders];
+  const slots = startLocalJobSlots({
+    name: "asr",
+    queueName: asrQueueName,
+    queue: deps.queue,
+    slots: options.slots,
+    leaseMs: deps.leaseMs,
+    intervalMs: options.intervalMs ?? 1000,
+    clock: deps.clock,
+    logger: deps.logger,
+    signal,
+    async run(job, lease) {
+      const decoder = idle.pop()!;
+      try {
+        await runAsrJob(deps, decoder, job, lease);
+      } finally {
+        idle.push(decoder);
+      }
+    },
+  });
+  return {
+    loops: slots.loops,
+    async stop() {
+      await slots.stopped;
+      for (const decoder of decoders) decoder.free();
+    },
+  };
+}

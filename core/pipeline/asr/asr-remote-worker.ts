@@ -1,0 +1,80 @@
+import { createHash } from "node:crypto";
+import { asrJobPayload, asrQueueName } from "../../../shared/contracts/asr-jobs.ts";
+import { InternalApiError, type InternalApiClient } from "../../internal/internal-api-client.ts";
+import { type RemoteJobWorker, type RemoteJobWorkerOptions, type RemoteWorkerDeps, remoteWorkerName, startRemoteJobWorker } from "../../internal/remote-job-worker.ts";
+import { createOpusPcmDecoder } from "../vad/opus-pcm-decoder.ts";
+import { ChunkAudioMissingError, type ChunkAudioSource } from "./dialogue-audio.ts";
+import { type DialogueTranscription, transcribeDialogue, transcriptionFailureOf } from "./dialogue-transcriber.ts";
+import type { TranscriptionProvider } from "./transcription-provider.ts";
+
+/** Chunks fetched from the core's internal API, checked against the digest it sends. */
+export function createRemoteChunkSource(client: InternalApiClient): ChunkAudioSource {
+  return {
+    async read(chunkId) {
+      let audio: { bytes: Uint8Array; sha256: string | null };
+      try {
+        audio = await client.fetchChunkAudio(chunkId);
+      } catch (error) {
+        if (error instanceof InternalApiError && (error.status === 404 || error.status === 410)) throw new ChunkAudioMissingError(error.message);
+        throw error;
+      }
+      if (audio.sha256 && createHash("sha256").update(audio.bytes).digest("hex") !== audio.sha256) {
+        throw new Error(`the audio of chunk ${chunkId} arrived damaged (SHA-256 mismatch)`);
+      }
+      return audio.bytes;
+    },
+  };
+}
+
+export interface RemoteAsrWorkerDeps extends RemoteWorkerDeps {
+  provider: TranscriptionProvider;
+  slots: number;
+  leaseSeconds: number;
+  /** Sees each transcription's own timings (benchmarks). */
+  onTranscribed?: (transcription: DialogueTranscription) => void;
+  observe?: RemoteJobWorkerOptions["observe"];
+}
+
+/**
+ * `core worker --role asr`: claims transcription jobs, fetches the dialogue's chunks from the
+ * core, assembles and transcribes them with this host's provider, and posts the transcript back.
+ */
+export async function startRemoteAsrWorker(deps: RemoteAsrWorkerDeps, signal: AbortSignal): Promise<RemoteJobWorker> {
+  const source = createRemoteChunkSource(deps.client);
+  const decoders = await Promise.all(Array.from({ length: deps.slots }, () => createOpusPcmDecoder()));
+  const idle = [...decoders];
+  const worker = startRemoteJobWorker(
+    deps,
+    {
+      name: "remote-asr",
+      queue: asrQueueName,
+      slots: deps.slots,
+      leaseSeconds: deps.leaseSeconds,
+      observe: deps.observe,
+      async run(job, lease) {
+        const payload = asrJobPayload.safeParse(job.payload);
+        if (!payload.success) return { failure: `malformed transcription job payload: ${payload.error.message}`, permanent: true };
+        const decoder = idle.pop()!;
+        try {
+          const transcription = await transcribeDialogue({ source, decoder, provider: deps.provider, worker: remoteWorkerName }, payload.data, lease);
+          deps.onTranscribed?.(transcription);
+          return { result: transcription.result };
+        } catch (error) {
+          if (lease.aborted) throw error;
+          const failure = transcriptionFailureOf(error);
+          return { failure: failure.message, permanent: failure.permanent };
+        } finally {
+          idle.push(decoder);
+        }
+      },
+    },
+    signal,
+  );
+  return {
+    ...worker,
+    async stop() {
+      await worker.stop();
+      for (const decoder of decoders) decoder.free();
+    },
+  };
+}

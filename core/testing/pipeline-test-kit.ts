@@ -1,0 +1,87 @@
+import { join } from "node:path";
+import { MetricsRegistry } from "../../shared/http/metrics.ts";
+import { silentLogger } from "../../shared/log/logger.ts";
+import type { FakeClock } from "../../shared/testing/fake-clock.ts";
+import { startNodeProcess } from "../../shared/testing/node-process.ts";
+import { makeTempDir } from "../../shared/testing/temp-dir.ts";
+import { createChunkStorage } from "../ingest/chunk-storage.ts";
+import { dialogueSettingsOf } from "../pipeline/dialogues/dialogue-settings.ts";
+import { loadAnalysisSettings } from "../pipeline/analysis/analysis-settings.ts";
+import { startPipelineWorkers } from "../pipeline/pipeline-workers.ts";
+import { createVadJobQueue, registerVadMetrics, startVadLoop } from "../pipeline/vad/vad-jobs.ts";
+import type { TestCore } from "./core-test-app.ts";
+
+/**
+ * Moves a fake clock forward while a test waits on real work (a transcription server, worker
+ * processes): `speed` fake milliseconds pass per real millisecond, so backoffs and leases pass
+ * quickly and still in order.
+ */
+export function startTickingClock(clock: FakeClock, speed = 10, everyMs = 20): { stop(): void } {
+  const timer = setInterval(() => void clock.advance(everyMs * speed), everyMs);
+  return { stop: () => clearInterval(timer) };
+}
+
+/** The core's own pipeline as `serve` starts it: VAD, the transcription scheduler, transcription and analysis workers. */
+export async function startTestPipeline(core: TestCore, options: { vad?: boolean } = {}): Promise<{ stop(): Promise<void> }> {
+  const shutdown = new AbortController();
+  const metrics = new MetricsRegistry();
+  const storage = createChunkStorage(core.config.audioStoragePath);
+  const deps = { db: core.database.db, clock: core.clock, logger: silentLogger };
+  const vad =
+    options.vad === false
+      ? null
+      : await startVadLoop(
+          { ...deps, settings: dialogueSettingsOf(core.config), queue: createVadJobQueue(core.database.db, core.clock), storage, metrics: registerVadMetrics(metrics) },
+          shutdown.signal,
+        );
+  const pipeline = await startPipelineWorkers(
+    { ...deps, config: core.config, metrics, storage, analysisSettings: loadAnalysisSettings(core.config.analysisSettingsFile), idleIntervalMs: 200 },
+    shutdown.signal,
+  );
+  return {
+    async stop() {
+      shutdown.abort();
+      await Promise.all([vad?.stop(), pipeline.stop()]);
+    },
+  };
+}
+
+/** Polls `check` in real time until it returns a value, or fails with `what` after the deadline. */
+export async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export interface WorkerProcess {
+  pid: number;
+  /** Sends a signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number>;
+}
+
+/** `core worker --role …` as its own process from source, started once it logs "worker started". */
+export async function startWorkerProcess(options: { coreUrl: string; token: string; roles: string; env?: Record<string, string> }): Promise<WorkerProcess> {
+  const dataDir = makeTempDir("salescontrol-worker-");
+  try {
+    const worker = await startNodeProcess(process.execPath, [join(import.meta.dir, "../main.ts"), "worker", "--role", options.roles, "--core-url", options.coreUrl, "--token", options.token], {
+      cwd: dataDir.path,
+      env: { PATH: process.env.PATH!, DATA_DIR: dataDir.path, ...options.env },
+      readyMessage: "worker started",
+    });
+    return {
+      pid: worker.pid,
+      async stop(signal = "SIGTERM") {
+        const code = await worker.stop(signal);
+        dataDir.remove();
+        return code;
+      },
+    };
+  } catch (error) {
+    dataDir.remove();
+    throw error;
+  }
+}
