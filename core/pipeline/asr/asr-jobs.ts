@@ -7,7 +7,7 @@ import { findChunk } from "../../ingest/ingest.repository.ts";
 import type { CoreDatabase } from "../../db/core-database.ts";
 import { JobFailedError } from "../job-lease.ts";
 import { startLocalJobSlots } from "../local-job-slots.ts";
-import { createOpusPcmDecoder, type OpusPcmDecoder } from "../vad/opus-pcm-decoder.ts";
+import { createOpusPcmDecoderPool, type OpusPcmDecoder } from "../vad/opus-pcm-decoder.ts";
 import { applyTranscription, type AsrDeps, isCurrentRevision, recordTranscriptionFailure } from "./asr.usecases.ts";
 import { ChunkAudioMissingError, type ChunkAudioSource } from "./dialogue-audio.ts";
 import { transcribeDialogue, transcriptionFailureOf } from "./dialogue-transcriber.ts";
@@ -86,8 +86,7 @@ export async function runAsrJob(deps: LocalAsrDeps, decoder: OpusPcmDecoder, job
 
 /** The core's own transcription workers: one per allowed concurrent request, each with its own decoder. */
 export async function startAsrSlots(deps: LocalAsrDeps, options: { slots: number; intervalMs?: number }, signal: AbortSignal): Promise<{ loops: BackgroundLoop[]; stop(): Promise<void> }> {
-  const decoders = await Promise.all(Array.from({ length: options.slots }, () => createOpusPcmDecoder()));
-  const idle = [...decoders];
+  const decoders = createOpusPcmDecoderPool();
   const slots = startLocalJobSlots({
     name: "asr",
     queueName: asrQueueName,
@@ -98,20 +97,13 @@ export async function startAsrSlots(deps: LocalAsrDeps, options: { slots: number
     clock: deps.clock,
     logger: deps.logger,
     signal,
-    async run(job, lease) {
-      const decoder = idle.pop()!;
-      try {
-        await runAsrJob(deps, decoder, job, lease);
-      } finally {
-        idle.push(decoder);
-      }
-    },
+    run: (job, lease) => decoders.use((decoder) => runAsrJob(deps, decoder, job, lease)),
   });
   return {
     loops: slots.loops,
     async stop() {
       await slots.stopped;
-      for (const decoder of decoders) decoder.free();
+      decoders.free();
     },
   };
 }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { asrJobPayload, asrQueueName } from "../../../shared/contracts/asr-jobs.ts";
 import { InternalApiError, type InternalApiClient } from "../../internal/internal-api-client.ts";
 import { type RemoteJobWorker, type RemoteJobWorkerOptions, type RemoteWorkerDeps, remoteWorkerName, startRemoteJobWorker } from "../../internal/remote-job-worker.ts";
-import { createOpusPcmDecoder } from "../vad/opus-pcm-decoder.ts";
+import { createOpusPcmDecoderPool } from "../vad/opus-pcm-decoder.ts";
 import { ChunkAudioMissingError, type ChunkAudioSource } from "./dialogue-audio.ts";
 import { type DialogueTranscription, transcribeDialogue, transcriptionFailureOf } from "./dialogue-transcriber.ts";
 import type { TranscriptionProvider } from "./transcription-provider.ts";
@@ -41,8 +41,7 @@ export interface RemoteAsrWorkerDeps extends RemoteWorkerDeps {
  */
 export async function startRemoteAsrWorker(deps: RemoteAsrWorkerDeps, signal: AbortSignal): Promise<RemoteJobWorker> {
   const source = createRemoteChunkSource(deps.client);
-  const decoders = await Promise.all(Array.from({ length: deps.slots }, () => createOpusPcmDecoder()));
-  const idle = [...decoders];
+  const decoders = createOpusPcmDecoderPool();
   const worker = startRemoteJobWorker(
     deps,
     {
@@ -54,18 +53,17 @@ export async function startRemoteAsrWorker(deps: RemoteAsrWorkerDeps, signal: Ab
       async run(job, lease) {
         const payload = asrJobPayload.safeParse(job.payload);
         if (!payload.success) return { failure: `malformed transcription job payload: ${payload.error.message}`, permanent: true };
-        const decoder = idle.pop()!;
-        try {
-          const transcription = await transcribeDialogue({ source, decoder, provider: deps.provider, worker: remoteWorkerName }, payload.data, lease);
-          deps.onTranscribed?.(transcription);
-          return { result: transcription.result };
-        } catch (error) {
-          if (lease.aborted) throw error;
-          const failure = transcriptionFailureOf(error);
-          return { failure: failure.message, permanent: failure.permanent };
-        } finally {
-          idle.push(decoder);
-        }
+        return decoders.use(async (decoder) => {
+          try {
+            const transcription = await transcribeDialogue({ source, decoder, provider: deps.provider, worker: remoteWorkerName }, payload.data, lease);
+            deps.onTranscribed?.(transcription);
+            return { result: transcription.result };
+          } catch (error) {
+            if (lease.aborted) throw error;
+            const failure = transcriptionFailureOf(error);
+            return { failure: failure.message, permanent: failure.permanent };
+          }
+        });
       },
     },
     signal,
@@ -74,7 +72,7 @@ export async function startRemoteAsrWorker(deps: RemoteAsrWorkerDeps, signal: Ab
     ...worker,
     async stop() {
       await worker.stop();
-      for (const decoder of decoders) decoder.free();
+      decoders.free();
     },
   };
 }

@@ -1,7 +1,3 @@
-// Both exports are imported and used: with only one, the bundler drops the other class while the
-// package's index still names it, and the compiled binary fails at start with a ReferenceError.
-import { OggOpusDecoder, OggOpusDecoderWebWorker } from "ogg-opus-decoder";
-
 /** Decodes OGG/Opus straight to 16 kHz (libopus decodes at that rate natively), mono. */
 export interface OpusPcmDecoder {
   /** Decodes the next bytes of a file; returns the mono samples they completed (may be empty). */
@@ -16,46 +12,37 @@ export interface OpusPcmDecoder {
   free(): void;
 }
 
-interface DecodedAudio {
-  channelData: Float32Array[];
-  samplesDecoded: number;
-  errors: unknown[];
+export async function createOpusPcmDecoder(): Promise<OpusPcmDecoder> {
+  return (await import("./ogg-opus-wasm-decoder.ts")).createWasmOpusPcmDecoder();
 }
 
-export async function createOpusPcmDecoder(): Promise<OpusPcmDecoder> {
-  if (typeof OggOpusDecoder !== "function" || typeof OggOpusDecoderWebWorker !== "function") throw new Error("ogg-opus-decoder is incomplete in this build");
-  const decoder = new (OggOpusDecoder as unknown as new (options: { sampleRate: number }) => {
-    ready: Promise<void>;
-    decode(bytes: Uint8Array): Promise<DecodedAudio>;
-    flush(): Promise<DecodedAudio>;
-    reset(): Promise<void>;
-    free(): void;
-  })({ sampleRate: 16_000 });
-  await decoder.ready;
-  let errors = 0;
-  const toMono = (decoded: DecodedAudio): Float32Array => {
-    errors += decoded.errors.length;
-    const [first, ...others] = decoded.channelData;
-    if (!first || decoded.samplesDecoded === 0) return new Float32Array(0);
-    if (others.length === 0) return first.subarray(0, decoded.samplesDecoded);
-    const mono = new Float32Array(decoded.samplesDecoded);
-    const channels = decoded.channelData.length;
-    for (const channel of decoded.channelData) for (let index = 0; index < mono.length; index++) mono[index]! += channel[index]! / channels;
-    return mono;
-  };
+/** Decoders for concurrent work, created on first use (a core that never decodes never loads one). */
+export interface OpusPcmDecoderPool {
+  use<T>(work: (decoder: OpusPcmDecoder) => Promise<T>): Promise<T>;
+  free(): void;
+}
+
+export function createOpusPcmDecoderPool(): OpusPcmDecoderPool {
+  const created: OpusPcmDecoder[] = [];
+  const idle: OpusPcmDecoder[] = [];
   return {
-    decode: async (bytes) => toMono(await decoder.decode(bytes)),
-    async finish() {
-      const samples = toMono(await decoder.flush());
-      const frameErrors = errors;
-      errors = 0;
-      return { samples, frameErrors };
+    async use(work) {
+      let decoder = idle.pop();
+      if (!decoder) {
+        decoder = await createOpusPcmDecoder();
+        created.push(decoder);
+      }
+      try {
+        return await work(decoder);
+      } finally {
+        idle.push(decoder);
+      }
     },
-    async reset() {
-      errors = 0;
-      await decoder.reset();
+    free() {
+      for (const decoder of created) decoder.free();
+      created.length = 0;
+      idle.length = 0;
     },
-    free: () => decoder.free(),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { VadJobResult } from "../../../shared/contracts/vad-jobs.ts";
-import { createVoiceActivityDetector, type VoiceActivityDetector } from "./fvad.ts";
+import type { VoiceActivityDetector } from "./fvad.ts";
 import { createOpusPcmDecoder, decodeFileInSlices, type OpusPcmDecoder } from "./opus-pcm-decoder.ts";
 import { createSpeechCollector, defaultSpeechCollectorOptions, frameSamples, type SpeechCollectorOptions } from "./speech-collector.ts";
 
@@ -21,7 +21,7 @@ export interface SpeechAnalyzer {
 
 export async function createSpeechAnalyzer(options: SpeechCollectorOptions = defaultSpeechCollectorOptions): Promise<SpeechAnalyzer> {
   // The WASM decoder and detector are loaded with the first chunk, not when the core starts.
-  const [{ createOpusPcmDecoder }, { createVoiceActivityDetector }] = await Promise.all([import("./opus-pcm-decoder.ts"), import("./fvad.ts")]);
+  const { createVoiceActivityDetector } = await import("./fvad.ts");
   const decoder: OpusPcmDecoder = await createOpusPcmDecoder();
   const detector: VoiceActivityDetector = await createVoiceActivityDetector(3);
   const frame = new Int16Array(frameSamples);
