@@ -1,0 +1,151 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Logger } from "../../shared/log/logger.ts";
+import { writeFileAtomic } from "../../shared/runtime/files.ts";
+import type { SpoolLayout } from "../spool/spool-layout.ts";
+import { chunkIdFor, type RegisteredChunk, type SegmentToRegister } from "../spool/spool.usecases.ts";
+import { parseSegmentList, segmentFilePattern, segmentListName } from "./ffmpeg-command.ts";
+
+/** What a run of ffmpeg leaves beside its segments, so another process can finish its work. */
+export interface SessionInfo {
+  sessionId: string;
+  pid: number | null;
+  input: string;
+  startedAt: number;
+  /** Wall-clock time of the run's first sample, once known. */
+  anchorMs: number | null;
+}
+
+export const sessionFileName = "session.json";
+
+export interface SessionDeps {
+  deviceId: string;
+  logger: Logger;
+  registerSegment: (segment: SegmentToRegister) => Promise<RegisteredChunk | null>;
+  onChunk?: (chunk: RegisteredChunk) => void;
+}
+
+/** Tracks which segments of one run were handed over, so each is registered once and in order. */
+export class SessionSegments {
+  readonly #processed = new Set<string>();
+  #lastEndMs: number | null = null;
+
+  constructor(
+    readonly dir: string,
+    readonly info: SessionInfo,
+    readonly deps: SessionDeps,
+  ) {}
+
+  get count(): number {
+    return this.#processed.size;
+  }
+
+  /** Registers every segment ffmpeg has listed as complete and that is not registered yet. */
+  async registerListed(): Promise<RegisteredChunk[]> {
+    const listPath = join(this.dir, segmentListName);
+    if (!existsSync(listPath)) return [];
+    const anchor = this.info.anchorMs ?? this.info.startedAt;
+    const registered: RegisteredChunk[] = [];
+    for (const segment of parseSegmentList(readFileSync(listPath, "utf8"))) {
+      if (this.#processed.has(segment.fileName)) continue;
+      const chunk = await this.#register(segment.fileName, anchor + Math.round(segment.startSeconds * 1000), anchor + Math.round(segment.endSeconds * 1000), false);
+      if (chunk) registered.push(chunk);
+    }
+    return registered;
+  }
+
+  /** After ffmpeg is gone: the segment it was writing when it died, continuing where the last ended. */
+  async registerCutOff(): Promise<RegisteredChunk[]> {
+    const registered: RegisteredChunk[] = [];
+    const leftovers = readdirSync(this.dir)
+      .filter((name) => segmentFilePattern.test(name) && !this.#processed.has(name))
+      .sort();
+    for (const name of leftovers) {
+      const start = this.#lastEndMs ?? (this.#processed.size === 0 ? this.info.anchorMs : null);
+      const chunk = await this.#register(name, start, null, true);
+      if (chunk) registered.push(chunk);
+    }
+    return registered;
+  }
+
+  async #register(fileName: string, startTs: number | null, endTs: number | null, salvaged: boolean): Promise<RegisteredChunk | null> {
+    const partPath = join(this.dir, fileName);
+    this.#processed.add(fileName);
+    if (!existsSync(partPath)) return null;
+    const index = Number(segmentFilePattern.exec(fileName)![1]);
+    const chunk = await this.deps.registerSegment({ partPath, chunkId: chunkIdFor(this.deps.deviceId, this.info.sessionId, index), startTs, endTs, salvaged });
+    if (chunk) {
+      this.#lastEndMs = chunk.endTs;
+      this.deps.onChunk?.(chunk);
+      this.deps.logger.info(salvaged ? "cut-off chunk recovered" : "chunk recorded", {
+        chunkId: chunk.chunkId,
+        startTs: new Date(chunk.startTs).toISOString(),
+        audioMs: chunk.audioMs,
+        bytes: chunk.bytes,
+        maxVolumeDb: chunk.level?.maxDb,
+      });
+    }
+    return chunk;
+  }
+}
+
+export async function writeSessionInfo(dir: string, info: SessionInfo): Promise<void> {
+  await writeFileAtomic(join(dir, sessionFileName), `${JSON.stringify(info)}\n`);
+}
+
+export function readSessionInfo(dir: string, fallbackId: string): SessionInfo {
+  try {
+    const parsed = JSON.parse(readFileSync(join(dir, sessionFileName), "utf8")) as Partial<SessionInfo>;
+    return {
+      sessionId: typeof parsed.sessionId === "string" ? parsed.sessionId : fallbackId,
+      pid: typeof parsed.pid === "number" ? parsed.pid : null,
+      input: typeof parsed.input === "string" ? parsed.input : "unknown",
+      startedAt: typeof parsed.startedAt === "number" ? parsed.startedAt : 0,
+      anchorMs: typeof parsed.anchorMs === "number" ? parsed.anchorMs : null,
+    };
+  } catch {
+    return { sessionId: fallbackId, pid: null, input: "unknown", startedAt: 0, anchorMs: null };
+  }
+}
+
+/**
+ * Finishes the runs a previous process left in recording/ (power cut, SIGKILL): an ffmpeg that
+ * outlived its parent is stopped first, then every segment is registered, the cut-off one
+ * repaired. Returns the chunks recovered.
+ */
+export async function recoverInterruptedSessions(layout: SpoolLayout, deps: SessionDeps): Promise<RegisteredChunk[]> {
+  if (!existsSync(layout.recordingDir)) return [];
+  const recovered: RegisteredChunk[] = [];
+  for (const name of readdirSync(layout.recordingDir).sort()) {
+    const dir = join(layout.recordingDir, name);
+    const info = readSessionInfo(dir, name);
+    if (info.pid !== null) await stopOrphanedRecorder(info.pid, dir, deps.logger);
+    const segments = new SessionSegments(dir, info, deps);
+    recovered.push(...(await segments.registerListed()), ...(await segments.registerCutOff()));
+    await rm(dir, { recursive: true, force: true });
+  }
+  return recovered;
+}
+
+/** Stops an ffmpeg still writing into `dir` after its agent died, the way a clean stop would. */
+export async function stopOrphanedRecorder(pid: number, dir: string, logger: Logger): Promise<void> {
+  const isOurs = () => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir);
+    } catch {
+      return false;
+    }
+  };
+  if (!isOurs()) return;
+  logger.warn("an ffmpeg from a previous run is still recording; stopping it", { pid });
+  for (const [signal, waitMs] of [["SIGINT", 10_000], ["SIGKILL", 5_000]] as const) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      return;
+    }
+    for (let waited = 0; waited < waitMs && isOurs(); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    if (!isOurs()) return;
+  }
+}
