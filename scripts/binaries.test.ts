@@ -3,7 +3,7 @@
  * with a PATH and HOME that reach no Bun and no node_modules. arm64 binaries run under
  * qemu-aarch64-static with Debian's arm64 runtime libraries. Build them first: npm run build.
  */
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import packageJson from "../package.json" with { type: "json" };
@@ -12,7 +12,12 @@ import { checkIntegrity } from "../shared/db/backup.ts";
 import { runCommand } from "../shared/runtime/process.ts";
 import { startNodeProcess } from "../shared/testing/node-process.ts";
 import { makeTempDir, type TempDir } from "../shared/testing/temp-dir.ts";
+import { agentEnvironment, closedScheduleWindow, expectDeliveredExactlyOnce, testDevice, waitForHealth } from "../pi/testing/agent-process.ts";
+import { startLocalIngestServer } from "../pi/testing/local-ingest-server.ts";
 import { binaryPath, nodeNames } from "./build.ts";
+
+// Bun 1.4 ignores bunfig's [test] timeout; arm64 binaries under qemu take seconds per command.
+setDefaultTimeout(120_000);
 
 const qemu = "/usr/bin/qemu-aarch64-static";
 const arm64Libraries = "/usr/aarch64-linux-gnu";
@@ -30,8 +35,15 @@ function isolate(node: string, arch: "x64" | "arm64") {
   const binary = dir.join(`salescontrol-${node}`);
   copyFileSync(source, binary);
   mkdirSync(dir.join("tmp"));
-  const env: Record<string, string> = { PATH: "/usr/bin:/bin", HOME: dir.path, TMPDIR: dir.join("tmp"), LANG: "C.UTF-8" };
+  const env: Record<string, string> = { PATH: "/usr/bin:/bin", HOME: dir.path, TMPDIR: dir.join("tmp"), LANG: "C.UTF-8", ...requiredSettings(node, dir) };
   return { dir, binary, env };
+}
+
+/** The recorder cannot run without its identity and ingest; outside its schedule it only serves health. */
+function requiredSettings(node: string, dir: TempDir): Record<string, string> {
+  if (node !== "pi") return {};
+  const { PATH: _path, HOME: _home, TMPDIR: _tmp, ...settings } = agentEnvironment(dir, "http://127.0.0.1:9", closedScheduleWindow());
+  return settings;
 }
 
 /** Environment that moves each node's listener to a free port. */
@@ -103,6 +115,27 @@ describe.each(nodeNames)("%s-linux-arm64 under qemu", (node) => {
     const database = openDatabase({ url: `file:${databasePath(dir, node)}` });
     expect(await checkIntegrity(database.client)).toBe("ok");
     database.close();
+  });
+});
+
+describe("pi-linux-x64 as a recorder", () => {
+  test("records from a generated input with the system's ffmpeg and delivers every chunk to the ingest", async () => {
+    const { dir, binary, env } = isolate("pi", "x64");
+    const ingest = await startLocalIngestServer({ devices: { [testDevice.token]: testDevice.deviceId } });
+    try {
+      const recorder = await startNodeProcess(binary, ["serve"], { cwd: dir.path, env: { ...env, RA_INGEST_BASE_URL: ingest.url, RA_SCHEDULE_START: "00:00", RA_SCHEDULE_END: "00:00", RA_HEALTH_PORT: "0" } });
+      await ingest.waitFor("two chunks", () => ingest.stored().length >= 2, 30_000);
+      const health = (await (await fetch(`${recorder.url}/health`)).json()) as Record<string, unknown>;
+      expect(health).toMatchObject({ status: "ok", recording: true, point_id: testDevice.pointId });
+      expect(await recorder.stop("SIGTERM")).toBe(0);
+      await ingest.setMode({ kind: "up" });
+      const drain = await startNodeProcess(binary, ["serve"], { cwd: dir.path, env: { ...env, RA_INGEST_BASE_URL: ingest.url, RA_HEALTH_PORT: "0" } });
+      await waitForHealth(drain, "an empty queue", (report) => report.queue_size === 0);
+      expect(await drain.stop("SIGTERM")).toBe(0);
+      await expectDeliveredExactlyOnce(dir, ingest, expect);
+    } finally {
+      await ingest.stop();
+    }
   });
 });
 

@@ -166,7 +166,7 @@ describe("recorder agent, end to end", () => {
     expect(discarded.length).toBeGreaterThanOrEqual(2);
     expect(discarded.every((row) => row.discardReason === "quota")).toBe(true);
     expect(Math.max(...discarded.map((row) => row.startTs))).toBeLessThan(Math.min(...pending.map((row) => row.startTs)));
-    for (const row of discarded) expect(existsSync(join(dir.path, "spool", row.path))).toBe(false);
+    for (const row of discarded) expect(existsSync(join(dir.path, "data/pi/spool", row.path))).toBe(false);
     const final = await startAgent(closedScheduleWindow());
     const counted = await readHealth(final);
     expect(counted).toMatchObject({ deleted_uploaded_total: uploadedBefore, deleted_unsent_total: discarded.length, queue_size: pending.length, uploaded_total: uploadedBefore });
@@ -188,7 +188,7 @@ describe("recorder agent, end to end", () => {
     expect(partial.endTs - partial.startTs).toBeGreaterThan(0);
     expect(partial.endTs - partial.startTs).toBeLessThan(3000);
     expect(partial.startTs).toBe(journal[journal.length - 2]!.endTs);
-    const decoded = await decodeOggOpus(new Uint8Array(readFileSync(join(dir.path, "spool", partial.path))));
+    const decoded = await decodeOggOpus(new Uint8Array(readFileSync(join(dir.path, "data/pi/spool", partial.path))));
     expect(decoded.errors).toBe(0);
     expect(agent.logLines().map((line) => JSON.parse(line).msg).slice(-3)).toEqual(["chunk recorded", "recording stopped", "stopped"]);
     await ingest.setMode({ kind: "up" });

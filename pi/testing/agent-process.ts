@@ -30,8 +30,8 @@ export function agentEnvironment(dir: TempDir, ingestUrl: string, overrides: Rec
     RA_RETRY_MIN_S: "0.2",
     RA_RETRY_MAX_S: "1",
     RA_HEALTH_PORT: "0",
-    RA_DATA_DIR: dir.join("data"),
-    RA_SPOOL_DIR: dir.join("spool"),
+    RA_DATA_DIR: dir.join("data/pi"),
+    RA_SPOOL_DIR: dir.join("data/pi/spool"),
     ...overrides,
   };
 }
@@ -76,7 +76,7 @@ export interface JournalRow {
 
 /** The recorder's journal, read from its database file after the agent stopped. */
 export async function readJournal(dir: TempDir): Promise<JournalRow[]> {
-  const database = openDatabase({ url: `file:${join(dir.path, "data", "pi.db")}` });
+  const database = openDatabase({ url: `file:${join(dir.path, "data/pi/pi.db")}` });
   try {
     const result = await database.client.execute("SELECT id, state, start_ts, end_ts, audio_ms, sha256, path, discard_reason FROM chunks ORDER BY start_ts");
     return result.rows.map((row) => ({
