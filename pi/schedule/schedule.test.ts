@@ -64,9 +64,11 @@ describe("daily schedule", () => {
     expect(() => parseDailySchedule("08:00", "24:00")).toThrow("HH:MM");
   });
 
-  test("local seconds of the day follow the zone", () => {
+  test("local seconds of the day follow the zone; without one, the system's local time", () => {
     expect(localSecondOfDay(utc("00:00:01"), "UTC")).toBe(1);
     expect(localSecondOfDay(utc("23:00:00"), "Europe/Belgrade")).toBe(0);
+    const now = new Date(utc("13:14:15"));
+    expect(localSecondOfDay(now.getTime())).toBe(now.getHours() * 3600 + now.getMinutes() * 60 + now.getSeconds());
   });
 });
 

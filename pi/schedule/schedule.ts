@@ -17,8 +17,13 @@ function minuteOfDay(time: string): number {
   return Number(match[1]) * 60 + Number(match[2]);
 }
 
-/** Local wall-clock time of an instant, as seconds since local midnight. */
+/** Local wall-clock time of an instant, as seconds since local midnight (the system's zone by default). */
 export function localSecondOfDay(epochMillis: number, timeZone?: string): number {
+  if (timeZone === undefined) {
+    // Date's own local-time getters: loading Intl's formatting data would cost the Pi megabytes.
+    const date = new Date(epochMillis);
+    return date.getHours() * 3600 + date.getMinutes() * 60 + date.getSeconds();
+  }
   const parts = localTimeFormat(timeZone).formatToParts(new Date(epochMillis));
   const value = (type: string) => Number(parts.find((part) => part.type === type)?.value ?? 0);
   return (value("hour") % 24) * 3600 + value("minute") * 60 + value("second");
@@ -49,12 +54,11 @@ export function msUntilScheduleChange(schedule: DailySchedule, epochMillis: numb
 
 const formats = new Map<string, Intl.DateTimeFormat>();
 
-function localTimeFormat(timeZone: string | undefined): Intl.DateTimeFormat {
-  const key = timeZone ?? "";
-  let format = formats.get(key);
+function localTimeFormat(timeZone: string): Intl.DateTimeFormat {
+  let format = formats.get(timeZone);
   if (!format) {
     format = new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
-    formats.set(key, format);
+    formats.set(timeZone, format);
   }
   return format;
 }
