@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { type CliIo, runNodeCli } from "../shared/cli/node-cli.ts";
-import { ConfigError, loadConfig } from "../shared/config/config-loader.ts";
+import { loadConfig } from "../shared/config/config-loader.ts";
 import { fileKeyOf } from "../shared/config/config-spec.ts";
+import { configProblemsOf } from "../shared/testing/config-problems.ts";
 import { makeTempDir, type TempDir } from "../shared/testing/temp-dir.ts";
 import { checkPiConfig, piConfigSpec } from "./config.ts";
 import { piNode } from "./node.ts";
@@ -20,16 +21,6 @@ const required = {
 
 function load(env: Record<string, string>, file?: string) {
   return loadConfig(piConfigSpec, { env, file: file ? { path: file, required: true } : null, envPrefix: "RA_", dotenvPath: null });
-}
-
-function problemsOf(run: () => unknown): string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
 }
 
 describe("recorder configuration", () => {
@@ -64,14 +55,14 @@ describe("recorder configuration", () => {
   });
 
   test("a missing required setting is named with the form it expects", () => {
-    const problems = problemsOf(() => load({}));
+    const problems = configProblemsOf(() => load({}));
     for (const name of ["RA_POINT_ID (point_id)", "RA_REGISTER_ID (register_id)", "RA_DEVICE_ID (device_id)", "RA_INGEST_BASE_URL (ingest_base_url)", "RA_INGEST_TOKEN (ingest_token)"]) {
       expect(problems).toContainEqual(expect.stringContaining(`${name}: missing required value`));
     }
   });
 
   test("identifiers must be UUIDs, the URL http(s), and the token fit for a header (and never echoed)", () => {
-    const problems = problemsOf(() => load({ ...required, RA_POINT_ID: "shop-1", RA_DEVICE_ID: "../../etc", RA_INGEST_BASE_URL: "ftp://x", RA_INGEST_TOKEN: "two words" }));
+    const problems = configProblemsOf(() => load({ ...required, RA_POINT_ID: "shop-1", RA_DEVICE_ID: "../../etc", RA_INGEST_BASE_URL: "ftp://x", RA_INGEST_TOKEN: "two words" }));
     expect(problems).toContainEqual('RA_POINT_ID (point_id): got "shop-1", which is not a UUID such as 3f2b8c1e-9a4d-4c6b-8e2f-1a2b3c4d5e6f');
     expect(problems).toContainEqual(expect.stringContaining("RA_DEVICE_ID (device_id)"));
     expect(problems).toContainEqual(expect.stringContaining("RA_INGEST_BASE_URL (ingest_base_url)"));
@@ -110,7 +101,7 @@ describe("recorder configuration", () => {
   });
 
   test("ranges: Opus sample rates only, chunks up to an hour, times as HH:MM", () => {
-    const problems = problemsOf(() => load({ ...required, RA_SAMPLE_RATE: "44100", RA_CHUNK_SECONDS: "7200", RA_SCHEDULE_END: "24:00", RA_MAX_SPOOL_GB: "-1" }));
+    const problems = configProblemsOf(() => load({ ...required, RA_SAMPLE_RATE: "44100", RA_CHUNK_SECONDS: "7200", RA_SCHEDULE_END: "24:00", RA_MAX_SPOOL_GB: "-1" }));
     expect(problems).toContainEqual('RA_SAMPLE_RATE (sample_rate): got "44100", which is not one of 8000, 12000, 16000, 24000, 48000 (the rates Opus encodes at)');
     expect(problems).toContainEqual(expect.stringContaining("RA_CHUNK_SECONDS (chunk_seconds)"));
     expect(problems).toContainEqual(expect.stringContaining("RA_SCHEDULE_END (schedule_end)"));
@@ -126,7 +117,7 @@ describe("recorder configuration", () => {
   });
 
   test("an unknown RA_ variable is refused with the close name", () => {
-    expect(problemsOf(() => load({ ...required, RA_CHUNK_SECOND: "5" }))).toEqual(["RA_CHUNK_SECOND (environment): unknown setting (did you mean RA_CHUNK_SECONDS?)"]);
+    expect(configProblemsOf(() => load({ ...required, RA_CHUNK_SECOND: "5" }))).toEqual(["RA_CHUNK_SECOND (environment): unknown setting (did you mean RA_CHUNK_SECONDS?)"]);
   });
 });
 

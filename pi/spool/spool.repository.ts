@@ -71,6 +71,14 @@ export function createSpoolRepository(db: SpoolDatabase): SpoolRepository {
     }
   };
 
+  /** Applies a change to one chunk and counts it, in one transaction; false when no row changed. */
+  const changeCounted = (change: (tx: Executor) => Promise<unknown[]>, counted: CounterName[]) =>
+    db.transaction(async (tx) => {
+      if ((await change(tx)).length === 0) return false;
+      await increment(tx, counted);
+      return true;
+    });
+
   return {
     async insertChunk(chunk, counted) {
       await db.transaction(async (tx) => {
@@ -94,18 +102,16 @@ export function createSpoolRepository(db: SpoolDatabase): SpoolRepository {
       return rows[0] ?? null;
     },
 
-    async markUploaded(id, update) {
-      return db.transaction(async (tx) => {
-        const updated = await tx
-          .update(chunks)
-          .set({ state: "uploaded", path: update.path, uploadedAt: update.uploadedAt, storedPath: update.storedPath, attempts: sql`${chunks.attempts} + 1`, lastError: null })
-          .where(and(eq(chunks.id, id), eq(chunks.state, "pending")))
-          .returning({ id: chunks.id });
-        if (updated.length === 0) return false;
-        await increment(tx, ["uploaded_total"]);
-        return true;
-      });
-    },
+    markUploaded: (id, update) =>
+      changeCounted(
+        (tx) =>
+          tx
+            .update(chunks)
+            .set({ state: "uploaded", path: update.path, uploadedAt: update.uploadedAt, storedPath: update.storedPath, attempts: sql`${chunks.attempts} + 1`, lastError: null })
+            .where(and(eq(chunks.id, id), eq(chunks.state, "pending")))
+            .returning({ id: chunks.id }),
+        ["uploaded_total"],
+      ),
 
     async recordUploadFailure(id, failure) {
       return db.transaction(async (tx) => {
@@ -123,43 +129,37 @@ export function createSpoolRepository(db: SpoolDatabase): SpoolRepository {
       });
     },
 
-    async markRejected(id, error) {
-      return db.transaction(async (tx) => {
-        const updated = await tx
-          .update(chunks)
-          .set({ state: "rejected", attempts: sql`${chunks.attempts} + 1`, lastError: error })
-          .where(and(eq(chunks.id, id), eq(chunks.state, "pending")))
-          .returning({ id: chunks.id });
-        if (updated.length === 0) return false;
-        await increment(tx, ["rejected_total", "upload_errors_total"]);
-        return true;
-      });
-    },
+    markRejected: (id, error) =>
+      changeCounted(
+        (tx) =>
+          tx
+            .update(chunks)
+            .set({ state: "rejected", attempts: sql`${chunks.attempts} + 1`, lastError: error })
+            .where(and(eq(chunks.id, id), eq(chunks.state, "pending")))
+            .returning({ id: chunks.id }),
+        ["rejected_total", "upload_errors_total"],
+      ),
 
-    async markDiscarded(id, update) {
-      return db.transaction(async (tx) => {
-        const updated = await tx
-          .update(chunks)
-          .set({ state: "discarded", discardedAt: update.at, discardReason: update.reason })
-          .where(and(eq(chunks.id, id), inArray(chunks.state, ["pending", "rejected"])))
-          .returning({ id: chunks.id });
-        if (updated.length === 0) return false;
-        await increment(tx, ["deleted_unsent_total"]);
-        return true;
-      });
-    },
+    markDiscarded: (id, update) =>
+      changeCounted(
+        (tx) =>
+          tx
+            .update(chunks)
+            .set({ state: "discarded", discardedAt: update.at, discardReason: update.reason })
+            .where(and(eq(chunks.id, id), inArray(chunks.state, ["pending", "rejected"])))
+            .returning({ id: chunks.id }),
+        ["deleted_unsent_total"],
+      ),
 
-    async forgetUploaded(id) {
-      return db.transaction(async (tx) => {
-        const deleted = await tx
-          .delete(chunks)
-          .where(and(eq(chunks.id, id), eq(chunks.state, "uploaded")))
-          .returning({ id: chunks.id });
-        if (deleted.length === 0) return false;
-        await increment(tx, ["deleted_uploaded_total"]);
-        return true;
-      });
-    },
+    forgetUploaded: (id) =>
+      changeCounted(
+        (tx) =>
+          tx
+            .delete(chunks)
+            .where(and(eq(chunks.id, id), eq(chunks.state, "uploaded")))
+            .returning({ id: chunks.id }),
+        ["deleted_uploaded_total"],
+      ),
 
     async updatePath(id, path) {
       await db.update(chunks).set({ path }).where(eq(chunks.id, id));

@@ -142,9 +142,11 @@ export const chunkUploadErrorCodes = {
 } as const;
 
 /**
- * Statuses that will not change by retrying the same upload (bad token, disabled device, invalid
- * or conflicting chunk, too large): the recorder stops retrying that chunk and reports the reason
- * in its health. Everything else (5xx, 429, 408, network errors) is retried with backoff.
+ * Statuses that will not change by retrying the same upload soon. A refused chunk (400, 409, 413,
+ * 422) is set aside by the recorder with the reason in its health; a refused device (401, 403)
+ * holds the recorder's whole queue, probed at its longest retry interval, since registering or
+ * re-enabling the device on the core fixes it. Everything else (5xx, 429, 408, network errors) is
+ * retried with backoff.
  */
 export function isPermanentUploadRejection(status: number): boolean {
   return status === 400 || status === 401 || status === 403 || status === 409 || status === 413 || status === 422;
