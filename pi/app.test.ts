@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../shared/config/config-loader.ts";
@@ -19,6 +19,9 @@ import { createSpoolRepository } from "./spool/spool.repository.ts";
 import { chunkIdFor, moveDurably, type RegisteredChunk, registerSegment } from "./spool/spool.usecases.ts";
 import { encodeOpusFile } from "./testing/audio-fixtures.ts";
 import { type LocalIngestServer, startLocalIngestServer } from "./testing/local-ingest-server.ts";
+
+// Each test runs real ffmpeg; the machine may be busy with other suites.
+setDefaultTimeout(30_000);
 
 const device = "00000000-0000-0000-0000-000000000003";
 const token = "device-token-0123456789";

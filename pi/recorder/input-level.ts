@@ -1,4 +1,4 @@
-import { runCommand } from "../../shared/runtime/process.ts";
+import { readAllText, spawnProcess } from "../../shared/runtime/process.ts";
 
 /** Loudness of a chunk, in dBFS: a dead or muted microphone reads about -91 dB. */
 export interface InputLevel {
@@ -13,10 +13,13 @@ export function isSilent(level: InputLevel): boolean {
   return level.maxDb <= silentPeakDb;
 }
 
-/** Decodes the chunk once with ffmpeg's volumedetect; null when ffmpeg cannot read it. */
-export async function measureInputLevel(path: string): Promise<InputLevel | null> {
-  const result = await runCommand("ffmpeg", ["-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-i", path, "-map", "0:a:0", "-af", "volumedetect", "-f", "null", "-"]);
-  return result.code === 0 ? parseVolumeDetect(result.stderr) : null;
+/** Decodes the chunk once with ffmpeg's volumedetect; null when ffmpeg cannot read it in time. */
+export async function measureInputLevel(path: string, timeoutMs = 30_000): Promise<InputLevel | null> {
+  const child = spawnProcess("ffmpeg", ["-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-i", path, "-map", "0:a:0", "-af", "volumedetect", "-f", "null", "-"]);
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  const [stderr, code] = await Promise.all([readAllText(child.stderr), child.exited]);
+  clearTimeout(timer);
+  return code === 0 ? parseVolumeDetect(stderr) : null;
 }
 
 export function parseVolumeDetect(stderr: string): InputLevel | null {

@@ -1,9 +1,12 @@
-import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { runCommand } from "../../shared/runtime/process.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { decodeOggOpus, encodeOpusFile } from "../testing/audio-fixtures.ts";
 import { audioDurationMs, inspectOggOpus, NotOggOpusError, repairOggOpus } from "./ogg-opus.ts";
+
+// Each test runs real ffmpeg; the machine may be busy with other suites.
+setDefaultTimeout(30_000);
 
 let complete: Uint8Array;
 beforeAll(async () => {

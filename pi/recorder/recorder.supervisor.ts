@@ -133,6 +133,7 @@ export function startRecorder(options: RecorderOptions): Recorder {
       exitCode = code;
       wake();
     });
+    const segments = new SessionSegments(dir, info, options);
     const stderrTail: string[] = [];
     const stderrDone = followStderr(child, (line) => {
       stderrTail.push(line);
@@ -145,14 +146,14 @@ export function startRecorder(options: RecorderOptions): Recorder {
           void writeSessionInfo(dir, info).catch(() => {});
         }
       }
-      if (line.includes("Opening '") && line.includes(".part' for writing")) {
+      const opened = /Opening '.*\/(seg-\d{6}\.part)' for writing/.exec(line)?.[1];
+      if (opened) {
+        segments.observeOpened(opened, options.clock.now());
         status.state = "recording";
         status.recording = true;
         wake();
       }
     });
-
-    const segments = new SessionSegments(dir, info, options);
     const pollMs = Math.min(5_000, Math.max(250, (options.chunkSeconds * 1000) / 4));
     let signalled = false;
     let stopDeadline = Number.POSITIVE_INFINITY;

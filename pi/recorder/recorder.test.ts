@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { afterEach, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { silentLogger } from "../../shared/log/logger.ts";
@@ -11,6 +11,8 @@ import { createTestSpool, type TestSpool } from "../testing/test-spool.ts";
 import { recordingArguments } from "./ffmpeg-command.ts";
 import { type RecorderOptions, startRecorder } from "./recorder.supervisor.ts";
 import { recoverInterruptedSessions, writeSessionInfo } from "./recording-session.ts";
+
+setDefaultTimeout(30_000);
 
 const device = "00000000-0000-0000-0000-000000000003";
 const tone = { source: { kind: "lavfi" as const, graph: "sine=frequency=440:sample_rate=48000" }, description: "lavfi:sine" };
@@ -81,6 +83,25 @@ describe("recorder", () => {
     expect(readdirSync(spool.deps.layout.recordingDir)).toEqual([]);
     expect(await spool.deps.repository.totals()).toMatchObject({ pendingCount: chunks.length });
     await recorder.stop();
+  });
+
+  test("when the wall clock is set while recording (NTP after a boot without RTC), chunk times follow it", async () => {
+    const shift = { ms: 0 };
+    const settableClock = { now: () => Date.now() + shift.ms, sleep: systemClock.sleep };
+    const options = recorderOptions({ clock: settableClock });
+    const recorder = startRecorder(options);
+    recorder.setWanted(true);
+    await until("two chunks", () => options.chunks.length >= 2);
+    shift.ms = 3_600_000;
+    await until("three more chunks", () => options.chunks.length >= 5);
+    recorder.setWanted(false);
+    await recorder.stop();
+    const chunks = options.chunks;
+    const jumps = chunks.slice(1).map((chunk, index) => chunk.startTs - chunks[index]!.endTs).filter((gap) => gap !== 0);
+    expect(jumps).toHaveLength(1);
+    expect(Math.abs(jumps[0]! - 3_600_000)).toBeLessThan(1500);
+    expect(Math.abs(chunks[chunks.length - 2]!.endTs - (Date.now() + shift.ms))).toBeLessThan(3000);
+    expect(chunks.slice(0, -1).every((chunk) => chunk.endTs - chunk.startTs === 1000)).toBe(true);
   });
 
   test("when ffmpeg dies (microphone unplugged) it is restarted after 2, 4, 8 s, and the error is shown", async () => {

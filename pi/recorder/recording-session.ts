@@ -18,6 +18,8 @@ export interface SessionInfo {
 }
 
 export const sessionFileName = "session.json";
+/** A finished segment whose anchored end is further than this from the wall clock means the clock was set. */
+const clockJumpMs = 10_000;
 
 export interface SessionDeps {
   deviceId: string;
@@ -29,6 +31,7 @@ export interface SessionDeps {
 /** Tracks which segments of one run were handed over, so each is registered once and in order. */
 export class SessionSegments {
   readonly #processed = new Set<string>();
+  readonly #openedAt = new Map<number, number>();
   #lastEndMs: number | null = null;
 
   constructor(
@@ -41,15 +44,32 @@ export class SessionSegments {
     return this.#processed.size;
   }
 
-  /** Registers every segment ffmpeg has listed as complete and that is not registered yet. */
+  /** Notes when ffmpeg opened a segment: the wall-clock moment the previous one ended. */
+  observeOpened(fileName: string, at: number): void {
+    const index = segmentFilePattern.exec(fileName)?.[1];
+    if (index !== undefined) this.#openedAt.set(Number(index), at);
+  }
+
+  /**
+   * Registers every segment ffmpeg has listed as complete and that is not registered yet. When the
+   * anchored end of a segment is far from the moment ffmpeg moved on to the next one, the wall
+   * clock was set (NTP after a boot without RTC): the run is re-anchored to the new time.
+   */
   async registerListed(): Promise<RegisteredChunk[]> {
     const listPath = join(this.dir, segmentListName);
     if (!existsSync(listPath)) return [];
-    const anchor = this.info.anchorMs ?? this.info.startedAt;
     const registered: RegisteredChunk[] = [];
     for (const segment of parseSegmentList(readFileSync(listPath, "utf8"))) {
       if (this.#processed.has(segment.fileName)) continue;
-      const chunk = await this.#register(segment.fileName, anchor + Math.round(segment.startSeconds * 1000), anchor + Math.round(segment.endSeconds * 1000), false);
+      let anchor = this.info.anchorMs ?? this.info.startedAt;
+      const endMs = Math.round(segment.endSeconds * 1000);
+      const endedAt = this.#openedAt.get(Number(segmentFilePattern.exec(segment.fileName)![1]) + 1);
+      if (endedAt !== undefined && Math.abs(anchor + endMs - endedAt) > clockJumpMs) {
+        this.deps.logger.warn("the wall clock moved while recording; chunk times follow it", { jumpMs: endedAt - (anchor + endMs), session: this.info.sessionId });
+        anchor = endedAt - endMs;
+        this.info.anchorMs = anchor;
+      }
+      const chunk = await this.#register(segment.fileName, anchor + Math.round(segment.startSeconds * 1000), anchor + endMs, false);
       if (chunk) registered.push(chunk);
     }
     return registered;

@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger } from "../../shared/log/logger.ts";
@@ -7,6 +7,9 @@ import { encodeOpusFile } from "../testing/audio-fixtures.ts";
 import { createTestSpool, type TestSpool } from "../testing/test-spool.ts";
 import { diskReserveBytes, runJanitorPass } from "./spool-janitor.ts";
 import { chunkIdFor, moveDurably, type RegisteredChunk, registerSegment } from "./spool.usecases.ts";
+
+// Each test runs real ffmpeg; the machine may be busy with other suites.
+setDefaultTimeout(30_000);
 
 let fixtures: TempDir;
 beforeAll(async () => {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { afterEach, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger } from "../../shared/log/logger.ts";
@@ -6,6 +6,9 @@ import { decodeOggOpus, encodeOpusFile } from "../testing/audio-fixtures.ts";
 import { createTestSpool, type TestSpool } from "../testing/test-spool.ts";
 import { chunkFileName, parseChunkFileName } from "./spool-layout.ts";
 import { chunkIdFor, reconcileSpool, registerSegment, sha256Hex } from "./spool.usecases.ts";
+
+// Each test runs real ffmpeg; the machine may be busy with other suites.
+setDefaultTimeout(30_000);
 
 let spool: TestSpool;
 beforeEach(async () => {
@@ -84,6 +87,14 @@ describe("registering a recorded segment", () => {
     expect(chunk!.audioMs).toBeLessThan(1500);
     expect(chunk!.endTs - chunk!.startTs).toBe(chunk!.audioMs);
     expect((await spool.deps.repository.counters()).salvaged_total).toBe(1);
+  });
+
+  test("a span that disagrees with the audio (the clock jumped inside the chunk) ends at the later reading", async () => {
+    const partPath = await segmentFile("seg-000008.part", 1);
+    const endTs = start + 10 * 60_000;
+    const chunk = await registerSegment(spool.deps, { partPath, chunkId: chunkIdFor(device, "s", 8), startTs: start, endTs, salvaged: false });
+    expect(chunk!.endTs).toBe(endTs);
+    expect(chunk!.endTs - chunk!.startTs).toBe(chunk!.audioMs);
   });
 
   test("chunk ids are UUIDs derived from device, run and segment; file names carry id and times", () => {

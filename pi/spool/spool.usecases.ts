@@ -55,6 +55,9 @@ export interface SegmentToRegister {
   salvaged: boolean;
 }
 
+/** More than this between a chunk's wall-clock span and its audio length means the clock moved. */
+export const maxTimeDisagreementMs = 2_000;
+
 export type RegisteredChunk = ChunkFileIdentity & { path: string; bytes: number; audioMs: number; level: InputLevel | null };
 
 /**
@@ -87,6 +90,10 @@ export async function registerSegment(deps: SpoolDeps, segment: SegmentToRegiste
     startTs = endTs - audioMs;
   } else if (endTs === null || endTs <= startTs) {
     endTs = startTs + audioMs;
+  } else if (Math.abs(endTs - startTs - audioMs) > maxTimeDisagreementMs) {
+    // The wall clock jumped inside the chunk (a Pi without RTC syncing NTP): the end is the later, truer reading.
+    deps.logger.warn("chunk times disagree with its audio; the clock changed while recording", { file: segment.partPath, spanMs: endTs - startTs, audioMs });
+    startTs = endTs - audioMs;
   }
   const level = await deps.measureLevel(segment.partPath);
   const identity = { chunkId: segment.chunkId, startTs, endTs };

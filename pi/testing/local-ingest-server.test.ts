@@ -1,10 +1,13 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { chunkUploadFormFields, chunkUploadPath } from "../../shared/contracts/chunk-upload.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { sha256Hex } from "../spool/spool.usecases.ts";
 import { encodeOpusFile } from "./audio-fixtures.ts";
 import { type LocalIngestServer, startLocalIngestServer } from "./local-ingest-server.ts";
+
+// Each test runs real ffmpeg; the machine may be busy with other suites.
+setDefaultTimeout(30_000);
 
 const token = "device-token-0123456789";
 const deviceId = "00000000-0000-0000-0000-000000000003";

@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterEach, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { chunkUploadFields } from "../../shared/contracts/chunk-upload.ts";
@@ -13,6 +13,9 @@ import { type LocalIngestServer, startLocalIngestServer } from "../testing/local
 import { createTestSpool, type TestSpool } from "../testing/test-spool.ts";
 import { sendChunk } from "./chunk-upload.client.ts";
 import { createUploader, maxServerFailuresPerChunk, RetryableUploadError, type Uploader } from "./uploader.usecases.ts";
+
+// Each test runs real ffmpeg; the machine may be busy with other suites.
+setDefaultTimeout(30_000);
 
 const device = "00000000-0000-0000-0000-000000000003";
 const token = "device-token-0123456789";
