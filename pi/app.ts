@@ -4,7 +4,7 @@ import type { MetricsRegistry } from "../shared/http/metrics.ts";
 import { baseHealth, worstStatus } from "../shared/http/node-health.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import type { Clock } from "../shared/runtime/clock.ts";
-import type { RecorderHealth } from "./agent/recorder-agent.ts";
+import type { RecorderHealth } from "./agent/recorder-health.ts";
 import type { PiConfig } from "./config.ts";
 
 export interface PiDeps {

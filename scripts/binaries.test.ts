@@ -139,6 +139,22 @@ describe("pi-linux-x64 as a recorder", () => {
   });
 });
 
+describe("pi-linux-arm64 as a recorder under qemu", () => {
+  test("the Raspberry Pi build records with ffmpeg and uploads its chunks", async () => {
+    const { dir, binary, env } = isolate("pi", "arm64");
+    const ingest = await startLocalIngestServer({ devices: { [testDevice.token]: testDevice.deviceId } });
+    try {
+      const settings = { ...env, RA_INGEST_BASE_URL: ingest.url, RA_SCHEDULE_START: "00:00", RA_SCHEDULE_END: "00:00", RA_HEALTH_PORT: "0" };
+      const recorder = await startNodeProcess(qemu, ["-L", arm64Libraries, binary, "serve"], { cwd: dir.path, env: settings, timeoutMs: 60_000 });
+      await ingest.waitFor("two chunks", () => ingest.stored().length >= 2, 60_000);
+      expect(await recorder.stop("SIGTERM")).toBe(0);
+      for (const chunk of ingest.stored().slice(0, 2)) expect(chunk.fields.end_ts - chunk.fields.start_ts).toBe(1000);
+    } finally {
+      await ingest.stop();
+    }
+  });
+});
+
 test("every binary's checksum is recorded", () => {
   const sums = readFileSync(join(import.meta.dir, "../dist/SHA256SUMS"), "utf8");
   for (const node of nodeNames) for (const arch of ["x64", "arm64"]) expect(sums).toContain(`  ${node}-linux-${arch}`);

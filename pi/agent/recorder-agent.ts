@@ -1,5 +1,4 @@
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
-import type { HealthStatus } from "../../shared/http/create-http-app.ts";
 import type { MetricsRegistry } from "../../shared/http/metrics.ts";
 import type { Logger } from "../../shared/log/logger.ts";
 import { startBackgroundLoop } from "../../shared/runtime/background-loop.ts";
@@ -7,7 +6,7 @@ import type { Clock } from "../../shared/runtime/clock.ts";
 import type { PiConfig } from "../config.ts";
 import { detectMicrophone, type MicrophoneDetection } from "../recorder/audio-device.ts";
 import { describeAudioSource, parseAudioInput } from "../recorder/ffmpeg-command.ts";
-import { type InputLevel, isSilent, measureInputLevel } from "../recorder/input-level.ts";
+import { type InputLevel, measureInputLevel } from "../recorder/input-level.ts";
 import { type Recorder, type ResolvedInput, startRecorder } from "../recorder/recorder.supervisor.ts";
 import { recoverInterruptedSessions } from "../recorder/recording-session.ts";
 import { createScheduleTicker, scheduleCheckIntervalMs } from "../schedule/schedule-loop.ts";
@@ -15,10 +14,10 @@ import { parseDailySchedule } from "../schedule/schedule.ts";
 import { type DiskSpace, diskReserveBytes, type JanitorReport, readDiskSpace, runJanitorPass } from "../spool/spool-janitor.ts";
 import { ensureSpoolDirectories, spoolLayout } from "../spool/spool-layout.ts";
 import { createSpoolLock } from "../spool/spool-lock.ts";
-import { type Counters, createSpoolRepository, type SpoolTotals } from "../spool/spool.repository.ts";
-import type { RegisteredChunk, SpoolDeps } from "../spool/spool.usecases.ts";
-import { registerSegment } from "../spool/spool.usecases.ts";
+import { createSpoolRepository } from "../spool/spool.repository.ts";
+import { type RegisteredChunk, registerSegment, type SegmentToRegister, type SpoolDeps } from "../spool/spool.usecases.ts";
 import { createUploader } from "../uploader/uploader.usecases.ts";
+import { describeRecorderHealth, type RecorderHealth, recorderHealthStatus } from "./recorder-health.ts";
 
 export interface RecorderAgentDeps {
   config: PiConfig;
@@ -33,12 +32,6 @@ export interface RecorderAgentDeps {
   timeZone?: string;
   janitorIntervalMs?: number;
   uploadPollMs?: number;
-}
-
-/** Everything /health reports about recording, spool and uploads. */
-export interface RecorderHealth {
-  status: HealthStatus;
-  fields: Record<string, unknown>;
 }
 
 export interface RecorderAgent {
@@ -87,7 +80,12 @@ export async function startRecorderAgent(deps: RecorderAgentDeps): Promise<Recor
   });
   const janitorOptions = { maxSpoolDays: config.maxSpoolDays, maxSpoolBytes, inFlightChunkId: () => uploader.inFlightChunkId(), diskSpace };
   const janitorLogger = logger.child({ component: "spool-janitor" });
-  const runJanitor = async () => {
+  const sessionDeps = { deviceId: config.deviceId, logger, registerSegment: (segment: SegmentToRegister) => registerSegment(spool, segment) };
+  let activeSessionDir = (): string | null => null;
+  let janitorRunning: Promise<void> | null = null;
+  const cleanSpool = async () => {
+    // Segments whose registration failed earlier (disk full) get another chance first.
+    await recoverInterruptedSessions(layout, sessionDeps, activeSessionDir());
     const report = await runJanitorPass(spool, janitorOptions);
     lastJanitorReport = report;
     const { reconcile } = report;
@@ -95,8 +93,15 @@ export async function startRecorderAgent(deps: RecorderAgentDeps): Promise<Recor
       janitorLogger.info("spool cleaned", { deletedUploaded: report.deletedUploaded, deletedUnsent: report.deletedUnsent, freedBytes: report.freedBytes, ...reconcile });
     }
   };
+  /** One pass at a time: the 5-minute loop and a spool that just overflowed share it. */
+  const runJanitor = () => {
+    janitorRunning ??= cleanSpool().finally(() => {
+      janitorRunning = null;
+    });
+    return janitorRunning;
+  };
 
-  const recovered = await recoverInterruptedSessions(layout, { deviceId: config.deviceId, logger, registerSegment: (segment) => registerSegment(spool, segment) });
+  const recovered = await recoverInterruptedSessions(layout, sessionDeps);
   if (recovered.length > 0) logger.info("recovered chunks an interrupted run left behind", { chunks: recovered.length });
   const latest = await repository.latestChunk();
   lastChunk = recovered[recovered.length - 1] ??
@@ -109,7 +114,8 @@ export async function startRecorderAgent(deps: RecorderAgentDeps): Promise<Recor
       audioMs: latest.audioMs,
       level: latest.meanVolumeDb === null || latest.maxVolumeDb === null ? null : { meanDb: latest.meanVolumeDb, maxDb: latest.maxVolumeDb },
     });
-  await runJanitor();
+  // A spool that cannot be cleaned must not keep the Pi from recording; the loop retries it.
+  await runJanitor().catch((error) => janitorLogger.error("spool clean-up failed", { error }));
 
   const resolveInput = async (): Promise<ResolvedInput> => {
     if (config.audioInput) {
@@ -150,6 +156,8 @@ export async function startRecorderAgent(deps: RecorderAgentDeps): Promise<Recor
     },
   });
 
+  activeSessionDir = () => recorder.activeSessionDir();
+
   const schedule = createScheduleTicker({
     schedule: parseDailySchedule(config.scheduleStart, config.scheduleEnd),
     clock,
@@ -173,13 +181,19 @@ export async function startRecorderAgent(deps: RecorderAgentDeps): Promise<Recor
 
   const health = async (): Promise<RecorderHealth> => {
     const [totals, counters] = await Promise.all([repository.totals(), repository.counters()]);
-    const recording = recorder.status();
-    const uploading = uploader.status();
-    const uploadLoop = loops.uploader.state();
-    const scheduled = schedule.status();
-    const failingRecorder = recording.wanted && recording.consecutiveFailures > 0 && !recording.recording;
-    const status: HealthStatus = failingRecorder || uploading.blocked ? "degraded" : "ok";
-    return { status, fields: describeHealth({ config, totals, counters, recording, uploading, uploadLoop, scheduled, lastChunk, detection, maxSpoolBytes, lastJanitorReport }) };
+    const sources = {
+      config,
+      totals,
+      counters,
+      recording: recorder.status(),
+      uploading: uploader.status(),
+      uploadLoop: loops.uploader.state(),
+      scheduled: schedule.status(),
+      lastChunk,
+      detection,
+      limitBytes: lastJanitorReport?.limitBytes ?? maxSpoolBytes,
+    };
+    return { status: recorderHealthStatus(sources), fields: describeRecorderHealth(sources) };
   };
 
   return {
@@ -195,91 +209,4 @@ export async function startRecorderAgent(deps: RecorderAgentDeps): Promise<Recor
 function registerRecorderMetrics(metrics: MetricsRegistry, recording: () => boolean, restarts: () => number): void {
   metrics.gauge("recorder_recording", "1 while ffmpeg is recording.", () => (recording() ? 1 : 0));
   metrics.counter("recorder_restarts_total", "Times ffmpeg died and was restarted.", restarts);
-}
-
-interface HealthSources {
-  config: PiConfig;
-  totals: SpoolTotals;
-  counters: Counters;
-  recording: ReturnType<Recorder["status"]>;
-  uploading: ReturnType<ReturnType<typeof createUploader>["status"]>;
-  uploadLoop: ReturnType<ReturnType<typeof startBackgroundLoop>["state"]>;
-  scheduled: ReturnType<ReturnType<typeof createScheduleTicker>["status"]>;
-  lastChunk: RegisteredChunk | null;
-  detection: MicrophoneDetection | null;
-  maxSpoolBytes: number;
-  lastJanitorReport: JanitorReport | null;
-}
-
-const isoOrNull = (epochMillis: number | null | undefined) => (epochMillis === null || epochMillis === undefined ? null : new Date(epochMillis).toISOString());
-
-/** The seed's /health fields first (same names and units), then what this recorder adds. */
-function describeHealth(sources: HealthSources): Record<string, unknown> {
-  const { config, totals, counters, recording, uploading, uploadLoop, scheduled, lastChunk } = sources;
-  const errors = [
-    { message: recording.lastError, at: recording.lastErrorAt },
-    { message: uploadLoop.lastError, at: uploadLoop.lastFailureAt },
-    { message: uploading.blocked?.reason ?? null, at: uploading.blocked?.since ?? null },
-    { message: uploading.lastRejection?.reason ?? null, at: uploading.lastRejection?.at ?? null },
-  ].filter((entry) => entry.message !== null && entry.at !== null);
-  const lastError = errors.sort((a, b) => b.at! - a.at!)[0] ?? null;
-  return {
-    recording: recording.recording,
-    in_schedule: scheduled.inSchedule,
-    queue_size: totals.pendingCount,
-    uploaded_total: counters.uploaded_total,
-    upload_errors_total: counters.upload_errors_total,
-    last_upload_ts: uploading.lastUploadAt === null ? null : uploading.lastUploadAt / 1000,
-    spool_files: totals.files,
-    spool_bytes: totals.bytes,
-    point_id: config.pointId,
-    register_id: config.registerId,
-    device_id: config.deviceId,
-    last_error: lastError?.message ?? null,
-    last_error_at: isoOrNull(lastError?.at),
-    audio_device: recording.input,
-    audio_device_name: sources.detection?.chosen?.name ?? null,
-    input_level: lastChunk?.level
-      ? {
-          chunk_id: lastChunk.chunkId,
-          chunk_start: isoOrNull(lastChunk.startTs),
-          mean_db: lastChunk.level.meanDb,
-          max_db: lastChunk.level.maxDb,
-          silent: isSilent(lastChunk.level),
-        }
-      : null,
-    deleted_unsent_total: counters.deleted_unsent_total,
-    deleted_uploaded_total: counters.deleted_uploaded_total,
-    rejected_total: counters.rejected_total,
-    recorded_total: counters.recorded_total,
-    salvaged_total: counters.salvaged_total,
-    schedule: { start: config.scheduleStart, end: config.scheduleEnd, next_change_at: isoOrNull(scheduled.nextChangeAt) },
-    recorder: {
-      state: recording.state,
-      pid: recording.pid,
-      started_at: recording.recording ? isoOrNull(recording.startedAt) : null,
-      restarts: recording.restarts,
-      consecutive_failures: recording.consecutiveFailures,
-      retry_at: isoOrNull(recording.retryAt),
-      last_error: recording.lastError,
-      chunk_seconds: config.chunkSeconds,
-    },
-    uploader: {
-      ingest_base_url: config.ingestBaseUrl,
-      consecutive_failures: uploadLoop.consecutiveFailures,
-      last_error: uploadLoop.consecutiveFailures > 0 ? uploadLoop.lastError : null,
-      blocked: uploading.blocked ? { reason: uploading.blocked.reason, since: isoOrNull(uploading.blocked.since), next_attempt_at: isoOrNull(uploading.blocked.nextAttemptAt) } : null,
-      last_rejection: uploading.lastRejection ? { chunk_id: uploading.lastRejection.chunkId, reason: uploading.lastRejection.reason, at: isoOrNull(uploading.lastRejection.at) } : null,
-      in_flight_chunk_id: uploading.inFlightChunkId,
-    },
-    spool: {
-      dir: config.spoolDir,
-      queue_bytes: totals.pendingBytes,
-      oldest_queued_start: isoOrNull(totals.oldestPendingStartTs),
-      rejected: totals.rejectedCount,
-      uploaded_kept: totals.uploadedCount,
-      limit_bytes: sources.lastJanitorReport?.limitBytes ?? sources.maxSpoolBytes,
-      max_days: config.maxSpoolDays,
-    },
-  };
 }

@@ -47,6 +47,8 @@ export interface RecorderStatus {
 export interface Recorder {
   setWanted(wanted: boolean): void;
   status(): RecorderStatus;
+  /** The run directory in use, which recovery must leave alone. */
+  activeSessionDir(): string | null;
   /** Stops ffmpeg with SIGINT (it finishes the current chunk), registers what it wrote, and ends. */
   stop(): Promise<void>;
 }
@@ -78,6 +80,8 @@ export function startRecorder(options: RecorderOptions): Recorder {
     lastErrorAt: null,
   };
   let stopping = false;
+  /** The run directory ffmpeg writes to (or whose segments are being handed over), if any. */
+  let activeDir: string | null = null;
   let pendingWake = false;
   let interruptWait: (() => void) | null = null;
   const wake = () => {
@@ -109,6 +113,7 @@ export function startRecorder(options: RecorderOptions): Recorder {
   const runOnce = async (input: { source: AudioSource; description: string }) => {
     const info: SessionInfo = { sessionId: randomUUID(), pid: null, input: input.description, startedAt: options.clock.now(), anchorMs: null };
     const dir = join(options.layout.recordingDir, info.sessionId);
+    activeDir = dir;
     mkdirSync(dir, { recursive: true });
     const args = recordingArguments({ source: input.source, sampleRate: options.sampleRate, bitrateKbps: options.bitrateKbps, chunkSeconds: options.chunkSeconds, sessionDir: dir });
     let child: ChildProcessHandle;
@@ -117,6 +122,7 @@ export function startRecorder(options: RecorderOptions): Recorder {
       child = spawn("ffmpeg", args, { stdout: "ignore", stderr: "pipe", detached: true });
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
+      activeDir = null;
       fail(`cannot start ffmpeg: ${(error as Error).message}`);
       return;
     }
@@ -134,6 +140,7 @@ export function startRecorder(options: RecorderOptions): Recorder {
       wake();
     });
     const segments = new SessionSegments(dir, info, options);
+    const registerSafely = createSegmentRegistrar(options.logger);
     const stderrTail: string[] = [];
     const stderrDone = followStderr(child, (line) => {
       stderrTail.push(line);
@@ -165,7 +172,7 @@ export function startRecorder(options: RecorderOptions): Recorder {
         child.kill("SIGINT");
       }
       if (options.clock.now() >= stopDeadline) child.kill("SIGKILL");
-      await registerSafely(() => segments.registerListed(), options.logger);
+      await registerSafely(() => segments.registerListed());
       if (status.consecutiveFailures > 0 && (segments.count > 0 || options.clock.now() - info.startedAt >= provenRunMs)) {
         options.logger.info("recording works again", { input: input.description, failures: status.consecutiveFailures });
         status.consecutiveFailures = 0;
@@ -177,8 +184,11 @@ export function startRecorder(options: RecorderOptions): Recorder {
     await stderrDone;
     status.recording = false;
     status.pid = null;
-    await registerSafely(async () => [...(await segments.registerListed()), ...(await segments.registerCutOff())], options.logger);
-    await rm(dir, { recursive: true, force: true });
+    await registerSafely(async () => [...(await segments.registerListed()), ...(await segments.registerCutOff())]);
+    const left = segments.unregistered();
+    if (left.length === 0) await rm(dir, { recursive: true, force: true });
+    else options.logger.warn("segments not registered yet; kept for the next recovery pass", { session: info.sessionId, segments: left.length });
+    activeDir = null;
 
     if (signalled) {
       options.logger.info("recording stopped", { session: info.sessionId, chunks: segments.count, code: exitCode });
@@ -228,6 +238,7 @@ export function startRecorder(options: RecorderOptions): Recorder {
       wake();
     },
     status: () => ({ ...status }),
+    activeSessionDir: () => activeDir,
     async stop() {
       stopping = true;
       wake();
@@ -236,13 +247,19 @@ export function startRecorder(options: RecorderOptions): Recorder {
   };
 }
 
-async function registerSafely(work: () => Promise<unknown>, logger: Logger): Promise<void> {
-  try {
-    await work();
-  } catch (error) {
-    // The segment stays in recording/ and is recovered at the next start.
-    logger.error("could not register a recorded segment", { error });
-  }
+/** Hands segments over; a failure (disk full) is logged once per streak and retried at the next look. */
+function createSegmentRegistrar(logger: Logger): (work: () => Promise<unknown>) => Promise<void> {
+  let failing = false;
+  return async (work) => {
+    try {
+      await work();
+      if (failing) logger.info("recorded segments are registered again");
+      failing = false;
+    } catch (error) {
+      if (!failing) logger.error("could not register a recorded segment; it stays in recording/ and is retried", { error });
+      failing = true;
+    }
+  };
 }
 
 function followStderr(child: ChildProcessHandle, onLine: (line: string) => void): Promise<void> {

@@ -153,6 +153,34 @@ describe("recorder", () => {
 });
 
 describe("recovering what an interrupted run left", () => {
+  test("segments whose registration failed (disk full) are kept, and recovered by a later pass", async () => {
+    let failing = true;
+    const options = recorderOptions({
+      registerSegment: async (segment) => {
+        if (failing) throw new Error("ENOSPC: no space left on device");
+        return registerSegment(spool.deps, segment);
+      },
+    });
+    const recorder = startRecorder(options);
+    recorder.setWanted(true);
+    await until("two segments written", () => {
+      const dir = recorder.activeSessionDir();
+      return dir !== null && existsSync(join(dir, "seg-000002.part"));
+    });
+    const dir = recorder.activeSessionDir()!;
+    expect(await recoverInterruptedSessions(spool.deps.layout, { deviceId: device, logger: silentLogger, registerSegment: options.registerSegment }, dir)).toEqual([]);
+    recorder.setWanted(false);
+    await until("the recorder to go idle", () => recorder.status().state === "idle");
+    await recorder.stop();
+    expect(options.chunks).toEqual([]);
+    expect(readdirSync(dir).filter((name) => name.endsWith(".part")).length).toBeGreaterThanOrEqual(3);
+    failing = false;
+    const chunks = await recoverInterruptedSessions(spool.deps.layout, { deviceId: device, logger: silentLogger, registerSegment: (segment) => registerSegment(spool.deps, segment) });
+    expect(chunks.length).toBeGreaterThanOrEqual(3);
+    expect(existsSync(dir)).toBe(false);
+    await expectValidContiguousChunks(chunks);
+  });
+
   async function startBareFfmpeg(sessionId: string) {
     const dir = join(spool.deps.layout.recordingDir, sessionId);
     mkdirSync(dir, { recursive: true });

@@ -44,6 +44,11 @@ export class SessionSegments {
     return this.#processed.size;
   }
 
+  /** Segments still on disk that are not registered (a registration failed). */
+  unregistered(): string[] {
+    return readdirSync(this.dir).filter((name) => segmentFilePattern.test(name) && !this.#processed.has(name));
+  }
+
   /** Notes when ffmpeg opened a segment: the wall-clock moment the previous one ended. */
   observeOpened(fileName: string, at: number): void {
     const index = segmentFilePattern.exec(fileName)?.[1];
@@ -91,10 +96,14 @@ export class SessionSegments {
 
   async #register(fileName: string, startTs: number | null, endTs: number | null, salvaged: boolean): Promise<RegisteredChunk | null> {
     const partPath = join(this.dir, fileName);
-    this.#processed.add(fileName);
-    if (!existsSync(partPath)) return null;
+    if (!existsSync(partPath)) {
+      this.#processed.add(fileName);
+      return null;
+    }
     const index = Number(segmentFilePattern.exec(fileName)![1]);
+    // Only a registration that went through marks the segment done: a failed one is tried again.
     const chunk = await this.deps.registerSegment({ partPath, chunkId: chunkIdFor(this.deps.deviceId, this.info.sessionId, index), startTs, endTs, salvaged });
+    this.#processed.add(fileName);
     if (chunk) {
       this.#lastEndMs = chunk.endTs;
       this.deps.onChunk?.(chunk);
@@ -130,20 +139,26 @@ export function readSessionInfo(dir: string, fallbackId: string): SessionInfo {
 }
 
 /**
- * Finishes the runs a previous process left in recording/ (power cut, SIGKILL): an ffmpeg that
- * outlived its parent is stopped first, then every segment is registered, the cut-off one
- * repaired. Returns the chunks recovered.
+ * Finishes the runs left in recording/ (power cut, SIGKILL, a registration that failed), except
+ * the one recording now: an ffmpeg that outlived its parent is stopped first, then every segment
+ * is registered, the cut-off one repaired. Returns the chunks recovered.
  */
-export async function recoverInterruptedSessions(layout: SpoolLayout, deps: SessionDeps): Promise<RegisteredChunk[]> {
+export async function recoverInterruptedSessions(layout: SpoolLayout, deps: SessionDeps, activeDir: string | null = null): Promise<RegisteredChunk[]> {
   if (!existsSync(layout.recordingDir)) return [];
   const recovered: RegisteredChunk[] = [];
   for (const name of readdirSync(layout.recordingDir).sort()) {
     const dir = join(layout.recordingDir, name);
-    const info = readSessionInfo(dir, name);
-    if (info.pid !== null) await stopOrphanedRecorder(info.pid, dir, deps.logger);
-    const segments = new SessionSegments(dir, info, deps);
-    recovered.push(...(await segments.registerListed()), ...(await segments.registerCutOff()));
-    await rm(dir, { recursive: true, force: true });
+    if (dir === activeDir) continue;
+    try {
+      const info = readSessionInfo(dir, name);
+      if (info.pid !== null) await stopOrphanedRecorder(info.pid, dir, deps.logger);
+      const segments = new SessionSegments(dir, info, deps);
+      recovered.push(...(await segments.registerListed()), ...(await segments.registerCutOff()));
+      await rm(dir, { recursive: true, force: true });
+    } catch (error) {
+      // Left in place for the next start; recording must go on meanwhile.
+      deps.logger.error("could not recover an interrupted recording", { dir, error });
+    }
   }
   return recovered;
 }
