@@ -127,7 +127,8 @@ export function startRecorder(options: RecorderOptions): Recorder {
       return;
     }
     info.pid = child.pid;
-    await writeSessionInfo(dir, info);
+    const recordSession = () => writeSessionInfo(dir, info).catch((error) => options.logger.warn("could not write session.json", { error }));
+    await recordSession();
     status.state = "starting";
     status.input = input.description;
     status.pid = child.pid;
@@ -150,7 +151,7 @@ export function startRecorder(options: RecorderOptions): Recorder {
         const wallClock = parseInputWallClockStart(line);
         if (wallClock !== null || line.startsWith("Output #0")) {
           info.anchorMs = wallClock ?? options.clock.now();
-          void writeSessionInfo(dir, info).catch(() => {});
+          void recordSession();
         }
       }
       const opened = /Opening '.*\/(seg-\d{6}\.part)' for writing/.exec(line)?.[1];
@@ -224,7 +225,14 @@ export function startRecorder(options: RecorderOptions): Recorder {
         fail(input.error);
         continue;
       }
-      await runOnce(input);
+      try {
+        await runOnce(input);
+      } catch (error) {
+        // Whatever went wrong (the spool's disk, say), the supervisor itself must keep going.
+        activeDir = null;
+        status.recording = false;
+        fail(`recording run failed: ${(error as Error).message}`);
+      }
     }
     status.state = "idle";
   };
