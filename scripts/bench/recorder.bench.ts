@@ -173,7 +173,8 @@ async function bareUploadLoop(chunk: string) {
 
 const work = makeTempDir("salescontrol-bench-recorder-");
 try {
-  console.log(`recording ${input} for ${recordSeconds} s in ${chunkSeconds}-second chunks (the shop default is 60 s, so per-chunk costs weigh 6x less there)\n`);
+  const note = chunkSeconds < 60 ? ` (the shop default is 60 s, where per-chunk costs weigh ${(60 / chunkSeconds).toFixed(0)}x less)` : "";
+  console.log(`recording ${input} for ${recordSeconds} s in ${chunkSeconds}-second chunks${note}\n`);
   const alone = await ffmpegAlone(work);
   const agentDir = makeTempDir("salescontrol-bench-agent-");
   const agent = await recorderAgent(agentDir);
