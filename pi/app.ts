@@ -1,27 +1,35 @@
 import type { Client } from "@libsql/client";
-import type { ConfigOf } from "../shared/config/config-spec.ts";
 import { createHttpApp, type HttpApp } from "../shared/http/create-http-app.ts";
 import type { MetricsRegistry } from "../shared/http/metrics.ts";
-import { baseHealth } from "../shared/http/node-health.ts";
+import { baseHealth, worstStatus } from "../shared/http/node-health.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import type { Clock } from "../shared/runtime/clock.ts";
-import type { PiConfigSpec } from "./config.ts";
+import type { RecorderHealth } from "./agent/recorder-health.ts";
+import type { PiConfig } from "./config.ts";
 
 export interface PiDeps {
-  config: ConfigOf<PiConfigSpec>;
+  config: PiConfig;
   client: Client;
   logger: Logger;
   metrics: MetricsRegistry;
   clock: Clock;
   startedAt: number;
+  /** Recording, spool and upload state; the seed's health fields come from here. */
+  recorderHealth: () => Promise<RecorderHealth>;
 }
 
+/** The recorder's only HTTP surface: GET /health and GET /metrics on 127.0.0.1:health_port. */
 export function createPiApp(deps: PiDeps): HttpApp {
   return createHttpApp({
     node: "pi",
     logger: deps.logger,
     metrics: deps.metrics,
     maxBodyBytes: 64 * 1024,
-    health: () => baseHealth("pi", deps.startedAt, deps.client),
+    health: async () => {
+      const base = await baseHealth("pi", deps.startedAt, deps.client);
+      if (!base.database.ok) return base;
+      const recorder = await deps.recorderHealth();
+      return { ...recorder.fields, ...base, status: worstStatus(base.status, recorder.status) };
+    },
   });
 }

@@ -12,12 +12,16 @@ import { checkIntegrity } from "../shared/db/backup.ts";
 import { runCommand } from "../shared/runtime/process.ts";
 import { startNodeProcess } from "../shared/testing/node-process.ts";
 import { makeTempDir, type TempDir } from "../shared/testing/temp-dir.ts";
+import { agentEnvironment, closedScheduleWindow, expectDeliveredExactlyOnce, testDevice, waitForHealth } from "../pi/testing/agent-process.ts";
+import { startLocalIngestServer } from "../pi/testing/local-ingest-server.ts";
 import { binaryPath, nodeNames } from "./build.ts";
 import { compareCallResults, readCoreCallResults, readVicidialCallResults, startCoreProcess } from "../edge/sync/sync.testing.ts";
 import { createVicidialDatabase } from "../edge/vicidial/testing/vicidial-log.fixture.ts";
 import { startMariaDb } from "../shared/testing/mariadb-server.ts";
 
 // Three binary starts under qemu take seconds on a busy machine; bunfig's [test] timeout is not read by bun test.
+
+// Bun 1.4 ignores bunfig's [test] timeout; arm64 binaries under qemu take seconds per command.
 
 const qemu = "/usr/bin/qemu-aarch64-static";
 const arm64Libraries = "/usr/aarch64-linux-gnu";
@@ -35,8 +39,15 @@ function isolate(node: string, arch: "x64" | "arm64") {
   const binary = dir.join(`salescontrol-${node}`);
   copyFileSync(source, binary);
   mkdirSync(dir.join("tmp"));
-  const env: Record<string, string> = { PATH: "/usr/bin:/bin", HOME: dir.path, TMPDIR: dir.join("tmp"), LANG: "C.UTF-8" };
+  const env: Record<string, string> = { PATH: "/usr/bin:/bin", HOME: dir.path, TMPDIR: dir.join("tmp"), LANG: "C.UTF-8", ...requiredSettings(node, dir) };
   return { dir, binary, env };
+}
+
+/** The recorder cannot run without its identity and ingest; outside its schedule it only serves health. */
+function requiredSettings(node: string, dir: TempDir): Record<string, string> {
+  if (node !== "pi") return {};
+  const { PATH: _path, HOME: _home, TMPDIR: _tmp, ...settings } = agentEnvironment(dir, "http://127.0.0.1:9", closedScheduleWindow());
+  return settings;
 }
 
 /** Environment that moves each node's listener to a free port; the core serves only with an admin token. */
@@ -109,6 +120,43 @@ describe.each(nodeNames)("%s-linux-arm64 under qemu", (node) => {
     const database = openDatabase({ url: `file:${databasePath(dir, node)}` });
     expect(await checkIntegrity(database.client)).toBe("ok");
     database.close();
+  });
+});
+
+describe("pi-linux-x64 as a recorder", () => {
+  test("records from a generated input with the system's ffmpeg and delivers every chunk to the ingest", async () => {
+    const { dir, binary, env } = isolate("pi", "x64");
+    const ingest = await startLocalIngestServer({ devices: { [testDevice.token]: testDevice.deviceId } });
+    try {
+      const recorder = await startNodeProcess(binary, ["serve"], { cwd: dir.path, env: { ...env, RA_INGEST_BASE_URL: ingest.url, RA_SCHEDULE_START: "00:00", RA_SCHEDULE_END: "00:00", RA_HEALTH_PORT: "0" } });
+      await ingest.waitFor("two chunks", () => ingest.stored().length >= 2, 30_000);
+      const health = (await (await fetch(`${recorder.url}/health`)).json()) as Record<string, unknown>;
+      expect(health).toMatchObject({ status: "ok", recording: true, point_id: testDevice.pointId });
+      expect(await recorder.stop("SIGTERM")).toBe(0);
+      await ingest.setMode({ kind: "up" });
+      const drain = await startNodeProcess(binary, ["serve"], { cwd: dir.path, env: { ...env, RA_INGEST_BASE_URL: ingest.url, RA_HEALTH_PORT: "0" } });
+      await waitForHealth(drain, "an empty queue", (report) => report.queue_size === 0);
+      expect(await drain.stop("SIGTERM")).toBe(0);
+      await expectDeliveredExactlyOnce(dir, ingest, expect);
+    } finally {
+      await ingest.stop();
+    }
+  });
+});
+
+describe("pi-linux-arm64 as a recorder under qemu", () => {
+  test("the Raspberry Pi build records with ffmpeg and uploads its chunks", async () => {
+    const { dir, binary, env } = isolate("pi", "arm64");
+    const ingest = await startLocalIngestServer({ devices: { [testDevice.token]: testDevice.deviceId } });
+    try {
+      const settings = { ...env, RA_INGEST_BASE_URL: ingest.url, RA_SCHEDULE_START: "00:00", RA_SCHEDULE_END: "00:00", RA_HEALTH_PORT: "0" };
+      const recorder = await startNodeProcess(qemu, ["-L", arm64Libraries, binary, "serve"], { cwd: dir.path, env: settings, timeoutMs: 60_000 });
+      await ingest.waitFor("two chunks", () => ingest.stored().length >= 2, 60_000);
+      expect(await recorder.stop("SIGTERM")).toBe(0);
+      for (const chunk of ingest.stored().slice(0, 2)) expect(chunk.fields.end_ts - chunk.fields.start_ts).toBe(1000);
+    } finally {
+      await ingest.stop();
+    }
   });
 });
 

@@ -43,9 +43,11 @@ if (import.meta.main) {
     if (migrationName) drizzleArgs.push("--name", migrationName);
     const result = await runCommand("npx", drizzleArgs, { cwd: root });
     process.stdout.write(result.stdout);
-    if (result.code !== 0) {
+    // drizzle-kit exits 0 even when it stops at a question it cannot ask without a terminal
+    // (a dropped table that might be a rename): generate such changes in two steps.
+    if (result.code !== 0 || /^Error:/m.test(result.stderr)) {
       console.error(result.stderr);
-      process.exit(result.code);
+      process.exit(result.code || 1);
     }
     const tags = readMigrationJournal(node).map((entry) => entry.tag);
     writeFileSync(join(root, node, "db/migrations.ts"), migrationIndexSource(node, tags));

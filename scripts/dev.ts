@@ -29,11 +29,30 @@ if (!transcriptionConfigured && existsSync("/usr/bin/pocketsphinx_continuous") &
   log("pocketsphinx is not installed (scripts/setup.sh installs it): dialogues will wait for a transcription server");
 }
 
+/**
+ * The local recorder: a generated tone instead of a microphone, around the clock, 10-second chunks
+ * into ./data/pi/spool, uploaded to the local core with a fixed demo identity. Until that device is
+ * registered on the core, the recorder keeps its chunks queued and retries.
+ */
+const demoRecorder = {
+  RA_POINT_ID: "00000000-0000-4000-8000-00000000d001",
+  RA_REGISTER_ID: "00000000-0000-4000-8000-00000000d002",
+  RA_DEVICE_ID: "00000000-0000-4000-8000-00000000d003",
+  RA_INGEST_BASE_URL: "http://127.0.0.1:8000",
+  RA_INGEST_TOKEN: "demo-recorder-token-0123456789",
+  RA_AUDIO_INPUT: "lavfi:sine=frequency=440:beep_factor=4:sample_rate=48000",
+  RA_SCHEDULE_START: "00:00",
+  RA_SCHEDULE_END: "00:00",
+  RA_CHUNK_SECONDS: "10",
+  RA_SPOOL_DIR: "./data/pi/spool",
+};
+
+
 const nodes = [
   // DEV_MODE: without ADMIN_TOKEN the core generates one into data/core/admin-token.
   { name: "core", env: { DEV_MODE: "true", ...(recogniser ? { TRANSCRIPTION_BASE_URL: recogniser.baseUrl, TRANSCRIPTION_MODEL: "pocketsphinx-en-us", TRANSCRIPTION_LANGUAGE: "en" } : {}) } },
   { name: "edge", env: {} },
-  { name: "pi", env: {} },
+  { name: "pi", env: demoRecorder },
 ] as const;
 
 const children = new Map<string, ChildProcessHandle>();
@@ -53,7 +72,7 @@ process.on("SIGTERM", () => void stopAll("SIGTERM"));
 for (const node of nodes) {
   const child = spawnProcess(process.execPath, [join(root, node.name, "main.ts"), "serve"], {
     cwd: root,
-    env: { ...process.env, ...node.env },
+    env: { ...node.env, ...process.env },
     stdout: "inherit",
     stderr: "inherit",
     detached: true,
@@ -70,12 +89,26 @@ log(
 );
 
 const coreUrl = `http://127.0.0.1:${process.env.PORT ?? 8000}`;
-if (demo && recogniser) {
-  try {
-    await waitForHttpOk(`${coreUrl}/health`, 60_000);
-    const adminToken = process.env.ADMIN_TOKEN ?? readFileSync(join(process.env.DATA_DIR ?? join(root, "data/core"), "admin-token"), "utf8").trim();
-    await feedDemoShop({ coreUrl, adminToken, stateDir: join(root, "data/dev"), log });
-  } catch (error) {
-    if (!stopping) log(`demo conversations not uploaded: ${(error as Error).message}`);
-  }
+try {
+  await waitForHttpOk(`${coreUrl}/health`, 60_000);
+  const adminToken = process.env.ADMIN_TOKEN ?? readFileSync(join(process.env.DATA_DIR ?? join(root, "data/core"), "admin-token"), "utf8").trim();
+  await registerDemoRecorder(coreUrl, adminToken);
+  if (demo && recogniser) await feedDemoShop({ coreUrl, adminToken, stateDir: join(root, "data/dev"), log });
+} catch (error) {
+  if (!stopping) log(`demo setup incomplete: ${(error as Error).message}`);
+}
+
+/** Registers the local recorder's demo identity on the core (once), so its chunks are accepted. */
+async function registerDemoRecorder(coreUrl: string, adminToken: string): Promise<void> {
+  const response = await fetch(`${coreUrl}/api/v1/admin/devices`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      point_id: demoRecorder.RA_POINT_ID,
+      register_id: demoRecorder.RA_REGISTER_ID,
+      device_id: demoRecorder.RA_DEVICE_ID,
+      token_plain: demoRecorder.RA_INGEST_TOKEN,
+    }),
+  });
+  if (response.status !== 201 && response.status !== 409) throw new Error(`demo recorder not registered: ${response.status} ${await response.text()}`);
 }

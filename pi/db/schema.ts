@@ -1,1 +1,1 @@
-export { jobs } from "../../shared/jobs/jobs.schema.ts";
+export { chunks, recorderCounters } from "../spool/spool.schema.ts";

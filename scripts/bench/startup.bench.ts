@@ -6,7 +6,8 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findFreePort } from "../../shared/testing/free-port.ts";
-import { makeTempDir } from "../../shared/testing/temp-dir.ts";
+import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
+import { agentEnvironment, closedScheduleWindow } from "../../pi/testing/agent-process.ts";
 import { binaryPath, nodeNames } from "../build.ts";
 import { median, printTable } from "./bench-report.ts";
 
@@ -58,12 +59,19 @@ async function measure(binary: string, args: string[], env: Record<string, strin
 }
 
 const baselineBinary = await buildBaseline();
-const subjects: Array<{ name: string; binary: string; args: string[]; portEnv: (port: number) => Record<string, string> }> = [
-  { name: "hello-world Bun.serve (baseline)", binary: baselineBinary, args: [], portEnv: (port) => ({ PORT: String(port) }) },
+/** The recorder needs its identity and ingest to start; outside its schedule it idles, as measured here. */
+function recorderSettings(dir: TempDir): Record<string, string> {
+  const { PATH: _path, HOME: _home, TMPDIR: _tmp, ...settings } = agentEnvironment(dir, "http://127.0.0.1:9", closedScheduleWindow());
+  return settings;
+}
+
+const subjects: Array<{ name: string; binary: string; args: string[]; settings: (dir: TempDir) => Record<string, string>; portEnv: (port: number) => Record<string, string> }> = [
+  { name: "hello-world Bun.serve (baseline)", binary: baselineBinary, args: [], settings: () => ({}), portEnv: (port) => ({ PORT: String(port) }) },
   ...nodeNames.map((node) => ({
     name: `${node}-linux-x64`,
     binary: binaryPath(node, "x64"),
     args: ["serve"],
+    settings: node === "pi" ? recorderSettings : () => ({}),
     portEnv: (port: number): Record<string, string> => {
       if (node === "pi") return { RA_HEALTH_PORT: String(port) };
       // The core serves only with an admin token.
@@ -83,7 +91,7 @@ for (const subject of subjects) {
     const binary = dir.join("binary");
     copyFileSync(subject.binary, binary);
     mkdirSync(dir.join("tmp"));
-    const env = { PATH: "/usr/bin:/bin", HOME: dir.path, TMPDIR: dir.join("tmp") };
+    const env = { PATH: "/usr/bin:/bin", HOME: dir.path, TMPDIR: dir.join("tmp"), ...subject.settings(dir) };
     // First start: empty data dir (migrations run, native addon unpacked). Restart: as after a reboot.
     for (const sample of [first, restart]) {
       const port = await findFreePort();

@@ -1,11 +1,14 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { coreConfigSpec } from "../../core/config.ts";
 import { edgeConfigSpec } from "../../edge/config.ts";
 import { piConfigSpec } from "../../pi/config.ts";
+import { loadConfig } from "../../shared/config/config-loader.ts";
+import { fileKeyOf } from "../../shared/config/config-spec.ts";
 import { parseDotenv } from "../../shared/config/dotenv.ts";
 import { runCommand } from "../../shared/runtime/process.ts";
+import { makeTempDir } from "../../shared/testing/temp-dir.ts";
 import { lintLitestreamConfig, unitVariables } from "../lint-litestream.ts";
 
 const here = import.meta.dir;
@@ -106,6 +109,46 @@ describe.each(["core", "edge", "pi"] as const)("salescontrol-%s.service", (node)
     const mentioned = [...text.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1]!);
     expect(mentioned.length).toBeGreaterThan(0);
     for (const name of mentioned) expect(known.has(name) ? name : `unknown: ${name}`).toBe(name);
+  });
+});
+
+describe("the recorder's deployment", () => {
+  const unit = parseUnit(readFileSync(join(here, "salescontrol-pi.service"), "utf8"));
+  const environment = new Map((unit.get("Environment") ?? []).map((entry) => entry.split("=", 2) as [string, string]));
+
+  test("keeps database and spool in the state directory Litestream and the unit agree on", () => {
+    const dataDir = environment.get("DATA_DIR")!;
+    expect(environment.get("RA_DATA_DIR")).toBe(dataDir);
+    expect(environment.get("RA_SPOOL_DIR")).toBe(`${dataDir}/spool`);
+    expect(unit.get("ReadWritePaths")?.[0]?.split(" ")).toContain(dataDir);
+    expect(unit.get("ExecStartPre")?.[0]).toEndWith(`${dataDir}/pi.db`);
+  });
+
+  test("stops through Litestream alone, so the recorder can finish the current chunk", () => {
+    expect(unit.get("KillMode")).toEqual(["mixed"]);
+    expect(Number(unit.get("TimeoutStopSec")?.[0])).toBeGreaterThanOrEqual(30);
+    expect(unit.get("SupplementaryGroups")).toEqual(["audio"]);
+  });
+
+  test("config.yaml.example names only settings the recorder knows and loads once filled in", () => {
+    const text = readFileSync(join(root, "pi/config.yaml.example"), "utf8");
+    const known = new Set(Object.keys(piConfigSpec).map(fileKeyOf));
+    const mentioned = [...text.matchAll(/^#?\s*([a-z_]+):(?:\s|$)/gm)].map((match) => match[1]!).filter((key) => key !== "identifiers" && key !== "ingest");
+    expect(mentioned.length).toBeGreaterThan(15);
+    for (const key of mentioned) expect(known.has(key) ? key : `unknown: ${key}`).toBe(key);
+    const dir = makeTempDir();
+    try {
+      const filled = text
+        .replace("<POINT_ID>", "00000000-0000-0000-0000-000000000001")
+        .replace("<REGISTER_ID>", "00000000-0000-0000-0000-000000000002")
+        .replace("<DEVICE_ID>", "00000000-0000-0000-0000-000000000003")
+        .replace("<DEVICE_TOKEN>", "0123456789abcdef");
+      writeFileSync(dir.join("config.yaml"), filled);
+      const loaded = loadConfig(piConfigSpec, { env: {}, file: { path: dir.join("config.yaml"), required: true }, dotenvPath: null });
+      expect(loaded.values).toMatchObject({ deviceId: "00000000-0000-0000-0000-000000000003", scheduleStart: "08:00", chunkSeconds: 60 });
+    } finally {
+      dir.remove();
+    }
   });
 });
 

@@ -38,6 +38,12 @@ if [ ! -f "/etc/salescontrol/$node.env" ]; then
   echo "wrote /etc/salescontrol/$node.env: edit it before starting the service"
 fi
 install -m 0644 "$here/salescontrol-$node.service" "/etc/systemd/system/salescontrol-$node.service"
+# The recorder keeps the original agent's configuration file (it holds the device token).
+if [ "$node" = pi ] && [ ! -f /etc/recorder-agent/config.yaml ]; then
+  install -d -m 0755 /etc/recorder-agent
+  install -m 0640 -g salescontrol "$repo/pi/config.yaml.example" /etc/recorder-agent/config.yaml
+  echo "wrote /etc/recorder-agent/config.yaml: set the identifiers, ingest URL and token before starting the service"
+fi
 
 # Litestream ships as a .deb on its release page (neither npm nor Debian carries it).
 if [ ! -x /usr/bin/litestream ]; then
@@ -47,5 +53,6 @@ fi
 systemctl daemon-reload
 systemctl enable "salescontrol-$node.service"
 sudo -u salescontrol env TMPDIR="/var/lib/salescontrol/$node/tmp" DATA_DIR="/var/lib/salescontrol/$node" RA_DATA_DIR="/var/lib/salescontrol/$node" \
-  "/usr/local/bin/salescontrol-$node" self-test >/dev/null && echo "self-test passed"
+  "/usr/local/bin/salescontrol-$node" self-test >/dev/null && echo "self-test passed" ||
+  echo "self-test did not pass yet; after editing the settings see: sudo -u salescontrol salescontrol-$node check-config"
 echo "installed salescontrol-$node; start it with: systemctl start salescontrol-$node"

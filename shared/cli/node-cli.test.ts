@@ -24,6 +24,7 @@ async function definition(): Promise<NodeDefinition<typeof spec, typeof schema>>
     name: "core",
     summary: "test node",
     configSpec: spec,
+    checkConfig: (config) => (config.baseUrl?.startsWith("http://") ? ["BASE_URL (base_url): must be https:// for this test node"] : []),
     schema,
     migrations: await migrationsForSchema(schema),
     database: (config) => ({ url: config.databaseUrl, underLitestream: config.litestream }),
@@ -86,6 +87,22 @@ describe("node CLI", () => {
     const missingFile = await run(["--config", dir.join("nope.yaml")]);
     expect(missingFile.code).toBe(2);
     expect(missingFile.stderr).toContain("not found");
+  });
+
+  test("--log-level beats every other source and accepts any case; checks across settings exit 2", async () => {
+    dir = makeTempDir();
+    const result = await run(["check-config", "--log-level", "DEBUG"], { LOG_LEVEL: "warn" });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/log_level\s+LOG_LEVEL\s+"debug"\s+command line/);
+    expect((await run(["check-config", "--log-level=Error"])).stdout).toMatch(/log_level\s+LOG_LEVEL\s+"error"\s+command line/);
+    const bad = await run(["check-config", "--log-level", "chatty"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("LOG_LEVEL (log_level)");
+    expect((await run(["--log-level"])).stderr).toContain("--log-level needs a level");
+    const crossed = await run(["migrate"], { BASE_URL: "http://insecure.example.com" });
+    expect(crossed.code).toBe(2);
+    expect(crossed.stderr).toContain("BASE_URL (base_url): must be https:// for this test node");
+    expect(existsSync(dir.join("data"))).toBe(false);
   });
 
   test("unknown commands and options are refused with usage", async () => {

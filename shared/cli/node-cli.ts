@@ -55,7 +55,10 @@ export async function runNodeCli<S extends ConfigSpec, T extends Record<string, 
       : node.defaultConfigFile
         ? { path: node.defaultConfigFile, required: false }
         : null;
-    loaded = loadConfig(node.configSpec, { env: io.env, file, envPrefix: node.envPrefix });
+    const overrides = parsed.logLevel === null ? undefined : { log_level: parsed.logLevel };
+    loaded = loadConfig(node.configSpec, { env: io.env, file, envPrefix: node.envPrefix, overrides });
+    const problems = node.checkConfig?.(loaded.values) ?? [];
+    if (problems.length > 0) throw new ConfigError(problems);
   } catch (error) {
     if (error instanceof ConfigError) {
       io.stderr(`salescontrol-${node.name}: ${error.message}\n`);
@@ -178,10 +181,11 @@ interface ParsedArguments {
   positionals: string[];
   flags: Set<string>;
   configFile: string | null;
+  logLevel: string | null;
 }
 
 function parseArguments(argv: string[]): ParsedArguments {
-  const result: ParsedArguments = { command: null, positionals: [], flags: new Set(), configFile: null };
+  const result: ParsedArguments = { command: null, positionals: [], flags: new Set(), configFile: null, logLevel: null };
   for (let index = 0; index < argv.length; index++) {
     const argument = argv[index]!;
     if (argument === "--version" || argument === "-V") result.flags.add("version");
@@ -191,6 +195,11 @@ function parseArguments(argv: string[]): ParsedArguments {
       if (!value) throw new Error(`${argument} needs a file path`);
       result.configFile = value;
     } else if (argument.startsWith("--config=")) result.configFile = argument.slice("--config=".length);
+    else if (argument === "--log-level") {
+      const value = argv[++index];
+      if (!value) throw new Error("--log-level needs a level (debug, info, warn, error)");
+      result.logLevel = value;
+    } else if (argument.startsWith("--log-level=")) result.logLevel = argument.slice("--log-level=".length);
     else if (result.command === null && !argument.startsWith("-")) result.command = argument;
     else result.positionals.push(argument);
   }
@@ -218,6 +227,7 @@ export function usageText<S extends ConfigSpec, T extends Record<string, unknown
     "",
     "options:",
     `  -c, --config <file>  read settings from a YAML file${node.defaultConfigFile ? ` (default ${node.defaultConfigFile}, if present)` : ""}`,
+    "  --log-level <level>  least severe log level written (debug, info, warn, error; any case), beating the settings",
     "  -h, --help           show this text",
     "  -V, --version        print version and commit",
     "",

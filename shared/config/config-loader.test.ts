@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
+import { configProblemsOf } from "../testing/config-problems.ts";
 import { makeTempDir, type TempDir } from "../testing/temp-dir.ts";
-import { ConfigError, loadConfig } from "./config-loader.ts";
+import { loadConfig } from "./config-loader.ts";
 import { describeEffectiveConfig, formatConfigReference, maskedValue } from "./config-report.ts";
 import { field } from "./config-spec.ts";
 import { databaseUrl, flag, httpUrl, integer, oneOf, optional, port, text, timeOfDay, uuid } from "./config-types.ts";
@@ -29,16 +30,6 @@ const validEnv = {
 
 let dir: TempDir;
 afterEach(() => dir?.remove());
-
-function problemsOf(run: () => unknown): string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
 
 describe("loadConfig", () => {
   test("reads the environment, applies defaults and derived defaults, coerces types", () => {
@@ -85,19 +76,19 @@ describe("loadConfig", () => {
     dir = makeTempDir();
     const file = dir.join("config.yaml");
     writeFileSync(file, "chunk_second: 20\ningest:\n  ingest_tokn: x\n");
-    const problems = problemsOf(() => loadConfig(spec, { env: validEnv, file: { path: file, required: true }, dotenvPath: null }));
+    const problems = configProblemsOf(() => loadConfig(spec, { env: validEnv, file: { path: file, required: true }, dotenvPath: null }));
     expect(problems).toContainEqual(expect.stringContaining('unknown key "chunk_second" (did you mean "chunk_seconds"?)'));
     expect(problems).toContainEqual(expect.stringContaining('unknown key "ingest.ingest_tokn"'));
   });
 
   test("a missing required value and a malformed URL are named with the expected form", () => {
-    const problems = problemsOf(() => loadConfig(spec, { env: { ...validEnv, RA_POINT_ID: "", RA_INGEST_BASE_URL: "ftp://x" }, dotenvPath: null }));
+    const problems = configProblemsOf(() => loadConfig(spec, { env: { ...validEnv, RA_POINT_ID: "", RA_INGEST_BASE_URL: "ftp://x" }, dotenvPath: null }));
     expect(problems).toContainEqual(expect.stringMatching(/^RA_POINT_ID \(point_id\): missing required value; expected a UUID/));
     expect(problems).toContainEqual(expect.stringMatching(/^RA_INGEST_BASE_URL \(ingest_base_url\): got "ftp:\/\/x", which is not an http:\/\/ or https:\/\/ URL/));
   });
 
   test("every bad value is reported at once, and secrets are never echoed", () => {
-    const problems = problemsOf(() =>
+    const problems = configProblemsOf(() =>
       loadConfig(spec, {
         env: { ...validEnv, RA_INGEST_TOKEN: "short", RA_CHUNK_SECONDS: "1.5", RA_SCHEDULE_START: "25:00", RA_HEALTH_PORT: "70000", RA_DEBUG: "maybe", RA_MODE: "c" },
         dotenvPath: null,
@@ -115,13 +106,13 @@ describe("loadConfig", () => {
   });
 
   test("unknown variables with the node's prefix are refused; others are ignored", () => {
-    const problems = problemsOf(() => loadConfig(spec, { env: { ...validEnv, RA_CHUNK_SECOND: "5", PATH: "/bin" }, envPrefix: "RA_", dotenvPath: null }));
+    const problems = configProblemsOf(() => loadConfig(spec, { env: { ...validEnv, RA_CHUNK_SECOND: "5", PATH: "/bin" }, envPrefix: "RA_", dotenvPath: null }));
     expect(problems).toEqual(["RA_CHUNK_SECOND (environment): unknown setting (did you mean RA_CHUNK_SECONDS?)"]);
   });
 
   test("a config file named explicitly must exist; a default one may be absent", () => {
     dir = makeTempDir();
-    expect(problemsOf(() => loadConfig(spec, { env: validEnv, file: { path: dir.join("none.yaml"), required: true }, dotenvPath: null }))).toEqual([
+    expect(configProblemsOf(() => loadConfig(spec, { env: validEnv, file: { path: dir.join("none.yaml"), required: true }, dotenvPath: null }))).toEqual([
       `config file ${dir.join("none.yaml")}: not found`,
     ]);
     expect(loadConfig(spec, { env: validEnv, file: { path: dir.join("none.yaml"), required: false }, dotenvPath: null }).filePath).toBeNull();
@@ -130,15 +121,15 @@ describe("loadConfig", () => {
   test("broken YAML and a non-mapping file are refused with the file named", () => {
     dir = makeTempDir();
     writeFileSync(dir.join("bad.yaml"), "chunk_seconds: [1,\n");
-    expect(problemsOf(() => loadConfig(spec, { env: validEnv, file: { path: dir.join("bad.yaml"), required: true }, dotenvPath: null }))[0]).toContain(
+    expect(configProblemsOf(() => loadConfig(spec, { env: validEnv, file: { path: dir.join("bad.yaml"), required: true }, dotenvPath: null }))[0]).toContain(
       `config file ${dir.join("bad.yaml")}`,
     );
     writeFileSync(dir.join("list.yaml"), "- a\n- b\n");
-    expect(problemsOf(() => loadConfig(spec, { env: validEnv, file: { path: dir.join("list.yaml"), required: true }, dotenvPath: null }))).toEqual([
+    expect(configProblemsOf(() => loadConfig(spec, { env: validEnv, file: { path: dir.join("list.yaml"), required: true }, dotenvPath: null }))).toEqual([
       `config file ${dir.join("list.yaml")}: expected a mapping of keys to values at the top level`,
     ]);
     writeFileSync(dir.join("dup.yaml"), "chunk_seconds: 5\nchunk_seconds: 6\n");
-    expect(problemsOf(() => loadConfig(spec, { env: validEnv, file: { path: dir.join("dup.yaml"), required: true }, dotenvPath: null }))[0]).toContain("unique");
+    expect(configProblemsOf(() => loadConfig(spec, { env: validEnv, file: { path: dir.join("dup.yaml"), required: true }, dotenvPath: null }))[0]).toContain("unique");
   });
 
   test("the effective config masks secrets and names each source", () => {

@@ -4,7 +4,7 @@ import { parseDocument } from "yaml";
 import { type ConfigOf, type ConfigSpec, fileKeyOf } from "./config-spec.ts";
 import { parseDotenv } from "./dotenv.ts";
 
-export type ConfigSource = "default" | "file" | ".env" | "environment";
+export type ConfigSource = "default" | "file" | ".env" | "environment" | "command line";
 
 export interface LoadedConfig<S extends ConfigSpec> {
   values: ConfigOf<S>;
@@ -26,6 +26,8 @@ export interface LoadConfigOptions {
   dotenvPath?: string | null;
   /** Environment variables with this prefix must all be known settings (the recorder's RA_). */
   envPrefix?: string;
+  /** Values given on the command line (by file key, e.g. `log_level`); they beat every other source. */
+  overrides?: Record<string, unknown>;
 }
 
 export class ConfigError extends Error {
@@ -52,6 +54,11 @@ export function loadConfig<S extends ConfigSpec>(spec: S, options: LoadConfigOpt
     }
   }
   applyEnvironment(options.env ?? process.env, "environment", keyByEnv, raw, problems, options.envPrefix);
+  for (const [fileKey, value] of Object.entries(options.overrides ?? {})) {
+    const key = keyByFileKey.get(fileKey);
+    if (!key) problems.push(`command line: unknown setting "${fileKey}"`);
+    else raw.set(key, { value, source: "command line" });
+  }
 
   const values: Record<string, unknown> = {};
   const sources: Record<string, ConfigSource> = {};

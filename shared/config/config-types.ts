@@ -100,8 +100,10 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T)
   };
 }
 
+/** A log level in any case (`DEBUG` as the original recorder's `--log-level DEBUG` spelled it). */
 export function logLevel(): ConfigType<LogLevel> {
-  return oneOf(logLevels as unknown as readonly [LogLevel, ...LogLevel[]]);
+  const levels = oneOf(logLevels as unknown as readonly [LogLevel, ...LogLevel[]]);
+  return { schema: z.preprocess((value) => (typeof value === "string" ? value.toLowerCase() : value), levels.schema) as z.ZodType<LogLevel>, expected: levels.expected };
 }
 
 export function uuid(): ConfigType<string> {

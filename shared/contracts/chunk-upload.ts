@@ -145,9 +145,9 @@ export const chunkUploadErrorCodes = {
 
 /**
  * Statuses that say the chunk itself can never be accepted (invalid or conflicting fields, not
- * OGG/Opus, damaged, too large): the recorder stops retrying that chunk and reports the reason in
- * its health. Everything else (5xx, 429, 408, network errors, and the credential answers below)
- * is retried with backoff.
+ * OGG/Opus, damaged, too large): the recorder sets that chunk aside with the reason in its health
+ * and goes on with the next. Everything else (5xx, 429, 425, 408, network errors, and the
+ * credential answers below) is retried.
  */
 export function isPermanentUploadRejection(status: number): boolean {
   return status === 400 || status === 409 || status === 413 || status === 422;
@@ -156,8 +156,8 @@ export function isPermanentUploadRejection(status: number): boolean {
 /**
  * 401 (bad or rotated token) and 403 (device disabled, or registered for another point/register)
  * are about the recorder's credentials, not the chunk: an operator fixes them on the core or in
- * the recorder's settings, after which every waiting chunk must still upload. The recorder keeps
- * such chunks, backs off, and shows the problem in its health.
+ * the recorder's settings, after which every waiting chunk must still upload. The recorder holds
+ * its whole queue, probes at its longest retry interval, and shows the problem in its health.
  */
 export function isCredentialRejection(status: number): boolean {
   return status === 401 || status === 403;

@@ -5,6 +5,8 @@ export interface BackoffPolicy {
   maxMs: number;
   /** Share of the delay that is randomised (0 = none, 0.5 = the delay lands in [50 %, 100 %]). */
   jitter?: number;
+  /** Jitter never takes a delay below this (the recorder's retry_min_s). */
+  minMs?: number;
 }
 
 /**
@@ -15,5 +17,5 @@ export function backoffDelayMs(attempt: number, policy: BackoffPolicy, random: (
   const exponent = Math.max(0, Math.min(attempt - 1, 52));
   const ceiling = Math.min(policy.maxMs, policy.initialMs * 2 ** exponent);
   const jitter = policy.jitter ?? 0.5;
-  return Math.round(ceiling * (1 - jitter * random()));
+  return Math.max(policy.minMs ?? 0, Math.round(ceiling * (1 - jitter * random())));
 }

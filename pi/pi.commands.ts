@@ -1,0 +1,39 @@
+import type { NodeCommand } from "../shared/cli/node-definition.ts";
+import type { PiConfigSpec } from "./config.ts";
+import type * as schema from "./db/schema.ts";
+import { alsaDeviceName, detectMicrophone } from "./recorder/audio-device.ts";
+import { createSpoolRepository } from "./spool/spool.repository.ts";
+
+type PiCommand = NodeCommand<PiConfigSpec, typeof schema>;
+
+/** `salescontrol-pi devices`: what the recorder would record from, for the person installing it. */
+const devices: PiCommand = {
+  usage: "devices",
+  summary: "list ALSA capture devices and the one the recorder picks when audio_device is empty",
+  async run({ config }) {
+    const detection = await detectMicrophone();
+    if (detection.candidates.length === 0) {
+      process.stdout.write("no capture device found (arecord -l and /proc/asound list none): plug in the USB microphone\n");
+      return 1;
+    }
+    for (const device of detection.candidates) {
+      const chosen = device === detection.chosen ? "  <- picked" : "";
+      process.stdout.write(`card ${device.card} device ${device.device}  ${alsaDeviceName(device)}  ${device.name}${device.usb ? " (USB)" : ""}${chosen}\n`);
+    }
+    if (config.audioInput || config.audioDevice) process.stdout.write(`configured: ${config.audioInput ?? config.audioDevice} (used instead of the pick)\n`);
+    return 0;
+  },
+};
+
+/** `salescontrol-pi requeue`: after fixing what made the core reject chunks, send them again. */
+const requeue: PiCommand = {
+  usage: "requeue",
+  summary: "put chunks the core rejected back into the upload queue (they go with the next upload)",
+  async run({ database }) {
+    const count = await createSpoolRepository(database.db).requeueRejected();
+    process.stdout.write(`${count} rejected chunk(s) queued for upload again\n`);
+    return 0;
+  },
+};
+
+export const piCommands: Record<string, PiCommand> = { devices, requeue };

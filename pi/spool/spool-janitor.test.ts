@@ -1,0 +1,125 @@
+import { afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { createLogger } from "../../shared/log/logger.ts";
+import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
+import { encodeOpusFile } from "../testing/audio-fixtures.ts";
+import { createTestSpool, type TestSpool } from "../testing/test-spool.ts";
+import { diskReserveBytes, runJanitorPass } from "./spool-janitor.ts";
+import { chunkIdFor, moveDurably, type RegisteredChunk, registerSegment } from "./spool.usecases.ts";
+
+// Each test runs real ffmpeg; the machine may be busy with other suites.
+
+let fixtures: TempDir;
+beforeAll(async () => {
+  fixtures = makeTempDir();
+  await encodeOpusFile(fixtures.join("one-second.part"), 1, { segment: true });
+});
+let spool: TestSpool;
+beforeEach(async () => {
+  spool = await createTestSpool();
+});
+afterEach(() => spool.dispose());
+
+const minute = 60_000;
+const noDisk = () => null;
+
+/** Chunks of a recording that started `ageMinutes` ago, one per minute, oldest first. */
+async function recordChunks(count: number, ageMinutes: number): Promise<RegisteredChunk[]> {
+  const chunks: RegisteredChunk[] = [];
+  const dir = spool.dir.join("recording", "s");
+  mkdirSync(dir, { recursive: true });
+  for (let index = 0; index < count; index++) {
+    const partPath = join(dir, `seg-${String(index).padStart(6, "0")}.part`);
+    copyFileSync(fixtures.join("one-second.part"), partPath);
+    const startTs = spool.deps.clock.now() - (ageMinutes - index) * minute;
+    const chunkId = chunkIdFor("00000000-0000-0000-0000-000000000003", `s${ageMinutes}`, index);
+    chunks.push((await registerSegment(spool.deps, { partPath, chunkId, startTs, endTs: startTs + 1000, salvaged: false }))!);
+  }
+  return chunks;
+}
+
+async function upload(chunk: RegisteredChunk) {
+  await spool.deps.repository.markUploaded(chunk.chunkId, { path: chunk.path.replace("outbox/", "sent/"), uploadedAt: spool.deps.clock.now(), storedPath: "x" });
+  await moveDurably(spool.dir.join("spool", chunk.path), spool.dir.join("spool", chunk.path.replace("outbox/", "sent/")));
+}
+
+const stateOf = async (chunk: RegisteredChunk) => (await spool.deps.repository.getChunk(chunk.chunkId))?.state ?? "forgotten";
+
+describe("spool janitor", () => {
+  test("over quota, uploaded chunks go first, oldest first, before any unsent one", async () => {
+    const chunks = await recordChunks(6, 10);
+    for (const chunk of chunks.slice(2, 4)) await upload(chunk);
+    const size = chunks[0]!.bytes;
+    // Room for four chunks: the two uploaded ones go, every unsent one stays.
+    const report = await runJanitorPass(spool.deps, { maxSpoolDays: 7, maxSpoolBytes: size * 4 + 10, inFlightChunkId: () => null, diskSpace: noDisk });
+    expect(report).toMatchObject({ deletedUploaded: 2, deletedUnsent: 0 });
+    expect(await Promise.all(chunks.map(stateOf))).toEqual(["pending", "pending", "forgotten", "forgotten", "pending", "pending"]);
+    expect(readdirSync(spool.dir.join("spool/sent"))).toEqual([]);
+    expect(await spool.deps.repository.counters()).toMatchObject({ deleted_uploaded_total: 2, deleted_unsent_total: 0 });
+  });
+
+  test("when uploaded chunks are not enough, the oldest unsent ones go, each logged and counted", async () => {
+    const chunks = await recordChunks(5, 10);
+    await upload(chunks[4]!);
+    const lines: string[] = [];
+    const logger = createLogger({ node: "pi", write: (line) => lines.push(line) });
+    const size = chunks[0]!.bytes;
+    const report = await runJanitorPass({ ...spool.deps, logger }, { maxSpoolDays: 7, maxSpoolBytes: size * 2 + 10, inFlightChunkId: () => null, diskSpace: noDisk });
+    expect(report).toMatchObject({ deletedUploaded: 1, deletedUnsent: 2 });
+    expect(await Promise.all(chunks.map(stateOf))).toEqual(["discarded", "discarded", "pending", "pending", "forgotten"]);
+    expect(await spool.deps.repository.getChunk(chunks[0]!.chunkId)).toMatchObject({ discardReason: "quota" });
+    expect(existsSync(spool.dir.join("spool", chunks[0]!.path))).toBe(false);
+    const warnings = lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === "deleted an unsent chunk to free the spool");
+    expect(warnings.map((entry) => entry.chunkId)).toEqual([chunks[0]!.chunkId, chunks[1]!.chunkId]);
+    expect(await spool.deps.repository.totals()).toMatchObject({ files: 2, bytes: size * 2, pendingCount: 2 });
+    expect(await spool.deps.repository.counters()).toMatchObject({ deleted_uploaded_total: 1, deleted_unsent_total: 2 });
+  });
+
+  test("the chunk being uploaded is never deleted, even when it is the oldest", async () => {
+    const chunks = await recordChunks(3, 10);
+    const size = chunks[0]!.bytes;
+    await runJanitorPass(spool.deps, { maxSpoolDays: 7, maxSpoolBytes: size + 10, inFlightChunkId: () => chunks[0]!.chunkId, diskSpace: noDisk });
+    expect(await Promise.all(chunks.map(stateOf))).toEqual(["pending", "discarded", "discarded"]);
+  });
+
+  test("chunks older than max_spool_days go, uploaded or not; younger ones stay", async () => {
+    const old = await recordChunks(2, 3 * 24 * 60);
+    const young = await recordChunks(2, 30);
+    await upload(old[0]!);
+    const report = await runJanitorPass(spool.deps, { maxSpoolDays: 2, maxSpoolBytes: 1e12, inFlightChunkId: () => null, diskSpace: noDisk });
+    expect(report).toMatchObject({ deletedUploaded: 1, deletedUnsent: 1 });
+    expect(await Promise.all([...old, ...young].map(stateOf))).toEqual(["forgotten", "discarded", "pending", "pending"]);
+    expect(await spool.deps.repository.getChunk(old[1]!.chunkId)).toMatchObject({ discardReason: "age" });
+  });
+
+  test("a nearly full disk lowers the limit below the quota, keeping the reserve free", async () => {
+    const chunks = await recordChunks(4, 10);
+    const size = chunks[0]!.bytes;
+    const totalBytes = 16e9;
+    const reserve = diskReserveBytes(totalBytes);
+    expect(reserve).toBe(800e6);
+    // Free space is one chunk short of the reserve: one chunk must go although the quota is far away.
+    const report = await runJanitorPass(spool.deps, {
+      maxSpoolDays: 7,
+      maxSpoolBytes: 20e9,
+      inFlightChunkId: () => null,
+      diskSpace: () => ({ totalBytes, freeBytes: reserve - size }),
+    });
+    expect(report.limitBytes).toBe(size * 3);
+    expect(report.deletedUnsent).toBe(1);
+    expect(await stateOf(chunks[0]!)).toBe("discarded");
+  });
+
+  test("what ffmpeg is writing is never touched, even when every chunk must go; within quota nothing goes", async () => {
+    const chunks = await recordChunks(2, 10);
+    mkdirSync(spool.dir.join("spool/recording/live"), { recursive: true });
+    copyFileSync(fixtures.join("one-second.part"), spool.dir.join("spool/recording/live/seg-000000.part"));
+    const report = await runJanitorPass(spool.deps, { maxSpoolDays: 7, maxSpoolBytes: 1, inFlightChunkId: () => null, diskSpace: noDisk });
+    expect(report.deletedUnsent).toBe(2);
+    expect(existsSync(spool.dir.join("spool/recording/live/seg-000000.part"))).toBe(true);
+    const roomy = await runJanitorPass(spool.deps, { maxSpoolDays: 7, maxSpoolBytes: 1e9, inFlightChunkId: () => null, diskSpace: noDisk });
+    expect(roomy).toMatchObject({ deletedUploaded: 0, deletedUnsent: 0 });
+    expect(chunks).toHaveLength(2);
+  });
+});

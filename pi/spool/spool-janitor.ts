@@ -1,0 +1,103 @@
+import { statfsSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { absoluteChunkPath } from "./spool-layout.ts";
+import type { JanitorCandidate } from "./spool.repository.ts";
+import { type ReconcileReport, reconcileSpool, type SpoolDeps } from "./spool.usecases.ts";
+
+export interface DiskSpace {
+  totalBytes: number;
+  freeBytes: number;
+}
+
+export interface JanitorOptions {
+  maxSpoolDays: number;
+  maxSpoolBytes: number;
+  /** The chunk the uploader is sending right now: never deleted under its feet. */
+  inFlightChunkId: () => string | null;
+  /** Space on the spool's filesystem; null when it cannot be read. */
+  diskSpace?: (path: string) => DiskSpace | null;
+}
+
+export interface JanitorReport {
+  deletedUploaded: number;
+  deletedUnsent: number;
+  freedBytes: number;
+  /** The size the spool was brought under (the quota, or less when the disk is nearly full). */
+  limitBytes: number;
+  reconcile: ReconcileReport;
+}
+
+/** Free space always left on the spool's filesystem for the database, logs and the system. */
+export function diskReserveBytes(totalBytes: number): number {
+  return Math.min(1024 ** 3, Math.floor(totalBytes * 0.05));
+}
+
+export function readDiskSpace(path: string): DiskSpace | null {
+  try {
+    const stats = statfsSync(path);
+    return { totalBytes: stats.blocks * stats.bsize, freeBytes: stats.bavail * stats.bsize };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * One pass of the spool janitor: reconcile files and journal, delete chunks older than
+ * max_spool_days, then bring the spool under its quota (and under what the disk can hold):
+ * uploaded chunks first, oldest first; only then unsent ones, oldest first, each one logged
+ * and counted. What ffmpeg is writing lives in recording/ and is never considered.
+ */
+export async function runJanitorPass(deps: SpoolDeps, options: JanitorOptions): Promise<JanitorReport> {
+  return deps.lock.run(async () => {
+    const reconcile = await reconcileSpool(deps);
+    const report: JanitorReport = { deletedUploaded: 0, deletedUnsent: 0, freedBytes: 0, limitBytes: options.maxSpoolBytes, reconcile };
+    const inFlight = options.inFlightChunkId();
+    const remove = async (chunk: JanitorCandidate, reason: "age" | "quota") => {
+      if (chunk.id === inFlight) return false;
+      const removed = await deleteChunk(deps, chunk, reason);
+      if (!removed) return false;
+      report.freedBytes += chunk.bytes;
+      if (chunk.state === "uploaded") report.deletedUploaded++;
+      else report.deletedUnsent++;
+      return true;
+    };
+
+    const cutoff = deps.clock.now() - options.maxSpoolDays * 86_400_000;
+    for (const chunk of await deps.repository.chunksStartedBefore(cutoff)) await remove(chunk, "age");
+
+    let { bytes } = await deps.repository.totals();
+    const disk = (options.diskSpace ?? readDiskSpace)(deps.layout.root);
+    if (disk) report.limitBytes = Math.min(report.limitBytes, Math.max(0, bytes + disk.freeBytes - diskReserveBytes(disk.totalBytes)));
+    for (const kind of ["uploaded", "unsent"] as const) {
+      while (bytes > report.limitBytes) {
+        const batch = (await deps.repository.oldestChunks(kind, 50)).filter((chunk) => chunk.id !== inFlight);
+        if (batch.length === 0) break;
+        for (const chunk of batch) {
+          if (bytes <= report.limitBytes) break;
+          if (await remove(chunk, "quota")) bytes -= chunk.bytes;
+        }
+      }
+    }
+    return report;
+  });
+}
+
+/** Journal first, then the file: a crash in between leaves a stray file the next pass removes. */
+async function deleteChunk(deps: SpoolDeps, chunk: JanitorCandidate, reason: "age" | "quota"): Promise<boolean> {
+  const recorded =
+    chunk.state === "uploaded"
+      ? await deps.repository.forgetUploaded(chunk.id)
+      : await deps.repository.markDiscarded(chunk.id, { reason, at: deps.clock.now() });
+  if (!recorded) return false;
+  await rm(absoluteChunkPath(deps.layout, chunk.path), { force: true });
+  if (chunk.state !== "uploaded") {
+    deps.logger.warn("deleted an unsent chunk to free the spool", {
+      chunkId: chunk.id,
+      reason,
+      startTs: new Date(chunk.startTs).toISOString(),
+      endTs: new Date(chunk.endTs).toISOString(),
+      bytes: chunk.bytes,
+    });
+  }
+  return true;
+}

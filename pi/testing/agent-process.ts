@@ -1,0 +1,116 @@
+import { join } from "node:path";
+import { openDatabase } from "../../shared/db/open-database.ts";
+import { type RunningNodeProcess, startNodeProcess } from "../../shared/testing/node-process.ts";
+import type { TempDir } from "../../shared/testing/temp-dir.ts";
+import { decodeOggOpus } from "./audio-fixtures.ts";
+import type { LocalIngestServer, StoredChunk } from "./local-ingest-server.ts";
+
+export const testDevice = {
+  pointId: "00000000-0000-0000-0000-000000000001",
+  registerId: "00000000-0000-0000-0000-000000000002",
+  deviceId: "00000000-0000-0000-0000-000000000003",
+  token: "device-token-0123456789",
+};
+
+/** The environment a test recorder runs with: a generated tone instead of a microphone, short chunks, fast retries. */
+export function agentEnvironment(dir: TempDir, ingestUrl: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: dir.path,
+    TMPDIR: process.env.TMPDIR ?? "/tmp",
+    RA_POINT_ID: testDevice.pointId,
+    RA_REGISTER_ID: testDevice.registerId,
+    RA_DEVICE_ID: testDevice.deviceId,
+    RA_INGEST_BASE_URL: ingestUrl,
+    RA_INGEST_TOKEN: testDevice.token,
+    RA_AUDIO_INPUT: "lavfi:sine=frequency=440:sample_rate=48000",
+    RA_CHUNK_SECONDS: "1",
+    RA_SCHEDULE_START: "00:00",
+    RA_SCHEDULE_END: "00:00",
+    RA_RETRY_MIN_S: "0.2",
+    RA_RETRY_MAX_S: "1",
+    RA_HEALTH_PORT: "0",
+    RA_DATA_DIR: dir.join("data/pi"),
+    RA_SPOOL_DIR: dir.join("data/pi/spool"),
+    ...overrides,
+  };
+}
+
+/** A schedule window that excludes the present (local time): the agent only uploads what is queued. */
+export function closedScheduleWindow(): Record<string, string> {
+  const at = (offsetHours: number) => {
+    const date = new Date(Date.now() + offsetHours * 3600_000);
+    return `${String(date.getHours()).padStart(2, "0")}:${String(date.getMinutes()).padStart(2, "0")}`;
+  };
+  return { RA_SCHEDULE_START: at(2), RA_SCHEDULE_END: at(3) };
+}
+
+export function startAgentProcess(command: string, args: string[], env: Record<string, string>, cwd: string): Promise<RunningNodeProcess> {
+  return startNodeProcess(command, args, { env, cwd, timeoutMs: 30_000 });
+}
+
+export async function readHealth(agent: RunningNodeProcess): Promise<Record<string, any>> {
+  return (await (await fetch(`${agent.url}/health`)).json()) as Record<string, any>;
+}
+
+export async function waitForHealth(agent: RunningNodeProcess, description: string, condition: (report: Record<string, any>) => boolean, timeoutMs = 30_000): Promise<Record<string, any>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const report = await readHealth(agent);
+    if (condition(report)) return report;
+    if (Date.now() > deadline) throw new Error(`health never showed ${description}: ${JSON.stringify(report)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export interface JournalRow {
+  id: string;
+  state: string;
+  startTs: number;
+  endTs: number;
+  audioMs: number;
+  sha256: string;
+  path: string;
+  discardReason: string | null;
+}
+
+/** The recorder's journal, read from its database file after the agent stopped. */
+export async function readJournal(dir: TempDir): Promise<JournalRow[]> {
+  const database = openDatabase({ url: `file:${join(dir.path, "data/pi/pi.db")}` });
+  try {
+    const result = await database.client.execute("SELECT id, state, start_ts, end_ts, audio_ms, sha256, path, discard_reason FROM chunks ORDER BY start_ts");
+    return result.rows.map((row) => ({
+      id: String(row.id),
+      state: String(row.state),
+      startTs: Number(row.start_ts),
+      endTs: Number(row.end_ts),
+      audioMs: Number(row.audio_ms),
+      sha256: String(row.sha256),
+      path: String(row.path),
+      discardReason: row.discard_reason === null ? null : String(row.discard_reason),
+    }));
+  } finally {
+    database.close();
+  }
+}
+
+/**
+ * Exactly once, in order: every chunk of the journal reached the ingest once with the same bytes,
+ * the ingest stored them in recording order, and each is a valid Ogg Opus file whose decoded
+ * length matches its wall-clock span. Returns the stored chunks.
+ */
+export async function expectDeliveredExactlyOnce(dir: TempDir, ingest: LocalIngestServer, expect: typeof import("bun:test").expect): Promise<StoredChunk[]> {
+  const journal = (await readJournal(dir)).filter((row) => row.state !== "discarded");
+  const stored = ingest.stored();
+  expect(journal.every((row) => row.state === "uploaded")).toBe(true);
+  expect(stored.map((chunk) => chunk.chunkId)).toEqual(journal.map((row) => row.id));
+  for (const [index, chunk] of stored.entries()) {
+    const row = journal[index]!;
+    expect(chunk.sha256).toBe(row.sha256);
+    expect([chunk.fields.start_ts, chunk.fields.end_ts]).toEqual([row.startTs, row.endTs]);
+    const decoded = await decodeOggOpus(chunk.bytes);
+    expect(decoded.errors).toBe(0);
+    expect(Math.abs(decoded.samples / 48 - (row.endTs - row.startTs))).toBeLessThan(25);
+  }
+  return stored;
+}
