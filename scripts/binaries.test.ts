@@ -83,7 +83,10 @@ describe.each(nodeNames)("%s-linux-x64", (node) => {
     expect(text).toContain(`salescontrol_build_info{node="${node}",version="${packageJson.version}"`);
     expect(text).toContain('http_requests_total{method="GET",route="/health",status="200"} 1');
 
-    expect(await running.stop("SIGTERM")).toBe(0);
+    // systemd and Litestream can both deliver the stop: one stop, two signals, still exit 0.
+    running.child.kill("SIGTERM");
+    running.child.kill("SIGTERM");
+    expect(await running.child.exited).toBe(0);
     const messages = running.logLines().map((line) => JSON.parse(line).msg);
     expect(messages.slice(-2)).toEqual(["stopping", "stopped"]);
 
@@ -93,13 +96,34 @@ describe.each(nodeNames)("%s-linux-x64", (node) => {
     database.close();
   });
 
-  test("bad configuration exits 2 and names the key", async () => {
+  test("bad configuration exits 2 and names the key: unknown key, malformed URL, missing value", async () => {
     const { dir, binary, env } = isolate(node, "x64");
-    const badEnv = node === "pi" ? { RA_HEALTH_PORT: "eighty" } : { PORT: "eighty" };
-    const result = await runCommand(binary, ["serve"], { cwd: dir.path, env: { ...env, ...badEnv } });
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain(node === "pi" ? "RA_HEALTH_PORT (health_port)" : "PORT (port)");
+    const serve = (extra: Record<string, string>, args: string[] = []) => runCommand(binary, [...args, "serve"], { cwd: dir.path, env: { ...env, ...portEnv(node), ...extra } });
+
+    writeFileSync(dir.join("settings.yaml"), "log_level: info\nlog_levle: debug\n");
+    const unknownKey = await serve({}, ["-c", dir.join("settings.yaml")]);
+    expect(unknownKey.code).toBe(2);
+    expect(unknownKey.stderr).toContain('unknown key "log_levle" (did you mean "log_level"?)');
+
+    const urlSetting = node === "pi" ? "RA_INGEST_BASE_URL" : node === "edge" ? "DID_OPTIMIZER_API_URL" : "BASE_URL";
+    const badUrl = await serve({ [urlSetting]: "core.example.com:8000" });
+    expect(badUrl.code).toBe(2);
+    expect(badUrl.stderr).toContain(`${urlSetting} (`);
+    expect(badUrl.stderr).toContain("http:// or https:// URL");
+
+    const badPort = await serve(node === "pi" ? { RA_HEALTH_PORT: "eighty" } : { PORT: "eighty" });
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toContain(node === "pi" ? "RA_HEALTH_PORT (health_port)" : "PORT (port)");
+
     expect(existsSync(dir.join("data"))).toBe(false);
+
+    // The recorder needs its identity and the core an admin token to serve; every edge setting has a default.
+    if (node !== "edge") {
+      const missing = node === "pi" ? "RA_POINT_ID" : "ADMIN_TOKEN";
+      const withoutIt = await serve({ [missing]: "" });
+      expect(withoutIt.code).toBe(2);
+      expect(withoutIt.stderr).toContain(missing);
+    }
   });
 });
 

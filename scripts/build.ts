@@ -4,7 +4,7 @@
  *   bun run build -- core x64     a subset
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import packageJson from "../package.json" with { type: "json" };
 import { runCommand } from "../shared/runtime/process.ts";
@@ -82,5 +82,9 @@ if (import.meta.main) {
       console.log(`${outfile}  ${(statSync(outfile).size / 1e6).toFixed(1)} MB  ${Math.round(performance.now() - started)} ms`);
     }
   }
-  writeFileSync(join(distDirectory, "SHA256SUMS"), `${sums.join("\n")}\n`);
+  // A partial build replaces its own lines and keeps the others'.
+  const sumsPath = join(distDirectory, "SHA256SUMS");
+  const built = new Set(sums.map((line) => line.split("  ")[1]));
+  const kept = existsSync(sumsPath) ? readFileSync(sumsPath, "utf8").split("\n").filter((line) => line && !built.has(line.split("  ")[1])) : [];
+  writeFileSync(sumsPath, `${[...kept, ...sums].sort((a, b) => a.split("  ")[1]!.localeCompare(b.split("  ")[1]!)).join("\n")}\n`);
 }

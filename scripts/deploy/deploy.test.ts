@@ -79,6 +79,8 @@ describe.each(["core", "edge", "pi"] as const)("salescontrol-%s.service", (node)
       `/usr/bin/litestream restore -config /etc/salescontrol/litestream.yml -if-db-not-exists -if-replica-exists ${dataDir}/${node}.db`,
     ]);
     expect(unit.get("KillSignal")).toEqual(["SIGTERM"]);
+    // Litestream alone gets the SIGTERM and forwards it, so the node is stopped once and exits 0.
+    expect(unit.get("KillMode")).toEqual(["mixed"]);
     expect(unit.get("Restart")).toEqual(["on-failure"]);
   });
 

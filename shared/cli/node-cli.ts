@@ -20,6 +20,7 @@ export interface CliIo {
 }
 
 const shutdownGraceMs = 25_000;
+const duplicateSignalWindowMs = 5_000;
 
 /** Exit codes: 0 done, 1 failed at run time, 2 bad usage or configuration. */
 export async function runNodeCli<S extends ConfigSpec, T extends Record<string, unknown>>(
@@ -153,13 +154,19 @@ async function serveUntilSignalled<S extends ConfigSpec, T extends Record<string
   logger: Logger,
   shutdown: AbortController,
 ): Promise<number> {
+  let firstSignalAt: number | null = null;
   const stopRequested = new Promise<string>((resolve) => {
     const onSignal = (signal: string) => {
-      if (shutdown.signal.aborted) {
-        logger.warn("second stop signal; exiting without waiting", { signal });
-        process.exit(1);
+      if (firstSignalAt === null) {
+        firstSignalAt = Date.now();
+        resolve(signal);
+        return;
       }
-      resolve(signal);
+      // Under systemd, Litestream forwards the unit's SIGTERM and systemd may deliver its own:
+      // one stop, two signals. Only a later, deliberate second signal cuts the shutdown short.
+      if (Date.now() - firstSignalAt < duplicateSignalWindowMs) return;
+      logger.warn("second stop signal; exiting without waiting", { signal });
+      process.exit(1);
     };
     process.on("SIGTERM", () => onSignal("SIGTERM"));
     process.on("SIGINT", () => onSignal("SIGINT"));
