@@ -30,9 +30,9 @@ if (!transcriptionConfigured && existsSync("/usr/bin/pocketsphinx_continuous") &
 }
 
 /**
- * The local recorder: a generated tone instead of a microphone, around the clock, 10-second chunks
- * into ./data/pi/spool, uploaded to the local core with a fixed demo identity. Until that device is
- * registered on the core, the recorder keeps its chunks queued and retries.
+ * The local recorder: generated shop-floor noise (no speech) instead of a microphone, around the
+ * clock, 10-second chunks into ./data/pi/spool, uploaded to the local core as a demo device that is
+ * registered below once the core answers.
  */
 const demoRecorder = {
   RA_POINT_ID: "00000000-0000-4000-8000-00000000d001",
@@ -40,7 +40,7 @@ const demoRecorder = {
   RA_DEVICE_ID: "00000000-0000-4000-8000-00000000d003",
   RA_INGEST_BASE_URL: "http://127.0.0.1:8000",
   RA_INGEST_TOKEN: "demo-recorder-token-0123456789",
-  RA_AUDIO_INPUT: "lavfi:sine=frequency=440:beep_factor=4:sample_rate=48000",
+  RA_AUDIO_INPUT: "lavfi:anoisesrc=color=pink:amplitude=0.03:sample_rate=48000",
   RA_SCHEDULE_START: "00:00",
   RA_SCHEDULE_END: "00:00",
   RA_CHUNK_SECONDS: "10",
