@@ -1,5 +1,4 @@
 import type OpenAI from "openai";
-import { zodResponseFormat } from "openai/helpers/zod";
 import { z } from "zod";
 import { type AnalysisSettings, analysisLanguageOf, systemPromptFor } from "./analysis-settings.ts";
 import { type LocatedQuote, locateQuote } from "./quote-locator.ts";
@@ -70,6 +69,8 @@ export async function analyseWithLlm(
 ): Promise<UpsellAnalysis> {
   const language = analysisLanguageOf(input.language, input.transcript);
   const schema = llmAnalysisSchema(options.settings);
+  // Loaded with the first analysis: a core that analyses with the offline rules never needs it.
+  const { zodResponseFormat } = await import("openai/helpers/zod");
   const completion = await options.client.chat.completions.create(
     {
       model: options.model,

@@ -1,7 +1,6 @@
-import type OpenAI from "openai";
 import type { AnalysisJobResult } from "../../../shared/contracts/analysis-jobs.ts";
 import type { ConfigOf } from "../../../shared/config/config-spec.ts";
-import { createOpenAiClient, describeProviderError, isPermanentProviderError, type OpenAiEndpoint, openAiEndpointOf } from "../openai-client.ts";
+import { describeProviderError, isPermanentProviderError, lazyOpenAiClient, type OpenAiEndpoint, openAiEndpointOf } from "../openai-client.ts";
 import type { asrConfig } from "../asr/asr.config.ts";
 import type { analysisConfig } from "./analysis.config.ts";
 import type { AnalysisSettings } from "./analysis-settings.ts";
@@ -28,14 +27,15 @@ export interface UpsellAnalyser {
 }
 
 /** An LLM when one is configured, else the offline rules: the same record either way, marked with its method. */
-export function createUpsellAnalyser(llm: LlmSettings | null, client: OpenAI | null = llm ? createOpenAiClient(llm.endpoint) : null): UpsellAnalyser {
-  if (!llm || !client) {
+export function createUpsellAnalyser(llm: LlmSettings | null): UpsellAnalyser {
+  if (!llm) {
     return { method: "rules", model: null, analyse: async (input, settings) => analyseWithRules(input.transcript, settings, input.language) };
   }
+  const clientOf = lazyOpenAiClient(llm.endpoint);
   return {
     method: "llm",
     model: llm.model,
-    analyse: (input, settings, signal) => analyseWithLlm({ client, model: llm.model, settings, timeoutMs: llm.endpoint.timeoutMs }, input, signal),
+    analyse: async (input, settings, signal) => analyseWithLlm({ client: await clientOf(), model: llm.model, settings, timeoutMs: llm.endpoint.timeoutMs }, input, signal),
   };
 }
 

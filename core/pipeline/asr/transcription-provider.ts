@@ -1,8 +1,6 @@
-import type OpenAI from "openai";
-import { toFile } from "openai";
 import { z } from "zod";
 import type { ConfigOf } from "../../../shared/config/config-spec.ts";
-import { createOpenAiClient, describeProviderError, isPermanentProviderError, type OpenAiEndpoint, openAiEndpointOf } from "../openai-client.ts";
+import { describeProviderError, isPermanentProviderError, lazyOpenAiClient, type OpenAiEndpoint, openAiEndpointOf } from "../openai-client.ts";
 import type { asrConfig } from "./asr.config.ts";
 
 export interface TranscriptionSettings {
@@ -59,15 +57,17 @@ const transcriptionAnswer = z.object({
   segments: z.array(z.object({ start: z.number(), end: z.number(), text: z.string() })).nullish(),
 });
 
-export function createTranscriptionProvider(settings: TranscriptionSettings, client: OpenAI = createOpenAiClient(settings.endpoint)): TranscriptionProvider {
+export function createTranscriptionProvider(settings: TranscriptionSettings): TranscriptionProvider {
+  const clientOf = lazyOpenAiClient(settings.endpoint);
   return {
     model: settings.model,
     async transcribe(wav, signal) {
       let answer: unknown;
       try {
+        const client = await clientOf();
         answer = await client.audio.transcriptions.create(
           {
-            file: await toFile(wav, "dialogue.wav", { type: "audio/wav" }),
+            file: new File([wav as Uint8Array<ArrayBuffer>], "dialogue.wav", { type: "audio/wav" }),
             model: settings.model,
             response_format: settings.responseFormat,
             ...(settings.language ? { language: settings.language } : {}),
