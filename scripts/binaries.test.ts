@@ -19,10 +19,6 @@ import { compareCallResults, readCoreCallResults, readVicidialCallResults, start
 import { createVicidialDatabase } from "../edge/vicidial/testing/vicidial-log.fixture.ts";
 import { startMariaDb } from "../shared/testing/mariadb-server.ts";
 
-// Three binary starts under qemu take seconds on a busy machine; bunfig's [test] timeout is not read by bun test.
-
-// Bun 1.4 ignores bunfig's [test] timeout; arm64 binaries under qemu take seconds per command.
-
 const qemu = "/usr/bin/qemu-aarch64-static";
 const arm64Libraries = "/usr/aarch64-linux-gnu";
 const dirs: TempDir[] = [];

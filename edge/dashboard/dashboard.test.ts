@@ -2,8 +2,6 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { buildTestPackage, createEdgeTestEnvironment, type EdgeTestEnvironment, importPackage, signInAsOperator } from "../testing/edge-test-kit.ts";
 
-// Real espeak-ng, ffmpeg work takes longer than the 5 s default on a busy machine.
-
 let dir: TempDir;
 let edge: EdgeTestEnvironment;
 let cookie: string;

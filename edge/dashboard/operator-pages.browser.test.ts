@@ -10,8 +10,6 @@ import { createSpeechSynthesizer } from "../../scripts/campaign-package/speech-s
 import { addOperator } from "../operators/operators.usecases.ts";
 import { buildTestPackage, createEdgeTestEnvironment, type EdgeTestEnvironment, testOperator, writeHandmadePackage } from "../testing/edge-test-kit.ts";
 
-// Real espeak-ng, ffmpeg and Chromium work takes longer than the 5 s default on a busy machine.
-
 let dir: TempDir;
 let edge: EdgeTestEnvironment;
 let server: RunningHttpServer;

@@ -9,8 +9,6 @@ import { buildTestPackage, createEdgeTestEnvironment, type EdgeTestEnvironment, 
 import { DefaultPromptError, loadDefaultPrompt } from "./default-prompt.ts";
 import { parseRangeHeader } from "./http-representation.ts";
 
-// Real espeak-ng, ffmpeg work takes longer than the 5 s default on a busy machine.
-
 let dir: TempDir;
 let edge: EdgeTestEnvironment;
 let server: RunningHttpServer;

@@ -18,8 +18,6 @@ import {
 import { beginImport, importPackageFile, recoverInterruptedImports } from "./campaign-import.usecases.ts";
 import { findImport, listImports } from "./import.repository.ts";
 
-// Real espeak-ng, ffmpeg work takes longer than the 5 s default on a busy machine.
-
 let files: TempDir;
 /** Real speech, as Asterisk plays it, and the same speech in formats it does not. */
 let speechWav: Uint8Array;

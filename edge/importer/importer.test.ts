@@ -7,8 +7,6 @@ import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { buildTestPackage, createEdgeTestEnvironment, type EdgeTestEnvironment, loopback, signInAsOperator } from "../testing/edge-test-kit.ts";
 import { beginImport } from "./campaign-import.usecases.ts";
 
-// Real espeak-ng, ffmpeg work takes longer than the 5 s default on a busy machine.
-
 let packages: TempDir;
 let goodPackage: Uint8Array;
 let brokenPackage: Uint8Array;

@@ -7,8 +7,6 @@ import { startNodeProcess } from "../../shared/testing/node-process.ts";
 import type { TempDir } from "../../shared/testing/temp-dir.ts";
 import { compareCallResults, type CoreProcess, readCoreCallResults, readVicidialCallResults, startSyncTestbed, type SyncTestbed } from "./sync.testing.ts";
 
-// These tests start MariaDB and node processes; a busy machine needs more than bun's 5 s default.
-
 const root = join(import.meta.dir, "../..");
 let testbed: SyncTestbed;
 let mariadb: MariaDbServer;

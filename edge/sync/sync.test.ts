@@ -13,8 +13,6 @@ import { compareCallResults, type CoreProcess, readCoreCallResults, readVicidial
 import { DeliveryError, deliverOutbox, PageSizer, releaseOrphanedLeases, runScheduledScan, scanVicidialLog, shiftWallTime, type SyncDeps } from "./sync.usecases.ts";
 import { connectVicidialLog, type VicidialLogReader, VicidialConnectionError } from "./vicidial-log.repository.ts";
 
-// These tests start MariaDB and node processes; a busy machine needs more than bun's 5 s default.
-
 let testbed: SyncTestbed;
 let mariadb: MariaDbServer;
 let dir: TempDir;
