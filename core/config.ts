@@ -1,6 +1,6 @@
 import { listenConfig, storageConfig } from "../shared/config/common-config.ts";
 import { field } from "../shared/config/config-spec.ts";
-import { flag, httpUrl, optional, text } from "../shared/config/config-types.ts";
+import { flag, optional, text } from "../shared/config/config-types.ts";
 import { didsConfig } from "./dids/dids.config.ts";
 import { ingestConfig } from "./ingest/ingest.config.ts";
 import { analysisConfig } from "./pipeline/analysis/analysis.config.ts";
@@ -16,10 +16,6 @@ export const coreConfigSpec = {
     logLevel: "LOG_LEVEL",
   }),
   ...listenConfig({ hostEnv: "HOST", portEnv: "PORT", defaultHost: "0.0.0.0", defaultPort: 8000 }),
-  baseUrl: field(optional(httpUrl()), {
-    env: "BASE_URL",
-    description: "Public URL of this core, used in links it hands out and to verify Twilio signatures.",
-  }),
   adminToken: field(optional(text({ minLength: 16 })), {
     env: "ADMIN_TOKEN",
     description: "Bearer token for the admin API (devices, tenants) and for reading /metrics remotely; required to serve (unless DEV_MODE), and placeholders are refused.",

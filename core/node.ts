@@ -15,7 +15,7 @@ import { loadAnalysisSettingsOrRefuse, startPipelineWorkers } from "./pipeline/p
 
 export const coreNode: NodeDefinition<CoreConfigSpec, typeof schema> = {
   name: "core",
-  summary: "the central SalesControl server: ingest, analysis, dashboards, campaigns and dialer",
+  summary: "the central SalesControl server: audio ingest, speech finding, transcription, upsell analysis and caller-ID statistics",
   configSpec: coreConfigSpec,
   schema,
   migrations,

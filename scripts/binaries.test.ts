@@ -101,7 +101,7 @@ describe.each(nodeNames)("%s-linux-x64", (node) => {
     expect(unknownKey.code).toBe(2);
     expect(unknownKey.stderr).toContain('unknown key "log_levle" (did you mean "log_level"?)');
 
-    const urlSetting = node === "pi" ? "RA_INGEST_BASE_URL" : node === "edge" ? "DID_OPTIMIZER_API_URL" : "BASE_URL";
+    const urlSetting = node === "pi" ? "RA_INGEST_BASE_URL" : node === "edge" ? "DID_OPTIMIZER_API_URL" : "TRANSCRIPTION_BASE_URL";
     const badUrl = await serve({ [urlSetting]: "core.example.com:8000" });
     expect(badUrl.code).toBe(2);
     expect(badUrl.stderr).toContain(`${urlSetting} (`);
