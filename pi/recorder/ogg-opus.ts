@@ -3,6 +3,8 @@
  * one that was cut off (ffmpeg killed, power cut): keep the pages whose checksum holds, drop a
  * trailing page that ends mid-packet, and mark the last page end-of-stream.
  */
+import { oggPageCrc, writeOggPageCrc } from "../../shared/audio/ogg-page-crc.ts";
+
 const headerBytes = 27;
 const flagEndOfStream = 0x04;
 const opusGranuleRate = 48_000;
@@ -77,7 +79,7 @@ export function repairOggOpus(bytes: Uint8Array): Uint8Array {
   const last = pages[pages.length - 1]!;
   const repaired = bytes.slice(0, last.offset + last.length);
   repaired[last.offset + 5] = repaired[last.offset + 5]! | flagEndOfStream;
-  writeChecksum(repaired, last.offset, last.length);
+  writeOggPageCrc(repaired, last.offset, last.offset + last.length);
   return repaired;
 }
 
@@ -96,7 +98,7 @@ function readPages(bytes: Uint8Array): { pages: Page[]; problem: string | null }
     const length = headerBytes + segmentCount + bodyLength;
     if (offset + length > bytes.length) return { pages, problem: `truncated page at byte ${offset}` };
     const stored = view.getUint32(offset + 22, true);
-    if (pageChecksum(bytes, offset, length) !== stored) return { pages, problem: `checksum mismatch in the page at byte ${offset}` };
+    if (oggPageCrc(bytes, offset, offset + length) !== stored) return { pages, problem: `checksum mismatch in the page at byte ${offset}` };
     pages.push({
       offset,
       length,
@@ -116,28 +118,4 @@ function startsWith(bytes: Uint8Array, text: string): boolean {
   if (bytes.length < text.length) return false;
   for (let index = 0; index < text.length; index++) if (bytes[index] !== text.charCodeAt(index)) return false;
   return true;
-}
-
-const crcTable = (() => {
-  const table = new Uint32Array(256);
-  for (let index = 0; index < 256; index++) {
-    let value = index << 24;
-    for (let bit = 0; bit < 8; bit++) value = value & 0x80000000 ? (value << 1) ^ 0x04c11db7 : value << 1;
-    table[index] = value >>> 0;
-  }
-  return table;
-})();
-
-/** Ogg's CRC-32 (polynomial 0x04c11db7, unreflected) over the page with its checksum field zeroed. */
-function pageChecksum(bytes: Uint8Array, offset: number, length: number): number {
-  let crc = 0;
-  for (let index = offset; index < offset + length; index++) {
-    const byte = index >= offset + 22 && index < offset + 26 ? 0 : bytes[index]!;
-    crc = ((crc << 8) ^ crcTable[((crc >>> 24) ^ byte) & 0xff]!) >>> 0;
-  }
-  return crc;
-}
-
-function writeChecksum(bytes: Uint8Array, offset: number, length: number): void {
-  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(offset + 22, pageChecksum(bytes, offset, length), true);
 }

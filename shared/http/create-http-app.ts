@@ -6,6 +6,7 @@ import { routePath } from "hono/route";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ZodError } from "zod";
 import type { Logger } from "../log/logger.ts";
+import { describeZodError, zodIssueDetails } from "./zod-issues.ts";
 import { type HttpBindings, isLoopbackAddress } from "../runtime/http-server.ts";
 import { AppError, type ErrorEnvelope } from "./app-error.ts";
 import type { MetricsRegistry } from "./metrics.ts";
@@ -40,6 +41,11 @@ export interface CreateHttpAppOptions {
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The caller's X-Request-Id when it is sane, else a new one. */
+export function requestIdOf(incoming: string | null | undefined): string {
+  return incoming && requestIdPattern.test(incoming) ? incoming : randomUUID();
+}
+
 /** The Hono app every node starts from: request ids, one error envelope, body limits, /health, /metrics. */
 export function createHttpApp(options: CreateHttpAppOptions): HttpApp {
   const app = new Hono<AppEnv>();
@@ -49,7 +55,7 @@ export function createHttpApp(options: CreateHttpAppOptions): HttpApp {
   app.use(async (c, next) => {
     const started = performance.now();
     const incoming = c.req.header("x-request-id");
-    const requestId = incoming && requestIdPattern.test(incoming) ? incoming : randomUUID();
+    const requestId = requestIdOf(incoming);
     c.set("requestId", requestId);
     await next();
     c.header("X-Request-Id", requestId);
@@ -98,7 +104,7 @@ export function errorResponse(c: Context<AppEnv>, status: ContentfulStatusCode, 
 function respondWithError(c: Context<AppEnv>, error: Error, logger: Logger): Response {
   if (error instanceof AppError) return errorResponse(c, error.status, error.code, error.message, error.details);
   if (error instanceof ZodError) {
-    return errorResponse(c, 400, "request.invalid", describeZodError(error), error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })));
+    return errorResponse(c, 400, "request.invalid", describeZodError(error), zodIssueDetails(error));
   }
   if (error instanceof HTTPException) {
     const status = error.status as ContentfulStatusCode;
@@ -109,12 +115,6 @@ function respondWithError(c: Context<AppEnv>, error: Error, logger: Logger): Res
   return errorResponse(c, 500, "internal", "internal error; the request id identifies it in the node's log");
 }
 
-export function describeZodError(error: ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
-    .join("; ");
-}
 
 function createBodyLimiter(defaultMaxBytes: number, overrides: Array<{ pathPrefix: string; maxBytes: number; streamed?: boolean }>): MiddlewareHandler<AppEnv> {
   const limiterFor = (maxBytes: number): MiddlewareHandler<AppEnv> =>
@@ -145,3 +145,5 @@ function createBodyLimiter(defaultMaxBytes: number, overrides: Array<{ pathPrefi
     return (match?.limiter ?? fallback)(c, next);
   };
 }
+
+export { describeZodError, zodIssueDetails };

@@ -24,6 +24,8 @@ export interface BackgroundLoopOptions {
   signal: AbortSignal;
   backoff?: BackoffPolicy;
   random?: () => number;
+  /** Wait this long before the first tick (for a loop whose work was just done at start). */
+  initialDelayMs?: number;
 }
 
 export interface BackgroundLoop {
@@ -48,6 +50,7 @@ export function startBackgroundLoop(options: BackgroundLoopOptions): BackgroundL
   };
 
   const run = async () => {
+    if (options.initialDelayMs) await options.clock.sleep(options.initialDelayMs, options.signal);
     while (!options.signal.aborted) {
       let delay = options.intervalMs;
       try {

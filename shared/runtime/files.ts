@@ -37,9 +37,7 @@ export function writeFileAtomicSync(path: string, data: Uint8Array | string): vo
   const temp = temporarySiblingPath(path);
   const fd = openSync(temp, "wx", 0o640);
   try {
-    const bytes = typeof data === "string" ? Buffer.from(data) : data;
-    let offset = 0;
-    while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
+    writeAllSync(fd, typeof data === "string" ? Buffer.from(data) : data);
     fsyncSync(fd);
   } catch (error) {
     closeSync(fd);
@@ -49,6 +47,12 @@ export function writeFileAtomicSync(path: string, data: Uint8Array | string): vo
   closeSync(fd);
   renameSync(temp, path);
   syncDirectorySync(dirname(path));
+}
+
+/** Writes every byte: a single write() may stop short. */
+export function writeAllSync(fd: number, bytes: Uint8Array): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
 }
 
 /** Makes a completed rename durable: the directory entry itself must reach the disk. */
