@@ -2,6 +2,9 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { forbidden, unauthorized } from "./app-error.ts";
 
+/** What a bearer token may hold: printable ASCII without spaces, so it cannot break the header. */
+export const bearerTokenPattern = /^[\x21-\x7e]+$/;
+
 /** The token from `Authorization: Bearer <token>`, or null. */
 export function bearerTokenOf(header: string | undefined | null): string | null {
   if (!header) return null;
