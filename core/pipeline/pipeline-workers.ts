@@ -10,9 +10,10 @@ import type { ChunkStorage } from "../ingest/chunk-storage.ts";
 import { registerAnalysisMetrics, startAnalysisSlots } from "./analysis/analysis-jobs.ts";
 import { type AnalysisSettings, AnalysisSettingsError, loadAnalysisSettings } from "./analysis/analysis-settings.ts";
 import { createUpsellAnalyser, llmSettingsOf } from "./analysis/upsell-analyser.ts";
-import { createStoredChunkSource, registerAsrMetrics, startAsrSlots } from "./asr/asr-jobs.ts";
+import { registerAsrMetrics, startAsrSlots } from "./asr/asr-jobs.ts";
 import { startTranscriptionScheduler } from "./asr/transcription-scheduler.ts";
 import { createTranscriptionProvider, transcriptionSettingsOf } from "./asr/transcription-provider.ts";
+import { createStoredChunkSource } from "./chunk-audio-source.ts";
 import { pipelineSetupOf } from "./pipeline-setup.ts";
 import { createAnalysisJobQueue, createAsrJobQueue } from "./pipeline-queues.ts";
 

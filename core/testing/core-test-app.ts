@@ -6,6 +6,7 @@ import { chunkFileField, chunkUploadFormFields, type ChunkUploadRequest, chunkUp
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { MetricsRegistry } from "../../shared/http/metrics.ts";
 import { silentLogger } from "../../shared/log/logger.ts";
+import { sha256Hex } from "../../shared/runtime/hashing.ts";
 import { createFakeClock, type FakeClock } from "../../shared/testing/fake-clock.ts";
 import { openTempDatabase, type TempDatabase } from "../../shared/testing/temp-database.ts";
 import { createCoreApp } from "../app.ts";
@@ -89,7 +90,7 @@ export function uploadForm(device: TestDevice, chunk: Partial<ChunkUploadRequest
     sampleRate: 48000,
     channels: 1,
     chunkId: chunk.chunkId ?? randomUUID(),
-    sha256: new Bun.CryptoHasher("sha256").update(chunk.bytes).digest("hex"),
+    sha256: sha256Hex(chunk.bytes),
     ...chunk,
   };
   const form = new FormData();

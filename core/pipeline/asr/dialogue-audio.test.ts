@@ -4,7 +4,8 @@ import type { AsrJobPayload } from "../../../shared/contracts/asr-jobs.ts";
 import { headerPagesOnly, noiseChunk, speechChunk } from "../../testing/test-audio.ts";
 import { createOpusPcmDecoder, type OpusPcmDecoder } from "../vad/opus-pcm-decoder.ts";
 import { UndecodableAudioError } from "../vad/speech-analyzer.ts";
-import { assembleDialogueAudio, ChunkAudioMissingError, type ChunkAudioSource, dialogueMsAt } from "./dialogue-audio.ts";
+import { ChunkAudioMissingError, type ChunkAudioSource } from "../chunk-audio-source.ts";
+import { assembleDialogueAudio, dialogueMsAt } from "./dialogue-audio.ts";
 
 let decoder: OpusPcmDecoder;
 let speech: Uint8Array;

@@ -1,4 +1,5 @@
 import type { AsrJobPayload } from "../../../shared/contracts/asr-jobs.ts";
+import type { ChunkAudioSource } from "../chunk-audio-source.ts";
 import type { OpusPcmDecoder } from "../vad/opus-pcm-decoder.ts";
 import { decodeWholeFile, UndecodableAudioError } from "../vad/speech-analyzer.ts";
 import { encodeWav } from "./wav-file.ts";
@@ -9,19 +10,6 @@ const samplesPerMs = transcriptionSampleRate / 1000;
 const maxPauseMs = 1000;
 /** Longest audio sent in one request: 10 minutes of 16 kHz 16-bit WAV is 19 MB, under OpenAI's 25 MB upload limit. */
 export const maxPartMs = 600_000;
-
-/** Where a worker gets a chunk's OGG/Opus bytes: the core's storage, or the internal API. */
-export interface ChunkAudioSource {
-  read(chunkId: string): Promise<Uint8Array>;
-}
-
-/** The chunk a dialogue needs is gone: retrying cannot help. */
-export class ChunkAudioMissingError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ChunkAudioMissingError";
-  }
-}
 
 /** A stretch of speech inside a part: where it sits in the part and in the dialogue. */
 export interface AudioPiece {

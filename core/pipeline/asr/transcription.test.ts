@@ -15,11 +15,12 @@ import { type OpenAiCompatibleServer, startOpenAiCompatibleServer } from "../../
 import { englishSalesCorpus } from "../../testing/sales-corpus.ts";
 import { noiseChunk, speechChunk } from "../../testing/test-audio.ts";
 import { dialogueSettingsOf } from "../dialogues/dialogue-settings.ts";
+import { createStoredChunkSource } from "../chunk-audio-source.ts";
 import { JobFailedError } from "../job-lease.ts";
 import { createAsrJobQueue } from "../pipeline-queues.ts";
 import { createOpusPcmDecoder, type OpusPcmDecoder } from "../vad/opus-pcm-decoder.ts";
 import { applyVadResult } from "../vad/vad.usecases.ts";
-import { createStoredChunkSource, type LocalAsrDeps, registerAsrMetrics, runAsrJob } from "./asr-jobs.ts";
+import { type LocalAsrDeps, registerAsrMetrics, runAsrJob } from "./asr-jobs.ts";
 import { scheduleTranscriptions } from "./asr.usecases.ts";
 import { assembleDialogueAudio } from "./dialogue-audio.ts";
 import { createTranscriptionProvider, languageCodeOf, TranscriptionFailedError, type TranscriptionSettings, transcriptionSettingsOf } from "./transcription-provider.ts";
