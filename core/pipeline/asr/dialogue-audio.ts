@@ -1,8 +1,8 @@
+import { encodePcmWav } from "../../../shared/audio/wav-format.ts";
 import type { AsrJobPayload } from "../../../shared/contracts/asr-jobs.ts";
 import type { ChunkAudioSource } from "../chunk-audio-source.ts";
-import type { OpusPcmDecoder } from "../vad/opus-pcm-decoder.ts";
+import { type OpusPcmDecoder, pcm16SampleOf } from "../vad/opus-pcm-decoder.ts";
 import { decodeWholeFile, UndecodableAudioError } from "../vad/speech-analyzer.ts";
-import { encodeWav } from "./wav-file.ts";
 
 export const transcriptionSampleRate = 16_000;
 const samplesPerMs = transcriptionSampleRate / 1000;
@@ -53,13 +53,16 @@ export async function assembleDialogueAudio(
   let previousEndMs: number | null = null;
   const finishPart = () => {
     if (filled === 0) return;
-    const samples = new Float32Array(filled);
+    const pcm16 = new Uint8Array(filled * 2);
+    const view = new DataView(pcm16.buffer);
     let offset = 0;
     for (const buffer of buffers) {
-      samples.set(buffer, offset);
-      offset += buffer.length;
+      for (const sample of buffer) {
+        view.setInt16(offset, pcm16SampleOf(sample), true);
+        offset += 2;
+      }
     }
-    parts.push({ wav: encodeWav(samples, transcriptionSampleRate), durationMs: filled / samplesPerMs, pieces });
+    parts.push({ wav: encodePcmWav(pcm16, { sampleRate: transcriptionSampleRate, channels: 1 }), durationMs: filled / samplesPerMs, pieces });
     buffers = [];
     pieces = [];
     filled = 0;
