@@ -44,7 +44,7 @@ export interface PipelineWorkerDeps {
  * transcription workers (when a server is configured and ASR_IN_PROCESS holds) and its analysis
  * workers (an LLM when configured, else the offline rules).
  */
-export async function startPipelineWorkers(deps: PipelineWorkerDeps, signal: AbortSignal): Promise<{ loops: BackgroundLoop[]; stop(): Promise<void> }> {
+export function startPipelineWorkers(deps: PipelineWorkerDeps, signal: AbortSignal): { loops: BackgroundLoop[]; stop(): Promise<void> } {
   const { config } = deps;
   const leaseMs = config.workerLeaseSeconds * 1000;
   const base = { db: deps.db, clock: deps.clock, logger: deps.logger };
@@ -54,7 +54,7 @@ export async function startPipelineWorkers(deps: PipelineWorkerDeps, signal: Abo
 
   const transcription = transcriptionSettingsOf(config);
   if (transcription && config.asrInProcess) {
-    const asr = await startAsrSlots(
+    const asr = startAsrSlots(
       {
         ...base,
         queue: createAsrJobQueue(deps.db, deps.clock),

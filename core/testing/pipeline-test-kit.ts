@@ -22,7 +22,7 @@ export function startTickingClock(clock: FakeClock, speed = 10, everyMs = 20): {
 }
 
 /** The core's own pipeline as `serve` starts it: VAD, the transcription scheduler, transcription and analysis workers. */
-export async function startTestPipeline(core: TestCore, options: { vad?: boolean } = {}): Promise<{ stop(): Promise<void> }> {
+export function startTestPipeline(core: TestCore, options: { vad?: boolean } = {}): { stop(): Promise<void> } {
   const shutdown = new AbortController();
   const metrics = new MetricsRegistry();
   const storage = createChunkStorage(core.config.audioStoragePath);
@@ -30,11 +30,11 @@ export async function startTestPipeline(core: TestCore, options: { vad?: boolean
   const vad =
     options.vad === false
       ? null
-      : await startVadLoop(
+      : startVadLoop(
           { ...deps, settings: dialogueSettingsOf(core.config), queue: createVadJobQueue(core.database.db, core.clock), storage, metrics: registerVadMetrics(metrics) },
           shutdown.signal,
         );
-  const pipeline = await startPipelineWorkers(
+  const pipeline = startPipelineWorkers(
     { ...deps, config: core.config, metrics, storage, analysisSettings: loadAnalysisSettings(core.config.analysisSettingsFile), idleIntervalMs: 200 },
     shutdown.signal,
   );

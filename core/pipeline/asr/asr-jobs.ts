@@ -3,8 +3,7 @@ import type { MetricsRegistry } from "../../../shared/http/metrics.ts";
 import type { ClaimedJob, JobQueue } from "../../../shared/jobs/job-queue.ts";
 import type { BackgroundLoop } from "../../../shared/runtime/background-loop.ts";
 import type { ChunkAudioSource } from "../chunk-audio-source.ts";
-import { JobFailedError } from "../job-lease.ts";
-import { startLocalJobSlots } from "../local-job-slots.ts";
+import { failLocalJob, startLocalJobSlots } from "../job-slots.ts";
 import { createOpusPcmDecoderPool, type OpusPcmDecoder } from "../vad/opus-pcm-decoder.ts";
 import { applyTranscription, type AsrDeps, isCurrentRevision, recordTranscriptionFailure } from "./asr.usecases.ts";
 import { transcribeDialogue, transcriptionFailureOf } from "./dialogue-transcriber.ts";
@@ -51,11 +50,10 @@ export async function runAsrJob(deps: LocalAsrDeps, decoder: OpusPcmDecoder, job
     transcription = await transcribeDialogue({ source: deps.source, decoder, provider: deps.provider, worker: "core" }, payload.data, lease);
   } catch (error) {
     if (lease.aborted) return;
-    const failure = transcriptionFailureOf(error);
-    const outcome = await deps.queue.fail(job, failure.message, { permanent: failure.permanent });
-    deps.metrics.dialogues.inc({ outcome: outcome === "dead" ? "dead" : "retrying" });
-    if (outcome === "dead") await recordTranscriptionFailure(deps, payload.data, failure.message);
-    if (outcome === "retrying") throw new JobFailedError(failure.message);
+    await failLocalJob(deps.queue, job, transcriptionFailureOf(error), {
+      counted: (outcome) => deps.metrics.dialogues.inc({ outcome }),
+      dead: (message) => recordTranscriptionFailure(deps, payload.data, message),
+    });
     return;
   }
   deps.metrics.assemblySeconds.inc({}, transcription.assembleMs / 1000);
@@ -69,7 +67,7 @@ export async function runAsrJob(deps: LocalAsrDeps, decoder: OpusPcmDecoder, job
 }
 
 /** The core's own transcription workers: one per allowed concurrent request, each with its own decoder. */
-export async function startAsrSlots(deps: LocalAsrDeps, options: { slots: number; intervalMs?: number }, signal: AbortSignal): Promise<{ loops: BackgroundLoop[]; stop(): Promise<void> }> {
+export function startAsrSlots(deps: LocalAsrDeps, options: { slots: number; intervalMs?: number }, signal: AbortSignal): { loops: BackgroundLoop[]; stop(): Promise<void> } {
   const decoders = createOpusPcmDecoderPool();
   const slots = startLocalJobSlots({
     name: "asr",
