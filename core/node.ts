@@ -35,7 +35,7 @@ export const coreNode: NodeDefinition<CoreConfigSpec, typeof schema> = {
     const analysisSettings = loadAnalysisSettingsOrRefuse(config.analysisSettingsFile);
     const app = createCoreApp({ config, client: database.client, db, logger, metrics, clock, startedAt: clock.now(), loopStates: () => loops.map((loop) => loop.state()), analysisSettings });
     const server = startHttpServer({ fetch: app.fetch, hostname: config.host, port: config.port });
-    const housekeeping = startPipelineHousekeeping({ db, clock, settings, vadJobs, logger }, shutdown);
+    const housekeeping = startPipelineHousekeeping({ db, clock, settings, jobs: vadJobs, logger }, shutdown);
     loops.push(housekeeping);
     stoppers.push(() => housekeeping.stopped);
     const storage = createChunkStorage(config.audioStoragePath);
