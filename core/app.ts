@@ -99,6 +99,7 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
   registerPipelineRoutes(app, { db, clock, setup: pipelineSetup });
   registerInternalRoutes(app, {
     db,
+    clock,
     storage,
     logger: deps.logger,
     handlers: remoteJobHandlers(createVadRemoteHandler(vadDeps), createAsrRemoteHandler(pipelineDeps), createAnalysisRemoteHandler({ ...pipelineDeps, settings: analysisSettings })),
