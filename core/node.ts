@@ -33,12 +33,12 @@ export const coreNode: NodeDefinition<CoreConfigSpec, typeof schema> = {
     const settings = dialogueSettingsOf(config);
     const vadJobs = createVadJobQueue(db, clock);
     const analysisSettings = loadAnalysisSettingsOrRefuse(config.analysisSettingsFile);
-    const app = createCoreApp({ config, client: database.client, db, logger, metrics, clock, startedAt: clock.now(), loopStates: () => loops.map((loop) => loop.state()), analysisSettings });
+    const storage = createChunkStorage(config.audioStoragePath);
+    const app = createCoreApp({ config, client: database.client, db, logger, metrics, clock, startedAt: clock.now(), loopStates: () => loops.map((loop) => loop.state()), storage, analysisSettings });
     const server = startHttpServer({ fetch: app.fetch, hostname: config.host, port: config.port });
     const housekeeping = startPipelineHousekeeping({ db, clock, settings, jobs: vadJobs, logger }, shutdown);
     loops.push(housekeeping);
     stoppers.push(() => housekeeping.stopped);
-    const storage = createChunkStorage(config.audioStoragePath);
     if (config.vadInProcess) {
       const vad = startVadLoop({ db, clock, settings, queue: vadJobs, storage, logger, metrics: registerVadMetrics(metrics) }, shutdown);
       loops.push(...vad.loops);

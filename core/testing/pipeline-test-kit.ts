@@ -4,9 +4,7 @@ import { silentLogger } from "../../shared/log/logger.ts";
 import type { FakeClock } from "../../shared/testing/fake-clock.ts";
 import { startNodeProcess } from "../../shared/testing/node-process.ts";
 import { makeTempDir } from "../../shared/testing/temp-dir.ts";
-import { createChunkStorage } from "../ingest/chunk-storage.ts";
 import { dialogueSettingsOf } from "../pipeline/dialogues/dialogue-settings.ts";
-import { loadAnalysisSettings } from "../pipeline/analysis/analysis-settings.ts";
 import { startPipelineWorkers } from "../pipeline/pipeline-workers.ts";
 import { createVadJobQueue, registerVadMetrics, startVadLoop } from "../pipeline/vad/vad-jobs.ts";
 import type { TestCore } from "./core-test-app.ts";
@@ -25,7 +23,7 @@ export function startTickingClock(clock: FakeClock, speed = 10, everyMs = 20): {
 export function startTestPipeline(core: TestCore, options: { vad?: boolean } = {}): { stop(): Promise<void> } {
   const shutdown = new AbortController();
   const metrics = new MetricsRegistry();
-  const storage = createChunkStorage(core.config.audioStoragePath);
+  const { storage } = core;
   const deps = { db: core.database.db, clock: core.clock, logger: silentLogger };
   const vad =
     options.vad === false
@@ -35,7 +33,7 @@ export function startTestPipeline(core: TestCore, options: { vad?: boolean } = {
           shutdown.signal,
         );
   const pipeline = startPipelineWorkers(
-    { ...deps, config: core.config, metrics, storage, analysisSettings: loadAnalysisSettings(core.config.analysisSettingsFile), idleIntervalMs: 200 },
+    { ...deps, config: core.config, metrics, storage, analysisSettings: core.analysisSettings, idleIntervalMs: 200 },
     shutdown.signal,
   );
   return {

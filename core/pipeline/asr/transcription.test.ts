@@ -9,7 +9,6 @@ import type { JobQueue } from "../../../shared/jobs/job-queue.ts";
 import { silentLogger } from "../../../shared/log/logger.ts";
 import { findFreePort } from "../../../shared/testing/free-port.ts";
 import { dialogues, dialogueTranscripts, jobs } from "../../db/schema.ts";
-import { createChunkStorage } from "../../ingest/chunk-storage.ts";
 import { createTestCore, type TestCore, type TestDevice } from "../../testing/core-test-app.ts";
 import { type OpenAiCompatibleServer, startOpenAiCompatibleServer } from "../../testing/openai-compatible-server.ts";
 import { englishSalesCorpus } from "../../testing/sales-corpus.ts";
@@ -61,7 +60,7 @@ function localDeps(overrides: Partial<LocalAsrDeps> = {}): LocalAsrDeps {
     clock: core.clock,
     logger: silentLogger,
     queue,
-    source: createStoredChunkSource(db(), createChunkStorage(core.config.audioStoragePath)),
+    source: createStoredChunkSource(db(), core.storage),
     provider: createTranscriptionProvider(settings),
     metrics: registerAsrMetrics(new MetricsRegistry()),
     leaseMs: 60_000,

@@ -7,7 +7,6 @@ import type { JobQueue } from "../../../shared/jobs/job-queue.ts";
 import { silentLogger } from "../../../shared/log/logger.ts";
 import { waitUntil } from "../../../shared/testing/wait-until.ts";
 import { audioChunks, jobs, speechSegments } from "../../db/schema.ts";
-import { createChunkStorage } from "../../ingest/chunk-storage.ts";
 import { createTestCore, type TestCore, type TestDevice } from "../../testing/core-test-app.ts";
 import { headerPagesOnly, noiseChunk, speechChunk } from "../../testing/test-audio.ts";
 import { JobFailedError } from "../job-lease.ts";
@@ -38,7 +37,7 @@ beforeEach(async () => {
     clock: core.clock,
     settings: { silenceGapMs: 20_000, maxDialogueMs: 900_000, closeGraceMs: 180_000 },
     queue,
-    storage: createChunkStorage(core.config.audioStoragePath),
+    storage: core.storage,
     logger: silentLogger,
     metrics: registerVadMetrics(metrics),
   };
@@ -82,7 +81,7 @@ describe("the in-process VAD job", () => {
     core = await createTestCore();
     device = await core.registerDevice();
     queue = createVadJobQueue(core.database.db, core.clock);
-    deps = { ...deps, db: core.database.db, clock: core.clock, queue, storage: createChunkStorage(core.config.audioStoragePath) };
+    deps = { ...deps, db: core.database.db, clock: core.clock, queue, storage: core.storage };
     const empty = await uploadAndRun(headerPagesOnly(speech.bytes));
     expect(empty.job!.state).toBe("dead");
     expect(empty.chunk).toMatchObject({ vadStatus: "failed", vadError: "the file holds no audio" });
