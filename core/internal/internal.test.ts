@@ -16,8 +16,6 @@ import { createTestCore, type TestCore, type TestDevice, testAdminToken, testInt
 import { headerPagesOnly, noiseChunk, speechChunk } from "../testing/test-audio.ts";
 import { createInternalApiClient } from "./internal-api-client.ts";
 
-// Synthesising speech and polling a worker take seconds on a busy machine.
-
 let core: TestCore;
 let device: TestDevice;
 let bytes: Uint8Array;

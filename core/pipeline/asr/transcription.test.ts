@@ -20,7 +20,7 @@ import { createAsrJobQueue } from "../pipeline-queues.ts";
 import { createOpusPcmDecoder, type OpusPcmDecoder } from "../vad/opus-pcm-decoder.ts";
 import { applyVadResult } from "../vad/vad.usecases.ts";
 import { type LocalAsrDeps, registerAsrMetrics, runAsrJob } from "./asr-jobs.ts";
-import { scheduleTranscriptions } from "./asr.usecases.ts";
+import { applyTranscription, scheduleTranscriptions } from "./asr.usecases.ts";
 import { assembleDialogueAudio } from "./dialogue-audio.ts";
 import { createTranscriptionProvider, languageCodeOf, TranscriptionFailedError, type TranscriptionSettings, transcriptionSettingsOf } from "./transcription-provider.ts";
 
@@ -211,13 +211,27 @@ describe("scheduling and running transcription jobs", () => {
     expect(await json(await core.admin(`/api/v1/admin/dialogues/${dialogueId}/transcript`))).toMatchObject({ revision: 3, pass: 2, current: true });
   });
 
-  test("a result for a dialogue merged away, or one that arrives twice, stores nothing", async () => {
+  test("a result for a dialogue merged away stores nothing", async () => {
     const { dialogueId } = await dialogueWithSpeech();
     await scheduleTranscriptions(localDeps());
     await db().delete(dialogues).where(eq(dialogues.dialogueId, dialogueId));
     expect(await runNextJob()).toBe("ran");
     expect(await db().$count(dialogueTranscripts)).toBe(0);
     expect((await asrJobs())[0]!.state).toBe("done");
+  });
+
+  test("a result that arrives twice is stored once", async () => {
+    const { dialogueId } = await dialogueWithSpeech();
+    await scheduleTranscriptions(localDeps());
+    const payload = asrJobPayload.parse(JSON.parse((await asrJobs())[0]!.payload));
+    expect(await runNextJob()).toBe("ran");
+    const stored = await db().select().from(dialogueTranscripts);
+    expect(stored).toHaveLength(1);
+    const late = { text: "how much is it", language: "en", model: "whisper-1", segments: null, audio_ms: 4000, provider_ms: 10, worker: "host-b/7" };
+    expect(await applyTranscription(localDeps(), payload, late)).toBe("duplicate");
+    expect(await db().select().from(dialogueTranscripts)).toEqual(stored);
+    expect(await dialogueRow(dialogueId)).toMatchObject({ asrPass: 1 });
+    expect(await db().$count(jobs, eq(jobs.queue, analysisQueueName))).toBe(1);
   });
 
   test("a dialogue whose chunk is gone fails at once, with the reason", async () => {

@@ -13,8 +13,6 @@ import { JobFailedError } from "../job-lease.ts";
 import { createSpeechAnalyzer, type SpeechAnalyzer } from "./speech-analyzer.ts";
 import { createVadJobQueue, type LocalVadDeps, registerVadMetrics, runVadJob, startVadLoop } from "./vad-jobs.ts";
 
-// Synthesising speech takes seconds on a busy machine.
-
 let core: TestCore;
 let device: TestDevice;
 let queue: JobQueue;
