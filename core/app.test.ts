@@ -1,49 +1,37 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { loadConfig } from "../shared/config/config-loader.ts";
-import { MetricsRegistry } from "../shared/http/metrics.ts";
-import { silentLogger } from "../shared/log/logger.ts";
-import { createFakeClock } from "../shared/testing/fake-clock.ts";
-import { openTempDatabase, type TempDatabase } from "../shared/testing/temp-database.ts";
-import { createCoreApp } from "./app.ts";
-import { coreConfigSpec } from "./config.ts";
-import { migrations } from "./db/migrations.ts";
-import * as schema from "./db/schema.ts";
+import { afterEach, describe, expect, test } from "bun:test";
+import { createTestCore, type TestCore } from "./testing/core-test-app.ts";
 
-let database: TempDatabase<typeof schema>;
-beforeEach(async () => {
-  database = await openTempDatabase(migrations, schema);
-});
-afterEach(() => database.dispose());
+let core: TestCore;
+afterEach(() => core.dispose());
 
-function app(env: Record<string, string> = {}) {
-  const clock = createFakeClock();
-  const config = loadConfig(coreConfigSpec, { env, dotenvPath: null }).values;
-  return createCoreApp({ config, client: database.client, db: database.db, logger: silentLogger, metrics: new MetricsRegistry(), clock, startedAt: clock.now() });
+async function app(env: Record<string, string> = {}) {
+  core = await createTestCore(env);
+  return core.app;
 }
 
 describe("core app", () => {
   test("answers /health with the node's identity and database state", async () => {
-    const response = await app().request("/health", {}, { remoteAddress: "127.0.0.1" });
+    const response = await (await app()).request("/health", {}, { remoteAddress: "127.0.0.1" });
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: "ok", node: "core", database: { ok: true } });
   });
 
   test("serves /metrics to loopback only", async () => {
-    const instance = app();
+    const instance = await app();
     expect((await instance.request("/metrics", {}, { remoteAddress: "127.0.0.1" })).status).toBe(200);
     expect((await instance.request("/metrics", {}, { remoteAddress: "198.51.100.7" })).status).toBe(403);
   });
 
   test("reports an unreachable database as an error", async () => {
-    const instance = app();
-    database.close();
+    const instance = await app();
+    core.database.close();
     const response = await instance.request("/health", {}, { remoteAddress: "127.0.0.1" });
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({ status: "error", database: { ok: false } });
   });
 
   test("an operator with the admin token may read /metrics and full health remotely", async () => {
-    const instance = app({ ADMIN_TOKEN: "admin-token-0123456789abcdef" });
+    const instance = await app({ ADMIN_TOKEN: "admin-token-0123456789abcdef" });
     const remote = { remoteAddress: "198.51.100.7" };
     expect((await instance.request("/metrics", { headers: { authorization: "Bearer admin-token-0123456789abcdef" } }, remote)).status).toBe(200);
     expect((await instance.request("/metrics", { headers: { authorization: "Bearer admin-token-wrong" } }, remote)).status).toBe(403);

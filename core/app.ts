@@ -14,7 +14,7 @@ import { requireAdminToken } from "./admin/admin-auth.ts";
 import type { CoreConfigSpec } from "./config.ts";
 import type { CoreDatabase } from "./db/core-database.ts";
 import { registerDeviceRoutes } from "./devices/devices.routes.ts";
-import { createChunkStorage } from "./ingest/chunk-storage.ts";
+import type { ChunkStorage } from "./ingest/chunk-storage.ts";
 import { registerIngestRoutes } from "./ingest/ingest.routes.ts";
 import { createIngestDeps } from "./ingest/ingest.usecases.ts";
 import { registerInternalRoutes } from "./internal/internal.routes.ts";
@@ -28,7 +28,7 @@ import { analysisQueueName } from "../shared/contracts/analysis-jobs.ts";
 import { asrQueueName } from "../shared/contracts/asr-jobs.ts";
 import { createAnalysisRemoteHandler } from "./pipeline/analysis/analysis-remote.ts";
 import { registerAnalysisRoutes } from "./pipeline/analysis/analysis.routes.ts";
-import { type AnalysisSettings, loadAnalysisSettings } from "./pipeline/analysis/analysis-settings.ts";
+import type { AnalysisSettings } from "./pipeline/analysis/analysis-settings.ts";
 import { createAsrRemoteHandler } from "./pipeline/asr/asr-remote.ts";
 import { registerTranscriptRoutes } from "./pipeline/asr/asr.routes.ts";
 import { pipelineSetupOf } from "./pipeline/pipeline-setup.ts";
@@ -47,8 +47,10 @@ export interface CoreDeps {
   loopStates?: () => LoopState[];
   /** DID selection draws from this (tests pass a seeded one). */
   random?: () => number;
-  /** Categories, rubric and prompts of the upsell analysis (loaded once at start; default: from ANALYSIS_SETTINGS_FILE). */
-  analysisSettings?: AnalysisSettings;
+  /** Where chunk audio lies (AUDIO_STORAGE_PATH). */
+  storage: ChunkStorage;
+  /** Categories, rubric and prompts of the upsell analysis, loaded once at start. */
+  analysisSettings: AnalysisSettings;
 }
 
 const workerResultMaxBytes = 8 * 1024 * 1024;
@@ -56,11 +58,10 @@ const workerResultMaxBytes = 8 * 1024 * 1024;
 const chunkUploadOverheadBytes = 256 * 1024;
 
 export function createCoreApp(deps: CoreDeps): HttpApp {
-  const { config, db, clock } = deps;
+  const { config, db, clock, storage, analysisSettings } = deps;
   const vadJobs = createVadJobQueue(db, clock);
   const asrJobs = createAsrJobQueue(db, clock);
   const analysisJobs = createAnalysisJobQueue(db, clock);
-  const analysisSettings = deps.analysisSettings ?? loadAnalysisSettings(config.analysisSettingsFile);
   const pipelineSetup = pipelineSetupOf(config);
   const app = createHttpApp({
     node: "core",
@@ -88,7 +89,6 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
   app.use("/api/v1/admin/*", requireAdminToken(config.adminToken));
   app.use("/api/v1/internal/*", requireBearerToken({ token: config.internalToken, scope: "internal", setting: "INTERNAL_TOKEN" }));
 
-  const storage = createChunkStorage(config.audioStoragePath);
   const vadDeps = { db, clock, settings: dialogueSettingsOf(config) };
   registerDeviceRoutes(app, { db, clock });
   registerIngestRoutes(app, { ...createIngestDeps({ db, clock, storage, metrics: deps.metrics }), db, clock });
@@ -99,6 +99,7 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
   registerPipelineRoutes(app, { db, clock, setup: pipelineSetup });
   registerInternalRoutes(app, {
     db,
+    clock,
     storage,
     logger: deps.logger,
     handlers: remoteJobHandlers(createVadRemoteHandler(vadDeps), createAsrRemoteHandler(pipelineDeps), createAnalysisRemoteHandler({ ...pipelineDeps, settings: analysisSettings })),

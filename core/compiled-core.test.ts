@@ -16,8 +16,6 @@ import { startOpenAiCompatibleServer } from "./testing/openai-compatible-server.
 import { englishSalesCorpus } from "./testing/sales-corpus.ts";
 import { speechChunk } from "./testing/test-audio.ts";
 
-// Starting the binary and synthesising speech take seconds on a busy machine.
-
 const dirs: TempDir[] = [];
 afterAll(() => {
   for (const dir of dirs) dir.remove();

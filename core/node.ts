@@ -33,19 +33,18 @@ export const coreNode: NodeDefinition<CoreConfigSpec, typeof schema> = {
     const settings = dialogueSettingsOf(config);
     const vadJobs = createVadJobQueue(db, clock);
     const analysisSettings = loadAnalysisSettingsOrRefuse(config.analysisSettingsFile);
-    const app = createCoreApp({ config, client: database.client, db, logger, metrics, clock, startedAt: clock.now(), loopStates: () => loops.map((loop) => loop.state()), analysisSettings });
+    const storage = createChunkStorage(config.audioStoragePath);
+    const app = createCoreApp({ config, client: database.client, db, logger, metrics, clock, startedAt: clock.now(), loopStates: () => loops.map((loop) => loop.state()), storage, analysisSettings });
     const server = startHttpServer({ fetch: app.fetch, hostname: config.host, port: config.port });
-    // Loops start once the server answers: /health is up while the WASM decoder is prepared.
-    const housekeeping = startPipelineHousekeeping({ db, clock, settings, vadJobs, logger }, shutdown);
+    const housekeeping = startPipelineHousekeeping({ db, clock, settings, jobs: vadJobs, logger }, shutdown);
     loops.push(housekeeping);
     stoppers.push(() => housekeeping.stopped);
-    const storage = createChunkStorage(config.audioStoragePath);
     if (config.vadInProcess) {
-      const vad = await startVadLoop({ db, clock, settings, queue: vadJobs, storage, logger, metrics: registerVadMetrics(metrics) }, shutdown);
-      loops.push(vad.loop);
+      const vad = startVadLoop({ db, clock, settings, queue: vadJobs, storage, logger, metrics: registerVadMetrics(metrics) }, shutdown);
+      loops.push(...vad.loops);
       stoppers.push(vad.stop);
     }
-    const pipeline = await startPipelineWorkers({ config, db, clock, logger, metrics, storage, analysisSettings }, shutdown);
+    const pipeline = startPipelineWorkers({ config, db, clock, logger, metrics, storage, analysisSettings }, shutdown);
     loops.push(...pipeline.loops);
     stoppers.push(pipeline.stop);
     return {

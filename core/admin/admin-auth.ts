@@ -1,8 +1,9 @@
 import type { MiddlewareHandler } from "hono";
 import { requireBearerToken } from "../../shared/http/bearer-token.ts";
+import { sha256Hex } from "../../shared/runtime/hashing.ts";
 
 /**
- * Guards every admin route (devices, chunks, dialogues, and tenants/API keys later) with
+ * Guards every admin route (devices, chunks, dialogues, tenants and their API keys) with
  * ADMIN_TOKEN. Without a configured token the admin API is switched off, never open.
  */
 export function requireAdminToken(adminToken: string | undefined): MiddlewareHandler {
@@ -21,4 +22,12 @@ export function weakTokenReason(token: string): string | null {
   if (fragment) return `it looks like a placeholder (contains "${fragment}")`;
   if (new Set(token).size < 6) return "it has fewer than 6 distinct characters";
   return null;
+}
+
+/**
+ * Device tokens and API keys are stored only as this digest. Both carry enough entropy that a fast
+ * hash is as strong as a slow one, and a lookup by digest reveals nothing about the secret to timing.
+ */
+export function hashSecret(secret: string): string {
+  return sha256Hex(secret);
 }

@@ -1,4 +1,5 @@
 import type { Client } from "@libsql/client";
+import { nullableText } from "../../shared/db/row-values.ts";
 
 export type StatsDimension = "did" | "campaign" | "hour";
 
@@ -43,7 +44,7 @@ export function createCallStatsRepository(client: Client): CallStatsRepository {
         args,
       });
       return result.rows.map((row) => ({
-        group: row.grouped === null ? null : String(row.grouped),
+        group: nullableText(row.grouped),
         result: String(row.result),
         calls: Number(row.calls),
         durationSeconds: Number(row.seconds),

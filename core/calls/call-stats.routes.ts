@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
+import { isoTime } from "../../shared/http/iso-time.ts";
 import { requireApiKey } from "../tenants/api-key.middleware.ts";
 import type { TenantsDeps } from "../tenants/tenants.usecases.ts";
 import type { StatsDimension } from "./call-stats.repository.ts";
@@ -47,8 +48,8 @@ export function registerCallStatsRoutes(app: HttpApp, deps: CallStatsDeps & Tena
       });
       return c.json({
         success: true,
-        from: new Date(summary.from * 1000).toISOString(),
-        to: new Date(summary.to * 1000).toISOString(),
+        from: isoTime(summary.from * 1000),
+        to: isoTime(summary.to * 1000),
         data: summary.groups.map(({ key, ...stats }) => ({ [keyName[dimension]]: dimension === "hour" && key !== null ? Number(key) : key, ...stats })),
       });
     });

@@ -13,6 +13,7 @@ import {
 } from "../../shared/contracts/call-results.ts";
 import { AppError } from "../../shared/http/app-error.ts";
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
+import { isoTime } from "../../shared/http/iso-time.ts";
 import { readJsonBody } from "../../shared/http/json-body.ts";
 import { requireApiKey } from "../tenants/api-key.middleware.ts";
 import type { TenantsDeps } from "../tenants/tenants.usecases.ts";
@@ -75,8 +76,8 @@ export function registerCallResultRoutes(app: HttpApp, deps: CallRoutesDeps): vo
     const { contentHash: _hash, phoneKey: _key, ...visible } = record;
     return c.json({
       success: true,
-      data: { ...visible, recordId: String(record.id), createdAt: new Date(record.createdAt).toISOString(), updatedAt: new Date(record.updatedAt).toISOString() },
-      history: changes.map((change) => ({ revision: change.revision, changedAt: new Date(change.changedAt).toISOString(), changes: change.changes })),
+      data: { ...visible, recordId: String(record.id), createdAt: isoTime(record.createdAt), updatedAt: isoTime(record.updatedAt) },
+      history: changes.map((change) => ({ revision: change.revision, changedAt: isoTime(change.changedAt), changes: change.changes })),
     });
   });
 

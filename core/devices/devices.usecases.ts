@@ -1,9 +1,9 @@
-import { timingSafeEqual } from "node:crypto";
 import { conflict, forbidden, notFound, unauthorized } from "../../shared/http/app-error.ts";
 import { chunkUploadErrorCodes } from "../../shared/contracts/chunk-upload.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
-import { generateDeviceToken, hashDeviceToken } from "./device-token.ts";
+import { hashSecret } from "../admin/admin-auth.ts";
+import { generateDeviceToken } from "./device-token.ts";
 import { findDevice, findDeviceByTokenHash, insertDevice, isTokenHashTaken, listDevices, updateDevice } from "./devices.repository.ts";
 import type { DeviceRow } from "./devices.schema.ts";
 
@@ -33,7 +33,7 @@ export async function registerDevice(deps: DevicesDeps, input: RegisterDeviceInp
     deviceId: input.deviceId,
     pointId: input.pointId,
     registerId: input.registerId,
-    tokenHash: hashDeviceToken(token),
+    tokenHash: hashSecret(token),
     enabled: true,
     createdAt: now,
     updatedAt: now,
@@ -65,24 +65,18 @@ export async function setDeviceEnabled(deps: DevicesDeps, deviceId: string, enab
 export async function rotateDeviceToken(deps: DevicesDeps, deviceId: string, tokenPlain?: string): Promise<DeviceWithToken> {
   await getDevice(deps, deviceId);
   const token = tokenPlain ?? generateDeviceToken();
-  const tokenHash = hashDeviceToken(token);
+  const tokenHash = hashSecret(token);
   if (await isTokenHashTaken(deps.db, tokenHash)) throw conflict("devices.token_in_use", "this token is already in use; choose a new one");
   const now = deps.clock.now();
   const device = await updateDevice(deps.db, deviceId, { tokenHash, tokenRotatedAt: now, updatedAt: now });
   return { device: device!, generatedToken: tokenPlain ? null : token };
 }
 
-/**
- * The enabled device a Bearer token belongs to. The lookup is by the token's SHA-256 digest, which
- * reveals nothing about the token to timing; the digests are then compared in constant time as well.
- */
+/** The enabled device a Bearer token belongs to, looked up by the token's digest. */
 export async function authenticateDevice(deps: DevicesDeps, token: string | null): Promise<DeviceRow> {
   if (!token) throw unauthorized(chunkUploadErrorCodes.missingToken, "an Authorization: Bearer <device token> header is required");
-  const tokenHash = hashDeviceToken(token);
-  const device = await findDeviceByTokenHash(deps.db, tokenHash);
-  if (!device || !timingSafeEqual(Buffer.from(device.tokenHash, "hex"), Buffer.from(tokenHash, "hex"))) {
-    throw unauthorized(chunkUploadErrorCodes.invalidToken, "the device token is not valid");
-  }
+  const device = await findDeviceByTokenHash(deps.db, hashSecret(token));
+  if (!device) throw unauthorized(chunkUploadErrorCodes.invalidToken, "the device token is not valid");
   if (!device.enabled) throw forbidden(chunkUploadErrorCodes.deviceDisabled, `device ${device.deviceId} is disabled`);
   return device;
 }

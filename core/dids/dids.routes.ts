@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { callResultInput } from "../../shared/contracts/call-results.ts";
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
+import { isoTime } from "../../shared/http/iso-time.ts";
 import { readJsonBody } from "../../shared/http/json-body.ts";
 import { requireApiKey } from "../tenants/api-key.middleware.ts";
 import type { TenantsDeps } from "../tenants/tenants.usecases.ts";
@@ -21,7 +23,7 @@ const nextQuery = z.object({
   customer_zip: optionalText(10),
   agent_id: optionalText(50),
   lead_id: z.string().trim().regex(/^\d{1,20}$/, { message: "lead_id must be digits" }).optional(),
-  uniqueid: z.string().trim().min(1).max(50).regex(/^[^\s\u0000-\u001f\u007f]+$/).optional(),
+  uniqueid: z.string().trim().pipe(callResultInput.shape.uniqueid).optional(),
 });
 
 const didFields = {
@@ -164,7 +166,7 @@ function didView(did: Did | DidWithStats) {
     ...(withStats
       ? { daily_usage: did.usedToday, attempts: did.attempts, answered: did.answered, answer_rate: did.attempts > 0 ? Math.round((did.answered / did.attempts) * 10_000) / 10_000 : null }
       : {}),
-    created_at: new Date(did.createdAt).toISOString(),
-    updated_at: new Date(did.updatedAt).toISOString(),
+    created_at: isoTime(did.createdAt),
+    updated_at: isoTime(did.updatedAt),
   };
 }

@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
 import { writeFileAtomic } from "../../shared/runtime/files.ts";
+import { sha256Hex } from "../../shared/runtime/hashing.ts";
 import { resolveInside } from "../../shared/runtime/safe-path.ts";
 
 export interface ChunkPlacement {
@@ -46,7 +46,7 @@ export function createChunkStorage(root: string): ChunkStorage {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
         const existing = await readFile(path);
-        if (createHash("sha256").update(existing).digest("hex") !== sha256) await writeFileAtomic(path, bytes);
+        if (sha256Hex(existing) !== sha256) await writeFileAtomic(path, bytes);
       }
     },
     async read(relativePath) {

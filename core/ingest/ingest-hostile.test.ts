@@ -9,8 +9,6 @@ import { audioChunks, jobs } from "../db/schema.ts";
 import { createTestCore, filesUnder, type TestCore, type TestDevice, uploadForm } from "../testing/core-test-app.ts";
 import { noiseChunk } from "../testing/test-audio.ts";
 
-// A thousand concurrent uploads take seconds on a busy machine.
-
 let core: TestCore;
 let server: RunningHttpServer;
 let device: TestDevice;

@@ -4,7 +4,7 @@ import { chunkFileField, chunkUploadErrorCodes, chunkUploadFields, chunkUploadPa
 import { uuidString } from "../../shared/contracts/identifiers.ts";
 import { AppError, badRequest } from "../../shared/http/app-error.ts";
 import { bearerTokenOf } from "../../shared/http/bearer-token.ts";
-import { describeZodError, type HttpApp } from "../../shared/http/create-http-app.ts";
+import { describeZodError, type HttpApp, zodIssueDetails } from "../../shared/http/create-http-app.ts";
 import { authenticateDevice, type DevicesDeps } from "../devices/devices.usecases.ts";
 import { getChunkDetail } from "./chunk-detail.usecases.ts";
 import { type IngestDeps, ingestChunk } from "./ingest.usecases.ts";
@@ -19,7 +19,7 @@ export function registerIngestRoutes(app: HttpApp, deps: IngestDeps & DevicesDep
     const form = await readMultipart(c);
     const fields = chunkUploadFields.safeParse(textFieldsOf(form));
     if (!fields.success) {
-      throw badRequest(chunkUploadErrorCodes.invalidField, describeZodError(fields.error), fields.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })));
+      throw badRequest(chunkUploadErrorCodes.invalidField, describeZodError(fields.error), zodIssueDetails(fields.error));
     }
     const file = form.getAll(chunkFileField);
     if (file.length !== 1 || typeof file[0] === "string") throw badRequest(chunkUploadErrorCodes.missingFile, `exactly one file part named ${chunkFileField} is required`);

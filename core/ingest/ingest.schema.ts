@@ -3,7 +3,6 @@ import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-o
 import { devices } from "../devices/devices.schema.ts";
 
 export const vadStatuses = ["pending", "done", "failed"] as const;
-export type VadStatus = (typeof vadStatuses)[number];
 
 /** One uploaded recording: where its file lies, what the recorder said about it, and its VAD state. */
 export const audioChunks = sqliteTable(

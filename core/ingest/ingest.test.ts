@@ -1,8 +1,9 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chunkUploadPath, chunkUploadResponse } from "../../shared/contracts/chunk-upload.ts";
+import { sha256Hex } from "../../shared/runtime/hashing.ts";
 import { runCommand } from "../../shared/runtime/process.ts";
 import { makeTempDir } from "../../shared/testing/temp-dir.ts";
 import { audioChunks, jobs } from "../db/schema.ts";
@@ -69,7 +70,7 @@ describe("POST /api/v1/chunks", () => {
       codec: "opus",
       channels: 1,
       byteSize: bytes.length,
-      sha256: createHash("sha256").update(bytes).digest("hex"),
+      sha256: sha256Hex(bytes),
       vadStatus: "pending",
     });
     const [job] = await core.database.db.select().from(jobs);

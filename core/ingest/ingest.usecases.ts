@@ -1,8 +1,8 @@
-import { createHash } from "node:crypto";
 import { type ChunkUploadFields, type ChunkUploadResponse, chunkUploadErrorCodes, maxChunkBytes, maxClockSkewSeconds } from "../../shared/contracts/chunk-upload.ts";
 import { AppError, badRequest, conflict, forbidden, payloadTooLarge, unprocessable } from "../../shared/http/app-error.ts";
 import type { MetricsRegistry } from "../../shared/http/metrics.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
+import { sha256Hex } from "../../shared/runtime/hashing.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
 import { recordDeviceUpload } from "../devices/devices.repository.ts";
 import type { DeviceRow } from "../devices/devices.schema.ts";
@@ -65,7 +65,7 @@ export async function ingestChunk(deps: IngestDeps, incoming: IncomingChunk): Pr
   if (file.channels !== fields.channels) {
     throw badRequest(chunkUploadErrorCodes.invalidField, `channels: the form says ${fields.channels} but the file's Opus header says ${file.channels}`);
   }
-  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  const sha256 = sha256Hex(bytes);
   if (fields.sha256 && fields.sha256 !== sha256) {
     throw unprocessable(chunkUploadErrorCodes.checksumMismatch, "chunk_file does not match its sha256 field: the file changed or was damaged on the way");
   }
@@ -162,7 +162,7 @@ function assertPlausibleTimes(fields: ChunkUploadFields, now: number): void {
  * retries are recognised too (a UUID-shaped digest, version nibble 8: custom).
  */
 export function legacyChunkId(deviceId: string, startTs: number): string {
-  const hex = createHash("sha256").update(`${deviceId}/${startTs}`).digest("hex");
+  const hex = sha256Hex(`${deviceId}/${startTs}`);
   const variant = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

@@ -6,6 +6,7 @@ import { eq } from "drizzle-orm";
 import { claimJobResponse } from "../../shared/contracts/worker-jobs.ts";
 import { silentLogger } from "../../shared/log/logger.ts";
 import { systemClock } from "../../shared/runtime/clock.ts";
+import { sha256Hex } from "../../shared/runtime/hashing.ts";
 import { startHttpServer } from "../../shared/runtime/http-server.ts";
 import { readAllText, spawnProcess } from "../../shared/runtime/process.ts";
 import { makeTempDir } from "../../shared/testing/temp-dir.ts";
@@ -14,8 +15,6 @@ import { startRemoteVadWorker } from "../pipeline/vad/vad-remote-worker.ts";
 import { createTestCore, type TestCore, type TestDevice, testAdminToken, testInternalToken } from "../testing/core-test-app.ts";
 import { headerPagesOnly, noiseChunk, speechChunk } from "../testing/test-audio.ts";
 import { createInternalApiClient } from "./internal-api-client.ts";
-
-// Synthesising speech and polling a worker take seconds on a busy machine.
 
 let core: TestCore;
 let device: TestDevice;
@@ -56,7 +55,7 @@ describe("claim, heartbeat, fetch audio, report", () => {
     const audio = await core.internal(`/api/v1/internal/chunks/${chunkId}/audio`);
     expect(audio.headers.get("content-type")).toBe("audio/ogg");
     expect(Buffer.compare(new Uint8Array(await audio.arrayBuffer()), bytes)).toBe(0);
-    expect(audio.headers.get("x-content-sha256")).toBe(new Bun.CryptoHasher("sha256").update(bytes).digest("hex"));
+    expect(audio.headers.get("x-content-sha256")).toBe(sha256Hex(bytes));
 
     const reported = await post(`/api/v1/internal/jobs/${job.job_id}/result`, { lease_token: job.lease_token, result: { audio_ms: 2000, segments: [{ start_ms: 200, end_ms: 1500 }] } });
     expect(await reported.json()).toEqual({ status: "done" });

@@ -1,8 +1,11 @@
-import { createHash } from "node:crypto";
 import { internalErrorCodes } from "../../shared/contracts/worker-jobs.ts";
 import { AppError, badRequest, conflict, notFound } from "../../shared/http/app-error.ts";
+import { describeZodError, zodIssueDetails } from "../../shared/http/zod-issues.ts";
 import type { ClaimedJob } from "../../shared/jobs/job-queue.ts";
+import type { JobRow } from "../../shared/jobs/jobs.schema.ts";
 import type { Logger } from "../../shared/log/logger.ts";
+import type { Clock } from "../../shared/runtime/clock.ts";
+import { sha256Hex } from "../../shared/runtime/hashing.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
 import type { ChunkStorage } from "../ingest/chunk-storage.ts";
 import { findChunk } from "../ingest/ingest.repository.ts";
@@ -10,6 +13,8 @@ import type { RemoteJobHandler, RemoteJobHandlers } from "./remote-jobs.ts";
 
 export interface InternalDeps {
   db: CoreDatabase;
+  /** The clock the handlers' queues run on. */
+  clock: Clock;
   storage: ChunkStorage;
   handlers: RemoteJobHandlers;
   logger: Logger;
@@ -30,37 +35,33 @@ export async function claimRemoteJob(deps: InternalDeps, request: { queues: stri
 }
 
 export async function extendRemoteLease(deps: InternalDeps, jobId: number, leaseToken: string, leaseSeconds = defaultLeaseSeconds): Promise<number> {
-  const handler = await handlerOfJob(deps, jobId);
+  const { handler } = await remoteJobOf(deps, jobId);
   const leaseMs = leaseSeconds * 1000;
+  // The queue extends the lease to its clock's now + leaseMs: taken before, this is never later than the stored expiry.
+  const expiresAt = deps.clock.now() + leaseMs;
   if (!(await handler.jobs.heartbeat({ id: jobId, leaseToken }, leaseMs))) throw leaseLost(jobId);
-  return (await handler.jobs.get(jobId))!.leaseExpiresAt!;
+  return expiresAt;
 }
 
 /** Validates and applies a worker's result, then completes the job; a lost lease applies nothing. */
 export async function completeRemoteJob(deps: InternalDeps, jobId: number, leaseToken: string, result: unknown): Promise<void> {
-  const handler = await handlerOfJob(deps, jobId);
+  const { handler, row } = await remoteJobOf(deps, jobId);
   const parsed = handler.resultSchema.safeParse(result);
   if (!parsed.success) {
-    throw badRequest(
-      internalErrorCodes.invalidResult,
-      `the result does not fit the ${handler.queue} queue: ${parsed.error.issues.slice(0, 3).map((issue) => `${issue.path.join(".") || "result"}: ${issue.message}`).join("; ")}`,
-      parsed.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })),
-    );
+    throw badRequest(internalErrorCodes.invalidResult, `the result does not fit the ${handler.queue} queue: ${describeZodError(parsed.error)}`, zodIssueDetails(parsed.error));
   }
   const job = { id: jobId, leaseToken };
   if (!(await handler.jobs.heartbeat(job))) throw leaseLost(jobId);
-  const row = (await handler.jobs.get(jobId))!;
   await handler.applyResult({ id: jobId, payload: JSON.parse(row.payload) }, parsed.data);
   // Applying is idempotent: if the lease was lost meanwhile, the next worker's result changes nothing.
   if (!(await handler.jobs.complete(job))) throw leaseLost(jobId);
 }
 
 export async function failRemoteJob(deps: InternalDeps, jobId: number, leaseToken: string, error: string, permanent: boolean): Promise<"retrying" | "dead"> {
-  const handler = await handlerOfJob(deps, jobId);
+  const { handler, row } = await remoteJobOf(deps, jobId);
   const outcome = await handler.jobs.fail({ id: jobId, leaseToken }, `remote worker: ${error}`, { permanent });
   if (outcome === "lease_lost") throw leaseLost(jobId);
   if (outcome === "dead") {
-    const row = (await handler.jobs.get(jobId))!;
     await handler.onDead?.({ id: jobId, payload: JSON.parse(row.payload) }, error);
     deps.logger.warn("a remote worker's job went dead", { jobId, queue: handler.queue, error });
   }
@@ -72,16 +73,17 @@ export async function readChunkAudio(deps: InternalDeps, chunkId: string): Promi
   if (!chunk) throw notFound(internalErrorCodes.chunkNotFound, `no chunk ${chunkId}`);
   const bytes = await deps.storage.read(chunk.storedPath);
   if (!bytes) throw new AppError(internalErrorCodes.audioMissing, 410, `the audio of chunk ${chunkId} is no longer stored`);
-  return { bytes, sha256: createHash("sha256").update(bytes).digest("hex") };
+  return { bytes, sha256: sha256Hex(bytes) };
 }
 
-async function handlerOfJob(deps: InternalDeps, jobId: number): Promise<RemoteJobHandler> {
+/** The job's row (read once per request) and the handler of its queue. */
+async function remoteJobOf(deps: InternalDeps, jobId: number): Promise<{ handler: RemoteJobHandler; row: JobRow }> {
   const anyHandler = deps.handlers.values().next().value as RemoteJobHandler;
   const row = await anyHandler.jobs.get(jobId);
   if (!row) throw notFound(internalErrorCodes.jobNotFound, `no job ${jobId}`);
   const handler = deps.handlers.get(row.queue);
   if (!handler) throw notFound(internalErrorCodes.jobNotFound, `job ${jobId} is not one a remote worker runs`);
-  return handler;
+  return { handler, row };
 }
 
 function leaseLost(jobId: number): AppError {

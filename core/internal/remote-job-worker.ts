@@ -1,9 +1,10 @@
 import { hostname } from "node:os";
 import { type ClaimedJobWire, internalErrorCodes } from "../../shared/contracts/worker-jobs.ts";
 import type { Logger } from "../../shared/log/logger.ts";
-import { type BackgroundLoop, startBackgroundLoop } from "../../shared/runtime/background-loop.ts";
+import type { BackgroundLoop } from "../../shared/runtime/background-loop.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import { JobFailedError, keepLeaseAlive } from "../pipeline/job-lease.ts";
+import { startJobSlots } from "../pipeline/job-slots.ts";
 import { InternalApiError, type InternalApiClient } from "./internal-api-client.ts";
 
 /** What a remote job's work came to: a result for the queue's schema, or a failure to record. */
@@ -100,21 +101,10 @@ export function startRemoteJobWorker(deps: RemoteWorkerDeps, options: RemoteJobW
       await lease.stop();
     }
   };
-  const loops = Array.from({ length: options.slots }, (_, index) =>
-    startBackgroundLoop({
-      name: options.slots > 1 ? `${options.name}-${index + 1}` : options.name,
-      intervalMs: deps.idleIntervalMs ?? 1000,
-      clock: deps.clock,
-      logger: deps.logger,
-      signal,
-      tick,
-    }),
-  );
+  const slots = startJobSlots({ name: options.name, slots: options.slots, intervalMs: deps.idleIntervalMs ?? 1000, clock: deps.clock, logger: deps.logger, signal, tick });
   return {
-    loops,
+    loops: slots.loops,
     processed: () => processed,
-    async stop() {
-      await Promise.all(loops.map((loop) => loop.stopped));
-    },
+    stop: () => slots.stopped,
   };
 }

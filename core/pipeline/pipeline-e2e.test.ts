@@ -47,7 +47,7 @@ async function uploadAndProcess(env: Record<string, string>, until: (dialogue: a
   const startTs = core.clock.now() - 60_000;
   expect((await core.upload(device, { bytes: conversation.bytes, chunkId: randomUUID(), startTs, endTs: startTs + 9000 })).status).toBe(200);
   const clock = startTickingClock(core.clock);
-  const pipeline = await startTestPipeline(core);
+  const pipeline = startTestPipeline(core);
   try {
     const activeCore = core;
     return await waitFor("the dialogue to be transcribed and analysed", async () => {

@@ -10,9 +10,10 @@ import type { ChunkStorage } from "../ingest/chunk-storage.ts";
 import { registerAnalysisMetrics, startAnalysisSlots } from "./analysis/analysis-jobs.ts";
 import { type AnalysisSettings, AnalysisSettingsError, loadAnalysisSettings } from "./analysis/analysis-settings.ts";
 import { createUpsellAnalyser, llmSettingsOf } from "./analysis/upsell-analyser.ts";
-import { createStoredChunkSource, registerAsrMetrics, startAsrSlots } from "./asr/asr-jobs.ts";
+import { registerAsrMetrics, startAsrSlots } from "./asr/asr-jobs.ts";
 import { startTranscriptionScheduler } from "./asr/transcription-scheduler.ts";
 import { createTranscriptionProvider, transcriptionSettingsOf } from "./asr/transcription-provider.ts";
+import { createStoredChunkSource } from "./chunk-audio-source.ts";
 import { pipelineSetupOf } from "./pipeline-setup.ts";
 import { createAnalysisJobQueue, createAsrJobQueue } from "./pipeline-queues.ts";
 
@@ -43,7 +44,7 @@ export interface PipelineWorkerDeps {
  * transcription workers (when a server is configured and ASR_IN_PROCESS holds) and its analysis
  * workers (an LLM when configured, else the offline rules).
  */
-export async function startPipelineWorkers(deps: PipelineWorkerDeps, signal: AbortSignal): Promise<{ loops: BackgroundLoop[]; stop(): Promise<void> }> {
+export function startPipelineWorkers(deps: PipelineWorkerDeps, signal: AbortSignal): { loops: BackgroundLoop[]; stop(): Promise<void> } {
   const { config } = deps;
   const leaseMs = config.workerLeaseSeconds * 1000;
   const base = { db: deps.db, clock: deps.clock, logger: deps.logger };
@@ -53,7 +54,7 @@ export async function startPipelineWorkers(deps: PipelineWorkerDeps, signal: Abo
 
   const transcription = transcriptionSettingsOf(config);
   if (transcription && config.asrInProcess) {
-    const asr = await startAsrSlots(
+    const asr = startAsrSlots(
       {
         ...base,
         queue: createAsrJobQueue(deps.db, deps.clock),

@@ -97,7 +97,7 @@ describe("workers on other hosts", () => {
     // A slow server keeps every worker's two slots busy, so the claims interleave.
     server.setTranscriptionBehaviour(() => ({ delayMs: 100 }));
     const clock = startTickingClock(core.clock, 1);
-    const pipeline = await startTestPipeline(core, { vad: false });
+    const pipeline = startTestPipeline(core, { vad: false });
     try {
       await waitFor("50 dialogues transcribed and analysed", async () => (await countWhere("SELECT count(*) FROM dialogues WHERE asr_status = 'DONE' AND analysis_status = 'DONE'")) === 50, 120_000);
     } finally {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
+import { isoTime } from "../../shared/http/iso-time.ts";
 import { readJsonBody } from "../../shared/http/json-body.ts";
 import type { ApiKeyRecord, Tenant } from "./tenants.repository.ts";
 import { apiKeyScopes, createApiKey, createTenant, listApiKeys, requireTenant, revokeApiKey, type TenantsDeps, updateTenant } from "./tenants.usecases.ts";
@@ -63,18 +64,17 @@ export function registerTenantAdminRoutes(app: HttpApp, deps: TenantsDeps): void
 }
 
 function tenantView(tenant: Tenant) {
-  return { id: tenant.id, name: tenant.name, timezone: tenant.timezone, createdAt: new Date(tenant.createdAt).toISOString(), updatedAt: new Date(tenant.updatedAt).toISOString() };
+  return { id: tenant.id, name: tenant.name, timezone: tenant.timezone, createdAt: isoTime(tenant.createdAt), updatedAt: isoTime(tenant.updatedAt) };
 }
 
 function apiKeyView(key: ApiKeyRecord) {
-  const iso = (value: number | null) => (value === null ? null : new Date(value).toISOString());
   return {
     id: key.id,
     name: key.name,
     prefix: key.keyPrefix,
     scopes: key.scopes,
-    createdAt: iso(key.createdAt),
-    lastUsedAt: iso(key.lastUsedAt),
-    revokedAt: iso(key.revokedAt),
+    createdAt: isoTime(key.createdAt),
+    lastUsedAt: isoTime(key.lastUsedAt),
+    revokedAt: isoTime(key.revokedAt),
   };
 }

@@ -34,6 +34,3 @@ export const apiKeys = sqliteTable(
   },
   (table) => [uniqueIndex("api_keys_key_hash_unique").on(table.keyHash), index("api_keys_tenant_idx").on(table.tenantId)],
 );
-
-export type TenantRow = typeof tenants.$inferSelect;
-export type ApiKeyRow = typeof apiKeys.$inferSelect;

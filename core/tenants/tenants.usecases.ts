@@ -1,6 +1,7 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { AppError, conflict, forbidden, notFound, unauthorized } from "../../shared/http/app-error.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
+import { hashSecret } from "../admin/admin-auth.ts";
 import type { ApiKeyOwner, ApiKeyRecord, Tenant, TenantsRepository } from "./tenants.repository.ts";
 
 /** What a key may do. `manage` changes DID pools and disposition mapping; the others only read or report. */
@@ -68,7 +69,7 @@ export async function createApiKey(
     lastUsedAt: null,
     revokedAt: null,
   };
-  await deps.tenants.insertApiKey({ ...apiKey, keyHash: hashApiKey(key) });
+  await deps.tenants.insertApiKey({ ...apiKey, keyHash: hashSecret(key) });
   return { apiKey, key };
 }
 
@@ -86,17 +87,12 @@ export async function revokeApiKey(deps: TenantsDeps, tenantId: string, keyId: s
 /** The tenant behind an `x-api-key` header, if the key is live and carries the scope. */
 export async function authenticateApiKey(deps: TenantsDeps, presented: string | undefined, scope: ApiKeyScope | null): Promise<ApiKeyOwner> {
   if (!presented || presented.trim() === "") throw unauthorized("auth.api_key_missing", "send the tenant's API key in the x-api-key header");
-  const owner = await deps.tenants.findActiveKeyOwner(hashApiKey(presented.trim()));
+  const owner = await deps.tenants.findActiveKeyOwner(hashSecret(presented.trim()));
   if (!owner) throw unauthorized("auth.api_key_invalid", "the API key is unknown or has been revoked");
   if (scope !== null && !owner.scopes.includes(scope)) throw forbidden("auth.scope_missing", `this API key lacks the "${scope}" scope`);
   const now = deps.clock.now();
   if (owner.lastUsedAt === null || now - owner.lastUsedAt >= lastUsedResolutionMs) await deps.tenants.touchApiKey(owner.keyId, now);
   return owner;
-}
-
-/** Keys carry 256 random bits, so a plain SHA-256 is as strong as a slow hash and costs microseconds. */
-export function hashApiKey(key: string): string {
-  return createHash("sha256").update(key).digest("hex");
 }
 
 function tenantNotFound(tenantId: string): AppError {

@@ -6,12 +6,15 @@ import { chunkFileField, chunkUploadFormFields, type ChunkUploadRequest, chunkUp
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { MetricsRegistry } from "../../shared/http/metrics.ts";
 import { silentLogger } from "../../shared/log/logger.ts";
+import { sha256Hex } from "../../shared/runtime/hashing.ts";
 import { createFakeClock, type FakeClock } from "../../shared/testing/fake-clock.ts";
 import { openTempDatabase, type TempDatabase } from "../../shared/testing/temp-database.ts";
 import { createCoreApp } from "../app.ts";
 import { coreConfigSpec } from "../config.ts";
 import { migrations } from "../db/migrations.ts";
 import * as schema from "../db/schema.ts";
+import { type ChunkStorage, createChunkStorage } from "../ingest/chunk-storage.ts";
+import { type AnalysisSettings, loadAnalysisSettings } from "../pipeline/analysis/analysis-settings.ts";
 
 export const testAdminToken = "adm-7f3k2q9x4m1p8z6w5r";
 export const testInternalToken = "int-4n8b2v6c1x9z3l7k5j";
@@ -22,6 +25,8 @@ export interface TestCore {
   clock: FakeClock;
   config: ReturnType<typeof loadConfig<typeof coreConfigSpec>>["values"];
   metrics: MetricsRegistry;
+  storage: ChunkStorage;
+  analysisSettings: AnalysisSettings;
   /** A request as an admin (or with the headers given). */
   admin(path: string, init?: RequestInit): Promise<Response>;
   internal(path: string, init?: RequestInit): Promise<Response>;
@@ -47,7 +52,9 @@ export async function createTestCore(env: Record<string, string> = {}, options: 
     dotenvPath: null,
   }).values;
   const metrics = new MetricsRegistry();
-  const app = createCoreApp({ config, client: database.client, db: database.db, logger: silentLogger, metrics, clock, startedAt: clock.now(), random: options.random });
+  const storage = createChunkStorage(config.audioStoragePath);
+  const analysisSettings = loadAnalysisSettings(config.analysisSettingsFile);
+  const app = createCoreApp({ config, client: database.client, db: database.db, logger: silentLogger, metrics, clock, startedAt: clock.now(), random: options.random, storage, analysisSettings });
   const withToken = (token: string) => async (path: string, init: RequestInit = {}) =>
     await app.request(path, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.body && typeof init.body === "string" ? { "content-type": "application/json" } : {}), ...(init.headers as Record<string, string>) } }, { remoteAddress: "198.51.100.20" });
   const admin = withToken(testAdminToken);
@@ -57,6 +64,8 @@ export async function createTestCore(env: Record<string, string> = {}, options: 
     clock,
     config,
     metrics,
+    storage,
+    analysisSettings,
     admin,
     internal: withToken(testInternalToken),
     async registerDevice(overrides = {}) {
@@ -89,7 +98,7 @@ export function uploadForm(device: TestDevice, chunk: Partial<ChunkUploadRequest
     sampleRate: 48000,
     channels: 1,
     chunkId: chunk.chunkId ?? randomUUID(),
-    sha256: new Bun.CryptoHasher("sha256").update(chunk.bytes).digest("hex"),
+    sha256: sha256Hex(chunk.bytes),
     ...chunk,
   };
   const form = new FormData();

@@ -4,9 +4,7 @@ import { silentLogger } from "../../shared/log/logger.ts";
 import type { FakeClock } from "../../shared/testing/fake-clock.ts";
 import { startNodeProcess } from "../../shared/testing/node-process.ts";
 import { makeTempDir } from "../../shared/testing/temp-dir.ts";
-import { createChunkStorage } from "../ingest/chunk-storage.ts";
 import { dialogueSettingsOf } from "../pipeline/dialogues/dialogue-settings.ts";
-import { loadAnalysisSettings } from "../pipeline/analysis/analysis-settings.ts";
 import { startPipelineWorkers } from "../pipeline/pipeline-workers.ts";
 import { createVadJobQueue, registerVadMetrics, startVadLoop } from "../pipeline/vad/vad-jobs.ts";
 import type { TestCore } from "./core-test-app.ts";
@@ -22,20 +20,20 @@ export function startTickingClock(clock: FakeClock, speed = 10, everyMs = 20): {
 }
 
 /** The core's own pipeline as `serve` starts it: VAD, the transcription scheduler, transcription and analysis workers. */
-export async function startTestPipeline(core: TestCore, options: { vad?: boolean } = {}): Promise<{ stop(): Promise<void> }> {
+export function startTestPipeline(core: TestCore, options: { vad?: boolean } = {}): { stop(): Promise<void> } {
   const shutdown = new AbortController();
   const metrics = new MetricsRegistry();
-  const storage = createChunkStorage(core.config.audioStoragePath);
+  const { storage } = core;
   const deps = { db: core.database.db, clock: core.clock, logger: silentLogger };
   const vad =
     options.vad === false
       ? null
-      : await startVadLoop(
+      : startVadLoop(
           { ...deps, settings: dialogueSettingsOf(core.config), queue: createVadJobQueue(core.database.db, core.clock), storage, metrics: registerVadMetrics(metrics) },
           shutdown.signal,
         );
-  const pipeline = await startPipelineWorkers(
-    { ...deps, config: core.config, metrics, storage, analysisSettings: loadAnalysisSettings(core.config.analysisSettingsFile), idleIntervalMs: 200 },
+  const pipeline = startPipelineWorkers(
+    { ...deps, config: core.config, metrics, storage, analysisSettings: core.analysisSettings, idleIntervalMs: 200 },
     shutdown.signal,
   );
   return {

@@ -3,8 +3,7 @@ import type { MetricsRegistry } from "../../../shared/http/metrics.ts";
 import type { ClaimedJob, JobQueue } from "../../../shared/jobs/job-queue.ts";
 import type { BackgroundLoop } from "../../../shared/runtime/background-loop.ts";
 import { AppError } from "../../../shared/http/app-error.ts";
-import { JobFailedError } from "../job-lease.ts";
-import { startLocalJobSlots } from "../local-job-slots.ts";
+import { failLocalJob, type JobFailure, startLocalJobSlots } from "../job-slots.ts";
 import { type AnalysisDeps, applyAnalysis, recordAnalysisFailure } from "./analysis.usecases.ts";
 import { analysisFailureOf, analysisResultOf, type UpsellAnalyser } from "./upsell-analyser.ts";
 
@@ -35,12 +34,11 @@ export async function runAnalysisJob(deps: LocalAnalysisDeps, job: ClaimedJob, l
     return;
   }
   const method = deps.analyser.method;
-  const fail = async (failure: { message: string; permanent: boolean }) => {
-    const outcome = await deps.queue.fail(job, failure.message, { permanent: failure.permanent });
-    deps.metrics.dialogues.inc({ method, outcome: outcome === "dead" ? "dead" : "retrying" });
-    if (outcome === "dead") await recordAnalysisFailure(deps, payload.data, failure.message);
-    if (outcome === "retrying") throw new JobFailedError(failure.message);
-  };
+  const fail = (failure: JobFailure) =>
+    failLocalJob(deps.queue, job, failure, {
+      counted: (outcome) => deps.metrics.dialogues.inc({ method, outcome }),
+      dead: (message) => recordAnalysisFailure(deps, payload.data, message),
+    });
   const started = performance.now();
   let analysis;
   try {

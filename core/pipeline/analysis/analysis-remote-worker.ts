@@ -3,7 +3,7 @@ import { type RemoteJobWorker, type RemoteWorkerDeps, remoteWorkerName, startRem
 import type { AnalysisSettings } from "./analysis-settings.ts";
 import { analysisFailureOf, analysisResultOf, type UpsellAnalyser } from "./upsell-analyser.ts";
 
-/** The core's analysis settings are read again after this long, so a changed file reaches every worker. */
+/** Workers ask the core for its analysis settings again after this long: a core restarted with a changed file reaches running workers. */
 const settingsRefreshMs = 5 * 60_000;
 
 export interface RemoteAnalysisWorkerDeps extends RemoteWorkerDeps {

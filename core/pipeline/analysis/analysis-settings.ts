@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { analysisLanguages, analysisSettingsSchema } from "../../../shared/contracts/analysis-jobs.ts";
+import { describeZodError } from "../../../shared/http/zod-issues.ts";
 
 export { analysisLanguages, analysisSettingsSchema };
 export type AnalysisLanguage = (typeof analysisLanguages)[number];
@@ -149,8 +150,7 @@ export function loadAnalysisSettings(path: string | undefined): AnalysisSettings
   };
   const parsed = analysisSettingsSchema.safeParse(merged);
   if (!parsed.success) {
-    const problems = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".") || "file"}: ${issue.message}`);
-    throw new AnalysisSettingsError(`the analysis settings file ${path} is invalid: ${problems.join("; ")}`);
+    throw new AnalysisSettingsError(`the analysis settings file ${path} is invalid: ${describeZodError(parsed.error)}`);
   }
   return parsed.data;
 }

@@ -1,5 +1,6 @@
 import type OpenAI from "openai";
 import { z } from "zod";
+import { describeZodError } from "../../../shared/http/zod-issues.ts";
 import { type AnalysisSettings, analysisLanguageOf, systemPromptFor } from "./analysis-settings.ts";
 import { type LocatedQuote, locateQuote } from "./quote-locator.ts";
 import { customerReactions, type UpsellAnalysis } from "./upsell-analysis.ts";
@@ -95,8 +96,7 @@ export async function analyseWithLlm(
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.slice(0, 3).map((issue) => `${issue.path.join(".") || "answer"}: ${issue.message}`);
-    throw new AnalysisRejected("analysis.invalid_shape", `the model's answer does not match the schema (${problems.join("; ")})`);
+    throw new AnalysisRejected("analysis.invalid_shape", `the model's answer does not match the schema (${describeZodError(parsed.error)})`);
   }
   const answer = parsed.data;
   if (answer.upsell_attempted !== answer.offers.length > 0) {

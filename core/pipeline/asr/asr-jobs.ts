@@ -2,14 +2,10 @@ import { asrJobPayload, asrQueueName } from "../../../shared/contracts/asr-jobs.
 import type { MetricsRegistry } from "../../../shared/http/metrics.ts";
 import type { ClaimedJob, JobQueue } from "../../../shared/jobs/job-queue.ts";
 import type { BackgroundLoop } from "../../../shared/runtime/background-loop.ts";
-import type { ChunkStorage } from "../../ingest/chunk-storage.ts";
-import { findChunk } from "../../ingest/ingest.repository.ts";
-import type { CoreDatabase } from "../../db/core-database.ts";
-import { JobFailedError } from "../job-lease.ts";
-import { startLocalJobSlots } from "../local-job-slots.ts";
+import type { ChunkAudioSource } from "../chunk-audio-source.ts";
+import { failLocalJob, startLocalJobSlots } from "../job-slots.ts";
 import { createOpusPcmDecoderPool, type OpusPcmDecoder } from "../vad/opus-pcm-decoder.ts";
 import { applyTranscription, type AsrDeps, isCurrentRevision, recordTranscriptionFailure } from "./asr.usecases.ts";
-import { ChunkAudioMissingError, type ChunkAudioSource } from "./dialogue-audio.ts";
 import { transcribeDialogue, transcriptionFailureOf } from "./dialogue-transcriber.ts";
 import type { TranscriptionProvider } from "./transcription-provider.ts";
 
@@ -26,19 +22,6 @@ export function registerAsrMetrics(metrics: MetricsRegistry): AsrMetrics {
     audioSeconds: metrics.counter("asr_audio_seconds_total", "Seconds of dialogue audio sent for transcription from this process."),
     providerSeconds: metrics.counter("asr_provider_seconds_total", "Seconds this process waited for its transcription server."),
     assemblySeconds: metrics.counter("asr_assembly_seconds_total", "Seconds this process spent reading, decoding and assembling dialogue audio."),
-  };
-}
-
-/** Chunks as the core stores them. */
-export function createStoredChunkSource(db: CoreDatabase, storage: ChunkStorage): ChunkAudioSource {
-  return {
-    async read(chunkId) {
-      const chunk = await findChunk(db, chunkId);
-      if (!chunk) throw new ChunkAudioMissingError(`chunk ${chunkId} is no longer stored`);
-      const bytes = await storage.read(chunk.storedPath);
-      if (!bytes) throw new ChunkAudioMissingError(`the audio of chunk ${chunkId} is gone (${chunk.storedPath})`);
-      return bytes;
-    },
   };
 }
 
@@ -67,11 +50,10 @@ export async function runAsrJob(deps: LocalAsrDeps, decoder: OpusPcmDecoder, job
     transcription = await transcribeDialogue({ source: deps.source, decoder, provider: deps.provider, worker: "core" }, payload.data, lease);
   } catch (error) {
     if (lease.aborted) return;
-    const failure = transcriptionFailureOf(error);
-    const outcome = await deps.queue.fail(job, failure.message, { permanent: failure.permanent });
-    deps.metrics.dialogues.inc({ outcome: outcome === "dead" ? "dead" : "retrying" });
-    if (outcome === "dead") await recordTranscriptionFailure(deps, payload.data, failure.message);
-    if (outcome === "retrying") throw new JobFailedError(failure.message);
+    await failLocalJob(deps.queue, job, transcriptionFailureOf(error), {
+      counted: (outcome) => deps.metrics.dialogues.inc({ outcome }),
+      dead: (message) => recordTranscriptionFailure(deps, payload.data, message),
+    });
     return;
   }
   deps.metrics.assemblySeconds.inc({}, transcription.assembleMs / 1000);
@@ -85,7 +67,7 @@ export async function runAsrJob(deps: LocalAsrDeps, decoder: OpusPcmDecoder, job
 }
 
 /** The core's own transcription workers: one per allowed concurrent request, each with its own decoder. */
-export async function startAsrSlots(deps: LocalAsrDeps, options: { slots: number; intervalMs?: number }, signal: AbortSignal): Promise<{ loops: BackgroundLoop[]; stop(): Promise<void> }> {
+export function startAsrSlots(deps: LocalAsrDeps, options: { slots: number; intervalMs?: number }, signal: AbortSignal): { loops: BackgroundLoop[]; stop(): Promise<void> } {
   const decoders = createOpusPcmDecoderPool();
   const slots = startLocalJobSlots({
     name: "asr",

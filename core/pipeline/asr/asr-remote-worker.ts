@@ -1,30 +1,9 @@
-import { createHash } from "node:crypto";
 import { asrJobPayload, asrQueueName } from "../../../shared/contracts/asr-jobs.ts";
-import { InternalApiError, type InternalApiClient } from "../../internal/internal-api-client.ts";
 import { type RemoteJobWorker, type RemoteJobWorkerOptions, type RemoteWorkerDeps, remoteWorkerName, startRemoteJobWorker } from "../../internal/remote-job-worker.ts";
+import { createRemoteChunkSource } from "../chunk-audio-source.ts";
 import { createOpusPcmDecoderPool } from "../vad/opus-pcm-decoder.ts";
-import { ChunkAudioMissingError, type ChunkAudioSource } from "./dialogue-audio.ts";
 import { type DialogueTranscription, transcribeDialogue, transcriptionFailureOf } from "./dialogue-transcriber.ts";
 import type { TranscriptionProvider } from "./transcription-provider.ts";
-
-/** Chunks fetched from the core's internal API, checked against the digest it sends. */
-export function createRemoteChunkSource(client: InternalApiClient): ChunkAudioSource {
-  return {
-    async read(chunkId) {
-      let audio: { bytes: Uint8Array; sha256: string | null };
-      try {
-        audio = await client.fetchChunkAudio(chunkId);
-      } catch (error) {
-        if (error instanceof InternalApiError && (error.status === 404 || error.status === 410)) throw new ChunkAudioMissingError(error.message);
-        throw error;
-      }
-      if (audio.sha256 && createHash("sha256").update(audio.bytes).digest("hex") !== audio.sha256) {
-        throw new Error(`the audio of chunk ${chunkId} arrived damaged (SHA-256 mismatch)`);
-      }
-      return audio.bytes;
-    },
-  };
-}
 
 export interface RemoteAsrWorkerDeps extends RemoteWorkerDeps {
   provider: TranscriptionProvider;

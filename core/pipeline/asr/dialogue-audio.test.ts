@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
 import type { AsrJobPayload } from "../../../shared/contracts/asr-jobs.ts";
 import { headerPagesOnly, noiseChunk, speechChunk } from "../../testing/test-audio.ts";
-import { createOpusPcmDecoder, type OpusPcmDecoder } from "../vad/opus-pcm-decoder.ts";
+import { createOpusPcmDecoder, type OpusPcmDecoder, pcm16SampleOf } from "../vad/opus-pcm-decoder.ts";
 import { UndecodableAudioError } from "../vad/speech-analyzer.ts";
-import { assembleDialogueAudio, ChunkAudioMissingError, type ChunkAudioSource, dialogueMsAt } from "./dialogue-audio.ts";
+import { ChunkAudioMissingError, type ChunkAudioSource } from "../chunk-audio-source.ts";
+import { assembleDialogueAudio, dialogueMsAt } from "./dialogue-audio.ts";
 
 let decoder: OpusPcmDecoder;
 let speech: Uint8Array;
@@ -75,6 +76,10 @@ describe("assembling a dialogue's audio", () => {
     expect(energy(2000, 3000)).toBe(0);
     // The spoken sentence starts at 500 ms in chunk A: the first piece holds speech, far louder than the noise piece.
     expect(energy(0, 1000) / 1000).toBeGreaterThan((energy(3000, 5000) / 2000) * 3);
+  });
+
+  test("decoded samples become 16-bit PCM: rounded to the nearest step, clamped where Opus overshoots", () => {
+    expect([0, 1, -1, 1.25, -1.25, 0.6 / 32768, -0.6 / 32768, 100.4 / 32768].map(pcm16SampleOf)).toEqual([0, 32767, -32768, 32767, -32768, 1, -1, 100]);
   });
 
   test("maps times in the assembled audio back to the dialogue; a pause maps to the speech after it", () => {

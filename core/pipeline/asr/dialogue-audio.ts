@@ -1,7 +1,8 @@
+import { encodePcmWav } from "../../../shared/audio/wav-format.ts";
 import type { AsrJobPayload } from "../../../shared/contracts/asr-jobs.ts";
-import type { OpusPcmDecoder } from "../vad/opus-pcm-decoder.ts";
+import type { ChunkAudioSource } from "../chunk-audio-source.ts";
+import { type OpusPcmDecoder, pcm16SampleOf } from "../vad/opus-pcm-decoder.ts";
 import { decodeWholeFile, UndecodableAudioError } from "../vad/speech-analyzer.ts";
-import { encodeWav } from "./wav-file.ts";
 
 export const transcriptionSampleRate = 16_000;
 const samplesPerMs = transcriptionSampleRate / 1000;
@@ -9,19 +10,6 @@ const samplesPerMs = transcriptionSampleRate / 1000;
 const maxPauseMs = 1000;
 /** Longest audio sent in one request: 10 minutes of 16 kHz 16-bit WAV is 19 MB, under OpenAI's 25 MB upload limit. */
 export const maxPartMs = 600_000;
-
-/** Where a worker gets a chunk's OGG/Opus bytes: the core's storage, or the internal API. */
-export interface ChunkAudioSource {
-  read(chunkId: string): Promise<Uint8Array>;
-}
-
-/** The chunk a dialogue needs is gone: retrying cannot help. */
-export class ChunkAudioMissingError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ChunkAudioMissingError";
-  }
-}
 
 /** A stretch of speech inside a part: where it sits in the part and in the dialogue. */
 export interface AudioPiece {
@@ -65,13 +53,16 @@ export async function assembleDialogueAudio(
   let previousEndMs: number | null = null;
   const finishPart = () => {
     if (filled === 0) return;
-    const samples = new Float32Array(filled);
+    const pcm16 = new Uint8Array(filled * 2);
+    const view = new DataView(pcm16.buffer);
     let offset = 0;
     for (const buffer of buffers) {
-      samples.set(buffer, offset);
-      offset += buffer.length;
+      for (const sample of buffer) {
+        view.setInt16(offset, pcm16SampleOf(sample), true);
+        offset += 2;
+      }
     }
-    parts.push({ wav: encodeWav(samples, transcriptionSampleRate), durationMs: filled / samplesPerMs, pieces });
+    parts.push({ wav: encodePcmWav(pcm16, { sampleRate: transcriptionSampleRate, channels: 1 }), durationMs: filled / samplesPerMs, pieces });
     buffers = [];
     pieces = [];
     filled = 0;

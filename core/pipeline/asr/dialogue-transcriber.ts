@@ -1,7 +1,8 @@
 import type { AsrJobPayload, AsrJobResult } from "../../../shared/contracts/asr-jobs.ts";
+import { ChunkAudioMissingError, type ChunkAudioSource } from "../chunk-audio-source.ts";
 import type { OpusPcmDecoder } from "../vad/opus-pcm-decoder.ts";
 import { UndecodableAudioError } from "../vad/speech-analyzer.ts";
-import { assembleDialogueAudio, ChunkAudioMissingError, type ChunkAudioSource, dialogueMsAt } from "./dialogue-audio.ts";
+import { assembleDialogueAudio, dialogueMsAt } from "./dialogue-audio.ts";
 import { TranscriptionFailedError, type TranscriptionProvider } from "./transcription-provider.ts";
 
 export interface DialogueTranscriberDeps {

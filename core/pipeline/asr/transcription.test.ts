@@ -9,18 +9,18 @@ import type { JobQueue } from "../../../shared/jobs/job-queue.ts";
 import { silentLogger } from "../../../shared/log/logger.ts";
 import { findFreePort } from "../../../shared/testing/free-port.ts";
 import { dialogues, dialogueTranscripts, jobs } from "../../db/schema.ts";
-import { createChunkStorage } from "../../ingest/chunk-storage.ts";
 import { createTestCore, type TestCore, type TestDevice } from "../../testing/core-test-app.ts";
 import { type OpenAiCompatibleServer, startOpenAiCompatibleServer } from "../../testing/openai-compatible-server.ts";
 import { englishSalesCorpus } from "../../testing/sales-corpus.ts";
 import { noiseChunk, speechChunk } from "../../testing/test-audio.ts";
 import { dialogueSettingsOf } from "../dialogues/dialogue-settings.ts";
+import { createStoredChunkSource } from "../chunk-audio-source.ts";
 import { JobFailedError } from "../job-lease.ts";
 import { createAsrJobQueue } from "../pipeline-queues.ts";
 import { createOpusPcmDecoder, type OpusPcmDecoder } from "../vad/opus-pcm-decoder.ts";
 import { applyVadResult } from "../vad/vad.usecases.ts";
-import { createStoredChunkSource, type LocalAsrDeps, registerAsrMetrics, runAsrJob } from "./asr-jobs.ts";
-import { scheduleTranscriptions } from "./asr.usecases.ts";
+import { type LocalAsrDeps, registerAsrMetrics, runAsrJob } from "./asr-jobs.ts";
+import { applyTranscription, scheduleTranscriptions } from "./asr.usecases.ts";
 import { assembleDialogueAudio } from "./dialogue-audio.ts";
 import { createTranscriptionProvider, languageCodeOf, TranscriptionFailedError, type TranscriptionSettings, transcriptionSettingsOf } from "./transcription-provider.ts";
 
@@ -60,7 +60,7 @@ function localDeps(overrides: Partial<LocalAsrDeps> = {}): LocalAsrDeps {
     clock: core.clock,
     logger: silentLogger,
     queue,
-    source: createStoredChunkSource(db(), createChunkStorage(core.config.audioStoragePath)),
+    source: createStoredChunkSource(db(), core.storage),
     provider: createTranscriptionProvider(settings),
     metrics: registerAsrMetrics(new MetricsRegistry()),
     leaseMs: 60_000,
@@ -211,13 +211,27 @@ describe("scheduling and running transcription jobs", () => {
     expect(await json(await core.admin(`/api/v1/admin/dialogues/${dialogueId}/transcript`))).toMatchObject({ revision: 3, pass: 2, current: true });
   });
 
-  test("a result for a dialogue merged away, or one that arrives twice, stores nothing", async () => {
+  test("a result for a dialogue merged away stores nothing", async () => {
     const { dialogueId } = await dialogueWithSpeech();
     await scheduleTranscriptions(localDeps());
     await db().delete(dialogues).where(eq(dialogues.dialogueId, dialogueId));
     expect(await runNextJob()).toBe("ran");
     expect(await db().$count(dialogueTranscripts)).toBe(0);
     expect((await asrJobs())[0]!.state).toBe("done");
+  });
+
+  test("a result that arrives twice is stored once", async () => {
+    const { dialogueId } = await dialogueWithSpeech();
+    await scheduleTranscriptions(localDeps());
+    const payload = asrJobPayload.parse(JSON.parse((await asrJobs())[0]!.payload));
+    expect(await runNextJob()).toBe("ran");
+    const stored = await db().select().from(dialogueTranscripts);
+    expect(stored).toHaveLength(1);
+    const late = { text: "how much is it", language: "en", model: "whisper-1", segments: null, audio_ms: 4000, provider_ms: 10, worker: "host-b/7" };
+    expect(await applyTranscription(localDeps(), payload, late)).toBe("duplicate");
+    expect(await db().select().from(dialogueTranscripts)).toEqual(stored);
+    expect(await dialogueRow(dialogueId)).toMatchObject({ asrPass: 1 });
+    expect(await db().$count(jobs, eq(jobs.queue, analysisQueueName))).toBe(1);
   });
 
   test("a dialogue whose chunk is gone fails at once, with the reason", async () => {

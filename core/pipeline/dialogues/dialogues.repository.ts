@@ -137,7 +137,3 @@ export async function findDialogue(db: CoreDatabase, dialogueId: string): Promis
 export async function findDialogueSegments(db: CoreDatabase, dialogueId: string): Promise<DialogueSegmentRow[]> {
   return db.select().from(dialogueSegments).where(eq(dialogueSegments.dialogueId, dialogueId)).orderBy(asc(dialogueSegments.startTs));
 }
-
-export async function countOpenDialogues(db: CoreDatabase): Promise<number> {
-  return db.$count(dialogues, eq(dialogues.status, "open"));
-}

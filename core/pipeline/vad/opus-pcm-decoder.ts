@@ -12,6 +12,12 @@ export interface OpusPcmDecoder {
   free(): void;
 }
 
+/** A decoded sample (−1…1) as a 16-bit PCM value: rounded, and clamped where Opus overshoots. */
+export function pcm16SampleOf(sample: number): number {
+  const scaled = Math.round(sample * 32768);
+  return scaled > 32767 ? 32767 : scaled < -32768 ? -32768 : scaled;
+}
+
 export async function createOpusPcmDecoder(): Promise<OpusPcmDecoder> {
   return (await import("./ogg-opus-wasm-decoder.ts")).createWasmOpusPcmDecoder();
 }

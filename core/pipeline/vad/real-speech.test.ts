@@ -19,8 +19,6 @@ import { coreNode } from "../../node.ts";
 import { testAdminToken, uploadForm } from "../../testing/core-test-app.ts";
 import { encodeChunk, mixOverNoise, type PlacedSpeech, speakSentence } from "../../testing/test-audio.ts";
 
-// Synthesising and encoding speech take seconds on a busy machine.
-
 const chunkMs = 12_000;
 let audioDir: TempDir;
 let spoken: PlacedSpeech[];

@@ -1,6 +1,6 @@
 import type { VadJobResult } from "../../../shared/contracts/vad-jobs.ts";
 import type { VoiceActivityDetector } from "./fvad.ts";
-import { createOpusPcmDecoder, decodeFileInSlices, type OpusPcmDecoder } from "./opus-pcm-decoder.ts";
+import { createOpusPcmDecoder, decodeFileInSlices, type OpusPcmDecoder, pcm16SampleOf } from "./opus-pcm-decoder.ts";
 import { createSpeechCollector, defaultSpeechCollectorOptions, frameSamples, type SpeechCollectorOptions } from "./speech-collector.ts";
 
 export class UndecodableAudioError extends Error {
@@ -35,8 +35,7 @@ export async function createSpeechAnalyzer(options: SpeechCollectorOptions = def
       let filled = 0;
       const feed = (pcm: Float32Array) => {
         for (let index = 0; index < pcm.length; index++) {
-          const scaled = pcm[index]! * 32768;
-          frame[filled++] = scaled > 32767 ? 32767 : scaled < -32768 ? -32768 : scaled;
+          frame[filled++] = pcm16SampleOf(pcm[index]!);
           if (filled === frameSamples) {
             collector.push(detector.isSpeech(frame));
             filled = 0;

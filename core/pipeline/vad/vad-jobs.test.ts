@@ -5,14 +5,13 @@ import { vadQueueName } from "../../../shared/contracts/vad-jobs.ts";
 import { MetricsRegistry } from "../../../shared/http/metrics.ts";
 import type { JobQueue } from "../../../shared/jobs/job-queue.ts";
 import { silentLogger } from "../../../shared/log/logger.ts";
+import { waitUntil } from "../../../shared/testing/wait-until.ts";
 import { audioChunks, jobs, speechSegments } from "../../db/schema.ts";
-import { createChunkStorage } from "../../ingest/chunk-storage.ts";
 import { createTestCore, type TestCore, type TestDevice } from "../../testing/core-test-app.ts";
 import { headerPagesOnly, noiseChunk, speechChunk } from "../../testing/test-audio.ts";
+import { JobFailedError } from "../job-lease.ts";
 import { createSpeechAnalyzer, type SpeechAnalyzer } from "./speech-analyzer.ts";
-import { createVadJobQueue, type LocalVadDeps, registerVadMetrics, runVadJob } from "./vad-jobs.ts";
-
-// Synthesising speech takes seconds on a busy machine.
+import { createVadJobQueue, type LocalVadDeps, registerVadMetrics, runVadJob, startVadLoop } from "./vad-jobs.ts";
 
 let core: TestCore;
 let device: TestDevice;
@@ -36,7 +35,7 @@ beforeEach(async () => {
     clock: core.clock,
     settings: { silenceGapMs: 20_000, maxDialogueMs: 900_000, closeGraceMs: 180_000 },
     queue,
-    storage: createChunkStorage(core.config.audioStoragePath),
+    storage: core.storage,
     logger: silentLogger,
     metrics: registerVadMetrics(metrics),
   };
@@ -80,10 +79,27 @@ describe("the in-process VAD job", () => {
     core = await createTestCore();
     device = await core.registerDevice();
     queue = createVadJobQueue(core.database.db, core.clock);
-    deps = { ...deps, db: core.database.db, clock: core.clock, queue, storage: createChunkStorage(core.config.audioStoragePath) };
+    deps = { ...deps, db: core.database.db, clock: core.clock, queue, storage: core.storage };
     const empty = await uploadAndRun(headerPagesOnly(speech.bytes));
     expect(empty.job!.state).toBe("dead");
     expect(empty.chunk).toMatchObject({ vadStatus: "failed", vadError: "the file holds no audio" });
+  });
+
+  test("a file that cannot be read for now is retried later, and the VAD loop backs off meanwhile", async () => {
+    const chunkId = randomUUID();
+    expect((await core.upload(device, { bytes: speech.bytes, chunkId, startTs: core.clock.now() - 60_000, endTs: core.clock.now() - 55_000 })).status).toBe(200);
+    const unreadable = { ...deps, storage: { ...deps.storage, read: () => Promise.reject(new Error("EIO: i/o error")) } };
+    const job = await queue.claim(vadQueueName);
+    await expect(runVadJob(unreadable, analyzer, job!)).rejects.toBeInstanceOf(JobFailedError);
+    expect((await core.database.db.select().from(jobs))[0]).toMatchObject({ state: "queued", attempts: 1, lastError: expect.stringContaining("EIO") });
+    expect((await core.database.db.select().from(audioChunks))[0]!.vadStatus).toBe("pending");
+
+    await core.clock.advance(60_000);
+    const shutdown = new AbortController();
+    const vad = startVadLoop(unreadable, shutdown.signal);
+    await waitUntil("the loop to count the failure", () => vad.loops[0]!.state().consecutiveFailures === 1);
+    shutdown.abort();
+    await vad.stop();
   });
 
   test("the analyzer keeps working after a file it could not decode", async () => {

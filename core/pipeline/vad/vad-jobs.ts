@@ -2,18 +2,21 @@ import { type VadJobPayload, vadJobPayload, vadQueueName } from "../../../shared
 import type { MetricsRegistry } from "../../../shared/http/metrics.ts";
 import { type ClaimedJob, createJobQueue, type JobQueue } from "../../../shared/jobs/job-queue.ts";
 import type { Logger } from "../../../shared/log/logger.ts";
-import { type BackgroundLoop, startBackgroundLoop } from "../../../shared/runtime/background-loop.ts";
+import type { BackgroundLoop } from "../../../shared/runtime/background-loop.ts";
 import type { Clock } from "../../../shared/runtime/clock.ts";
 import type { CoreDatabase } from "../../db/core-database.ts";
 import type { ChunkStorage } from "../../ingest/chunk-storage.ts";
 import { findChunk } from "../../ingest/ingest.repository.ts";
 import type { AudioChunkRow } from "../../ingest/ingest.schema.ts";
+import { failLocalJob, type JobFailure, startLocalJobSlots } from "../job-slots.ts";
 import { createSpeechAnalyzer, type SpeechAnalyzer, UndecodableAudioError } from "./speech-analyzer.ts";
 import { applyVadResult, recordVadFailure, type VadDeps } from "./vad.usecases.ts";
 
 /** VAD takes well under a second per chunk; a lease of minutes only matters when a worker dies. */
+const vadLeaseMs = 300_000;
+
 export function createVadJobQueue(db: CoreDatabase, clock: Clock): JobQueue {
-  return createJobQueue(db, { clock, backoff: { initialMs: 5_000, maxMs: 600_000 }, leaseMs: 300_000, maxAttempts: 5 });
+  return createJobQueue(db, { clock, backoff: { initialMs: 5_000, maxMs: 600_000 }, leaseMs: vadLeaseMs, maxAttempts: 5 });
 }
 
 export function vadPayloadOf(chunk: Pick<AudioChunkRow, "chunkId" | "startTs" | "endTs" | "channels">): VadJobPayload {
@@ -63,11 +66,11 @@ export async function runVadJob(deps: LocalVadDeps, analyzer: SpeechAnalyzer, jo
   try {
     bytes = await deps.storage.read(chunk.storedPath);
   } catch (error) {
-    await failVadJob(deps, job, chunkId, `cannot read ${chunk.storedPath}: ${(error as Error).message}`, false);
+    await failVadJob(deps, job, chunkId, { message: `cannot read ${chunk.storedPath}: ${(error as Error).message}`, permanent: false });
     return;
   }
   if (!bytes) {
-    await failVadJob(deps, job, chunkId, `cannot read ${chunk.storedPath}: the file is gone`, true);
+    await failVadJob(deps, job, chunkId, { message: `cannot read ${chunk.storedPath}: the file is gone`, permanent: true });
     return;
   }
   const started = performance.now();
@@ -75,8 +78,7 @@ export async function runVadJob(deps: LocalVadDeps, analyzer: SpeechAnalyzer, jo
   try {
     result = await analyzer.analyze(bytes);
   } catch (error) {
-    await failVadJob(deps, job, chunkId, (error as Error).message, error instanceof UndecodableAudioError);
-    deps.metrics.chunks.inc({ outcome: "undecodable" });
+    await failVadJob(deps, job, chunkId, { message: (error as Error).message, permanent: error instanceof UndecodableAudioError }, () => deps.metrics.chunks.inc({ outcome: "undecodable" }));
     return;
   }
   deps.metrics.busySeconds.inc({}, (performance.now() - started) / 1000);
@@ -84,7 +86,7 @@ export async function runVadJob(deps: LocalVadDeps, analyzer: SpeechAnalyzer, jo
   try {
     await applyVadResult(deps, chunkId, result);
   } catch (error) {
-    await failVadJob(deps, job, chunkId, `storing the speech failed: ${(error as Error).message}`, false);
+    await failVadJob(deps, job, chunkId, { message: `storing the speech failed: ${(error as Error).message}`, permanent: false });
     throw error;
   }
   await deps.queue.complete(job);
@@ -92,47 +94,49 @@ export async function runVadJob(deps: LocalVadDeps, analyzer: SpeechAnalyzer, jo
 }
 
 /** Records a failure on the job, and on the chunk once the job is dead. */
-export async function failVadJob(deps: LocalVadDeps, job: ClaimedJob, chunkId: string, error: string, permanent: boolean): Promise<void> {
-  const outcome = await deps.queue.fail(job, error, { permanent });
-  if (outcome === "dead") {
-    await recordVadFailure(deps, chunkId, error);
-    deps.logger.warn("VAD gave up on a chunk", { chunkId, error });
-  }
+function failVadJob(deps: LocalVadDeps, job: ClaimedJob, chunkId: string, failure: JobFailure, counted?: () => void): Promise<void> {
+  return failLocalJob(deps.queue, job, failure, {
+    counted,
+    async dead(message) {
+      await recordVadFailure(deps, chunkId, message);
+      deps.logger.warn("VAD gave up on a chunk", { chunkId, error: message });
+    },
+  });
 }
 
-/** The in-process VAD worker: one loop with its own decoder and detector, kept between chunks. */
 /** An idle core gives the decoder's memory back after this long without VAD work. */
 const analyzerIdleReleaseMs = 5 * 60_000;
 
-export async function startVadLoop(deps: LocalVadDeps, signal: AbortSignal): Promise<{ loop: BackgroundLoop; stop(): Promise<void> }> {
-  // The decoder and detector load on the first chunk, so a core without recorders stays small.
+/** The in-process VAD worker: one slot whose decoder and detector load with the first chunk and are kept between chunks. */
+export function startVadLoop(deps: LocalVadDeps, signal: AbortSignal): { loops: BackgroundLoop[]; stop(): Promise<void> } {
   let analyzer: SpeechAnalyzer | null = null;
   let lastWorkAt = deps.clock.now();
-  const loop = startBackgroundLoop({
+  const slots = startLocalJobSlots({
     name: "vad",
+    queueName: vadQueueName,
+    queue: deps.queue,
+    slots: 1,
+    leaseMs: vadLeaseMs,
     intervalMs: 500,
     clock: deps.clock,
     logger: deps.logger,
     signal,
-    tick: async () => {
-      const job = await deps.queue.claim(vadQueueName);
-      if (!job) {
-        if (analyzer && deps.clock.now() - lastWorkAt > analyzerIdleReleaseMs) {
-          analyzer.free();
-          analyzer = null;
-        }
-        return "idle";
-      }
+    async run(job) {
       analyzer ??= await createSpeechAnalyzer();
       lastWorkAt = deps.clock.now();
       await runVadJob(deps, analyzer, job);
-      return "busy";
+    },
+    onIdle() {
+      if (analyzer && deps.clock.now() - lastWorkAt > analyzerIdleReleaseMs) {
+        analyzer.free();
+        analyzer = null;
+      }
     },
   });
   return {
-    loop,
+    loops: slots.loops,
     async stop() {
-      await loop.stopped;
+      await slots.stopped;
       analyzer?.free();
     },
   };

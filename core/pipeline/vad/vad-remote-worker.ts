@@ -1,8 +1,7 @@
-import { createHash } from "node:crypto";
 import { vadJobPayload, vadQueueName } from "../../../shared/contracts/vad-jobs.ts";
 import type { ClaimedJobWire } from "../../../shared/contracts/worker-jobs.ts";
-import { InternalApiError, type InternalApiClient } from "../../internal/internal-api-client.ts";
 import { type RemoteJobOutcome, type RemoteJobWorker, type RemoteWorkerDeps, startRemoteJobWorker } from "../../internal/remote-job-worker.ts";
+import { ChunkAudioMissingError, type ChunkAudioSource, createRemoteChunkSource } from "../chunk-audio-source.ts";
 import { createSpeechAnalyzer, type SpeechAnalyzer, UndecodableAudioError } from "./speech-analyzer.ts";
 
 export type RemoteVadWorkerDeps = RemoteWorkerDeps;
@@ -13,7 +12,8 @@ export type RemoteVadWorkerDeps = RemoteWorkerDeps;
  */
 export async function startRemoteVadWorker(deps: RemoteVadWorkerDeps, signal: AbortSignal): Promise<RemoteJobWorker> {
   const analyzer = await createSpeechAnalyzer();
-  const worker = startRemoteJobWorker(deps, { name: "remote-vad", queue: vadQueueName, slots: 1, leaseSeconds: 300, run: (job) => runRemoteVadJob(deps.client, job, analyzer) }, signal);
+  const source = createRemoteChunkSource(deps.client);
+  const worker = startRemoteJobWorker(deps, { name: "remote-vad", queue: vadQueueName, slots: 1, leaseSeconds: 300, run: (job) => runRemoteVadJob(source, job, analyzer) }, signal);
   return {
     ...worker,
     async stop() {
@@ -23,21 +23,17 @@ export async function startRemoteVadWorker(deps: RemoteVadWorkerDeps, signal: Ab
   };
 }
 
-async function runRemoteVadJob(client: InternalApiClient, job: ClaimedJobWire, analyzer: SpeechAnalyzer): Promise<RemoteJobOutcome> {
+async function runRemoteVadJob(source: ChunkAudioSource, job: ClaimedJobWire, analyzer: SpeechAnalyzer): Promise<RemoteJobOutcome> {
   const payload = vadJobPayload.safeParse(job.payload);
   if (!payload.success) return { failure: `malformed VAD job payload: ${payload.error.message}`, permanent: true };
-  let audio: { bytes: Uint8Array; sha256: string | null };
+  let bytes: Uint8Array;
   try {
-    audio = await client.fetchChunkAudio(payload.data.chunk_id);
+    bytes = await source.read(payload.data.chunk_id);
   } catch (error) {
-    if (error instanceof InternalApiError && (error.status === 404 || error.status === 410)) return { failure: error.message, permanent: true };
-    throw error;
-  }
-  if (audio.sha256 && createHash("sha256").update(audio.bytes).digest("hex") !== audio.sha256) {
-    return { failure: "the audio arrived damaged (SHA-256 mismatch)", permanent: false };
+    return { failure: (error as Error).message, permanent: error instanceof ChunkAudioMissingError };
   }
   try {
-    return { result: await analyzer.analyze(audio.bytes) };
+    return { result: await analyzer.analyze(bytes) };
   } catch (error) {
     if (error instanceof UndecodableAudioError) return { failure: error.message, permanent: true };
     throw error;
