@@ -8,7 +8,6 @@ import type { Clock } from "../shared/runtime/clock.ts";
 import type { CampaignRuntime } from "./campaigns/campaign-runtime.ts";
 import type { EdgeConfigSpec } from "./config.ts";
 import { registerDashboardRoutes } from "./dashboard/dashboard.routes.ts";
-import { registerDialerRoutes } from "./dialer/dialer.routes.ts";
 import { importUploadPath, registerImporterRoutes } from "./importer/importer.routes.ts";
 import { currentOperator } from "./operators/operator-session.ts";
 import { registerOperatorRoutes } from "./operators/operators.routes.ts";
@@ -55,7 +54,6 @@ export function createEdgeApp(deps: EdgeDeps): HttpApp {
       };
     },
   });
-  registerDialerRoutes(app, campaigns.dialer);
   registerOperatorRoutes(app, { ...campaigns.operators, baseUrl: deps.config.baseUrl });
   registerImporterRoutes(app, { importer: campaigns.importer, background: campaigns.background, operators: campaigns.operators });
   registerDashboardRoutes(app, { deployment: campaigns.deployment, dialer: campaigns.dialer, operators: campaigns.operators, defaultPrompt: campaigns.defaultPrompt });

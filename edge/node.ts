@@ -1,19 +1,16 @@
 import type { NodeContext, NodeDefinition } from "../shared/cli/node-definition.ts";
 import { type FetchHandler, startHttpServer } from "../shared/runtime/http-server.ts";
-import { createEdgeApp } from "./app.ts";
 import { runCampaignsCommand, runRollbackCommand } from "./campaigns/campaign.commands.ts";
 import { type CampaignRuntime, createCampaignRuntime } from "./campaigns/campaign-runtime.ts";
 import { type EdgeConfigSpec, edgeConfigSpec } from "./config.ts";
 import { migrations } from "./db/migrations.ts";
 import * as schema from "./db/schema.ts";
 import { DefaultPromptError } from "./dialer/default-prompt.ts";
-import { withDialerFastPath } from "./dialer/dialer.routes.ts";
+import { type EdgeServices, startEdgeServices } from "./edge-services.ts";
 import type { CommandOutput } from "./cli-output.ts";
 import { runImportCommand } from "./importer/import.command.ts";
 import { processPasswordSource, runOperatorCommand } from "./operators/operator.command.ts";
 import { syncCommand } from "./sync/sync.commands.ts";
-import { startCallSyncService } from "./sync/sync.service.ts";
-import { resolveVicidialSettings } from "./vicidial/vicidial-settings.ts";
 
 type EdgeContext = NodeContext<EdgeConfigSpec, typeof schema>;
 
@@ -26,7 +23,7 @@ const terminal: CommandOutput = {
 /** The runtime for a one-off command: the same code paths as the server, without a listener. */
 function commandRuntime(context: EdgeContext): Promise<CampaignRuntime> {
   const { config } = context;
-  return createCampaignRuntime({ ...context, client: context.database.client, baseUrl: config.baseUrl ?? `http://127.0.0.1:${config.port}`, loadServed: false });
+  return createCampaignRuntime({ ...context, client: context.database.client, baseUrl: config.baseUrl ?? `http://127.0.0.1:${config.port}`, serving: false });
 }
 
 export const edgeNode: NodeDefinition<EdgeConfigSpec, typeof schema> = {
@@ -47,24 +44,23 @@ export const edgeNode: NodeDefinition<EdgeConfigSpec, typeof schema> = {
       maxRequestBodyBytes: config.maxPackageBytes + 1024 * 1024,
       idleTimeoutSeconds: 120,
     });
-    let campaigns: CampaignRuntime;
+    let services: EdgeServices;
     try {
-      campaigns = await createCampaignRuntime({ config, client: database.client, logger, metrics, clock, baseUrl: config.baseUrl ?? `http://127.0.0.1:${server.port}` });
+      const baseUrl = config.baseUrl ?? `http://127.0.0.1:${server.port}`;
+      services = await startEdgeServices({ config, client: database.client, logger, metrics, clock, baseUrl, signal: shutdown, callSync: true });
     } catch (error) {
       await server.forceStop();
       if (error instanceof DefaultPromptError) logger.error(error.message);
       throw error;
     }
-    campaigns.watcher = campaigns.deployment.startWatching(shutdown);
-    const callSync = startCallSyncService({ config, settings: resolveVicidialSettings(config), client: database.client, logger, metrics, clock, signal: shutdown });
-    const app = createEdgeApp({ config, client: database.client, logger, metrics, clock, startedAt: clock.now(), campaigns, callSync });
-    handle = withDialerFastPath(campaigns.dialer, app.fetch);
+    const { campaigns, callSync } = services;
+    handle = services.fetch;
     return {
       url: server.url,
       stop: async () => {
         await campaigns.background.stop();
         await server.stop();
-        await Promise.all([campaigns.watcher?.stopped, callSync.stop()]);
+        await Promise.all([campaigns.watcher?.stopped, callSync?.stop()]);
       },
     };
   },
@@ -82,7 +78,7 @@ export const edgeNode: NodeDefinition<EdgeConfigSpec, typeof schema> = {
     campaigns: {
       usage: "campaigns [--limit N]",
       summary: "show the import history: what is served, what was replaced or refused and why",
-      run: async (context, args) => runCampaignsCommand(await commandRuntime(context), args, terminal),
+      run: async (context, args) => runCampaignsCommand(context.database.client, args, terminal),
     },
     operator: {
       usage: "operator add|password|remove|list [name]",

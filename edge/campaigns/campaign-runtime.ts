@@ -14,7 +14,7 @@ import { createDialerApi, type DialerApi } from "../dialer/dialer.routes.ts";
 import { BackgroundImports, createLeaseOwner, type ImporterDeps, recoverInterruptedImports } from "../importer/campaign-import.usecases.ts";
 import { LoginThrottle, type OperatorDeps } from "../operators/operators.usecases.ts";
 import { ServedCampaignsHolder } from "./campaign-snapshot.ts";
-import { CampaignDeployment } from "./campaigns.usecases.ts";
+import { CampaignDeployment, importAudioDirectory } from "./campaigns.usecases.ts";
 
 /** Everything behind campaign packages, the dialer API and the operator pages, built once per process. */
 export interface CampaignRuntime {
@@ -37,13 +37,14 @@ export interface CampaignRuntimeOptions {
   clock: Clock;
   /** Where the dialer reaches this edge (BASE_URL, or the listener's own address). */
   baseUrl: string;
-  /** Load the deployed campaign into memory now (commands that only switch campaigns skip it). */
-  loadServed?: boolean;
+  /** Answer the dialer: load the deployed campaign into memory (commands that only switch campaigns do not). */
+  serving?: boolean;
 }
 
-/** Builds the runtime and loads the deployed campaign from the database. */
+/** Builds the runtime and, when serving, loads the deployed campaign from the database. */
 export async function createCampaignRuntime(options: CampaignRuntimeOptions): Promise<CampaignRuntime> {
   const { config, client, logger, metrics, clock } = options;
+  const serving = options.serving ?? true;
   const served = new ServedCampaignsHolder();
   const audioStore = new AudioStore(config.audioCacheMegabytes * 1024 * 1024);
   const deployment = new CampaignDeployment({
@@ -52,8 +53,9 @@ export async function createCampaignRuntime(options: CampaignRuntimeOptions): Pr
     logger,
     audioStoragePath: config.audioStoragePath,
     served,
+    serving,
     onServedChange: (current) => {
-      const kept = [...current.audioByImport.keys()].map((importId) => join(config.audioStoragePath, String(importId)) + "/");
+      const kept = [...current.audioByImport.keys()].map((importId) => `${importAudioDirectory(config.audioStoragePath, importId)}/`);
       audioStore.retainOnly((path) => kept.some((prefix) => path.startsWith(prefix)));
     },
   });
@@ -85,6 +87,6 @@ export async function createCampaignRuntime(options: CampaignRuntimeOptions): Pr
   });
   const operators: OperatorDeps = { client, clock, logger, sessionTtlMs: config.operatorSessionHours * 3_600_000, throttle: new LoginThrottle() };
   await recoverInterruptedImports(importer);
-  if (options.loadServed ?? true) await deployment.load();
+  if (serving) await deployment.load();
   return { deployment, dialer, importer, background: new BackgroundImports(), operators, audioStore, defaultPrompt, watcher: null };
 }

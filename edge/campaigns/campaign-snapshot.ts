@@ -1,3 +1,5 @@
+import { ulawSiblingPath } from "../../shared/contracts/campaign-package.ts";
+
 /**
  * The campaign the dialer is served from, held in memory as an immutable snapshot. An import or
  * a rollback builds a complete new snapshot and swaps it in with one assignment, so every request
@@ -47,6 +49,8 @@ export interface CampaignSnapshot {
   readonly audio: ReadonlyMap<string, ServedAudioFile>;
   /** The campaign's own fallback prompt (manifest `default_audio`). */
   readonly defaultAudio: ServedAudioFile | null;
+  /** Its `.ulaw` sibling, when the package has one. */
+  readonly defaultAudioUlaw: ServedAudioFile | null;
   readonly audioBytes: number;
   readonly audioDurationMs: number;
 }
@@ -73,6 +77,7 @@ export interface SnapshotSource {
 }
 
 export function buildCampaignSnapshot(source: SnapshotSource, leads: ServedLead[], audio: ReadonlyMap<string, ServedAudioFile>): CampaignSnapshot {
+  const defaultAudio = source.defaultAudioPath ? (audio.get(source.defaultAudioPath) ?? null) : null;
   const byLeadId = new Map<number, ServedLead>();
   const byVendorCode = new Map<string, ServedLead>();
   const byPhone = new Map<string, ServedLead[]>();
@@ -103,7 +108,8 @@ export function buildCampaignSnapshot(source: SnapshotSource, leads: ServedLead[
     byVendorCode,
     byPhone,
     audio,
-    defaultAudio: source.defaultAudioPath ? (audio.get(source.defaultAudioPath) ?? null) : null,
+    defaultAudio,
+    defaultAudioUlaw: defaultAudio ? (audio.get(ulawSiblingPath(defaultAudio.path)) ?? null) : null,
     audioBytes,
     audioDurationMs,
   });

@@ -1,4 +1,5 @@
 import type { Client, Row, Transaction } from "@libsql/client";
+import { nullableNumber, nullableText } from "../../shared/db/row-values.ts";
 
 /** The SQL behind deploying, switching and rolling back campaigns. */
 
@@ -46,7 +47,7 @@ export async function findDeployedImports(client: Client): Promise<DeployedImpor
     campaignName: String(row.campaign_name ?? ""),
     startedAt: Number(row.started_at),
     activatedAt: Number(row.activated_at ?? row.started_at),
-    defaultAudio: row.default_audio === null ? null : String(row.default_audio),
+    defaultAudio: nullableText(row.default_audio),
   }));
 }
 
@@ -65,7 +66,7 @@ export async function findImportSource(client: Client, importId: number): Promis
     campaignId: String(row.campaign_id ?? ""),
     campaignName: String(row.campaign_name ?? ""),
     startedAt: Number(row.started_at),
-    defaultAudio: row.default_audio === null ? null : String(row.default_audio),
+    defaultAudio: nullableText(row.default_audio),
   };
 }
 
@@ -90,15 +91,19 @@ export async function readAudioFiles(client: Client, importId: number): Promise<
     path: String(row.path),
     size: Number(row.size),
     sha256: String(row.sha256),
-    durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
+    durationMs: nullableNumber(row.duration_ms),
   }));
 }
 
 /**
  * The switch, in one transaction: previous → retired, active → previous, the staged import →
- * active. It succeeds only while the caller still holds the import's lease.
+ * active. It succeeds only while the caller still holds the import's lease. The report is written
+ * naming the import it replaces, as read inside the same transaction.
  */
-export async function activateImport(client: Client, options: { importId: number; leaseOwner: string; now: number; report: string }): Promise<{ previousImportId: number | null; retiredImportId: number | null; signature: string }> {
+export async function activateImport(
+  client: Client,
+  options: { importId: number; leaseOwner: string; now: number; report: (previousImportId: number | null) => string },
+): Promise<{ previous: { id: number; startedAt: number } | null; signature: string }> {
   const transaction = await client.transaction("write");
   try {
     const claimed = await transaction.execute({
@@ -106,21 +111,17 @@ export async function activateImport(client: Client, options: { importId: number
       args: [options.importId, options.leaseOwner],
     });
     if (claimed.rows.length === 0) throw new DeploymentConflictError(`import ${options.importId} is no longer held by this process`);
-    const previous = await transaction.execute("SELECT id FROM campaign_imports WHERE state = 'previous'");
-    const active = await transaction.execute("SELECT id FROM campaign_imports WHERE state = 'active'");
+    const active = (await transaction.execute("SELECT id, started_at FROM campaign_imports WHERE state = 'active'")).rows[0];
+    const previous = active ? { id: Number(active.id), startedAt: Number(active.started_at) } : null;
     await transaction.execute({ sql: "UPDATE campaign_imports SET state = 'retired', retired_at = ? WHERE state = 'previous'", args: [options.now] });
     await transaction.execute("UPDATE campaign_imports SET state = 'previous' WHERE state = 'active'");
     await transaction.execute({
       sql: "UPDATE campaign_imports SET state = 'active', phase = 'done', activated_at = ?, finished_at = ?, report = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?",
-      args: [options.now, options.now, options.report, options.importId],
+      args: [options.now, options.now, options.report(previous?.id ?? null), options.importId],
     });
     const signature = await readDeploymentSignature(transaction);
     await transaction.commit();
-    return {
-      signature,
-      previousImportId: active.rows.length > 0 ? Number(active.rows[0]!.id) : null,
-      retiredImportId: previous.rows.length > 0 ? Number(previous.rows[0]!.id) : null,
-    };
+    return { signature, previous };
   } catch (error) {
     await transaction.rollback().catch(() => {});
     throw error;

@@ -88,5 +88,3 @@ export const campaignAudioFiles = sqliteTable(
   },
   (table) => [primaryKey({ columns: [table.importId, table.path] })],
 );
-
-export type CampaignImportRow = typeof campaignImports.$inferSelect;

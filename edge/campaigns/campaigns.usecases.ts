@@ -36,6 +36,8 @@ export interface CampaignDeps {
   /** Where each import's audio lives, one directory per import id. */
   audioStoragePath: string;
   served: ServedCampaignsHolder;
+  /** Whether this process answers the dialer; commands that only switch campaigns build no snapshots. */
+  serving: boolean;
   /** Called after every swap (the audio cache drops files of imports no longer served). */
   onServedChange?: (current: ServedCampaigns) => void;
 }
@@ -163,34 +165,33 @@ export class CampaignDeployment {
   }
 
   /**
-   * Switches the dialer to a staged import: its snapshot is built first, then the database
-   * switches in one transaction, then the snapshot is swapped in with one assignment.
+   * Switches the dialer to a staged import: a serving process builds its snapshot first, then the
+   * database switches in one transaction, then the snapshot is swapped in with one assignment.
    */
-  async deployStagedImport(options: { importId: number; leaseOwner: string; report: (previousImportId: number | null) => string }): Promise<{ previousImportId: number | null; snapshot: CampaignSnapshot }> {
-    const deployed = await findDeployedImports(this.deps.client);
-    const currentActive = deployed.find((entry) => entry.state === "active") ?? null;
-    const staged = await findImportSource(this.deps.client, options.importId);
-    if (!staged) throw new Error(`import ${options.importId} does not exist`);
-    const loaded = await loadCampaignSnapshot(this.deps, { ...staged, activatedAt: this.deps.clock.now() });
+  async deployStagedImport(options: { importId: number; leaseOwner: string; report: (previousImportId: number | null) => string }): Promise<void> {
     const now = this.deps.clock.now();
-    const snapshot = Object.freeze({ ...loaded, activatedAt: now });
-    const switched = await activateImport(this.deps.client, { importId: options.importId, leaseOwner: options.leaseOwner, now, report: options.report(currentActive?.id ?? null) });
-    const before = this.deps.served.current();
-    const audioByImport = new Map<number, ReadonlyMap<string, ServedAudioFile>>([[snapshot.importId, snapshot.audio]]);
-    if (switched.previousImportId !== null) {
-      const previousAudio = before.audioByImport.get(switched.previousImportId) ?? (await loadAudioIndex(this.deps, switched.previousImportId, currentActive?.startedAt ?? now));
-      audioByImport.set(switched.previousImportId, previousAudio);
+    let snapshot: CampaignSnapshot | null = null;
+    if (this.deps.serving) {
+      const staged = await findImportSource(this.deps.client, options.importId);
+      if (!staged) throw new Error(`import ${options.importId} does not exist`);
+      snapshot = await loadCampaignSnapshot(this.deps, { ...staged, activatedAt: now });
     }
-    this.deps.onServedChange?.(this.deps.served.replace({ active: snapshot, audioByImport, previousImportId: switched.previousImportId }));
+    const switched = await activateImport(this.deps.client, { importId: options.importId, leaseOwner: options.leaseOwner, now, report: options.report });
+    if (snapshot) {
+      const before = this.deps.served.current();
+      const audioByImport = new Map<number, ReadonlyMap<string, ServedAudioFile>>([[snapshot.importId, snapshot.audio]]);
+      const previous = switched.previous;
+      if (previous) audioByImport.set(previous.id, before.audioByImport.get(previous.id) ?? (await loadAudioIndex(this.deps, previous.id, previous.startedAt)));
+      this.deps.onServedChange?.(this.deps.served.replace({ active: snapshot, audioByImport, previousImportId: previous?.id ?? null }));
+    }
     this.#signature = switched.signature;
-    return { previousImportId: switched.previousImportId, snapshot };
   }
 
   /** `edge rollback` and the dashboard's button: the previous campaign is served again. */
   async rollback(): Promise<{ activeImportId: number; previousImportId: number }> {
     const swapped = await swapActiveAndPrevious(this.deps.client, this.deps.clock.now());
     if (!swapped) throw conflict("campaign.no_previous", "there is no previous campaign to roll back to");
-    await this.load();
+    if (this.deps.serving) await this.load();
     this.deps.logger.info("campaign rolled back", swapped);
     return swapped;
   }

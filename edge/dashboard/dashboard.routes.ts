@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
+import { isoTime } from "../../shared/http/iso-time.ts";
 import type { CampaignDeployment } from "../campaigns/campaigns.usecases.ts";
 import type { DefaultPrompt } from "../dialer/default-prompt.ts";
 import type { DialerApi } from "../dialer/dialer.routes.ts";
@@ -33,7 +34,7 @@ export function registerDashboardRoutes(app: HttpApp, deps: { deployment: Campai
     c.header("Cache-Control", "no-store");
     return c.json({
       ...campaignSummary(served),
-      previous: previous ? { import_id: previous.id, campaign_id: previous.campaignId, campaign_name: previous.campaignName, lead_count: previous.leadCount, activated_at: previous.activatedAt ? new Date(previous.activatedAt).toISOString() : null } : null,
+      previous: previous ? { import_id: previous.id, campaign_id: previous.campaignId, campaign_name: previous.campaignName, lead_count: previous.leadCount, activated_at: isoTime(previous.activatedAt) } : null,
       running: running ? importJson(running) : null,
       default_prompt: deps.defaultPrompt.source,
     });

@@ -1,3 +1,4 @@
+import { audioRelativePath, phoneDigits } from "../../shared/contracts/campaign-package.ts";
 import type { CampaignSnapshot, ServedCampaigns, ServedLead } from "../campaigns/campaign-snapshot.ts";
 
 /** What the preview dashboard shows, read from the same snapshot the dialer is served from. */
@@ -18,7 +19,7 @@ export interface LeadPage {
 /** Matches lead id, vendor code, phone digits and names; an empty query lists every lead in package order. */
 export function searchLeads(snapshot: CampaignSnapshot, search: LeadSearch): LeadPage {
   const needle = search.query.trim().toLowerCase();
-  const digits = needle.replace(/[\s().+-]/g, "");
+  const digits = phoneDigits(needle);
   const matches = needle === "" ? snapshot.leads : snapshot.leads.filter((lead) => leadMatches(lead, needle, digits));
   const start = (search.page - 1) * search.perPage;
   return {
@@ -52,7 +53,7 @@ function leadSummary(snapshot: CampaignSnapshot, lead: ServedLead): Record<strin
       return {
         slot,
         path: path || null,
-        url: file ? `/operator/audio/${snapshot.importId}/${path.slice("audio/".length)}` : null,
+        url: file ? `/operator/audio/${snapshot.importId}/${audioRelativePath(path)}` : null,
         duration_ms: file?.durationMs ?? null,
       };
     }),

@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
 import { checkLeadId, phoneDigits } from "../../shared/contracts/campaign-package.ts";
-import type { HttpApp } from "../../shared/http/create-http-app.ts";
+import type { ErrorEnvelope } from "../../shared/http/app-error.ts";
+import { requestIdOf } from "../../shared/http/create-http-app.ts";
 import type { MetricsRegistry } from "../../shared/http/metrics.ts";
 import type { Logger } from "../../shared/log/logger.ts";
 import type { FetchHandler, HttpBindings } from "../../shared/runtime/http-server.ts";
@@ -56,14 +56,19 @@ export function createDialerApi(deps: DialerDeps): DialerApi {
     return response;
   };
 
+  /** The campaign's own fallback prompt in the format asked for, if it has one. */
+  const campaignPrompt = (format: "wav" | "ulaw"): ServedAudioFile | null => {
+    const active = deps.served.current().active;
+    return (format === "wav" ? active?.defaultAudio : active?.defaultAudioUlaw) ?? null;
+  };
+
   const fallback = (request: Request, format: "wav" | "ulaw", reason: string, detail: string, key: string): Response | Promise<Response> => {
     fallbacks.inc({ reason });
     if (!loggedFallbacks.has(key) && loggedFallbacks.size < maxLoggedFallbacks) {
       loggedFallbacks.add(key);
       deps.logger.warn("audio missing; playing the default prompt", { reason, detail, path: key });
     }
-    const campaignDefault = deps.served.current().active?.defaultAudio;
-    const promptFile = campaignDefault && format === "ulaw" ? deps.served.current().active?.audio.get(campaignDefault.path.replace(/\.wav$/, ".ulaw")) : campaignDefault;
+    const promptFile = campaignPrompt(format);
     const cached = promptFile ? deps.audioStore.peek(promptFile) : undefined;
     if (promptFile && cached) return respondWithAudio(request, promptFile, cached, true, reason);
     if (promptFile) {
@@ -94,8 +99,7 @@ export function createDialerApi(deps: DialerDeps): DialerApi {
   const audio = (request: Request, rest: string): Response | Promise<Response> => {
     if (rest === "default.wav" || rest === "default.ulaw") {
       const format = rest === "default.wav" ? "wav" : "ulaw";
-      const active = deps.served.current().active;
-      const own = active?.defaultAudio ? (format === "wav" ? active.defaultAudio : active.audio.get(active.defaultAudio.path.replace(/\.wav$/, ".ulaw"))) : undefined;
+      const own = campaignPrompt(format);
       if (own) return serveFile(request, own, format, rest);
       return respondWithPrompt(request, deps.defaultPrompt[format], format, "default_prompt");
     }
@@ -203,13 +207,6 @@ export function createDialerApi(deps: DialerDeps): DialerApi {
   };
 }
 
-/** Lets the router serve the dialer's paths too (tests through `app.request`, other runtimes). */
-export function registerDialerRoutes(app: HttpApp, dialer: DialerApi): void {
-  for (const path of ["/api/v1/lead", "/api/v1/leads/*", "/api/v1/campaign", "/audio/*"]) {
-    app.all(path, async (c) => (await dialer.handle(c.req.raw, c.env)) ?? c.notFound());
-  }
-}
-
 function respondWithAudio(request: Request, file: ServedAudioFile, body: Blob, isFallback: boolean, reason: string | null): Response {
   return respondWithRepresentation(request, {
     body,
@@ -237,12 +234,12 @@ function headOrBody(request: Request, body: string): string | null {
 }
 
 function errorAnswer(request: Request, status: number, code: string, message: string, format: "json" | "text"): Response {
-  const incoming = request.headers.get("x-request-id");
-  const requestId = incoming && /^[A-Za-z0-9._:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+  const requestId = requestIdOf(request.headers.get("x-request-id"));
   if (format === "text") {
-    return new Response(request.method === "HEAD" ? null : `found=0\nerror=${code}\nmessage=${message.replace(/[\r\n]+/g, " ")}\n`, { status, headers: { ...textHeaders, "X-Request-Id": requestId } });
+    return new Response(headOrBody(request, `found=0\nerror=${code}\nmessage=${message.replace(/[\r\n]+/g, " ")}\n`), { status, headers: { ...textHeaders, "X-Request-Id": requestId } });
   }
-  return new Response(request.method === "HEAD" ? null : JSON.stringify({ error: { code, message, requestId } }), { status, headers: { ...jsonHeaders, "X-Request-Id": requestId } });
+  const envelope: ErrorEnvelope = { error: { code, message, requestId } };
+  return new Response(headOrBody(request, JSON.stringify(envelope)), { status, headers: { ...jsonHeaders, "X-Request-Id": requestId } });
 }
 
 /** Puts the dialer's routes ahead of the router, which serves everything else. */

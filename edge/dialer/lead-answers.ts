@@ -1,3 +1,4 @@
+import { audioRelativePath, ulawSiblingPath } from "../../shared/contracts/campaign-package.ts";
 import type { CampaignSnapshot, ServedLead } from "../campaigns/campaign-snapshot.ts";
 
 /**
@@ -56,11 +57,11 @@ export function leadText(snapshot: CampaignSnapshot, lead: ServedLead, context: 
 function slotAnswer(snapshot: CampaignSnapshot, path: string, context: AnswerContext): SlotAnswer {
   const file = path === "" ? undefined : snapshot.audio.get(path);
   if (file) {
-    const ulawPath = path.replace(/\.wav$/, ".ulaw");
+    const ulawPath = ulawSiblingPath(path);
     const ulaw = snapshot.audio.get(ulawPath);
     return {
-      url: `${context.baseUrl}/audio/${snapshot.importId}/${path.slice("audio/".length)}`,
-      ulaw_url: ulaw ? `${context.baseUrl}/audio/${snapshot.importId}/${ulawPath.slice("audio/".length)}` : null,
+      url: `${context.baseUrl}/audio/${snapshot.importId}/${audioRelativePath(path)}`,
+      ulaw_url: ulaw ? `${context.baseUrl}/audio/${snapshot.importId}/${audioRelativePath(ulawPath)}` : null,
       file: file.diskPath.replace(/\.wav$/, ""),
       duration_ms: file.durationMs,
       default_prompt: false,

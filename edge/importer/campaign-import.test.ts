@@ -4,6 +4,7 @@ import { zipSync } from "fflate";
 import { encodePcmWav } from "../../shared/audio/wav-format.ts";
 import { runCommand } from "../../shared/runtime/process.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
+import { waitUntil } from "../../shared/testing/wait-until.ts";
 import { defaultSpeechCache } from "../../scripts/campaign-package/generate-campaign-package.ts";
 import { createSpeechSynthesizer } from "../../scripts/campaign-package/speech-synthesizer.ts";
 import { createCampaignRuntime } from "../campaigns/campaign-runtime.ts";
@@ -285,12 +286,13 @@ describe("deployments, rollback and history", () => {
   });
 
   test("a campaign switched by another process (edge import) is picked up by the running one", async () => {
-    const other = await createCampaignRuntime({ ...edge.runtime.importer, config: edge.config, metrics: new (await import("../../shared/http/metrics.ts")).MetricsRegistry(), baseUrl: "http://127.0.0.1:8001", loadServed: false });
+    const other = await createCampaignRuntime({ ...edge.runtime.importer, config: edge.config, metrics: new (await import("../../shared/http/metrics.ts")).MetricsRegistry(), baseUrl: "http://127.0.0.1:8001", serving: false });
     const run = await beginImport(other.importer, { source: "cli", fileName: "other.zip", operator: null });
     const report = await importPackageFile(other.importer, run, writeHandmadePackage(dir, "other.zip", { campaignId: "OTHER", leads: goodLeads, audio: { "audio/greeting/maria.wav": speechWav } }));
-    expect(report.outcome).toBe("deployed");
-    expect(edge.runtime.deployment.served.current().active).toBeNull();
-    expect(await edge.runtime.deployment.reloadIfChanged()).toBe(true);
+    expect(report).toMatchObject({ outcome: "deployed", replaced_import_id: null });
+    // The command only switched the database; the running edge's watcher loads the campaign.
+    expect(other.deployment.served.current().active).toBeNull();
+    await waitUntil("the running edge to serve OTHER", () => edge.runtime.deployment.served.current().active?.campaignId === "OTHER");
     expect((await lookup(7001)).body.campaign.id).toBe("OTHER");
     expect(await edge.runtime.deployment.reloadIfChanged()).toBe(false);
   });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { mkdir, open, readdir, rm, statfs } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
@@ -11,12 +11,14 @@ import {
   campaignPackageLimits,
   campaignPackageManifest,
   campaignPackagePaths,
+  wavSiblingPath,
 } from "../../shared/contracts/campaign-package.ts";
 import { asteriskWavProblem, inspectWavHeader, maxWavHeaderBytes, sniffAudioContainer, type WavFormat } from "../../shared/audio/wav-format.ts";
-import { AppError, badRequest, conflict, payloadTooLarge } from "../../shared/http/app-error.ts";
+import { AppError, badRequest, conflict } from "../../shared/http/app-error.ts";
 import type { Logger } from "../../shared/log/logger.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
-import { runCommand } from "../../shared/runtime/process.ts";
+import { writeAllSync } from "../../shared/runtime/files.ts";
+import { isProcessAlive, runCommand } from "../../shared/runtime/process.ts";
 import { type CampaignDeployment, importAudioDirectory } from "../campaigns/campaigns.usecases.ts";
 import type { ImportSource } from "../campaigns/campaigns.schema.ts";
 import { CsvReader, CsvSyntaxError } from "./csv-reader.ts";
@@ -83,17 +85,12 @@ export function createLeaseOwner(): string {
   return `${hostname()}/${process.pid}/${randomBytes(4).toString("hex")}`;
 }
 
-/** A lease owner on this host whose process no longer exists will never renew its lease. */
-function leaseOwnerIsGone(owner: string | null): boolean {
-  if (!owner) return true;
-  const [host, pid] = owner.split("/");
+/** A running import nobody will finish: its lease ran out, or its holder is a process on this host that no longer exists. */
+function isAbandoned(running: ImportRecord, now: number): boolean {
+  if ((running.leaseExpiresAt ?? 0) < now || !running.leaseOwner) return true;
+  const [host, pid] = running.leaseOwner.split("/");
   if (host !== hostname() || !pid || !/^\d+$/.test(pid) || Number(pid) === process.pid) return false;
-  try {
-    process.kill(Number(pid), 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ESRCH";
-  }
+  return !isProcessAlive(Number(pid));
 }
 
 /** One import holding the lock: progress, lease renewal and the report being built. */
@@ -177,8 +174,7 @@ export async function beginImport(
     } catch (error) {
       if (!(error instanceof ImportLockTakenError)) throw error;
       const running = error.running;
-      const stale = (running.leaseExpiresAt ?? 0) < now || leaseOwnerIsGone(running.leaseOwner);
-      if (stale && attempt === 0) {
+      if (attempt === 0 && isAbandoned(running, now)) {
         await clearAbandonedImport(deps, running);
         continue;
       }
@@ -205,7 +201,7 @@ async function clearAbandonedImport(deps: ImporterDeps, running: ImportRecord): 
 /** At start: imports left running by a process that died are failed, their staged data and uploads removed. */
 export async function recoverInterruptedImports(deps: ImporterDeps): Promise<void> {
   let running = await findRunningImport(deps.client);
-  if (running && ((running.leaseExpiresAt ?? 0) < deps.clock.now() || leaseOwnerIsGone(running.leaseOwner))) {
+  if (running && isAbandoned(running, deps.clock.now())) {
     await clearAbandonedImport(deps, running);
     running = null;
   } else await deps.deployment.purgeUnservedImports();
@@ -218,7 +214,8 @@ export async function recoverInterruptedImports(deps: ImporterDeps): Promise<voi
 
 /**
  * Streams an upload to a file under the upload directory, hashing it on the way; the body is
- * never held in memory. Sizes are checked as bytes arrive.
+ * never held in memory. Sizes are checked as bytes arrive; a declared size over MAX_PACKAGE_BYTES
+ * never gets here (the app's body limit refuses it first).
  */
 export async function receiveUpload(
   deps: ImporterDeps,
@@ -227,9 +224,6 @@ export async function receiveUpload(
   declaredBytes: number,
   signal?: AbortSignal,
 ): Promise<string> {
-  if (declaredBytes > deps.limits.maxPackageBytes) {
-    throw payloadTooLarge("import.too_large", `the package is ${declaredBytes} bytes; this edge accepts up to ${deps.limits.maxPackageBytes} (MAX_PACKAGE_BYTES)`);
-  }
   if (!body) throw badRequest("import.empty_upload", "the request carries no package");
   await mkdir(deps.uploadDirectory, { recursive: true });
   const path = join(deps.uploadDirectory, `import-${run.id}.zip`);
@@ -243,7 +237,7 @@ export async function receiveUpload(
       received += chunk.length;
       if (received > declaredBytes) throw badRequest("import.upload_incomplete", `the upload carries more than the ${declaredBytes} bytes its Content-Length declares`);
       hash.update(chunk);
-      writeFully(descriptor, chunk);
+      writeAllSync(descriptor, chunk);
       await run.update({ bytes_received: received });
     }
   } catch (error) {
@@ -290,7 +284,7 @@ export async function importPackageFile(deps: ImporterDeps, run: ImportRun, pack
     if (signal?.aborted || run.leaseLost) throw new ImportAbortedError(signal?.aborted ? "the edge was shutting down" : "the import lock was taken over");
     const finishedAt = deps.clock.now();
     const report = run.report.finish("deployed", finishedAt, run.startedAt);
-    const deployed = await deps.deployment.deployStagedImport({
+    await deps.deployment.deployStagedImport({
       importId: run.id,
       leaseOwner: deps.leaseOwner,
       report: (previousImportId) => {
@@ -299,7 +293,7 @@ export async function importPackageFile(deps: ImporterDeps, run: ImportRun, pack
       },
     });
     run.stop();
-    deps.logger.info("campaign deployed", { importId: run.id, campaignId: deployed.snapshot.campaignId, leads: deployed.snapshot.leads.length, audioFiles: deployed.snapshot.audio.size, replacedImportId: deployed.previousImportId });
+    deps.logger.info("campaign deployed", { importId: run.id, campaignId: report.campaign?.id, leads: report.leads.valid, audioFiles: report.audio.files, replacedImportId: report.replaced_import_id });
     await deps.deployment.purgeUnservedImports().catch((error) => deps.logger.warn("could not remove data of retired campaigns", { error }));
     return report;
   } catch (error) {
@@ -367,11 +361,6 @@ async function flushToDisk(directory: string, files: readonly string[]): Promise
 }
 
 class StopEntry extends Error {}
-
-function writeFully(descriptor: number, chunk: Uint8Array): void {
-  let written = 0;
-  while (written < chunk.length) written += writeSync(descriptor, chunk, written);
-}
 
 /** Reads one package: manifest, then leads, then audio, checking everything and staging while clean. */
 class PackageStaging {
@@ -765,7 +754,7 @@ class PackageStaging {
           }
           descriptor = openSync(target, "wx", 0o644);
         }
-        writeFully(descriptor, chunk);
+        writeAllSync(descriptor, chunk);
       });
     } catch (error) {
       if (!(error instanceof StopEntry)) throw error;
@@ -803,7 +792,7 @@ class PackageStaging {
     }
     for (const entry of this.#audioEntries) {
       if (!entry.name.endsWith(".ulaw")) continue;
-      const sibling = entry.name.replace(/\.ulaw$/, ".wav");
+      const sibling = wavSiblingPath(entry.name);
       const wav = this.#wavFormats.get(sibling);
       if (!this.#wavFiles.has(sibling)) {
         this.#report.problem({ code: "audio.orphan_ulaw", message: `${entry.name} has no ${sibling} beside it; a .ulaw file is a sibling of a .wav`, file: entry.name });

@@ -62,7 +62,7 @@ test("while a large import runs, lookups see no errors and only the old campaign
   const deployedAt = Date.now();
   const record = (await (await fetch(`${server.url}/operator/api/imports/${started.import_id}`, { headers: { cookie } })).json()) as { state: string; activated_at: string; report: { leads: { valid: number } } };
   expect(record).toMatchObject({ state: "active", report: { leads: { valid: 25_000 } } });
-  // The database switches at activated_at; the snapshot is swapped right after that, never before.
+  // activated_at is taken as the switch begins; the database and then the snapshot switch after it, never before.
   const activatedAt = Date.parse(record.activated_at);
   // Keep asking a little longer, so that answers after the switch are seen too.
   const afterSwitch = () => answers.flat().filter((answer) => answer.startedAt > deployedAt).length;

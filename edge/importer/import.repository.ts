@@ -1,4 +1,5 @@
 import type { Client, InStatement, Row } from "@libsql/client";
+import { nullableNumber, nullableText } from "../../shared/db/row-values.ts";
 import type { ImportSource, ImportState } from "../campaigns/campaigns.schema.ts";
 import type { ParsedLead } from "./lead-rows.ts";
 
@@ -41,32 +42,30 @@ const importColumns =
   "id, state, phase, source, file_name, operator, package_bytes, package_sha256, campaign_id, campaign_name, lead_count, audio_count, audio_bytes, progress, report, error_code, error_message, started_at, finished_at, activated_at, retired_at, lease_owner, lease_expires_at";
 
 function toImportRecord(row: Row, withReport = true): ImportRecord {
-  const numberOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
-  const textOrNull = (value: unknown) => (value === null || value === undefined ? null : String(value));
   return {
     id: Number(row.id),
     state: String(row.state) as ImportState,
     phase: String(row.phase),
     source: String(row.source) as ImportSource,
     fileName: String(row.file_name),
-    operator: textOrNull(row.operator),
-    packageBytes: numberOrNull(row.package_bytes),
-    packageSha256: textOrNull(row.package_sha256),
-    campaignId: textOrNull(row.campaign_id),
-    campaignName: textOrNull(row.campaign_name),
-    leadCount: numberOrNull(row.lead_count),
-    audioCount: numberOrNull(row.audio_count),
-    audioBytes: numberOrNull(row.audio_bytes),
+    operator: nullableText(row.operator),
+    packageBytes: nullableNumber(row.package_bytes),
+    packageSha256: nullableText(row.package_sha256),
+    campaignId: nullableText(row.campaign_id),
+    campaignName: nullableText(row.campaign_name),
+    leadCount: nullableNumber(row.lead_count),
+    audioCount: nullableNumber(row.audio_count),
+    audioBytes: nullableNumber(row.audio_bytes),
     progress: JSON.parse(String(row.progress ?? "{}")),
     report: withReport && row.report ? JSON.parse(String(row.report)) : null,
-    errorCode: textOrNull(row.error_code),
-    errorMessage: textOrNull(row.error_message),
+    errorCode: nullableText(row.error_code),
+    errorMessage: nullableText(row.error_message),
     startedAt: Number(row.started_at),
-    finishedAt: numberOrNull(row.finished_at),
-    activatedAt: numberOrNull(row.activated_at),
-    retiredAt: numberOrNull(row.retired_at),
-    leaseOwner: textOrNull(row.lease_owner),
-    leaseExpiresAt: numberOrNull(row.lease_expires_at),
+    finishedAt: nullableNumber(row.finished_at),
+    activatedAt: nullableNumber(row.activated_at),
+    retiredAt: nullableNumber(row.retired_at),
+    leaseOwner: nullableText(row.lease_owner),
+    leaseExpiresAt: nullableNumber(row.lease_expires_at),
   };
 }
 

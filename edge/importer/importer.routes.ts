@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { notFound } from "../../shared/http/app-error.ts";
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
+import { isoTime } from "../../shared/http/iso-time.ts";
 import { renderOperatorPage } from "../operators/operator-pages.ts";
 import { currentOperator, requireOperator } from "../operators/operator-session.ts";
 import type { OperatorDeps } from "../operators/operators.usecases.ts";
@@ -18,7 +19,6 @@ const importIdParam = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER
 
 /** An import as the operator API shows it (snake_case, ISO times). */
 export function importJson(record: ImportRecord): Record<string, unknown> {
-  const time = (value: number | null) => (value === null ? null : new Date(value).toISOString());
   return {
     id: record.id,
     state: record.state,
@@ -33,10 +33,10 @@ export function importJson(record: ImportRecord): Record<string, unknown> {
     audio_bytes: record.audioBytes,
     package_bytes: record.packageBytes,
     package_sha256: record.packageSha256,
-    started_at: time(record.startedAt),
-    finished_at: time(record.finishedAt),
-    activated_at: time(record.activatedAt),
-    retired_at: time(record.retiredAt),
+    started_at: isoTime(record.startedAt),
+    finished_at: isoTime(record.finishedAt),
+    activated_at: isoTime(record.activatedAt),
+    retired_at: isoTime(record.retiredAt),
     error_code: record.errorCode,
     error_message: record.errorMessage,
     progress: record.progress,

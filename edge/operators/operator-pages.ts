@@ -26,8 +26,3 @@ export function renderOperatorPage(c: Context<AppEnv>, page: EmbeddedPage): Resp
     "Cache-Control": "no-store",
   });
 }
-
-/** Where to go after signing in: only a path on this edge. */
-export function safeNextPath(next: string | undefined, fallback: string): string {
-  return next && /^\/[A-Za-z0-9/_-]*$/.test(next) && !next.startsWith("//") ? next : fallback;
-}

@@ -59,6 +59,13 @@ describe("operator login", () => {
     expect((await login({ username: "" })).status).toBe(400);
   });
 
+  test("a body that is not JSON, or lacks a field, is refused with the code that says which", async () => {
+    const malformed = await edge.app.request("/operator/api/login", { method: "POST", headers: json, body: '{"username": "olga",' }, remote);
+    expect([malformed.status, await errorCode(malformed)]).toEqual([400, "request.malformed_json"]);
+    const incomplete = await login({ username: testOperator.username });
+    expect([incomplete.status, await errorCode(incomplete)]).toEqual([400, "request.invalid"]);
+  });
+
   test("repeated failures from one address are throttled, even with the right password", async () => {
     await addOperator(edge.runtime.operators, testOperator.username, testOperator.password);
     for (let attempt = 0; attempt < 5; attempt++) expect((await login({ ...testOperator, password: `guess-${attempt}-xxxx` })).status).toBe(401);

@@ -7,6 +7,7 @@ import {
   didOptimizerHealthResponse,
   type DidOptimizerHealthResponse,
 } from "../../shared/contracts/call-results.ts";
+import type { DidOptimizerApiSettings } from "../vicidial/vicidial-settings.ts";
 
 /** What the core did with one batch, classified for the sender. */
 export type BatchDelivery =
@@ -22,19 +23,22 @@ export interface DidOptimizerClient {
   checkHealth(signal?: AbortSignal): Promise<{ ok: true; health: DidOptimizerHealthResponse } | { ok: false; message: string }>;
 }
 
-export function createDidOptimizerClient(options: { baseUrl: string; apiKey: string; timeoutMs: number }): DidOptimizerClient {
+/** The client for the configured API, or null while no API key is set. */
+export function createDidOptimizerClient(api: Pick<DidOptimizerApiSettings, "baseUrl" | "apiKey" | "timeoutMs">): DidOptimizerClient | null {
+  const { apiKey } = api;
+  if (!apiKey) return null;
   const post = async (path: string, body: string, signal: AbortSignal | undefined): Promise<Response> => {
-    const timeout = AbortSignal.timeout(options.timeoutMs);
-    return fetch(`${options.baseUrl}${path}`, {
+    const timeout = AbortSignal.timeout(api.timeoutMs);
+    return fetch(`${api.baseUrl}${path}`, {
       method: "POST",
-      headers: { [apiKeyHeader]: options.apiKey, "content-type": "application/json" },
+      headers: { [apiKeyHeader]: apiKey, "content-type": "application/json" },
       body,
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
   };
 
   return {
-    baseUrl: options.baseUrl,
+    baseUrl: api.baseUrl,
 
     async sendBatch(payloads, signal) {
       let response: Response;
@@ -42,13 +46,13 @@ export function createDidOptimizerClient(options: { baseUrl: string; apiKey: str
         // The payloads are JSON already; joining them avoids parsing and re-serialising each row.
         response = await post(callResultsBatchPath, `{"results":[${payloads.join(",")}]}`, signal);
       } catch (error) {
-        return { kind: "failed", status: null, message: `cannot reach the core at ${options.baseUrl}: ${describeFetchError(error)}` };
+        return { kind: "failed", status: null, message: `cannot reach the core at ${api.baseUrl}: ${describeFetchError(error)}` };
       }
       const text = await response.text().catch(() => "");
       if (response.ok) {
         const parsed = callResultsBatchResponse.safeParse(safeJson(text));
         if (!parsed.success || parsed.data.data.results.length !== payloads.length) {
-          return { kind: "failed", status: response.status, message: `the core at ${options.baseUrl} answered the batch with something unexpected` };
+          return { kind: "failed", status: response.status, message: `the core at ${api.baseUrl} answered the batch with something unexpected` };
         }
         return { kind: "delivered", response: parsed.data.data };
       }
@@ -58,20 +62,20 @@ export function createDidOptimizerClient(options: { baseUrl: string; apiKey: str
         return { kind: "failed", status: response.status, message: `the core refused the API key (${reason}); check api_key in dids.conf or DID_OPTIMIZER_API_KEY` };
       }
       if (response.status === 404) {
-        return { kind: "failed", status: 404, message: `no DID Optimizer API at ${options.baseUrl}${callResultsBatchPath} (${reason}); check api_base_url or DID_OPTIMIZER_API_URL` };
+        return { kind: "failed", status: 404, message: `no DID Optimizer API at ${api.baseUrl}${callResultsBatchPath} (${reason}); check api_base_url or DID_OPTIMIZER_API_URL` };
       }
-      return { kind: "failed", status: response.status, message: `the core at ${options.baseUrl} answered ${response.status}: ${reason}` };
+      return { kind: "failed", status: response.status, message: `the core at ${api.baseUrl} answered ${response.status}: ${reason}` };
     },
 
     async checkHealth(signal) {
       try {
         const response = await post(didOptimizerHealthPath, "{}", signal);
         const text = await response.text();
-        if (!response.ok) return { ok: false, message: `the core at ${options.baseUrl} answered ${response.status}: ${errorOf(text) ?? text.slice(0, 200)}` };
+        if (!response.ok) return { ok: false, message: `the core at ${api.baseUrl} answered ${response.status}: ${errorOf(text) ?? text.slice(0, 200)}` };
         const parsed = didOptimizerHealthResponse.safeParse(safeJson(text));
-        return parsed.success ? { ok: true, health: parsed.data } : { ok: false, message: `the core at ${options.baseUrl} answered its health check with something unexpected` };
+        return parsed.success ? { ok: true, health: parsed.data } : { ok: false, message: `the core at ${api.baseUrl} answered its health check with something unexpected` };
       } catch (error) {
-        return { ok: false, message: `cannot reach the core at ${options.baseUrl}: ${describeFetchError(error)}` };
+        return { ok: false, message: `cannot reach the core at ${api.baseUrl}: ${describeFetchError(error)}` };
       }
     },
   };

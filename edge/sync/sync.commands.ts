@@ -1,10 +1,10 @@
 import type { NodeCommand, NodeContext } from "../../shared/cli/node-definition.ts";
 import type { EdgeConfigSpec } from "../config.ts";
 import type * as schema from "../db/schema.ts";
-import { describeVicidialSettings, resolveVicidialSettings, type VicidialSettings } from "../vicidial/vicidial-settings.ts";
-import { createDidOptimizerClient } from "./did-optimizer.client.ts";
+import { describeDatabase, describeVicidialSettings, resolveVicidialSettings, type VicidialSettings } from "../vicidial/vicidial-settings.ts";
+import { createDidOptimizerClient, type DidOptimizerClient } from "./did-optimizer.client.ts";
 import { createSyncRepository, type SyncRepository } from "./sync.repository.ts";
-import { DeliveryError, deliverOutbox, releaseOrphanedLeases, runScheduledScan, type ScanSummary, scanVicidialLog, shiftWallTime, syncDepsFrom } from "./sync.usecases.ts";
+import { DeliveryError, deliverOutbox, releaseOrphanedLeases, runScheduledScan, type ScanSummary, scanVicidialLog, shiftWallTime, stateKeys, syncDepsFrom } from "./sync.usecases.ts";
 import { connectVicidialLog, type VicidialLogReader } from "./vicidial-log.repository.ts";
 
 type EdgeContext = NodeContext<EdgeConfigSpec, typeof schema>;
@@ -36,15 +36,16 @@ export const syncCommand: NodeCommand<EdgeConfigSpec, typeof schema> = {
     for (const problem of settings.problems) out(`problem: ${problem}`);
     if (settings.problems.length > 0) return 1;
     if (mode === "--check") return check(context, settings, out);
-    if (!settings.api.apiKey) {
+    const core = createDidOptimizerClient(settings.api);
+    if (!core) {
       out(`no API key: set api_key in ${settings.files.dids.path} or DID_OPTIMIZER_API_KEY`);
       return 1;
     }
-    return syncOnce(context, settings, repository, out, mode === "--since" ? value! : null);
+    return syncOnce(context, settings, core, repository, out, mode === "--since" ? value! : null);
   },
 };
 
-async function syncOnce(context: EdgeContext, settings: VicidialSettings, repository: SyncRepository, out: (line: string) => void, since: string | null): Promise<number> {
+async function syncOnce(context: EdgeContext, settings: VicidialSettings, core: DidOptimizerClient, repository: SyncRepository, out: (line: string) => void, since: string | null): Promise<number> {
   const deps = syncDepsFrom(context.config, { repository, clock: context.clock });
   const { database } = settings;
   const started = performance.now();
@@ -58,11 +59,11 @@ async function syncOnce(context: EdgeContext, settings: VicidialSettings, reposi
         out(`--since: "${since}" is neither a date ("2026-01-15", "2026-01-15 09:00:00") nor a duration ("90m", "2h", "3d")`);
         return 2;
       }
-      out(`re-sending every call result since ${from} from ${database.user}@${database.host}:${database.port}/${database.database}`);
+      out(`re-sending every call result since ${from} from ${describeDatabase(database)}`);
       scan = await scanVicidialLog(deps, reader, from, { force: true, signal: context.shutdown });
     } else {
       scan = await runScheduledScan(deps, reader, context.shutdown);
-      out(`read vicidial_log on ${database.user}@${database.host}:${database.port}/${database.database} (${scan.kind} read from ${scan.from})`);
+      out(`read vicidial_log on ${describeDatabase(database)} (${scan.kind} read from ${scan.from})`);
     }
   } catch (error) {
     out(`failed: ${(error as Error).message}`);
@@ -76,7 +77,6 @@ async function syncOnce(context: EdgeContext, settings: VicidialSettings, reposi
   );
   context.logger.info("call sync scan", { ...scan });
 
-  const core = createDidOptimizerClient({ baseUrl: settings.api.baseUrl, apiKey: settings.api.apiKey!, timeoutMs: settings.api.timeoutMs });
   await releaseOrphanedLeases(repository);
   let exitCode = 0;
   try {
@@ -98,7 +98,7 @@ async function syncOnce(context: EdgeContext, settings: VicidialSettings, reposi
 async function printStatus(context: EdgeContext, settings: VicidialSettings, repository: SyncRepository, out: (line: string) => void): Promise<number> {
   for (const line of describeVicidialSettings(settings)) out(line);
   const state = await repository.readState();
-  out(`last read: ${state.get("scan.last_db_now") ?? "never"} (database time); last full read: ${state.get("scan.last_full_db_now") ?? "never"}`);
+  out(`last read: ${state.get(stateKeys.lastScanDbNow) ?? "never"} (database time); last full read: ${state.get(stateKeys.lastFullScanDbNow) ?? "never"}`);
   const counts = await repository.counts();
   const oldest = counts.oldestPendingQueuedAt === null ? "" : `, the oldest queued ${Math.round((context.clock.now() - counts.oldestPendingQueuedAt) / 1000)}s ago`;
   out(`outbox: ${counts.pending} waiting${oldest}, ${counts.dead} refused by the core`);
@@ -122,11 +122,12 @@ async function check(context: EdgeContext, settings: VicidialSettings, out: (lin
     ok = false;
     out(`vicidial database: FAILED: ${(error as Error).message}`);
   }
-  if (!settings.api.apiKey) {
+  const core = createDidOptimizerClient(settings.api);
+  if (!core) {
     out(`did optimizer api: FAILED: no API key (api_key in ${settings.files.dids.path} or DID_OPTIMIZER_API_KEY)`);
     return 1;
   }
-  const health = await createDidOptimizerClient({ baseUrl: settings.api.baseUrl, apiKey: settings.api.apiKey, timeoutMs: settings.api.timeoutMs }).checkHealth(context.shutdown);
+  const health = await core.checkHealth(context.shutdown);
   if (health.ok) out(`did optimizer api: ok (tenant ${health.health.tenant.name}, core up ${health.health.uptime}s)`);
   else out(`did optimizer api: FAILED: ${health.message}`);
   return ok && health.ok ? 0 : 1;

@@ -1,13 +1,14 @@
 import type { Client } from "@libsql/client";
 import type { ConfigOf } from "../../shared/config/config-spec.ts";
 import type { HealthStatus } from "../../shared/http/create-http-app.ts";
+import { isoTime } from "../../shared/http/iso-time.ts";
 import type { MetricsRegistry } from "../../shared/http/metrics.ts";
 import type { Logger } from "../../shared/log/logger.ts";
 import { type BackgroundLoop, startBackgroundLoop } from "../../shared/runtime/background-loop.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import type { vicidialConfig } from "../vicidial/vicidial.config.ts";
-import type { VicidialDatabaseSettings, VicidialSettings } from "../vicidial/vicidial-settings.ts";
-import { createDidOptimizerClient, type DidOptimizerClient } from "./did-optimizer.client.ts";
+import { describeDatabase, type VicidialSettings } from "../vicidial/vicidial-settings.ts";
+import { createDidOptimizerClient } from "./did-optimizer.client.ts";
 import type { callSyncConfig } from "./sync.config.ts";
 import { createSyncRepository, type OutboxCounts, type SyncRepository } from "./sync.repository.ts";
 import { DeliveryError, deliverOutbox, releaseOrphanedLeases, runScheduledScan, type ScanSummary, type SyncObserver, syncDepsFrom } from "./sync.usecases.ts";
@@ -44,7 +45,6 @@ export interface CallSyncServiceOptions {
   metrics: MetricsRegistry;
   clock: Clock;
   signal: AbortSignal;
-  connect?: (settings: VicidialDatabaseSettings) => Promise<VicidialLogReader>;
 }
 
 const deliveryPollMs = 1000;
@@ -112,7 +112,8 @@ export function startCallSyncService(options: CallSyncServiceOptions): CallSyncS
     async stop() {},
   });
   if (!config.callSyncEnabled) return idle("disabled", "CALL_SYNC_ENABLED is false");
-  if (!settings.api.apiKey) {
+  const core = createDidOptimizerClient(settings.api);
+  if (!core) {
     logger.info("call-result sync is off: no API key (api_key in dids.conf or DID_OPTIMIZER_API_KEY)", { didsConf: settings.files.dids.path });
     return idle("not_configured", `no API key: set api_key in ${settings.files.dids.path} or DID_OPTIMIZER_API_KEY`);
   }
@@ -124,8 +125,6 @@ export function startCallSyncService(options: CallSyncServiceOptions): CallSyncS
   const stopping = new AbortController();
   const signal = AbortSignal.any([options.signal, stopping.signal]);
   const deps = syncDepsFrom(config, { repository, clock, observer });
-  const core: DidOptimizerClient = createDidOptimizerClient({ baseUrl: settings.api.baseUrl, apiKey: settings.api.apiKey, timeoutMs: settings.api.timeoutMs });
-  const connect = options.connect ?? ((database) => connectVicidialLog(database));
   const database = settings.database;
   let reader: VicidialLogReader | null = null;
   const refreshCounts = async () => {
@@ -142,7 +141,7 @@ export function startCallSyncService(options: CallSyncServiceOptions): CallSyncS
     backoff: retryBackoff,
     tick: async () => {
       try {
-        reader ??= await connect(database);
+        reader ??= await connectVicidialLog(database);
         const summary = await runScheduledScan(deps, reader, signal);
         lastScanAt = clock.now();
         lastScan = { ...summary, at: lastScanAt };
@@ -212,11 +211,10 @@ export function startCallSyncService(options: CallSyncServiceOptions): CallSyncS
       const lag = lagSeconds();
       const failing = scanState.consecutiveFailures > 0 || deliveryState.consecutiveFailures > 0;
       const behind = lag > Math.max(600, config.callSyncIntervalSeconds * 10);
-      const iso = (value: number | null) => (value === null ? null : new Date(value).toISOString());
       return {
         status: failing || behind || counts.dead > 0 ? "degraded" : "ok",
         state: "running",
-        database: `${database.user}@${database.host}:${database.port}/${database.database}`,
+        database: describeDatabase(database),
         core: settings.api.baseUrl,
         outbox: {
           pending: counts.pending,
@@ -225,8 +223,8 @@ export function startCallSyncService(options: CallSyncServiceOptions): CallSyncS
         },
         lagSeconds: lag,
         lastScan: lastScan ? { ...lastScan, at: new Date(lastScan.at).toISOString() } : null,
-        lastScanAt: iso(lastScanAt),
-        lastDeliveryAt: iso(lastDeliveryAt),
+        lastScanAt: isoTime(lastScanAt),
+        lastDeliveryAt: isoTime(lastDeliveryAt),
         lastError: lastError ? { ...lastError, at: new Date(lastError.at).toISOString() } : null,
       };
     },

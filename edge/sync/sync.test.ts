@@ -46,7 +46,7 @@ afterEach(async () => {
   edge.dispose();
 });
 
-const coreClient = (key = tenant.key, baseUrl = core.url) => createDidOptimizerClient({ baseUrl, apiKey: key, timeoutMs: 10_000 });
+const coreClient = (key = tenant.key, baseUrl = core.url) => createDidOptimizerClient({ baseUrl, apiKey: key, timeoutMs: 10_000 })!;
 
 /** Inserts rows directly (sql_mode '' as VICIdial runs, so term_reason may be ''). */
 async function insertCalls(rows: Array<{ uniqueid: string; secondsAgo: number; status?: string; length?: number; termReason?: string; user?: string; endEpoch?: number | null }>) {

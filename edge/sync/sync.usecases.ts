@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../../shared/runtime/clock.ts";
+import { isProcessAlive } from "../../shared/runtime/process.ts";
 import { serializeCallResult, type VicidialLogRow } from "./call-result-payload.ts";
 import type { DidOptimizerClient } from "./did-optimizer.client.ts";
 import type { SyncRepository } from "./sync.repository.ts";
@@ -106,7 +107,8 @@ export class PageSizer {
   }
 }
 
-const stateKeys = {
+/** Where the scan keeps its progress in the sync's state table. */
+export const stateKeys = {
   lastScanDbNow: "scan.last_db_now",
   lastFullScanDbNow: "scan.last_full_db_now",
   lastFullScanAt: "scan.last_full_at",
@@ -279,15 +281,6 @@ export async function releaseOrphanedLeases(repository: SyncRepository): Promise
     if (pid === process.pid || !isProcessAlive(pid)) released += await repository.releaseLeasesOf(pid);
   }
   return released;
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Moves a "YYYY-MM-DD HH:MM:SS" wall time by whole seconds, calendar-correct, without time zones. */

@@ -1,5 +1,5 @@
 import mysql from "mysql2/promise";
-import type { VicidialDatabaseSettings } from "../vicidial/vicidial-settings.ts";
+import { describeDatabase, type VicidialDatabaseSettings } from "../vicidial/vicidial-settings.ts";
 import { type VicidialLogRow, vicidialLogColumns } from "./call-result-payload.ts";
 
 /**
@@ -58,7 +58,7 @@ export async function connectVicidialLog(settings: VicidialDatabaseSettings, opt
           : code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "ETIMEDOUT"
             ? " (check VARDB_server/VARDB_port or VICIDIAL_DB_HOST/VICIDIAL_DB_PORT)"
             : "";
-    throw new VicidialConnectionError(`cannot connect to the VICIdial database ${settings.user}@${settings.host}:${settings.port}/${settings.database}: ${(error as Error).message}${hint}`, code);
+    throw new VicidialConnectionError(`cannot connect to the VICIdial database ${describeDatabase(settings)}: ${(error as Error).message}${hint}`, code);
   }
   connection.on("error", () => {
     // A dropped connection surfaces on the next query; the sync reconnects then.

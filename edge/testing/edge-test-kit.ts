@@ -10,17 +10,15 @@ import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import type { CampaignPackageManifest } from "../../shared/contracts/campaign-package.ts";
 import { CampaignPackageWriter } from "../../scripts/campaign-package/campaign-package-writer.ts";
 import { defaultSpeechCache, type GenerateOptions, type GeneratedPackage, generateCampaignPackage } from "../../scripts/campaign-package/generate-campaign-package.ts";
-import { createEdgeApp } from "../app.ts";
-import { type CampaignRuntime, createCampaignRuntime } from "../campaigns/campaign-runtime.ts";
+import type { CampaignRuntime } from "../campaigns/campaign-runtime.ts";
 import { type EdgeConfigSpec, edgeConfigSpec } from "../config.ts";
 import { migrations } from "../db/migrations.ts";
 import * as schema from "../db/schema.ts";
-import { withDialerFastPath } from "../dialer/dialer.routes.ts";
+import { startEdgeServices } from "../edge-services.ts";
 import { beginImport, importPackageFile } from "../importer/campaign-import.usecases.ts";
 import type { ImportReport } from "../importer/import-report.ts";
 import { addOperator } from "../operators/operators.usecases.ts";
-import { type CallSyncService, startCallSyncService } from "../sync/sync.service.ts";
-import { resolveVicidialSettings } from "../vicidial/vicidial-settings.ts";
+import type { CallSyncService } from "../sync/sync.service.ts";
 
 /** A complete edge (database, runtime, app) in a temp directory, as `serve` builds it, for tests. */
 export interface EdgeTestEnvironment {
@@ -46,25 +44,31 @@ export async function createEdgeTestEnvironment(
   const logger = options.logger ?? silentLogger;
   const clock = options.clock ?? systemClock;
   const metrics = new MetricsRegistry();
-  const runtime = await createCampaignRuntime({ config, client: database.client, logger, metrics, clock, baseUrl: options.baseUrl ?? "http://127.0.0.1:8001" });
-  const stopSync = new AbortController();
-  const callSync = options.withCallSync
-    ? startCallSyncService({ config, settings: resolveVicidialSettings(config), client: database.client, logger, metrics, clock, signal: stopSync.signal })
-    : null;
-  const app = createEdgeApp({ config, client: database.client, logger, metrics, clock, startedAt: clock.now(), campaigns: runtime, callSync: callSync ?? undefined });
+  const stop = new AbortController();
+  const services = await startEdgeServices({
+    config,
+    client: database.client,
+    logger,
+    metrics,
+    clock,
+    baseUrl: options.baseUrl ?? "http://127.0.0.1:8001",
+    signal: stop.signal,
+    callSync: options.withCallSync ?? false,
+  });
+  const { campaigns: runtime, callSync } = services;
   return {
     dir,
     database,
     config,
     runtime,
-    app,
-    fetch: withDialerFastPath(runtime.dialer, app.fetch),
+    app: services.app,
+    fetch: services.fetch,
     metrics,
     callSync,
     async dispose() {
-      stopSync.abort();
-      await callSync?.stop();
+      stop.abort();
       await runtime.background.stop();
+      await Promise.all([runtime.watcher?.stopped, callSync?.stop()]);
       database.dispose();
       dir.remove();
     },

@@ -125,11 +125,16 @@ function readOptional(path: string, readText: FileReader): { text: string | null
   }
 }
 
+/** The database as logs and messages name it: `user@host:port/database`, never the password. */
+export function describeDatabase(database: Pick<VicidialDatabaseSettings, "user" | "host" | "port" | "database">): string {
+  return `${database.user}@${database.host}:${database.port}/${database.database}`;
+}
+
 /** The settings as check-config style lines, the password and key masked. */
 export function describeVicidialSettings(settings: VicidialSettings): string[] {
   const { database, api } = settings;
   return [
-    `vicidial database: ${database.user}@${database.host}:${database.port}/${database.database} (host from ${database.sources.host}, user from ${database.sources.user}, password from ${database.sources.password})`,
+    `vicidial database: ${describeDatabase(database)} (host from ${database.sources.host}, user from ${database.sources.user}, password from ${database.sources.password})`,
     `did optimizer api: ${api.baseUrl} (from ${api.sources.baseUrl}), api key ${api.apiKey ? `set (from ${api.sources.apiKey})` : "missing"}`,
     `files: ${settings.files.astguiclient.path} ${settings.files.astguiclient.state}, ${settings.files.dids.path} ${settings.files.dids.state}`,
     ...settings.problems.map((problem) => `problem: ${problem}`),

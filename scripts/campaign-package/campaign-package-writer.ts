@@ -1,5 +1,5 @@
 import { createHash, type Hash } from "node:crypto";
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, openSync } from "node:fs";
 import { Zip, ZipDeflate, ZipPassThrough } from "fflate";
 import {
   type CampaignPackageManifest,
@@ -7,6 +7,7 @@ import {
   campaignPackageFormatVersion,
   campaignPackagePaths,
 } from "../../shared/contracts/campaign-package.ts";
+import { writeAllSync } from "../../shared/runtime/files.ts";
 
 /**
  * Writes a campaign package as a stream (fflate): entries go to disk as they are added and the
@@ -46,7 +47,7 @@ export class CampaignPackageWriter {
         this.#error = error;
         return;
       }
-      writeSync(this.#fd, chunk);
+      writeAllSync(this.#fd, chunk);
       this.#bytes += chunk.length;
       if (final) this.#ended = true;
     });
@@ -111,7 +112,7 @@ export class CampaignPackageWriter {
 }
 
 /** One CSV field, quoted when it must be (RFC 4180). */
-export function csvField(value: string | number): string {
+function csvField(value: string | number): string {
   const text = String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

@@ -9,6 +9,7 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { encodeMuLaw, encodePcmWav } from "../../shared/audio/wav-format.ts";
+import { ulawSiblingPath } from "../../shared/contracts/campaign-package.ts";
 import { CampaignPackageWriter, csvLine, sqlLiteral } from "./campaign-package-writer.ts";
 import { createSpeechSynthesizer, joinPcm, type SpeechSynthesizer, silence } from "./speech-synthesizer.ts";
 
@@ -70,7 +71,7 @@ export async function generateCampaignPackage(options: GenerateOptions): Promise
   const writer = new CampaignPackageWriter(options.outPath);
   const addAudio = (path: string, pcm: Uint8Array) => {
     writer.addFile(path, encodePcmWav(pcm));
-    if (options.ulaw) writer.addFile(path.replace(/\.wav$/, ".ulaw"), encodeMuLaw(pcm));
+    if (options.ulaw) writer.addFile(ulawSiblingPath(path), encodeMuLaw(pcm));
   };
   for (let index = 0; index < greetingCount; index++) addAudio(greetingPath(index), await greetingSpeech(speech, index));
   for (let index = 0; index < offerCount; index++) addAudio(`audio/offer/offer-${index + 1}.wav`, await speech.speak(offers[index]!));
@@ -114,7 +115,7 @@ export async function generateCampaignPackage(options: GenerateOptions): Promise
   return { path: options.outPath, bytes, leads: options.leads, wavFiles: greetingCount + offerCount + (options.defaultAudio ? 1 : 0), leadIds, campaignId };
 }
 
-export function greetingPath(index: number): string {
+function greetingPath(index: number): string {
   return `audio/greeting/greeting-${index + 1}.wav`;
 }
 

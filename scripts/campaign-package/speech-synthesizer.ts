@@ -8,7 +8,7 @@ import { runCommand } from "../../shared/runtime/process.ts";
 /**
  * Real speech for packages: espeak-ng speaks a phrase, ffmpeg converts it to what Asterisk plays
  * (8000 Hz, mono, 16-bit PCM). Phrases are cached as raw PCM, so a package of any size is built
- * by joining a small vocabulary: "Hello Maria. Your reference is 1 0 4 2."
+ * by joining a small vocabulary: "Hello Maria. Reference one zero four two."
  */
 export interface SpeechSynthesizer {
   /** 16-bit little-endian PCM at 8000 Hz, mono. */

@@ -194,3 +194,13 @@ export function normalizeAudioReference(raw: string): FieldCheck {
 export function audioRelativePath(packagePath: string): string {
   return packagePath.slice(campaignPackagePaths.audioDirectory.length);
 }
+
+/** The `.ulaw` sibling of a `.wav`, the same recording for Asterisk's native µ-law (`audio/a.wav` → `audio/a.ulaw`). */
+export function ulawSiblingPath(wavPath: string): string {
+  return wavPath.replace(/\.wav$/, ".ulaw");
+}
+
+/** The `.wav` a `.ulaw` file is the sibling of. */
+export function wavSiblingPath(ulawPath: string): string {
+  return ulawPath.replace(/\.ulaw$/, ".wav");
+}
