@@ -21,7 +21,6 @@ import {
 import { decodeOggOpus } from "../testing/audio-fixtures.ts";
 import { type IngestMode, type LocalIngestServer, startLocalIngestServer } from "../testing/local-ingest-server.ts";
 
-
 const mainPath = join(import.meta.dir, "..", "main.ts");
 let dir: TempDir;
 let ingest: LocalIngestServer;

@@ -1,7 +1,9 @@
 import { join } from "node:path";
 import { openDatabase } from "../../shared/db/open-database.ts";
+import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { type RunningNodeProcess, startNodeProcess } from "../../shared/testing/node-process.ts";
 import type { TempDir } from "../../shared/testing/temp-dir.ts";
+import { waitUntil } from "../../shared/testing/wait-until.ts";
 import { decodeOggOpus } from "./audio-fixtures.ts";
 import type { LocalIngestServer, StoredChunk } from "./local-ingest-server.ts";
 
@@ -49,18 +51,24 @@ export function startAgentProcess(command: string, args: string[], env: Record<s
   return startNodeProcess(command, args, { env, cwd, timeoutMs: 30_000 });
 }
 
-export async function readHealth(agent: RunningNodeProcess): Promise<Record<string, any>> {
-  return (await (await fetch(`${agent.url}/health`)).json()) as Record<string, any>;
+/** A recorder whose /health a test reads: a running process, or the app in the test's own process. */
+export type HealthSource = RunningNodeProcess | HttpApp;
+
+/** The full report, as a caller on the Pi itself gets it. */
+export async function readHealth(source: HealthSource): Promise<Record<string, any>> {
+  const response = "pid" in source ? await fetch(`${source.url}/health`) : await source.request("/health", {}, { remoteAddress: "127.0.0.1" });
+  return (await response.json()) as Record<string, any>;
 }
 
-export async function waitForHealth(agent: RunningNodeProcess, description: string, condition: (report: Record<string, any>) => boolean, timeoutMs = 30_000): Promise<Record<string, any>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const report = await readHealth(agent);
-    if (condition(report)) return report;
-    if (Date.now() > deadline) throw new Error(`health never showed ${description}: ${JSON.stringify(report)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+/** Reads /health until `condition` holds (the agent's loops run on their own); fails with the last report. */
+export async function waitForHealth(source: HealthSource, description: string, condition: (report: Record<string, any>) => boolean, timeoutMs = 30_000): Promise<Record<string, any>> {
+  let report: Record<string, any> = {};
+  try {
+    await waitUntil(`health showing ${description}`, async () => condition((report = await readHealth(source))), timeoutMs, 50);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}: ${JSON.stringify(report)}`);
   }
+  return report;
 }
 
 export interface JournalRow {
