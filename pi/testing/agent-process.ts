@@ -5,7 +5,7 @@ import { type RunningNodeProcess, startNodeProcess } from "../../shared/testing/
 import type { TempDir } from "../../shared/testing/temp-dir.ts";
 import { waitUntil } from "../../shared/testing/wait-until.ts";
 import { decodeOggOpus } from "./audio-fixtures.ts";
-import type { LocalIngestServer, StoredChunk } from "./local-ingest-server.ts";
+import type { StoredChunk } from "./local-ingest-server.ts";
 
 export const testDevice = {
   pointId: "00000000-0000-0000-0000-000000000001",
@@ -102,14 +102,16 @@ export async function readJournal(dir: TempDir): Promise<JournalRow[]> {
   }
 }
 
+/** A chunk as an ingest stored it: the local one's record, or a row and file of the real core. */
+export type DeliveredChunk = Pick<StoredChunk, "chunkId" | "sha256" | "bytes"> & { fields: Pick<StoredChunk["fields"], "start_ts" | "end_ts"> };
+
 /**
  * Exactly once, in order: every chunk of the journal reached the ingest once with the same bytes,
- * the ingest stored them in recording order, and each is a valid Ogg Opus file whose decoded
- * length matches its wall-clock span. Returns the stored chunks.
+ * the ingest stored them in recording order (`stored` in arrival order), and each is a valid Ogg
+ * Opus file whose decoded length matches its wall-clock span. Returns the stored chunks.
  */
-export async function expectDeliveredExactlyOnce(dir: TempDir, ingest: LocalIngestServer, expect: typeof import("bun:test").expect): Promise<StoredChunk[]> {
+export async function expectDeliveredExactlyOnce<T extends DeliveredChunk>(dir: TempDir, stored: T[], expect: typeof import("bun:test").expect): Promise<T[]> {
   const journal = (await readJournal(dir)).filter((row) => row.state !== "discarded");
-  const stored = ingest.stored();
   expect(journal.every((row) => row.state === "uploaded")).toBe(true);
   expect(stored.map((chunk) => chunk.chunkId)).toEqual(journal.map((row) => row.id));
   for (const [index, chunk] of stored.entries()) {
