@@ -7,6 +7,7 @@ import { startBackgroundLoop } from "../../shared/runtime/background-loop.ts";
 import { sha256Hex } from "../../shared/runtime/hashing.ts";
 import { findFreePort } from "../../shared/testing/free-port.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
+import { waitUntil } from "../../shared/testing/wait-until.ts";
 import { uploadBackoffPolicy } from "../agent/recorder-agent.ts";
 import type { RegisteredChunk } from "../spool/spool.usecases.ts";
 import { encodeOpusFile } from "../testing/audio-fixtures.ts";
@@ -260,8 +261,7 @@ describe("upload loop backoff", () => {
     await ingest.setMode({ kind: "up" });
     await clock.advance(300_000);
     await ingest.waitFor("the chunk", () => ingest.stored().length === 1);
-    for (let turn = 0; turn < 400 && loop.state().consecutiveFailures > 0; turn++) await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(loop.state().consecutiveFailures).toBe(0);
+    await waitUntil("the loop to recover", () => loop.state().consecutiveFailures === 0, 2000, 5);
     expect(await stateOf(chunk!)).toMatchObject({ state: "uploaded", attempts: expectedDelays.length + 2 });
     controller.abort();
     await loop.stopped;
