@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../shared/config/config-loader.ts";
 import { MetricsRegistry } from "../shared/http/metrics.ts";
@@ -12,15 +12,11 @@ import { createPiApp } from "./app.ts";
 import { piConfigSpec } from "./config.ts";
 import { migrations } from "./db/migrations.ts";
 import * as schema from "./db/schema.ts";
-import { measureInputLevel } from "./recorder/input-level.ts";
-import { ensureSpoolDirectories, spoolLayout } from "./spool/spool-layout.ts";
-import { createSpoolLock } from "./spool/spool-lock.ts";
-import { createSpoolRepository } from "./spool/spool.repository.ts";
-import { chunkIdFor, moveDurably, type RegisteredChunk, registerSegment } from "./spool/spool.usecases.ts";
+import type { RegisteredChunk, SpoolDeps } from "./spool/spool.usecases.ts";
+import { closedScheduleWindow, readHealth, waitForHealth } from "./testing/agent-process.ts";
 import { encodeOpusFile } from "./testing/audio-fixtures.ts";
 import { type LocalIngestServer, startLocalIngestServer } from "./testing/local-ingest-server.ts";
-
-// Each test runs real ffmpeg; the machine may be busy with other suites.
+import { createSpoolDeps, markSent, registerCopies } from "./testing/test-spool.ts";
 
 const device = "00000000-0000-0000-0000-000000000003";
 const token = "device-token-0123456789";
@@ -41,7 +37,6 @@ interface Harness {
   logLines: string[];
 }
 let harness: Harness | null = null;
-let harnessDatabase: TempDatabase<typeof schema> | null = null;
 afterEach(async () => {
   if (!harness) return;
   await harness.agent.stop();
@@ -51,37 +46,17 @@ afterEach(async () => {
   harness = null;
 });
 
-/** A schedule window that does not include now (UTC), so these tests run the agent without ffmpeg. */
-function closedWindow(): Record<string, string> {
-  const at = (offsetHours: number) => new Date(Date.now() + offsetHours * 3600_000).toISOString().slice(11, 16);
-  return { RA_SCHEDULE_START: at(2), RA_SCHEDULE_END: at(3) };
-}
-
-/** Pre-fills the spool with `count` one-second chunks, a minute apart, the oldest an hour ago. */
-async function prefill(database: TempDatabase<typeof schema>, spoolDir: string, count: number) {
-  const deps = { repository: createSpoolRepository(database.db), layout: spoolLayout(spoolDir), lock: createSpoolLock(), clock: systemClock, logger: createLogger({ node: "pi", write: () => {} }), measureLevel: measureInputLevel };
-  ensureSpoolDirectories(deps.layout);
-  const recording = join(spoolDir, "recording", "earlier");
-  mkdirSync(recording, { recursive: true });
-  const chunks = [];
-  for (let index = 0; index < count; index++) {
-    const partPath = join(recording, `seg-${String(index).padStart(6, "0")}.part`);
-    copyFileSync(fixtures.join("chunk.part"), partPath);
-    const startTs = Date.now() - 3600_000 + index * 60_000;
-    chunks.push((await registerSegment(deps, { partPath, chunkId: chunkIdFor(device, "earlier", index), startTs, endTs: startTs + 1000, salvaged: false }))!);
-  }
-  return chunks;
-}
-
-type BeforeStart = (repository: ReturnType<typeof createSpoolRepository>, chunks: RegisteredChunk[], spoolDir: string) => Promise<Record<string, string>>;
+/** Runs before the agent starts, on the pre-filled spool; returns settings to add. */
+type BeforeStart = (context: { spool: SpoolDeps; database: TempDatabase<typeof schema>; chunks: RegisteredChunk[] }) => Promise<Record<string, string>>;
 
 async function start(options: { env?: Record<string, string>; prefill?: number; ingestToken?: string; beforeStart?: BeforeStart } = {}) {
   const dir = makeTempDir("salescontrol-pi-app-");
   const database = await openTempDatabase(migrations, schema);
   const ingest = await startLocalIngestServer({ devices: { [token]: device }, mode: { kind: "down" } });
-  const chunks = await prefill(database, dir.join("spool"), options.prefill ?? 0);
-  harnessDatabase = database;
-  const extraEnv = options.beforeStart ? await options.beforeStart(createSpoolRepository(database.db), chunks, dir.join("spool")) : {};
+  // One-second chunks a minute apart, the oldest an hour ago.
+  const spool = createSpoolDeps(database.db, dir.join("spool"));
+  const chunks = await registerCopies(spool, fixtures.join("chunk.part"), { count: options.prefill ?? 0, session: "earlier", startTs: (index) => Date.now() - 3600_000 + index * 60_000, durationMs: 1000 });
+  const extraEnv = options.beforeStart ? await options.beforeStart({ spool, database, chunks }) : {};
   const env = {
     RA_POINT_ID: "00000000-0000-0000-0000-000000000001",
     RA_REGISTER_ID: "00000000-0000-0000-0000-000000000002",
@@ -91,7 +66,8 @@ async function start(options: { env?: Record<string, string>; prefill?: number; 
     RA_SPOOL_DIR: dir.join("spool"),
     RA_RETRY_MIN_S: "0.2",
     RA_RETRY_MAX_S: "0.5",
-    ...closedWindow(),
+    // The agent runs without ffmpeg.
+    ...closedScheduleWindow(),
     ...options.env,
     ...extraEnv,
   };
@@ -99,32 +75,16 @@ async function start(options: { env?: Record<string, string>; prefill?: number; 
   const logLines: string[] = [];
   const logger = createLogger({ node: "pi", write: (line) => logLines.push(line) });
   const metrics = new MetricsRegistry();
-  const agent = await startRecorderAgent({ config, db: database.db, logger, metrics, clock: systemClock, timeZone: "UTC", uploadPollMs: 50 });
-  const app = createPiApp({ config, client: database.client, logger, metrics, clock: systemClock, startedAt: Date.now(), recorderHealth: agent.health });
+  const agent = await startRecorderAgent({ config, db: database.db, logger, metrics, clock: systemClock, uploadPollMs: 50 });
+  const app = createPiApp({ client: database.client, logger, metrics, startedAt: Date.now(), recorderHealth: agent.health });
   harness = { agent, app, database, ingest, dir, logLines };
   return { ...harness, chunks };
-}
-
-async function health(app: Harness["app"]) {
-  return (await (await app.request("/health", {}, loopback)).json()) as Record<string, any>;
-}
-
-/** Polls /health until `condition` holds (the agent's loops run on their own). */
-async function healthWhen(app: Harness["app"], description: string, condition: (report: Record<string, any>) => boolean) {
-  const deadline = Date.now() + 10_000;
-  let report = await health(app);
-  while (!condition(report)) {
-    if (Date.now() > deadline) throw new Error(`health never showed ${description}: ${JSON.stringify(report)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    report = await health(app);
-  }
-  return report;
 }
 
 describe("recorder health on 127.0.0.1:8042", () => {
   test("reports every field of the original agent's example, with this recorder's identity", async () => {
     const { app } = await start({ prefill: 2 });
-    const report = await health(app);
+    const report = await readHealth(app);
     expect(typeof report.upload_errors_total).toBe("number");
     expect(report.spool_bytes).toBeGreaterThan(1000);
     expect(report).toMatchObject({
@@ -157,13 +117,13 @@ describe("recorder health on 127.0.0.1:8042", () => {
 
   test("uploads drain the queue once the core is reachable, and the counters follow", async () => {
     const { app, ingest, chunks } = await start({ prefill: 3 });
-    const waiting = await healthWhen(app, "a failed attempt", (report) => report.upload_errors_total > 0);
+    const waiting = await waitForHealth(app, "a failed attempt", (report) => report.upload_errors_total > 0);
     expect(waiting.uploader.last_error).toContain("ECONNREFUSED");
     expect(waiting.last_error).toContain("ECONNREFUSED");
     await ingest.setMode({ kind: "up" });
     await ingest.waitFor("three chunks", () => ingest.stored().length === 3, 10_000);
     expect(ingest.stored().map((stored) => stored.chunkId)).toEqual(chunks.map((chunk) => chunk.chunkId));
-    const report = await healthWhen(app, "three uploads", (candidate) => candidate.uploaded_total === 3);
+    const report = await waitForHealth(app, "three uploads", (candidate) => candidate.uploaded_total === 3);
     expect(report).toMatchObject({ queue_size: 0, uploaded_total: 3, spool_files: 3, status: "ok" });
     expect(report.last_upload_ts).toBeGreaterThan(Date.now() / 1000 - 60);
     expect(report.spool.uploaded_kept).toBe(3);
@@ -174,17 +134,13 @@ describe("recorder health on 127.0.0.1:8042", () => {
     let chunkBytes = 0;
     const { app, chunks, database, logLines } = await start({
       prefill: 6,
-      beforeStart: async (repository, prefilled, spoolDir) => {
+      beforeStart: async ({ spool, chunks: prefilled }) => {
         chunkBytes = prefilled[0]!.bytes;
-        for (const chunk of prefilled.slice(3, 5)) {
-          const sentPath = chunk.path.replace("outbox/", "sent/");
-          await repository.markUploaded(chunk.chunkId, { path: sentPath, uploadedAt: Date.now(), storedPath: "x" });
-          await moveDurably(join(spoolDir, chunk.path), join(spoolDir, sentPath));
-        }
+        for (const chunk of prefilled.slice(3, 5)) await markSent(spool, chunk);
         return { RA_MAX_SPOOL_GB: quotaFor(chunkBytes) };
       },
     });
-    const report = await health(app);
+    const report = await readHealth(app);
     expect(report).toMatchObject({ deleted_uploaded_total: 2, deleted_unsent_total: 1, spool_files: 3, queue_size: 3, uploaded_total: 2 });
     expect(report.spool_bytes).toBe(chunkBytes * 3);
     const states = await database.client.execute("SELECT id, state, discard_reason FROM chunks ORDER BY start_ts");
@@ -204,7 +160,7 @@ describe("recorder health on 127.0.0.1:8042", () => {
     const { app, ingest } = await start({ prefill: 2, ingestToken: "wrong-token-for-this-device" });
     await ingest.setMode({ kind: "up" });
     await ingest.waitFor("the refused attempt", () => ingest.requestCount() >= 1, 10_000);
-    const report = await healthWhen(app, "the refusal", (candidate) => candidate.status === "degraded");
+    const report = await waitForHealth(app, "the refusal", (candidate) => candidate.status === "degraded");
     expect(report).toMatchObject({ status: "degraded", queue_size: 2, rejected_total: 0, last_error: "401 auth.invalid_token: unknown device token" });
     expect(report.uploader.blocked.reason).toBe("401 auth.invalid_token: unknown device token");
   });
@@ -213,15 +169,15 @@ describe("recorder health on 127.0.0.1:8042", () => {
     let refused = "";
     const { app, ingest } = await start({
       prefill: 2,
-      beforeStart: async (_repository, prefilled) => {
+      beforeStart: async ({ database, chunks: prefilled }) => {
         refused = prefilled[0]!.chunkId;
-        await harnessDatabase!.client.execute({ sql: "UPDATE chunks SET sha256 = ? WHERE id = ?", args: ["f".repeat(64), refused] });
+        await database.client.execute({ sql: "UPDATE chunks SET sha256 = ? WHERE id = ?", args: ["f".repeat(64), refused] });
         return {};
       },
     });
     await ingest.setMode({ kind: "up" });
     await ingest.waitFor("the good chunk", () => ingest.stored().length === 1, 10_000);
-    const report = await healthWhen(app, "the upload", (candidate) => candidate.uploaded_total === 1);
+    const report = await waitForHealth(app, "the upload", (candidate) => candidate.uploaded_total === 1);
     expect(report).toMatchObject({ status: "ok", rejected_total: 1, queue_size: 0, uploaded_total: 1 });
     expect(report.uploader.last_rejection).toMatchObject({ chunk_id: refused, reason: "422 ingest.checksum_mismatch: sha256 does not match the file" });
     expect(report.spool.rejected).toBe(1);

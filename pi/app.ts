@@ -3,16 +3,12 @@ import { createHttpApp, type HttpApp } from "../shared/http/create-http-app.ts";
 import type { MetricsRegistry } from "../shared/http/metrics.ts";
 import { baseHealth, worstStatus } from "../shared/http/node-health.ts";
 import type { Logger } from "../shared/log/logger.ts";
-import type { Clock } from "../shared/runtime/clock.ts";
 import type { RecorderHealth } from "./agent/recorder-health.ts";
-import type { PiConfig } from "./config.ts";
 
 export interface PiDeps {
-  config: PiConfig;
   client: Client;
   logger: Logger;
   metrics: MetricsRegistry;
-  clock: Clock;
   startedAt: number;
   /** Recording, spool and upload state; the seed's health fields come from here. */
   recorderHealth: () => Promise<RecorderHealth>;

@@ -4,10 +4,11 @@ import type { ConfigOf } from "../shared/config/config-spec.ts";
 import { field } from "../shared/config/config-spec.ts";
 import { type ConfigType, decimal, httpUrl, integer, optional, port, text, timeOfDay, uuid } from "../shared/config/config-types.ts";
 import { opusSampleRates } from "../shared/contracts/chunk-upload.ts";
+import { bearerTokenPattern } from "../shared/http/bearer-token.ts";
 
 /** A bearer token: printable characters without spaces, so it cannot break the Authorization header. */
 function bearerToken(): ConfigType<string> {
-  const schema = z.preprocess((value) => (typeof value === "number" ? String(value) : value), z.string().regex(/^[\x21-\x7e]+$/));
+  const schema = z.preprocess((value) => (typeof value === "number" ? String(value) : value), z.string().regex(bearerTokenPattern));
   return { schema: schema as z.ZodType<string>, expected: "a token of printable characters without spaces" };
 }
 

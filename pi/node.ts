@@ -20,7 +20,7 @@ export const piNode: NodeDefinition<PiConfigSpec, typeof schema> = {
   logLevel: (config) => config.logLevel,
   async serve({ config, database, logger, metrics, clock }) {
     const agent = await startRecorderAgent({ config, db: database.db, logger, metrics, clock });
-    const app = createPiApp({ config, client: database.client, logger, metrics, clock, startedAt: clock.now(), recorderHealth: agent.health });
+    const app = createPiApp({ client: database.client, logger, metrics, startedAt: clock.now(), recorderHealth: agent.health });
     let server: ReturnType<typeof startHttpServer>;
     try {
       server = startHttpServer({ fetch: app.fetch, hostname: config.healthHost, port: config.healthPort });

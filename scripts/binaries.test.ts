@@ -4,7 +4,7 @@
  * qemu-aarch64-static with Debian's arm64 runtime libraries. Build them first: npm run build.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import packageJson from "../package.json" with { type: "json" };
 import { openDatabase } from "../shared/db/open-database.ts";
@@ -12,9 +12,9 @@ import { checkIntegrity } from "../shared/db/backup.ts";
 import { runCommand } from "../shared/runtime/process.ts";
 import { startNodeProcess } from "../shared/testing/node-process.ts";
 import { makeTempDir, type TempDir } from "../shared/testing/temp-dir.ts";
-import { agentEnvironment, closedScheduleWindow, expectDeliveredExactlyOnce, testDevice, waitForHealth } from "../pi/testing/agent-process.ts";
+import { expectDeliveredExactlyOnce, testDevice, waitForHealth } from "../pi/testing/agent-process.ts";
 import { startLocalIngestServer } from "../pi/testing/local-ingest-server.ts";
-import { binaryPath, nodeNames } from "./build.ts";
+import { binaryPath, isolatedNodeEnv, nodeNames } from "./build.ts";
 import { compareCallResults, readCoreCallResults, readVicidialCallResults, startCoreProcess } from "../edge/sync/sync.testing.ts";
 import { createVicidialDatabase } from "../edge/vicidial/testing/vicidial-log.fixture.ts";
 import { startMariaDb } from "../shared/testing/mariadb-server.ts";
@@ -34,22 +34,7 @@ function isolate(node: string, arch: "x64" | "arm64") {
   dirs.push(dir);
   const binary = dir.join(`salescontrol-${node}`);
   copyFileSync(source, binary);
-  mkdirSync(dir.join("tmp"));
-  const env: Record<string, string> = { PATH: "/usr/bin:/bin", HOME: dir.path, TMPDIR: dir.join("tmp"), LANG: "C.UTF-8", ...requiredSettings(node, dir) };
-  return { dir, binary, env };
-}
-
-/** The recorder cannot run without its identity and ingest; outside its schedule it only serves health. */
-function requiredSettings(node: string, dir: TempDir): Record<string, string> {
-  if (node !== "pi") return {};
-  const { PATH: _path, HOME: _home, TMPDIR: _tmp, ...settings } = agentEnvironment(dir, "http://127.0.0.1:9", closedScheduleWindow());
-  return settings;
-}
-
-/** Environment that moves each node's listener to a free port; the core serves only with an admin token. */
-function portEnv(node: string): Record<string, string> {
-  if (node === "core") return { PORT: "0", HOST: "127.0.0.1", ADMIN_TOKEN: "binary-test-4f8a2c9e1b7d6035" };
-  return node === "pi" ? { RA_HEALTH_PORT: "0" } : { PORT: "0", HOST: "127.0.0.1" };
+  return { dir, binary, env: isolatedNodeEnv(node, dir) };
 }
 
 function databasePath(dir: TempDir, node: string): string {
@@ -69,7 +54,7 @@ describe.each(nodeNames)("%s-linux-x64", (node) => {
     expect(migrated).toMatchObject({ code: 0 });
     expect(migrated.stdout).toStartWith("applied ");
 
-    const running = await startNodeProcess(binary, ["serve"], { cwd: dir.path, env: { ...env, ...portEnv(node) } });
+    const running = await startNodeProcess(binary, ["serve"], { cwd: dir.path, env });
     const health = await fetch(`${running.url}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: "ok", node, version: packageJson.version, database: { ok: true } });
@@ -94,7 +79,7 @@ describe.each(nodeNames)("%s-linux-x64", (node) => {
 
   test("bad configuration exits 2 and names the key: unknown key, malformed URL, missing value", async () => {
     const { dir, binary, env } = isolate(node, "x64");
-    const serve = (extra: Record<string, string>, args: string[] = []) => runCommand(binary, [...args, "serve"], { cwd: dir.path, env: { ...env, ...portEnv(node), ...extra } });
+    const serve = (extra: Record<string, string>, args: string[] = []) => runCommand(binary, [...args, "serve"], { cwd: dir.path, env: { ...env, ...extra } });
 
     writeFileSync(dir.join("settings.yaml"), "log_level: info\nlog_levle: debug\n");
     const unknownKey = await serve({}, ["-c", dir.join("settings.yaml")]);
@@ -157,7 +142,7 @@ describe("pi-linux-x64 as a recorder", () => {
       const drain = await startNodeProcess(binary, ["serve"], { cwd: dir.path, env: { ...env, RA_INGEST_BASE_URL: ingest.url, RA_HEALTH_PORT: "0" } });
       await waitForHealth(drain, "an empty queue", (report) => report.queue_size === 0);
       expect(await drain.stop("SIGTERM")).toBe(0);
-      await expectDeliveredExactlyOnce(dir, ingest, expect);
+      await expectDeliveredExactlyOnce(dir, ingest.stored(), expect);
     } finally {
       await ingest.stop();
     }

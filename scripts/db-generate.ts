@@ -6,8 +6,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCommand } from "../shared/runtime/process.ts";
+import { nodeNames } from "./build.ts";
 
-const nodes = ["core", "edge", "pi"] as const;
 const root = join(import.meta.dir, "..");
 
 export function readMigrationJournal(node: string): Array<{ tag: string }> {
@@ -37,8 +37,8 @@ if (import.meta.main) {
   const args = process.argv.slice(2);
   const nameIndex = args.indexOf("--name");
   const migrationName = nameIndex >= 0 ? args[nameIndex + 1] : undefined;
-  const selected = args.filter((arg, index) => (nodes as readonly string[]).includes(arg) && args[index - 1] !== "--name");
-  for (const node of selected.length > 0 ? selected : nodes) {
+  const selected = args.filter((arg, index) => (nodeNames as readonly string[]).includes(arg) && args[index - 1] !== "--name");
+  for (const node of selected.length > 0 ? selected : nodeNames) {
     const drizzleArgs = ["drizzle-kit", "generate", "--config", `${node}/drizzle.config.ts`];
     if (migrationName) drizzleArgs.push("--name", migrationName);
     const result = await runCommand("npx", drizzleArgs, { cwd: root });

@@ -14,7 +14,7 @@ import { waitForHttpOk } from "../shared/testing/node-process.ts";
 import { type OpenAiCompatibleServer, startOpenAiCompatibleServer } from "../core/testing/openai-compatible-server.ts";
 import { englishSalesCorpus } from "../core/testing/sales-corpus.ts";
 import { acousticModelPath } from "../core/testing/speech-language-model.ts";
-import { feedDemoShop } from "./dev/demo-shop.ts";
+import { feedDemoShop, registerDevice } from "./dev/demo-shop.ts";
 
 const root = join(import.meta.dir, "..");
 const log = (message: string) => console.error(message);
@@ -92,23 +92,10 @@ const coreUrl = `http://127.0.0.1:${process.env.PORT ?? 8000}`;
 try {
   await waitForHttpOk(`${coreUrl}/health`, 60_000);
   const adminToken = process.env.ADMIN_TOKEN ?? readFileSync(join(process.env.DATA_DIR ?? join(root, "data/core"), "admin-token"), "utf8").trim();
-  await registerDemoRecorder(coreUrl, adminToken);
+  // The recorder's demo identity, registered once so its chunks are accepted.
+  const recorderIdentity = { point_id: demoRecorder.RA_POINT_ID, register_id: demoRecorder.RA_REGISTER_ID, device_id: demoRecorder.RA_DEVICE_ID };
+  await registerDevice(coreUrl, adminToken, recorderIdentity, demoRecorder.RA_INGEST_TOKEN);
   if (demo && recogniser) await feedDemoShop({ coreUrl, adminToken, stateDir: join(root, "data/dev"), log });
 } catch (error) {
   if (!stopping) log(`demo setup incomplete: ${(error as Error).message}`);
-}
-
-/** Registers the local recorder's demo identity on the core (once), so its chunks are accepted. */
-async function registerDemoRecorder(coreUrl: string, adminToken: string): Promise<void> {
-  const response = await fetch(`${coreUrl}/api/v1/admin/devices`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      point_id: demoRecorder.RA_POINT_ID,
-      register_id: demoRecorder.RA_REGISTER_ID,
-      device_id: demoRecorder.RA_DEVICE_ID,
-      token_plain: demoRecorder.RA_INGEST_TOKEN,
-    }),
-  });
-  if (response.status !== 201 && response.status !== 409) throw new Error(`demo recorder not registered: ${response.status} ${await response.text()}`);
 }

@@ -21,7 +21,6 @@ import {
 import { decodeOggOpus } from "../testing/audio-fixtures.ts";
 import { type IngestMode, type LocalIngestServer, startLocalIngestServer } from "../testing/local-ingest-server.ts";
 
-
 const mainPath = join(import.meta.dir, "..", "main.ts");
 let dir: TempDir;
 let ingest: LocalIngestServer;
@@ -80,7 +79,7 @@ describe("recorder agent, end to end", () => {
     await waitForHealth(agent, "the backlog delivered", (report) => report.uploaded_total >= queued.queue_size + 2);
     expect(await stopAgent(agent)).toBe(0);
     await drainQueue();
-    const stored = await expectDeliveredExactlyOnce(dir, ingest, expect);
+    const stored = await expectDeliveredExactlyOnce(dir, ingest.stored(), expect);
     const spans = stored.map((chunk) => chunk.fields.end_ts - chunk.fields.start_ts);
     expect(spans.slice(0, -1).every((span) => span === 1000)).toBe(true);
     for (let index = 1; index < stored.length; index++) expect(stored[index]!.fields.start_ts).toBe(stored[index - 1]!.fields.end_ts);
@@ -94,7 +93,7 @@ describe("recorder agent, end to end", () => {
     expect(await stopAgent(agent)).toBe(0);
     await ingest.setMode({ kind: "up" });
     await drainQueue();
-    await expectDeliveredExactlyOnce(dir, ingest, expect);
+    await expectDeliveredExactlyOnce(dir, ingest.stored(), expect);
   });
 
   test("ingest drops the connection after storing the body half the time: re-sends are recognised, exactly once", async () => {
@@ -104,7 +103,7 @@ describe("recorder agent, end to end", () => {
     expect(await stopAgent(agent)).toBe(0);
     await ingest.setMode({ kind: "up" });
     await drainQueue();
-    await expectDeliveredExactlyOnce(dir, ingest, expect);
+    await expectDeliveredExactlyOnce(dir, ingest.stored(), expect);
     expect(ingest.duplicateCount()).toBeGreaterThanOrEqual(1);
   });
 
@@ -124,7 +123,7 @@ describe("recorder agent, end to end", () => {
     expect(report.recorder.pid).not.toBe(orphan);
     expect(await stopAgent(restarted)).toBe(0);
     await drainQueue();
-    await expectDeliveredExactlyOnce(dir, ingest, expect);
+    await expectDeliveredExactlyOnce(dir, ingest.stored(), expect);
     expect(ingest.duplicateCount()).toBeGreaterThanOrEqual(1);
     expect(restarted.logLines().some((line) => line.includes("an ffmpeg from a previous run is still recording"))).toBe(true);
   });
@@ -143,7 +142,7 @@ describe("recorder agent, end to end", () => {
     await waitForHealth(agent, "chunks of the new run", (report) => report.uploaded_total >= before.uploaded_total + 3);
     expect(await stopAgent(agent)).toBe(0);
     await drainQueue();
-    const stored = await expectDeliveredExactlyOnce(dir, ingest, expect);
+    const stored = await expectDeliveredExactlyOnce(dir, ingest.stored(), expect);
     const gaps = stored.slice(1).map((chunk, index) => chunk.fields.start_ts - stored[index]!.fields.end_ts);
     expect(gaps.filter((gap) => gap > 0)).toHaveLength(1);
     expect(Math.max(...gaps)).toBeGreaterThanOrEqual(1500);
@@ -192,7 +191,7 @@ describe("recorder agent, end to end", () => {
     expect(agent.logLines().map((line) => JSON.parse(line).msg).slice(-3)).toEqual(["chunk recorded", "recording stopped", "stopped"]);
     await ingest.setMode({ kind: "up" });
     await drainQueue();
-    const stored = await expectDeliveredExactlyOnce(dir, ingest, expect);
+    const stored = await expectDeliveredExactlyOnce(dir, ingest.stored(), expect);
     expect(stored[stored.length - 1]!.chunkId).toBe(partial.id);
   });
 });

@@ -1,5 +1,6 @@
 import type { LibSQLDatabase } from "drizzle-orm/libsql";
 import type { MetricsRegistry } from "../../shared/http/metrics.ts";
+import type { BackoffPolicy } from "../../shared/jobs/backoff.ts";
 import type { Logger } from "../../shared/log/logger.ts";
 import { startBackgroundLoop } from "../../shared/runtime/background-loop.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
@@ -11,7 +12,7 @@ import { type Recorder, type ResolvedInput, startRecorder } from "../recorder/re
 import { recoverInterruptedSessions } from "../recorder/recording-session.ts";
 import { createScheduleTicker, scheduleCheckIntervalMs } from "../schedule/schedule-loop.ts";
 import { parseDailySchedule } from "../schedule/schedule.ts";
-import { type DiskSpace, diskReserveBytes, type JanitorReport, readDiskSpace, runJanitorPass } from "../spool/spool-janitor.ts";
+import { type DiskSpace, type JanitorReport, readDiskSpace, runJanitorPass, spoolLimitBytes } from "../spool/spool-janitor.ts";
 import { ensureSpoolDirectories, spoolLayout } from "../spool/spool-layout.ts";
 import { createSpoolLock } from "../spool/spool-lock.ts";
 import { createSpoolRepository } from "../spool/spool.repository.ts";
@@ -32,6 +33,11 @@ export interface RecorderAgentDeps {
   timeZone?: string;
   janitorIntervalMs?: number;
   uploadPollMs?: number;
+}
+
+/** Upload retries: retry_min_s doubling up to retry_max_s, jittered, but never sooner than retry_min_s. */
+export function uploadBackoffPolicy(config: Pick<PiConfig, "retryMinS" | "retryMaxS">): BackoffPolicy {
+  return { initialMs: config.retryMinS * 1000, maxMs: config.retryMaxS * 1000, jitter: 0.5, minMs: config.retryMinS * 1000 };
 }
 
 export interface RecorderAgent {
@@ -57,6 +63,7 @@ export async function startRecorderAgent(deps: RecorderAgentDeps): Promise<Recor
   const spool: SpoolDeps = { repository, layout, lock: createSpoolLock(), clock, logger, measureLevel: deps.measureLevel ?? measureInputLevel };
   const diskSpace = deps.diskSpace ?? readDiskSpace;
   const maxSpoolBytes = config.maxSpoolGb * 1e9;
+  const janitorIntervalMs = deps.janitorIntervalMs ?? 5 * 60_000;
   const stopAll = new AbortController();
 
   let lastChunk: RegisteredChunk | null = null;
@@ -83,15 +90,18 @@ export async function startRecorderAgent(deps: RecorderAgentDeps): Promise<Recor
   const sessionDeps = { deviceId: config.deviceId, logger, registerSegment: (segment: SegmentToRegister) => registerSegment(spool, segment) };
   let activeSessionDir = (): string | null => null;
   let janitorRunning: Promise<void> | null = null;
-  const cleanSpool = async () => {
-    // Segments whose registration failed earlier (disk full) get another chance first.
-    await recoverInterruptedSessions(layout, sessionDeps, activeSessionDir());
+  const passJanitor = async () => {
     const report = await runJanitorPass(spool, janitorOptions);
     lastJanitorReport = report;
     const { reconcile } = report;
     if (report.deletedUploaded + report.deletedUnsent + reconcile.adopted + reconcile.missing + reconcile.moved > 0) {
       janitorLogger.info("spool cleaned", { deletedUploaded: report.deletedUploaded, deletedUnsent: report.deletedUnsent, freedBytes: report.freedBytes, ...reconcile });
     }
+  };
+  const cleanSpool = async () => {
+    // Segments whose registration failed earlier (disk full) get another chance first.
+    await recoverInterruptedSessions(layout, sessionDeps, activeSessionDir());
+    await passJanitor();
   };
   /** One pass at a time: the 5-minute loop and a spool that just overflowed share it. */
   const runJanitor = () => {
@@ -115,7 +125,7 @@ export async function startRecorderAgent(deps: RecorderAgentDeps): Promise<Recor
       level: latest.meanVolumeDb === null || latest.maxVolumeDb === null ? null : { meanDb: latest.meanVolumeDb, maxDb: latest.maxVolumeDb },
     });
   // A spool that cannot be cleaned must not keep the Pi from recording; the loop retries it.
-  await runJanitor().catch((error) => janitorLogger.error("spool clean-up failed", { error }));
+  await passJanitor().catch((error) => janitorLogger.error("spool clean-up failed", { error }));
 
   const resolveInput = async (): Promise<ResolvedInput> => {
     if (config.audioInput) {
@@ -134,8 +144,7 @@ export async function startRecorderAgent(deps: RecorderAgentDeps): Promise<Recor
 
   const quotaExceeded = async () => {
     const { bytes } = await repository.totals();
-    const disk = diskSpace(layout.root);
-    return bytes > maxSpoolBytes || (disk !== null && disk.freeBytes < diskReserveBytes(disk.totalBytes));
+    return bytes > spoolLimitBytes(maxSpoolBytes, bytes, diskSpace(layout.root));
   };
   const recorder: Recorder = startRecorder({
     resolveInput,
@@ -173,9 +182,10 @@ export async function startRecorderAgent(deps: RecorderAgentDeps): Promise<Recor
       clock,
       logger: logger.child({ component: "uploader" }),
       signal: stopAll.signal,
-      backoff: { initialMs: config.retryMinS * 1000, maxMs: config.retryMaxS * 1000, jitter: 0.5, minMs: config.retryMinS * 1000 },
+      backoff: uploadBackoffPolicy(config),
     }),
-    janitor: startBackgroundLoop({ name: "spool-janitor", intervalMs: deps.janitorIntervalMs ?? 5 * 60_000, tick: runJanitor, clock, logger: janitorLogger, signal: stopAll.signal }),
+    // The first pass ran above, before recording started.
+    janitor: startBackgroundLoop({ name: "spool-janitor", intervalMs: janitorIntervalMs, initialDelayMs: janitorIntervalMs, tick: runJanitor, clock, logger: janitorLogger, signal: stopAll.signal }),
   };
   registerRecorderMetrics(deps.metrics, () => recorder.status().recording, () => recorder.status().restarts);
 

@@ -1,4 +1,5 @@
 import type { HealthStatus } from "../../shared/http/create-http-app.ts";
+import { isoTime } from "../../shared/http/iso-time.ts";
 import type { LoopState } from "../../shared/runtime/background-loop.ts";
 import type { PiConfig } from "../config.ts";
 import type { MicrophoneDetection } from "../recorder/audio-device.ts";
@@ -37,8 +38,6 @@ export function recorderHealthStatus(sources: Pick<HealthSources, "recording" | 
   return failingRecorder || sources.uploading.blocked ? "degraded" : "ok";
 }
 
-const isoOrNull = (epochMillis: number | null | undefined) => (epochMillis === null || epochMillis === undefined ? null : new Date(epochMillis).toISOString());
-
 /** The seed's /health fields first (same names and units), then what this recorder adds. */
 export function describeRecorderHealth(sources: HealthSources): Record<string, unknown> {
   const { config, totals, counters, recording, uploading, uploadLoop, scheduled, lastChunk } = sources;
@@ -62,13 +61,13 @@ export function describeRecorderHealth(sources: HealthSources): Record<string, u
     register_id: config.registerId,
     device_id: config.deviceId,
     last_error: lastError?.message ?? null,
-    last_error_at: isoOrNull(lastError?.at),
+    last_error_at: isoTime(lastError?.at),
     audio_device: recording.input,
     audio_device_name: sources.detection?.chosen?.name ?? null,
     input_level: lastChunk?.level
       ? {
           chunk_id: lastChunk.chunkId,
-          chunk_start: isoOrNull(lastChunk.startTs),
+          chunk_start: isoTime(lastChunk.startTs),
           mean_db: lastChunk.level.meanDb,
           max_db: lastChunk.level.maxDb,
           silent: isSilent(lastChunk.level),
@@ -79,14 +78,14 @@ export function describeRecorderHealth(sources: HealthSources): Record<string, u
     rejected_total: counters.rejected_total,
     recorded_total: counters.recorded_total,
     salvaged_total: counters.salvaged_total,
-    schedule: { start: config.scheduleStart, end: config.scheduleEnd, next_change_at: isoOrNull(scheduled.nextChangeAt) },
+    schedule: { start: config.scheduleStart, end: config.scheduleEnd, next_change_at: isoTime(scheduled.nextChangeAt) },
     recorder: {
       state: recording.state,
       pid: recording.pid,
-      started_at: recording.recording ? isoOrNull(recording.startedAt) : null,
+      started_at: recording.recording ? isoTime(recording.startedAt) : null,
       restarts: recording.restarts,
       consecutive_failures: recording.consecutiveFailures,
-      retry_at: isoOrNull(recording.retryAt),
+      retry_at: isoTime(recording.retryAt),
       last_error: recording.lastError,
       chunk_seconds: config.chunkSeconds,
     },
@@ -94,14 +93,14 @@ export function describeRecorderHealth(sources: HealthSources): Record<string, u
       ingest_base_url: config.ingestBaseUrl,
       consecutive_failures: uploadLoop.consecutiveFailures,
       last_error: uploadLoop.consecutiveFailures > 0 ? uploadLoop.lastError : null,
-      blocked: uploading.blocked ? { reason: uploading.blocked.reason, since: isoOrNull(uploading.blocked.since), next_attempt_at: isoOrNull(uploading.blocked.nextAttemptAt) } : null,
-      last_rejection: uploading.lastRejection ? { chunk_id: uploading.lastRejection.chunkId, reason: uploading.lastRejection.reason, at: isoOrNull(uploading.lastRejection.at) } : null,
+      blocked: uploading.blocked ? { reason: uploading.blocked.reason, since: isoTime(uploading.blocked.since), next_attempt_at: isoTime(uploading.blocked.nextAttemptAt) } : null,
+      last_rejection: uploading.lastRejection ? { chunk_id: uploading.lastRejection.chunkId, reason: uploading.lastRejection.reason, at: isoTime(uploading.lastRejection.at) } : null,
       in_flight_chunk_id: uploading.inFlightChunkId,
     },
     spool: {
       dir: config.spoolDir,
       queue_bytes: totals.pendingBytes,
-      oldest_queued_start: isoOrNull(totals.oldestPendingStartTs),
+      oldest_queued_start: isoTime(totals.oldestPendingStartTs),
       rejected: totals.rejectedCount,
       uploaded_kept: totals.uploadedCount,
       limit_bytes: sources.limitBytes,

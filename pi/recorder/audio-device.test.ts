@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { alsaDeviceName, chooseMicrophone, detectMicrophone, parseArecordList, readProcAsoundCaptureDevices } from "./audio-device.ts";
 
@@ -71,9 +71,8 @@ describe("microphone detection", () => {
     expect(none).toEqual({ chosen: null, alsaName: null, candidates: [], source: "none" });
   });
 
-  test("on this machine the real detection runs without throwing", async () => {
-    const detection = await detectMicrophone();
-    expect(["arecord", "/proc/asound", "none"]).toContain(detection.source);
-    expect(detection.alsaName === null).toBe(detection.chosen === null);
+  // arecord, when installed, answers "no soundcards found" on stderr and exits 0.
+  test.skipIf(existsSync("/proc/asound/cards"))("on a machine without sound cards the real arecord and /proc/asound find nothing", async () => {
+    expect(await detectMicrophone()).toEqual({ chosen: null, alsaName: null, candidates: [], source: "none" });
   });
 });

@@ -4,8 +4,6 @@ import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { encodeOpusFile } from "../testing/audio-fixtures.ts";
 import { isSilent, measureInputLevel, parseVolumeDetect } from "./input-level.ts";
 
-// Each test runs real ffmpeg; the machine may be busy with other suites.
-
 let dir: TempDir;
 beforeAll(async () => {
   dir = makeTempDir();

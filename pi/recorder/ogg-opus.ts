@@ -43,6 +43,10 @@ export class NotOggOpusError extends Error {
 /** Reads the pages of an Ogg Opus file; throws NotOggOpusError when it does not start as one. */
 export function inspectOggOpus(bytes: Uint8Array): OggOpusInfo {
   const { pages, problem } = readPages(bytes);
+  return describePages(pages, problem);
+}
+
+function describePages(pages: Page[], problem: string | null): OggOpusInfo {
   const head = pages[0];
   if (!head || !startsWith(head.body, "OpusHead") || head.body.length < 19) throw new NotOggOpusError("does not start with an OpusHead page");
   const channels = head.body[9]!;
@@ -68,19 +72,21 @@ export function audioDurationMs(info: OggOpusInfo): number {
 
 /**
  * A well-formed copy of a cut-off file: the pages that check out, without a last page that ends
- * mid-packet, the last one flagged end-of-stream (checksum recomputed). Returns the input itself
- * when it is already complete.
+ * mid-packet, the last one flagged end-of-stream (checksum recomputed), with its description.
+ * Returns the input itself when it is already complete.
  */
-export function repairOggOpus(bytes: Uint8Array): Uint8Array {
-  const info = inspectOggOpus(bytes);
-  if (info.complete) return bytes;
-  let { pages } = readPages(bytes);
+export function repairOggOpus(bytes: Uint8Array): { bytes: Uint8Array; info: OggOpusInfo } {
+  const read = readPages(bytes);
+  const info = describePages(read.pages, read.problem);
+  if (info.complete) return { bytes, info };
+  let { pages } = read;
   while (pages.length > 1 && pages[pages.length - 1]!.endsMidPacket) pages = pages.slice(0, -1);
   const last = pages[pages.length - 1]!;
   const repaired = bytes.slice(0, last.offset + last.length);
   repaired[last.offset + 5] = repaired[last.offset + 5]! | flagEndOfStream;
   writeOggPageCrc(repaired, last.offset, last.offset + last.length);
-  return repaired;
+  pages = [...pages.slice(0, -1), { ...last, flags: repaired[last.offset + 5]! }];
+  return { bytes: repaired, info: describePages(pages, null) };
 }
 
 function readPages(bytes: Uint8Array): { pages: Page[]; problem: string | null } {

@@ -5,13 +5,13 @@ import { silentLogger } from "../../shared/log/logger.ts";
 import { systemClock } from "../../shared/runtime/clock.ts";
 import { spawnProcess } from "../../shared/runtime/process.ts";
 import { createFakeClock } from "../../shared/testing/fake-clock.ts";
+import { waitUntil } from "../../shared/testing/wait-until.ts";
 import { type RegisteredChunk, registerSegment } from "../spool/spool.usecases.ts";
 import { decodeOggOpus } from "../testing/audio-fixtures.ts";
 import { createTestSpool, type TestSpool } from "../testing/test-spool.ts";
 import { recordingArguments } from "./ffmpeg-command.ts";
 import { type RecorderOptions, startRecorder } from "./recorder.supervisor.ts";
 import { recoverInterruptedSessions, writeSessionInfo } from "./recording-session.ts";
-
 
 const device = "00000000-0000-0000-0000-000000000003";
 const tone = { source: { kind: "lavfi" as const, graph: "sine=frequency=440:sample_rate=48000" }, description: "lavfi:sine" };
@@ -40,14 +40,6 @@ function recorderOptions(overrides: Partial<RecorderOptions> = {}): RecorderOpti
   };
 }
 
-async function until(description: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${description}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 async function expectValidContiguousChunks(chunks: RegisteredChunk[]): Promise<void> {
   for (const [index, chunk] of chunks.entries()) {
     const bytes = new Uint8Array(readFileSync(join(spool.deps.layout.root, chunk.path)));
@@ -66,12 +58,12 @@ describe("recorder", () => {
     expect(recorder.status()).toMatchObject({ state: "idle", recording: false });
     const before = Date.now();
     recorder.setWanted(true);
-    await until("three chunks", () => options.chunks.length >= 3);
+    await waitUntil("three chunks", () => options.chunks.length >= 3);
     expect(recorder.status()).toMatchObject({ state: "recording", recording: true, input: "lavfi:sine", consecutiveFailures: 0 });
     expect(recorder.status().pid).toBeGreaterThan(0);
     await new Promise((resolve) => setTimeout(resolve, 400));
     recorder.setWanted(false);
-    await until("the recorder to go idle", () => recorder.status().state === "idle");
+    await waitUntil("the recorder to go idle", () => recorder.status().state === "idle");
     const chunks = options.chunks;
     expect(chunks.length).toBeGreaterThanOrEqual(4);
     expect(chunks.slice(0, 3).every((chunk) => chunk.endTs - chunk.startTs === 1000)).toBe(true);
@@ -90,9 +82,9 @@ describe("recorder", () => {
     const options = recorderOptions({ clock: settableClock });
     const recorder = startRecorder(options);
     recorder.setWanted(true);
-    await until("two chunks", () => options.chunks.length >= 2);
+    await waitUntil("two chunks", () => options.chunks.length >= 2);
     shift.ms = 3_600_000;
-    await until("three more chunks", () => options.chunks.length >= 5);
+    await waitUntil("three more chunks", () => options.chunks.length >= 5);
     recorder.setWanted(false);
     await recorder.stop();
     const chunks = options.chunks;
@@ -108,7 +100,7 @@ describe("recorder", () => {
     const options = recorderOptions({ clock, resolveInput: async () => ({ source: { kind: "alsa", device: "hw:9,0" }, description: "alsa:plughw:9,0" }) });
     const recorder = startRecorder(options);
     recorder.setWanted(true);
-    await until("the first failure", () => recorder.status().state === "waiting_to_retry");
+    await waitUntil("the first failure", () => recorder.status().state === "waiting_to_retry");
     expect(recorder.status()).toMatchObject({ consecutiveFailures: 1, restarts: 1, retryAt: clock.now() + 2000, recording: false });
     expect(recorder.status().lastError).toStartWith("ffmpeg exited with code");
     let delay = 2000;
@@ -117,7 +109,7 @@ describe("recorder", () => {
       await clock.advance(delay - 1);
       expect(recorder.status()).toMatchObject({ state: "waiting_to_retry", restarts: failures - 1 });
       await clock.advance(1);
-      await until(`failure ${failures}`, () => recorder.status().consecutiveFailures === failures && recorder.status().state === "waiting_to_retry");
+      await waitUntil(`failure ${failures}`, () => recorder.status().consecutiveFailures === failures && recorder.status().state === "waiting_to_retry");
       delay *= 2;
     }
     expect(recorder.status().retryAt).toBe(clock.now() + 16_000);
@@ -139,12 +131,12 @@ describe("recorder", () => {
       }),
     );
     recorder.setWanted(true);
-    await until("waiting", () => recorder.status().state === "waiting_to_retry");
+    await waitUntil("waiting", () => recorder.status().state === "waiting_to_retry");
     expect(recorder.status()).toMatchObject({ lastError: "no microphone found", consecutiveFailures: 1, restarts: 0 });
     await clock.advance(2000);
-    await until("second lookup", () => recorder.status().consecutiveFailures === 2);
+    await waitUntil("second lookup", () => recorder.status().consecutiveFailures === 2);
     await clock.advance(4000);
-    await until("recording", () => recorder.status().recording);
+    await waitUntil("recording", () => recorder.status().recording);
     expect(lookups).toBe(3);
     await recorder.stop();
     expect(recorder.status()).toMatchObject({ state: "idle", recording: false, pid: null });
@@ -162,14 +154,14 @@ describe("recovering what an interrupted run left", () => {
     });
     const recorder = startRecorder(options);
     recorder.setWanted(true);
-    await until("two segments written", () => {
+    await waitUntil("two segments written", () => {
       const dir = recorder.activeSessionDir();
       return dir !== null && existsSync(join(dir, "seg-000002.part"));
     });
     const dir = recorder.activeSessionDir()!;
     expect(await recoverInterruptedSessions(spool.deps.layout, { deviceId: device, logger: silentLogger, registerSegment: options.registerSegment }, dir)).toEqual([]);
     recorder.setWanted(false);
-    await until("the recorder to go idle", () => recorder.status().state === "idle");
+    await waitUntil("the recorder to go idle", () => recorder.status().state === "idle");
     await recorder.stop();
     expect(options.chunks).toEqual([]);
     expect(readdirSync(dir).filter((name) => name.endsWith(".part")).length).toBeGreaterThanOrEqual(3);
@@ -191,7 +183,7 @@ describe("recovering what an interrupted run left", () => {
 
   test("an ffmpeg that outlived its agent is stopped and every segment it wrote becomes a chunk", async () => {
     const { dir, child } = await startBareFfmpeg("orphaned-run");
-    await until("a third segment", () => readdirSync(dir).filter((name) => name.endsWith(".part")).length >= 3);
+    await waitUntil("a third segment", () => readdirSync(dir).filter((name) => name.endsWith(".part")).length >= 3);
     const chunks = await recoverInterruptedSessions(spool.deps.layout, { deviceId: device, logger: silentLogger, registerSegment: (segment) => registerSegment(spool.deps, segment) });
     expect(await child.exited).not.toBe(137);
     expect(existsSync(dir)).toBe(false);
@@ -202,7 +194,7 @@ describe("recovering what an interrupted run left", () => {
   test("after a SIGKILL the cut-off segment is repaired and registered after the complete ones", async () => {
     const { dir, child } = await startBareFfmpeg("killed-run");
     const sizeOf = (name: string) => (existsSync(join(dir, name)) ? statSync(join(dir, name)).size : 0);
-    await until("audio pages in the second segment", () => sizeOf("seg-000001.part") > 1000);
+    await waitUntil("audio pages in the second segment", () => sizeOf("seg-000001.part") > 1000);
     child.kill("SIGKILL");
     await child.exited;
     const partsLeft = readdirSync(dir).filter((name) => name.endsWith(".part")).length;

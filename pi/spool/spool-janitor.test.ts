@@ -1,14 +1,11 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import { createLogger } from "../../shared/log/logger.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { encodeOpusFile } from "../testing/audio-fixtures.ts";
-import { createTestSpool, type TestSpool } from "../testing/test-spool.ts";
+import { createTestSpool, markSent, registerCopies, type TestSpool } from "../testing/test-spool.ts";
 import { diskReserveBytes, runJanitorPass } from "./spool-janitor.ts";
-import { chunkIdFor, moveDurably, type RegisteredChunk, registerSegment } from "./spool.usecases.ts";
-
-// Each test runs real ffmpeg; the machine may be busy with other suites.
+import type { RegisteredChunk } from "./spool.usecases.ts";
 
 let fixtures: TempDir;
 beforeAll(async () => {
@@ -25,23 +22,9 @@ const minute = 60_000;
 const noDisk = () => null;
 
 /** Chunks of a recording that started `ageMinutes` ago, one per minute, oldest first. */
-async function recordChunks(count: number, ageMinutes: number): Promise<RegisteredChunk[]> {
-  const chunks: RegisteredChunk[] = [];
-  const dir = spool.dir.join("recording", "s");
-  mkdirSync(dir, { recursive: true });
-  for (let index = 0; index < count; index++) {
-    const partPath = join(dir, `seg-${String(index).padStart(6, "0")}.part`);
-    copyFileSync(fixtures.join("one-second.part"), partPath);
-    const startTs = spool.deps.clock.now() - (ageMinutes - index) * minute;
-    const chunkId = chunkIdFor("00000000-0000-0000-0000-000000000003", `s${ageMinutes}`, index);
-    chunks.push((await registerSegment(spool.deps, { partPath, chunkId, startTs, endTs: startTs + 1000, salvaged: false }))!);
-  }
-  return chunks;
-}
-
-async function upload(chunk: RegisteredChunk) {
-  await spool.deps.repository.markUploaded(chunk.chunkId, { path: chunk.path.replace("outbox/", "sent/"), uploadedAt: spool.deps.clock.now(), storedPath: "x" });
-  await moveDurably(spool.dir.join("spool", chunk.path), spool.dir.join("spool", chunk.path.replace("outbox/", "sent/")));
+function recordChunks(count: number, ageMinutes: number): Promise<RegisteredChunk[]> {
+  const startTs = (index: number) => spool.deps.clock.now() - (ageMinutes - index) * minute;
+  return registerCopies(spool.deps, fixtures.join("one-second.part"), { count, session: `s${ageMinutes}`, startTs, durationMs: 1000 });
 }
 
 const stateOf = async (chunk: RegisteredChunk) => (await spool.deps.repository.getChunk(chunk.chunkId))?.state ?? "forgotten";
@@ -49,7 +32,7 @@ const stateOf = async (chunk: RegisteredChunk) => (await spool.deps.repository.g
 describe("spool janitor", () => {
   test("over quota, uploaded chunks go first, oldest first, before any unsent one", async () => {
     const chunks = await recordChunks(6, 10);
-    for (const chunk of chunks.slice(2, 4)) await upload(chunk);
+    for (const chunk of chunks.slice(2, 4)) await markSent(spool.deps, chunk);
     const size = chunks[0]!.bytes;
     // Room for four chunks: the two uploaded ones go, every unsent one stays.
     const report = await runJanitorPass(spool.deps, { maxSpoolDays: 7, maxSpoolBytes: size * 4 + 10, inFlightChunkId: () => null, diskSpace: noDisk });
@@ -61,7 +44,7 @@ describe("spool janitor", () => {
 
   test("when uploaded chunks are not enough, the oldest unsent ones go, each logged and counted", async () => {
     const chunks = await recordChunks(5, 10);
-    await upload(chunks[4]!);
+    await markSent(spool.deps, chunks[4]!);
     const lines: string[] = [];
     const logger = createLogger({ node: "pi", write: (line) => lines.push(line) });
     const size = chunks[0]!.bytes;
@@ -86,7 +69,7 @@ describe("spool janitor", () => {
   test("chunks older than max_spool_days go, uploaded or not; younger ones stay", async () => {
     const old = await recordChunks(2, 3 * 24 * 60);
     const young = await recordChunks(2, 30);
-    await upload(old[0]!);
+    await markSent(spool.deps, old[0]!);
     const report = await runJanitorPass(spool.deps, { maxSpoolDays: 2, maxSpoolBytes: 1e12, inFlightChunkId: () => null, diskSpace: noDisk });
     expect(report).toMatchObject({ deletedUploaded: 1, deletedUnsent: 1 });
     expect(await Promise.all([...old, ...young].map(stateOf))).toEqual(["forgotten", "discarded", "pending", "pending"]);

@@ -32,6 +32,12 @@ export function diskReserveBytes(totalBytes: number): number {
   return Math.min(1024 ** 3, Math.floor(totalBytes * 0.05));
 }
 
+/** The size the spool must stay under: the quota, or less when the disk could not hold that much. */
+export function spoolLimitBytes(maxSpoolBytes: number, spoolBytes: number, disk: DiskSpace | null): number {
+  if (!disk) return maxSpoolBytes;
+  return Math.min(maxSpoolBytes, Math.max(0, spoolBytes + disk.freeBytes - diskReserveBytes(disk.totalBytes)));
+}
+
 export function readDiskSpace(path: string): DiskSpace | null {
   try {
     const stats = statfsSync(path);
@@ -66,8 +72,7 @@ export async function runJanitorPass(deps: SpoolDeps, options: JanitorOptions): 
     for (const chunk of await deps.repository.chunksStartedBefore(cutoff)) await remove(chunk, "age");
 
     let { bytes } = await deps.repository.totals();
-    const disk = (options.diskSpace ?? readDiskSpace)(deps.layout.root);
-    if (disk) report.limitBytes = Math.min(report.limitBytes, Math.max(0, bytes + disk.freeBytes - diskReserveBytes(disk.totalBytes)));
+    report.limitBytes = spoolLimitBytes(options.maxSpoolBytes, bytes, (options.diskSpace ?? readDiskSpace)(deps.layout.root));
     for (const kind of ["uploaded", "unsent"] as const) {
       while (bytes > report.limitBytes) {
         const batch = (await deps.repository.oldestChunks(kind, 50)).filter((chunk) => chunk.id !== inFlight);

@@ -48,7 +48,6 @@ export interface SpoolRepository {
   markDiscarded(id: string, update: { reason: string; at: number }): Promise<boolean>;
   /** Forgets an uploaded chunk whose file the janitor deleted. */
   forgetUploaded(id: string): Promise<boolean>;
-  updatePath(id: string, path: string): Promise<void>;
   /** Puts rejected chunks back in the queue; returns how many. */
   requeueRejected(): Promise<number>;
   /** Chunks with a file whose recording started before `cutoff`, oldest first. */
@@ -160,10 +159,6 @@ export function createSpoolRepository(db: SpoolDatabase): SpoolRepository {
             .returning({ id: chunks.id }),
         ["deleted_uploaded_total"],
       ),
-
-    async updatePath(id, path) {
-      await db.update(chunks).set({ path }).where(eq(chunks.id, id));
-    },
 
     async requeueRejected() {
       const updated = await db

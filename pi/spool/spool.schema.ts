@@ -30,7 +30,7 @@ export const chunks = sqliteTable(
     maxVolumeDb: real("max_volume_db"),
     state: text("state", { enum: chunkStates }).notNull().default("pending"),
     attempts: integer("attempts").notNull().default(0),
-    /** Consecutive 5xx answers: a chunk the core keeps failing on is set aside after many. */
+    /** 5xx answers to this chunk (other failures neither add nor reset): set aside after many. */
     serverFailures: integer("server_failures").notNull().default(0),
     lastError: text("last_error"),
     createdAt: integer("created_at").notNull(),

@@ -2,12 +2,11 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger } from "../../shared/log/logger.ts";
+import { sha256Hex } from "../../shared/runtime/hashing.ts";
 import { decodeOggOpus, encodeOpusFile } from "../testing/audio-fixtures.ts";
 import { createTestSpool, type TestSpool } from "../testing/test-spool.ts";
 import { chunkFileName, parseChunkFileName } from "./spool-layout.ts";
-import { chunkIdFor, reconcileSpool, registerSegment, sha256Hex } from "./spool.usecases.ts";
-
-// Each test runs real ffmpeg; the machine may be busy with other suites.
+import { chunkIdFor, reconcileSpool, registerSegment } from "./spool.usecases.ts";
 
 let spool: TestSpool;
 beforeEach(async () => {

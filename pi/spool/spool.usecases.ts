@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import type { Logger } from "../../shared/log/logger.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import { syncDirectory, writeFileAtomic } from "../../shared/runtime/files.ts";
+import { sha256Hex } from "../../shared/runtime/hashing.ts";
 import type { InputLevel } from "../recorder/input-level.ts";
 import { audioDurationMs, inspectOggOpus, NotOggOpusError, repairOggOpus } from "../recorder/ogg-opus.ts";
 import {
@@ -18,8 +19,8 @@ import {
   type SpoolLayout,
 } from "./spool-layout.ts";
 import type { SpoolLock } from "./spool-lock.ts";
-import type { CounterName, SpoolRepository } from "./spool.repository.ts";
-import type { ChunkState } from "./spool.schema.ts";
+import type { SpoolRepository } from "./spool.repository.ts";
+import type { ChunkRow, ChunkState } from "./spool.schema.ts";
 
 export interface SpoolDeps {
   repository: SpoolRepository;
@@ -71,8 +72,9 @@ export async function registerSegment(deps: SpoolDeps, segment: SegmentToRegiste
   let repaired: Uint8Array;
   let audioMs: number;
   try {
-    repaired = repairOggOpus(original);
-    audioMs = Math.round(audioDurationMs(inspectOggOpus(repaired)));
+    const repair = repairOggOpus(original);
+    repaired = repair.bytes;
+    audioMs = Math.round(audioDurationMs(repair.info));
   } catch (error) {
     if (!(error instanceof NotOggOpusError)) throw error;
     deps.logger.warn("segment holds no Ogg Opus data; removed", { file: segment.partPath, bytes: original.length, reason: error.message });
@@ -97,30 +99,41 @@ export async function registerSegment(deps: SpoolDeps, segment: SegmentToRegiste
   }
   const level = await deps.measureLevel(segment.partPath);
   const identity = { chunkId: segment.chunkId, startTs, endTs };
-  const path = chunkRelativePath("pending", chunkFileName(identity));
+  const chunk: RegisteredChunk = { ...identity, path: chunkRelativePath("pending", chunkFileName(identity)), bytes: repaired.length, audioMs, level };
 
   return deps.lock.run(async () => {
     if ((await deps.repository.hasChunk(segment.chunkId)) === null) {
-      await writeFileAtomic(absoluteChunkPath(deps.layout, path), repaired);
-      await deps.repository.insertChunk(
-        {
-          id: segment.chunkId,
-          path,
-          sha256: sha256Hex(repaired),
-          bytes: repaired.length,
-          startTs,
-          endTs,
-          audioMs,
-          meanVolumeDb: level?.meanDb ?? null,
-          maxVolumeDb: level?.maxDb ?? null,
-          createdAt: deps.clock.now(),
-        },
-        segment.salvaged ? ["recorded_total", "salvaged_total"] : ["recorded_total"],
-      );
+      await writeFileAtomic(absoluteChunkPath(deps.layout, chunk.path), repaired);
+      await journalChunk(deps, chunk, sha256Hex(repaired), segment.salvaged);
     }
     await removeDurably(segment.partPath);
-    return { ...identity, path, bytes: repaired.length, audioMs, level };
+    return chunk;
   });
+}
+
+/** A pending row for a chunk file in outbox/, counted as recorded (and as salvaged after a crash). */
+function journalChunk(deps: SpoolDeps, chunk: RegisteredChunk, sha256: string, salvaged: boolean): Promise<void> {
+  return deps.repository.insertChunk(
+    {
+      id: chunk.chunkId,
+      path: chunk.path,
+      sha256,
+      bytes: chunk.bytes,
+      startTs: chunk.startTs,
+      endTs: chunk.endTs,
+      audioMs: chunk.audioMs,
+      meanVolumeDb: chunk.level?.meanDb ?? null,
+      maxVolumeDb: chunk.level?.maxDb ?? null,
+      createdAt: deps.clock.now(),
+    },
+    salvaged ? ["recorded_total", "salvaged_total"] : ["recorded_total"],
+  );
+}
+
+/** An unsent chunk whose file is gone: closed as discarded and counted, never sent. */
+export async function recordLostChunk(deps: Pick<SpoolDeps, "repository" | "clock" | "logger">, row: Pick<ChunkRow, "id" | "path">): Promise<void> {
+  await deps.repository.markDiscarded(row.id, { reason: "missing", at: deps.clock.now() });
+  deps.logger.warn("unsent chunk file is missing; recorded as lost", { chunkId: row.id, path: row.path });
 }
 
 export interface ReconcileReport {
@@ -150,12 +163,8 @@ export async function reconcileSpool(deps: SpoolDeps): Promise<ReconcileReport> 
       continue;
     }
     report.missing++;
-    if (row.state === "uploaded") {
-      await deps.repository.forgetUploaded(row.id);
-    } else {
-      await deps.repository.markDiscarded(row.id, { reason: "missing", at: deps.clock.now() });
-      deps.logger.warn("unsent chunk file is missing; recorded as lost", { chunkId: row.id, path: row.path });
-    }
+    if (row.state === "uploaded") await deps.repository.forgetUploaded(row.id);
+    else await recordLostChunk(deps, row);
   }
 
   for (const folder of ["outbox", "sent"] as const) {
@@ -195,22 +204,8 @@ async function adoptChunkFile(deps: SpoolDeps, path: string, identity: ChunkFile
     return;
   }
   const level = await deps.measureLevel(path);
-  const counted: CounterName[] = ["recorded_total", "salvaged_total"];
-  await deps.repository.insertChunk(
-    {
-      id: identity.chunkId,
-      path: chunkRelativePath("pending", fileNameOf(path)),
-      sha256: sha256Hex(bytes),
-      bytes: bytes.length,
-      startTs: identity.startTs,
-      endTs: identity.endTs,
-      audioMs,
-      meanVolumeDb: level?.meanDb ?? null,
-      maxVolumeDb: level?.maxDb ?? null,
-      createdAt: deps.clock.now(),
-    },
-    counted,
-  );
+  const chunk: RegisteredChunk = { ...identity, path: chunkRelativePath("pending", fileNameOf(path)), bytes: bytes.length, audioMs, level };
+  await journalChunk(deps, chunk, sha256Hex(bytes), true);
   deps.logger.info("adopted a chunk file written before a crash", { chunkId: identity.chunkId, path });
 }
 
@@ -224,8 +219,4 @@ export async function moveDurably(from: string, to: string): Promise<void> {
 export async function removeDurably(path: string): Promise<void> {
   await rm(path, { force: true });
   await syncDirectory(dirname(path));
-}
-
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
 }

@@ -1,9 +1,11 @@
 import { join } from "node:path";
 import { openDatabase } from "../../shared/db/open-database.ts";
+import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { type RunningNodeProcess, startNodeProcess } from "../../shared/testing/node-process.ts";
 import type { TempDir } from "../../shared/testing/temp-dir.ts";
+import { waitUntil } from "../../shared/testing/wait-until.ts";
 import { decodeOggOpus } from "./audio-fixtures.ts";
-import type { LocalIngestServer, StoredChunk } from "./local-ingest-server.ts";
+import type { StoredChunk } from "./local-ingest-server.ts";
 
 export const testDevice = {
   pointId: "00000000-0000-0000-0000-000000000001",
@@ -49,18 +51,24 @@ export function startAgentProcess(command: string, args: string[], env: Record<s
   return startNodeProcess(command, args, { env, cwd, timeoutMs: 30_000 });
 }
 
-export async function readHealth(agent: RunningNodeProcess): Promise<Record<string, any>> {
-  return (await (await fetch(`${agent.url}/health`)).json()) as Record<string, any>;
+/** A recorder whose /health a test reads: a running process, or the app in the test's own process. */
+export type HealthSource = RunningNodeProcess | HttpApp;
+
+/** The full report, as a caller on the Pi itself gets it. */
+export async function readHealth(source: HealthSource): Promise<Record<string, any>> {
+  const response = "pid" in source ? await fetch(`${source.url}/health`) : await source.request("/health", {}, { remoteAddress: "127.0.0.1" });
+  return (await response.json()) as Record<string, any>;
 }
 
-export async function waitForHealth(agent: RunningNodeProcess, description: string, condition: (report: Record<string, any>) => boolean, timeoutMs = 30_000): Promise<Record<string, any>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const report = await readHealth(agent);
-    if (condition(report)) return report;
-    if (Date.now() > deadline) throw new Error(`health never showed ${description}: ${JSON.stringify(report)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+/** Reads /health until `condition` holds (the agent's loops run on their own); fails with the last report. */
+export async function waitForHealth(source: HealthSource, description: string, condition: (report: Record<string, any>) => boolean, timeoutMs = 30_000): Promise<Record<string, any>> {
+  let report: Record<string, any> = {};
+  try {
+    await waitUntil(`health showing ${description}`, async () => condition((report = await readHealth(source))), timeoutMs, 50);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}: ${JSON.stringify(report)}`);
   }
+  return report;
 }
 
 export interface JournalRow {
@@ -94,14 +102,16 @@ export async function readJournal(dir: TempDir): Promise<JournalRow[]> {
   }
 }
 
+/** A chunk as an ingest stored it: the local one's record, or a row and file of the real core. */
+export type DeliveredChunk = Pick<StoredChunk, "chunkId" | "sha256" | "bytes"> & { fields: Pick<StoredChunk["fields"], "start_ts" | "end_ts"> };
+
 /**
  * Exactly once, in order: every chunk of the journal reached the ingest once with the same bytes,
- * the ingest stored them in recording order, and each is a valid Ogg Opus file whose decoded
- * length matches its wall-clock span. Returns the stored chunks.
+ * the ingest stored them in recording order (`stored` in arrival order), and each is a valid Ogg
+ * Opus file whose decoded length matches its wall-clock span. Returns the stored chunks.
  */
-export async function expectDeliveredExactlyOnce(dir: TempDir, ingest: LocalIngestServer, expect: typeof import("bun:test").expect): Promise<StoredChunk[]> {
+export async function expectDeliveredExactlyOnce<T extends DeliveredChunk>(dir: TempDir, stored: T[], expect: typeof import("bun:test").expect): Promise<T[]> {
   const journal = (await readJournal(dir)).filter((row) => row.state !== "discarded");
-  const stored = ingest.stored();
   expect(journal.every((row) => row.state === "uploaded")).toBe(true);
   expect(stored.map((chunk) => chunk.chunkId)).toEqual(journal.map((row) => row.id));
   for (const [index, chunk] of stored.entries()) {

@@ -1,21 +1,22 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { chunkUploadFormFields, chunkUploadPath } from "../../shared/contracts/chunk-upload.ts";
+import { sha256Hex } from "../../shared/runtime/hashing.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
-import { sha256Hex } from "../spool/spool.usecases.ts";
 import { encodeOpusFile } from "./audio-fixtures.ts";
 import { type LocalIngestServer, startLocalIngestServer } from "./local-ingest-server.ts";
-
-// Each test runs real ffmpeg; the machine may be busy with other suites.
 
 const token = "device-token-0123456789";
 const deviceId = "00000000-0000-0000-0000-000000000003";
 let fixtures: TempDir;
 let audio: Uint8Array;
+let otherAudio: Uint8Array;
 beforeAll(async () => {
   fixtures = makeTempDir();
   await encodeOpusFile(fixtures.join("chunk.ogg"), 1);
+  await encodeOpusFile(fixtures.join("other.ogg"), 0.5);
   audio = new Uint8Array(readFileSync(fixtures.join("chunk.ogg")));
+  otherAudio = new Uint8Array(readFileSync(fixtures.join("other.ogg")));
 });
 afterAll(() => fixtures.remove());
 let ingest: LocalIngestServer;
@@ -68,19 +69,22 @@ describe("local ingest server (the shared upload contract)", () => {
 
   test("refuses broken input with the contract's codes and stores nothing", async () => {
     expect(await post("not multipart", { authorization: `Bearer ${token}`, "content-type": "multipart/form-data; boundary=x" })).toMatchObject({ status: 400, body: { error: { code: "ingest.malformed_multipart" } } });
-    expect(await post(form({ point_id: "../../etc/passwd" }))).toMatchObject({ status: 422, body: { error: { code: "ingest.invalid_field" } } });
+    expect(await post(form({ point_id: "../../etc/passwd" }))).toMatchObject({ status: 400, body: { error: { code: "ingest.invalid_field" } } });
     expect(await post(form({}, null))).toMatchObject({ status: 400, body: { error: { code: "ingest.missing_file" } } });
     const wav = new TextEncoder().encode("RIFF0000WAVEfmt ".repeat(4));
     expect(await post(form({ sha256: sha256Hex(wav) }, wav))).toMatchObject({ status: 422, body: { error: { code: "ingest.not_ogg_opus" } } });
     expect(await post(form({ sha256: "a".repeat(64) }))).toMatchObject({ status: 422, body: { error: { code: "ingest.checksum_mismatch" } } });
+    const cut = audio.slice(0, audio.length - 10);
+    expect(await post(form({ sha256: sha256Hex(cut) }, cut))).toMatchObject({ status: 422, body: { error: { code: "ingest.not_ogg_opus" } } });
+    const hourAhead = Date.now() + 3600_000;
+    const ahead = form({ start_ts: new Date(hourAhead).toISOString(), end_ts: new Date(hourAhead + 1000).toISOString() });
+    expect(await post(ahead)).toMatchObject({ status: 425, body: { error: { code: "ingest.clock_ahead" } } });
     expect(ingest.stored()).toEqual([]);
   });
 
   test("the same chunk_id with other bytes is a conflict (409)", async () => {
     await post(form());
-    const changed = audio.slice();
-    changed[changed.length - 1]! ^= 1;
-    expect(await post(form({}, changed))).toMatchObject({ status: 409, body: { error: { code: "ingest.chunk_conflict" } } });
+    expect(await post(form({}, otherAudio))).toMatchObject({ status: 409, body: { error: { code: "ingest.chunk_conflict" } } });
   });
 
   test("modes: down refuses connections and comes back on the same port; flaky answers 500", async () => {

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import {
   type ChunkUploadFields,
@@ -8,8 +8,13 @@ import {
   chunkUploadFields,
   chunkUploadPath,
   maxChunkBytes,
+  maxClockSkewSeconds,
 } from "../../shared/contracts/chunk-upload.ts";
 import { bearerTokenOf, tokensMatch } from "../../shared/http/bearer-token.ts";
+import { describeZodError } from "../../shared/http/zod-issues.ts";
+import { sha256Hex } from "../../shared/runtime/hashing.ts";
+import { waitUntil } from "../../shared/testing/wait-until.ts";
+import { inspectOggOpus } from "../recorder/ogg-opus.ts";
 
 /**
  * up               answers as the core does
@@ -63,7 +68,8 @@ export interface LocalIngestOptions {
 /**
  * An ingest endpoint implementing the shared chunk-upload contract (shared/contracts/chunk-upload.ts)
  * the way the core does: bearer device tokens, multipart validation, checksum, Ogg Opus check, and
- * deduplication by chunk_id. The failure modes reproduce what a recorder meets in the field.
+ * deduplication by chunk_id. The failure modes reproduce what a recorder meets in the field; the
+ * real core's ingest is exercised by scripts/recorder-core.test.ts.
  */
 export async function startLocalIngestServer(options: LocalIngestOptions): Promise<LocalIngestServer> {
   let mode: IngestMode = options.mode ?? { kind: "up" };
@@ -96,14 +102,15 @@ export async function startLocalIngestServer(options: LocalIngestOptions): Promi
     const textFields: Record<string, string> = {};
     for (const [name, value] of form.entries()) if (typeof value === "string") textFields[name] = value;
     const parsed = chunkUploadFields.safeParse(textFields);
-    if (!parsed.success) return error(422, chunkUploadErrorCodes.invalidField, parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; "));
+    if (!parsed.success) return error(400, chunkUploadErrorCodes.invalidField, describeZodError(parsed.error));
     const fields = parsed.data;
     if (fields.device_id !== deviceId) return error(403, chunkUploadErrorCodes.deviceMismatch, "device_id does not belong to this token");
+    if (fields.end_ts > Date.now() + maxClockSkewSeconds * 1000) return error(425, chunkUploadErrorCodes.clockAhead, "end_ts lies in the future");
     const file = form.get(chunkFileField);
     if (!(file instanceof Blob)) return error(400, chunkUploadErrorCodes.missingFile, `the ${chunkFileField} file is missing`);
     const bytes = new Uint8Array(await file.arrayBuffer());
-    if (!isOggOpus(bytes)) return error(422, chunkUploadErrorCodes.notOggOpus, `${chunkFileField} is not an Ogg Opus file`);
-    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    if (!isWholeOggOpus(bytes)) return error(422, chunkUploadErrorCodes.notOggOpus, `${chunkFileField} is not an Ogg Opus file`);
+    const sha256 = sha256Hex(bytes);
     if (fields.sha256 && fields.sha256 !== sha256) return error(422, chunkUploadErrorCodes.checksumMismatch, "sha256 does not match the file");
 
     const chunkId = fields.chunk_id ?? randomUUID();
@@ -155,13 +162,10 @@ export async function startLocalIngestServer(options: LocalIngestOptions): Promi
     requestCount: () => requests,
     duplicateCount: () => duplicates,
     errorCounts: () => ({ ...errorCounts }),
-    async waitFor(description, predicate, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!predicate()) {
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${description} (stored ${stored.size}, requests ${requests})`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    },
+    waitFor: (description, predicate, timeoutMs = 30_000) =>
+      waitUntil(description, predicate, timeoutMs, 50).catch((error: Error) => {
+        throw new Error(`${error.message} (stored ${stored.size}, requests ${requests})`);
+      }),
     stop: close,
   };
 }
@@ -189,7 +193,10 @@ async function serve(incoming: IncomingMessage, outgoing: ServerResponse, handle
   outgoing.end(JSON.stringify(answer.body));
 }
 
-function isOggOpus(bytes: Uint8Array): boolean {
-  const text = (offset: number, length: number) => String.fromCharCode(...bytes.subarray(offset, offset + length));
-  return bytes.length > 36 && text(0, 4) === "OggS" && text(28, 8) === "OpusHead";
+function isWholeOggOpus(bytes: Uint8Array): boolean {
+  try {
+    return inspectOggOpus(bytes).complete;
+  } catch {
+    return false;
+  }
 }

@@ -1,14 +1,18 @@
+import { copyFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { LibSQLDatabase } from "drizzle-orm/libsql";
 import { silentLogger } from "../../shared/log/logger.ts";
+import { type Clock, systemClock } from "../../shared/runtime/clock.ts";
 import { createFakeClock, type FakeClock } from "../../shared/testing/fake-clock.ts";
 import { openTempDatabase, type TempDatabase } from "../../shared/testing/temp-database.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { migrations } from "../db/migrations.ts";
 import * as schema from "../db/schema.ts";
 import { measureInputLevel } from "../recorder/input-level.ts";
-import { ensureSpoolDirectories, spoolLayout } from "../spool/spool-layout.ts";
+import { absoluteChunkPath, ensureSpoolDirectories, spoolLayout } from "../spool/spool-layout.ts";
 import { createSpoolLock } from "../spool/spool-lock.ts";
 import { createSpoolRepository } from "../spool/spool.repository.ts";
-import type { SpoolDeps } from "../spool/spool.usecases.ts";
+import { chunkIdFor, moveDurably, type RegisteredChunk, registerSegment, type SpoolDeps } from "../spool/spool.usecases.ts";
 
 export interface TestSpool {
   deps: SpoolDeps & { clock: FakeClock };
@@ -21,16 +25,7 @@ export interface TestSpool {
 export async function createTestSpool(): Promise<TestSpool> {
   const database = await openTempDatabase(migrations, schema);
   const dir = makeTempDir("salescontrol-spool-");
-  const layout = spoolLayout(dir.join("spool"));
-  ensureSpoolDirectories(layout);
-  const deps = {
-    repository: createSpoolRepository(database.db),
-    layout,
-    lock: createSpoolLock(),
-    clock: createFakeClock(),
-    logger: silentLogger,
-    measureLevel: measureInputLevel,
-  };
+  const deps = { ...createSpoolDeps(database.db, dir.join("spool")), clock: createFakeClock() };
   return {
     deps,
     database,
@@ -40,4 +35,42 @@ export async function createTestSpool(): Promise<TestSpool> {
       dir.remove();
     },
   };
+}
+
+/** The spool at `spoolDir` (its folders created) over a pi database, wired as the agent wires it. */
+export function createSpoolDeps(db: LibSQLDatabase<Record<string, unknown>>, spoolDir: string, clock: Clock = systemClock): SpoolDeps {
+  const layout = spoolLayout(spoolDir);
+  ensureSpoolDirectories(layout);
+  return { repository: createSpoolRepository(db), layout, lock: createSpoolLock(), clock, logger: silentLogger, measureLevel: measureInputLevel };
+}
+
+/**
+ * Registers `count` copies of one segment file as the chunks of recording `session`, as the
+ * recorder hands them over; chunk `index` starts at `startTs(index)` and lasts `durationMs`.
+ */
+export async function registerCopies(
+  deps: SpoolDeps,
+  segmentFile: string,
+  options: { count: number; session: string; startTs: (index: number) => number; durationMs: number; deviceId?: string },
+): Promise<RegisteredChunk[]> {
+  const sessionDir = join(deps.layout.recordingDir, options.session);
+  mkdirSync(sessionDir, { recursive: true });
+  const chunks: RegisteredChunk[] = [];
+  for (let index = 0; index < options.count; index++) {
+    const partPath = join(sessionDir, `seg-${String(index).padStart(6, "0")}.part`);
+    copyFileSync(segmentFile, partPath);
+    const startTs = options.startTs(index);
+    const chunkId = chunkIdFor(options.deviceId ?? "00000000-0000-0000-0000-000000000003", options.session, index);
+    const chunk = await registerSegment(deps, { partPath, chunkId, startTs, endTs: startTs + options.durationMs, salvaged: false });
+    if (!chunk) throw new Error(`${segmentFile} did not register as a chunk`);
+    chunks.push(chunk);
+  }
+  return chunks;
+}
+
+/** Marks a chunk uploaded and moves its file to sent/, as the uploader does once the core confirms it. */
+export async function markSent(deps: SpoolDeps, chunk: RegisteredChunk): Promise<void> {
+  const sentPath = chunk.path.replace("outbox/", "sent/");
+  await deps.repository.markUploaded(chunk.chunkId, { path: sentPath, uploadedAt: deps.clock.now(), storedPath: "x" });
+  await moveDurably(absoluteChunkPath(deps.layout, chunk.path), absoluteChunkPath(deps.layout, sentPath));
 }

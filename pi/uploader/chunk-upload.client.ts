@@ -9,6 +9,7 @@ import {
   isCredentialRejection,
   isPermanentUploadRejection,
 } from "../../shared/contracts/chunk-upload.ts";
+import { describeZodError } from "../../shared/http/zod-issues.ts";
 
 /**
  * stored    the core has the chunk (now, or from an earlier attempt whose answer was lost)
@@ -38,8 +39,7 @@ export async function sendChunk(options: SendChunkOptions): Promise<UploadResult
   const fields = chunkUploadFormFields(options.request);
   const ownCheck = chunkUploadFields.safeParse(fields);
   if (!ownCheck.success) {
-    const problems = ownCheck.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
-    return { kind: "rejected", scope: "chunk", status: 0, reason: `not sent, the chunk breaks the upload contract: ${problems}` };
+    return { kind: "rejected", scope: "chunk", status: 0, reason: `not sent, the chunk breaks the upload contract: ${describeZodError(ownCheck.error)}` };
   }
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) form.set(name, value);

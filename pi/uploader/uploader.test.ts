@@ -1,20 +1,20 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { chunkUploadFields } from "../../shared/contracts/chunk-upload.ts";
 import { createLogger } from "../../shared/log/logger.ts";
 import { backoffDelayMs } from "../../shared/jobs/backoff.ts";
 import { startBackgroundLoop } from "../../shared/runtime/background-loop.ts";
+import { sha256Hex } from "../../shared/runtime/hashing.ts";
 import { findFreePort } from "../../shared/testing/free-port.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
-import { chunkIdFor, type RegisteredChunk, registerSegment, sha256Hex } from "../spool/spool.usecases.ts";
+import { waitUntil } from "../../shared/testing/wait-until.ts";
+import { uploadBackoffPolicy } from "../agent/recorder-agent.ts";
+import type { RegisteredChunk } from "../spool/spool.usecases.ts";
 import { encodeOpusFile } from "../testing/audio-fixtures.ts";
 import { type LocalIngestServer, startLocalIngestServer } from "../testing/local-ingest-server.ts";
-import { createTestSpool, type TestSpool } from "../testing/test-spool.ts";
+import { createTestSpool, registerCopies, type TestSpool } from "../testing/test-spool.ts";
 import { sendChunk } from "./chunk-upload.client.ts";
 import { createUploader, maxServerFailuresPerChunk, RetryableUploadError, type Uploader } from "./uploader.usecases.ts";
-
-// Each test runs real ffmpeg; the machine may be busy with other suites.
 
 const device = "00000000-0000-0000-0000-000000000003";
 const token = "device-token-0123456789";
@@ -43,17 +43,8 @@ afterEach(async () => {
   spool.dispose();
 });
 
-async function recordChunks(count: number): Promise<RegisteredChunk[]> {
-  const dir = spool.dir.join("recording", "s");
-  mkdirSync(dir, { recursive: true });
-  const chunks: RegisteredChunk[] = [];
-  for (let index = 0; index < count; index++) {
-    const partPath = join(dir, `seg-${String(index).padStart(6, "0")}.part`);
-    copyFileSync(fixtures.join("chunk.part"), partPath);
-    const startTs = Date.UTC(2026, 0, 15, 9, index, 0);
-    chunks.push((await registerSegment(spool.deps, { partPath, chunkId: chunkIdFor(device, "s", index), startTs, endTs: startTs + 1000, salvaged: false }))!);
-  }
-  return chunks;
+function recordChunks(count: number): Promise<RegisteredChunk[]> {
+  return registerCopies(spool.deps, fixtures.join("chunk.part"), { count, session: "s", startTs: (index) => Date.UTC(2026, 0, 15, 9, index, 0), durationMs: 1000 });
 }
 
 function uploader(overrides: { ingestBaseUrl?: string; ingestToken?: string; requestTimeoutMs?: number } = {}, lines?: string[]): Uploader {
@@ -137,6 +128,16 @@ describe("uploader", () => {
     expect(await stateOf(chunk!)).toMatchObject({ state: "pending", attempts: 2 });
   });
 
+  test("server errors add up per chunk: a network failure between them neither adds to nor resets the count", async () => {
+    const [chunk] = await recordChunks(1);
+    const instance = uploader();
+    for (const mode of [{ kind: "flaky", failureRate: 1 }, { kind: "down" }, { kind: "flaky", failureRate: 1 }] as const) {
+      await ingest.setMode(mode);
+      await expect(instance.tick(signal)).rejects.toThrow(RetryableUploadError);
+    }
+    expect(await stateOf(chunk!)).toMatchObject({ state: "pending", attempts: 3, serverFailures: 2 });
+  });
+
   test("a refused token holds the whole queue without rejecting any chunk, and is probed again later", async () => {
     const chunks = await recordChunks(2);
     const lines: string[] = [];
@@ -216,10 +217,10 @@ describe("uploader", () => {
 });
 
 describe("upload loop backoff", () => {
-  const policy = { initialMs: 2000, maxMs: 300_000, jitter: 0.5, minMs: 2000 };
+  // The defaults: retry_min_s 2, retry_max_s 300.
+  const policy = uploadBackoffPolicy({ retryMinS: 2, retryMaxS: 300 });
 
-  test("jitter spreads the delay below its ceiling but never under retry_min_s", () => {
-    expect([1, 2, 3, 9, 20].map((attempt) => backoffDelayMs(attempt, policy, () => 0))).toEqual([2000, 4000, 8000, 300_000, 300_000]);
+  test("jitter never brings a retry below retry_min_s", () => {
     expect([1, 2, 3, 9].map((attempt) => backoffDelayMs(attempt, policy, () => 1))).toEqual([2000, 2000, 4000, 150_000]);
   });
 
@@ -260,8 +261,7 @@ describe("upload loop backoff", () => {
     await ingest.setMode({ kind: "up" });
     await clock.advance(300_000);
     await ingest.waitFor("the chunk", () => ingest.stored().length === 1);
-    for (let turn = 0; turn < 400 && loop.state().consecutiveFailures > 0; turn++) await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(loop.state().consecutiveFailures).toBe(0);
+    await waitUntil("the loop to recover", () => loop.state().consecutiveFailures === 0, 2000, 5);
     expect(await stateOf(chunk!)).toMatchObject({ state: "uploaded", attempts: expectedDelays.length + 2 });
     controller.abort();
     await loop.stopped;

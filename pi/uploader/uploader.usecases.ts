@@ -6,7 +6,7 @@ import { absoluteChunkPath, chunkRelativePath, fileNameOf, type SpoolLayout } fr
 import type { SpoolLock } from "../spool/spool-lock.ts";
 import type { SpoolRepository } from "../spool/spool.repository.ts";
 import type { ChunkRow } from "../spool/spool.schema.ts";
-import { moveDurably } from "../spool/spool.usecases.ts";
+import { moveDurably, recordLostChunk } from "../spool/spool.usecases.ts";
 import { type SendChunk, sendChunk } from "./chunk-upload.client.ts";
 
 export interface UploaderSettings {
@@ -31,7 +31,10 @@ export interface UploaderDeps {
   requestTimeoutMs?: number;
 }
 
-/** 5xx answers in a row for one chunk before it is set aside as rejected (about 8 h at a 300 s cap). */
+/**
+ * 5xx answers to one chunk before it is set aside as rejected (about 8 h at a 300 s cap). Network
+ * failures in between do not reset the count: the oldest chunk holds up every other one.
+ */
 export const maxServerFailuresPerChunk = 100;
 
 export interface UploaderStatus {
@@ -72,8 +75,7 @@ export function createUploader(deps: UploaderDeps): Uploader {
       file = new Uint8Array(await readFile(absoluteChunkPath(deps.layout, chunk.path)));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-      await deps.lock.run(() => deps.repository.markDiscarded(chunk.id, { reason: "missing", at: deps.clock.now() }));
-      deps.logger.warn("unsent chunk file is missing; recorded as lost", { chunkId: chunk.id, path: chunk.path });
+      await deps.lock.run(() => recordLostChunk(deps, chunk));
       return "busy";
     }
 

@@ -1,4 +1,9 @@
-/** Small helpers shared by the benchmark scripts: statistics and an aligned table. */
+/**
+ * Small helpers shared by the benchmark scripts: statistics, an aligned table, and what /proc
+ * tells about a process's CPU time and memory.
+ */
+import { readFileSync } from "node:fs";
+
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -21,4 +26,21 @@ export function printTable(header: string[], rows: Array<Array<string | number>>
 function formatNumber(value: number): string {
   if (Number.isInteger(value)) return String(value);
   return Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 10 ? value.toFixed(1) : value.toFixed(2);
+}
+
+const clockTicksPerSecond = 100;
+
+/** CPU seconds of a process itself, and of the children it has reaped (/proc/<pid>/stat). */
+export function processCpuSeconds(pid: number): { own: number; reapedChildren: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  // Fields counted from the state (field 3 of proc(5)): utime 14, stime 15, cutime 16, cstime 17.
+  const at = (field: number) => Number(fields[field - 3]);
+  return { own: (at(14) + at(15)) / clockTicksPerSecond, reapedChildren: (at(16) + at(17)) / clockTicksPerSecond };
+}
+
+/** Resident memory in MB (/proc/<pid>/status): all of it, the process's own (anonymous) pages, and clean pages mapped from files. */
+export function residentMegabytes(pid: number): { total: number; anonymous: number; file: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN) / 1024;
+  return { total: field("VmRSS"), anonymous: field("RssAnon"), file: field("RssFile") };
 }

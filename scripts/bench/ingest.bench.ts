@@ -17,7 +17,7 @@ import { findFreePort } from "../../shared/testing/free-port.ts";
 import { startNodeProcess } from "../../shared/testing/node-process.ts";
 import { makeTempDir } from "../../shared/testing/temp-dir.ts";
 import { binaryPath } from "../build.ts";
-import { percentile, printTable } from "./bench-report.ts";
+import { percentile, printTable, processCpuSeconds } from "./bench-report.ts";
 
 const seconds = Number(process.argv[2] ?? 10);
 const concurrency = Number(process.argv[3] ?? 32);
@@ -61,11 +61,6 @@ function multipartBody(fields: Record<string, string>, file: Uint8Array, boundar
   return body;
 }
 
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 interface LoadResult {
   uploads: number;
   errors: number;
@@ -80,7 +75,7 @@ async function drive(url: string, pid: number, nextRequest: () => { body: Uint8A
   const latencies: number[] = [];
   let errors = 0;
   let firstError = "";
-  const cpuBefore = cpuSeconds(pid);
+  const cpuBefore = processCpuSeconds(pid).own;
   const started = performance.now();
   const deadline = started + seconds * 1000;
   await Promise.all(
@@ -99,7 +94,7 @@ async function drive(url: string, pid: number, nextRequest: () => { body: Uint8A
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
-  const cpu = cpuSeconds(pid) - cpuBefore;
+  const cpu = processCpuSeconds(pid).own - cpuBefore;
   if (errors > 0) console.error(`${errors} uploads failed, first: ${firstError}`);
   return { uploads: latencies.length, errors, perSecond: latencies.length / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), cpuMsPerUpload: (cpu * 1000) / latencies.length };
 }
@@ -109,7 +104,7 @@ async function drivePaced(url: string, pid: number, rate: number, nextRequest: (
   const latencies: number[] = [];
   let errors = 0;
   const inFlight: Array<Promise<void>> = [];
-  const cpuBefore = cpuSeconds(pid);
+  const cpuBefore = processCpuSeconds(pid).own;
   const started = performance.now();
   const total = Math.round(rate * seconds);
   for (let index = 0; index < total; index++) {
@@ -128,7 +123,7 @@ async function drivePaced(url: string, pid: number, rate: number, nextRequest: (
   }
   await Promise.all(inFlight);
   const elapsed = (performance.now() - started) / 1000;
-  const cpu = cpuSeconds(pid) - cpuBefore;
+  const cpu = processCpuSeconds(pid).own - cpuBefore;
   return { uploads: latencies.length, errors, perSecond: latencies.length / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), cpuMsPerUpload: (cpu * 1000) / latencies.length };
 }
 

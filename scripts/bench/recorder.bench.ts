@@ -7,55 +7,31 @@
  *   bun run bench recorder [record seconds = 60] [chunk seconds = 10] [backlog chunks = 60]
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { applyMigrations } from "../../shared/db/migrations.ts";
 import { openDatabase } from "../../shared/db/open-database.ts";
 import { chunkUploadFormFields, chunkUploadPath } from "../../shared/contracts/chunk-upload.ts";
-import { silentLogger } from "../../shared/log/logger.ts";
-import { systemClock } from "../../shared/runtime/clock.ts";
+import { sha256Hex } from "../../shared/runtime/hashing.ts";
 import { runCommand, spawnProcess } from "../../shared/runtime/process.ts";
 import { startNodeProcess } from "../../shared/testing/node-process.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { migrations } from "../../pi/db/migrations.ts";
 import * as schema from "../../pi/db/schema.ts";
 import { recordingArguments } from "../../pi/recorder/ffmpeg-command.ts";
-import { measureInputLevel } from "../../pi/recorder/input-level.ts";
-import { ensureSpoolDirectories, spoolLayout } from "../../pi/spool/spool-layout.ts";
-import { createSpoolLock } from "../../pi/spool/spool-lock.ts";
-import { createSpoolRepository } from "../../pi/spool/spool.repository.ts";
-import { chunkIdFor, registerSegment, sha256Hex } from "../../pi/spool/spool.usecases.ts";
+import { repairOggOpus } from "../../pi/recorder/ogg-opus.ts";
+import { chunkIdFor } from "../../pi/spool/spool.usecases.ts";
 import { agentEnvironment, closedScheduleWindow, testDevice, waitForHealth } from "../../pi/testing/agent-process.ts";
 import { startLocalIngestServer } from "../../pi/testing/local-ingest-server.ts";
+import { createSpoolDeps, registerCopies } from "../../pi/testing/test-spool.ts";
 import { binaryPath } from "../build.ts";
-import { median, printTable } from "./bench-report.ts";
+import { median, printTable, processCpuSeconds, residentMegabytes } from "./bench-report.ts";
 
 const recordSeconds = Number(process.argv[2] ?? 60);
 const chunkSeconds = Number(process.argv[3] ?? 10);
 const backlogChunks = Number(process.argv[4] ?? 60);
 const input = "lavfi:sine=frequency=440:sample_rate=48000";
-const clockTicks = 100;
 
 const binary = binaryPath("pi", "x64");
 if (!existsSync(binary)) throw new Error(`${binary} missing: run npm run build`);
-
-interface ProcessTimes {
-  /** CPU seconds of the process itself, and of its children it has reaped. */
-  own: number;
-  reapedChildren: number;
-}
-
-function processTimes(pid: number): ProcessTimes {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  const at = (index: number) => Number(fields[index - 3]);
-  return { own: (at(14) + at(15)) / clockTicks, reapedChildren: (at(16) + at(17)) / clockTicks };
-}
-
-/** Resident memory in MB: all of it, the process's own (anonymous) pages, and clean pages mapped from files. */
-function residentMegabytes(pid: number): { total: number; anonymous: number; file: number } {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN) / 1024;
-  return { total: field("VmRSS"), anonymous: field("RssAnon"), file: field("RssFile") };
-}
 
 interface ResidentSamples {
   median: number;
@@ -82,9 +58,9 @@ async function ffmpegAlone(dir: TempDir) {
   const args = recordingArguments({ source: { kind: "lavfi", graph: input.slice("lavfi:".length) }, sampleRate: 48000, bitrateKbps: 24, chunkSeconds, sessionDir });
   const child = spawnProcess("ffmpeg", args, { stderr: "ignore" });
   await new Promise((resolve) => setTimeout(resolve, 2000));
-  const before = processTimes(child.pid);
+  const before = processCpuSeconds(child.pid);
   const resident = await sampleResident(() => child.pid, recordSeconds);
-  const after = processTimes(child.pid);
+  const after = processCpuSeconds(child.pid);
   child.kill("SIGINT");
   await child.exited;
   return { cpuPercent: ((after.own - before.own) / recordSeconds) * 100, resident };
@@ -100,11 +76,11 @@ async function recorderAgent(dir: TempDir) {
     return report.recording === true;
   });
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  const agentBefore = processTimes(agent.pid);
-  const ffmpegBefore = processTimes(ffmpegPid!);
+  const agentBefore = processCpuSeconds(agent.pid);
+  const ffmpegBefore = processCpuSeconds(ffmpegPid!);
   const resident = await sampleResident(() => agent.pid, recordSeconds);
-  const agentAfter = processTimes(agent.pid);
-  const ffmpegAfter = processTimes(ffmpegPid!);
+  const agentAfter = processCpuSeconds(agent.pid);
+  const ffmpegAfter = processCpuSeconds(ffmpegPid!);
   const uploaded = ingest.stored().length;
   await agent.stop("SIGTERM");
   await ingest.stop();
@@ -121,18 +97,9 @@ async function recorderAgent(dir: TempDir) {
 async function prefillBacklog(dir: TempDir, chunk: string) {
   const database = openDatabase({ url: `file:${dir.join("data/pi/pi.db")}` }, schema);
   await applyMigrations(database.client, migrations);
-  const layout = spoolLayout(dir.join("data/pi/spool"));
-  ensureSpoolDirectories(layout);
-  const deps = { repository: createSpoolRepository(database.db), layout, lock: createSpoolLock(), clock: systemClock, logger: silentLogger, measureLevel: measureInputLevel };
-  const session = join(layout.recordingDir, "outage");
-  mkdirSync(session, { recursive: true });
   const hourAgo = Date.now() - 3600_000;
-  for (let index = 0; index < backlogChunks; index++) {
-    const partPath = join(session, `seg-${String(index).padStart(6, "0")}.part`);
-    copyFileSync(chunk, partPath);
-    const startTs = hourAgo + index * 60_000;
-    await registerSegment(deps, { partPath, chunkId: chunkIdFor(testDevice.deviceId, "outage", index), startTs, endTs: startTs + 60_000, salvaged: false });
-  }
+  const spool = createSpoolDeps(database.db, dir.join("data/pi/spool"));
+  await registerCopies(spool, chunk, { count: backlogChunks, session: "outage", startTs: (index) => hourAgo + index * 60_000, durationMs: 60_000, deviceId: testDevice.deviceId });
   database.close();
 }
 
@@ -154,7 +121,8 @@ async function drainBacklog(dir: TempDir, chunk: string) {
 /** The same files POSTed one after another by a bare loop: what the ingest and transport allow. */
 async function bareUploadLoop(chunk: string) {
   const ingest = await startLocalIngestServer({ devices: { [testDevice.token]: testDevice.deviceId } });
-  const bytes = new Uint8Array(readFileSync(chunk));
+  // As the recorder sends a segment: closed with the end-of-stream flag the segment muxer leaves out.
+  const { bytes } = repairOggOpus(new Uint8Array(readFileSync(chunk)));
   const sha256 = sha256Hex(bytes);
   const started = performance.now();
   for (let index = 0; index < backlogChunks; index++) {

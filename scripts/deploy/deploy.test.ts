@@ -1,19 +1,17 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { coreConfigSpec } from "../../core/config.ts";
-import { edgeConfigSpec } from "../../edge/config.ts";
 import { piConfigSpec } from "../../pi/config.ts";
 import { loadConfig } from "../../shared/config/config-loader.ts";
 import { fileKeyOf } from "../../shared/config/config-spec.ts";
 import { parseDotenv } from "../../shared/config/dotenv.ts";
 import { runCommand } from "../../shared/runtime/process.ts";
 import { makeTempDir } from "../../shared/testing/temp-dir.ts";
+import { configSpecs } from "../config-reference.ts";
 import { lintLitestreamConfig, unitVariables } from "../lint-litestream.ts";
 
 const here = import.meta.dir;
 const root = join(here, "../..");
-const specs = { core: coreConfigSpec, edge: edgeConfigSpec, pi: piConfigSpec } as const;
 
 /** systemd unit → key → values (keys may repeat). */
 function parseUnit(text: string): Map<string, string[]> {
@@ -106,7 +104,7 @@ describe.each(["core", "edge", "pi"] as const)("salescontrol-%s.service", (node)
   });
 
   test("every setting in the env example is a setting the node knows", () => {
-    const known = new Set([...Object.values(specs[node]).map((field) => field.env), ...unitVariables, "LITESTREAM_ACCESS_KEY_ID", "LITESTREAM_SECRET_ACCESS_KEY"]);
+    const known = new Set([...Object.values(configSpecs[node]!).map((field) => field.env), ...unitVariables, "LITESTREAM_ACCESS_KEY_ID", "LITESTREAM_SECRET_ACCESS_KEY"]);
     const text = readFileSync(join(here, `${node}.env.example`), "utf8");
     const mentioned = [...text.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1]!);
     expect(mentioned.length).toBeGreaterThan(0);

@@ -11,7 +11,13 @@ import { writeFileAtomicSync } from "../../shared/runtime/files.ts";
 import { type TestDevice, uploadForm } from "../../core/testing/core-test-app.ts";
 import { turnTakingChunk } from "../../core/testing/test-audio.ts";
 
-const demoDevice = {
+export interface DeviceIdentity {
+  point_id: string;
+  register_id: string;
+  device_id: string;
+}
+
+const demoDevice: DeviceIdentity = {
   point_id: "00000000-0000-4000-8000-00000000de01",
   register_id: "00000000-0000-4000-8000-00000000de02",
   device_id: "00000000-0000-4000-8000-00000000de03",
@@ -32,8 +38,7 @@ const trailingSilenceMs = 25_000;
 export async function feedDemoShop(options: { coreUrl: string; adminToken: string; stateDir: string; log: (message: string) => void }): Promise<void> {
   const marker = join(options.stateDir, "demo-uploaded");
   if (existsSync(marker)) return;
-  const admin = { authorization: `Bearer ${options.adminToken}`, "content-type": "application/json" };
-  const token = await demoDeviceToken(options.coreUrl, admin, join(options.stateDir, "demo-device-token"));
+  const token = await demoDeviceToken(options.coreUrl, options.adminToken, join(options.stateDir, "demo-device-token"));
   let startTs = Date.now() - (conversations.length + 1) * 90_000;
   for (const sentences of conversations) {
     const { bytes, durationMs } = await turnTakingChunk({
@@ -54,16 +59,29 @@ export async function feedDemoShop(options: { coreUrl: string; adminToken: strin
 }
 
 /** The demo register's recorder token: registered once, kept beside the demo's state, re-issued if lost. */
-async function demoDeviceToken(coreUrl: string, admin: Record<string, string>, path: string): Promise<string> {
+async function demoDeviceToken(coreUrl: string, adminToken: string, path: string): Promise<string> {
   if (existsSync(path)) return readFileSync(path, "utf8").trim();
   const token = randomBytes(24).toString("hex");
-  const registered = await fetch(`${coreUrl}/api/v1/admin/devices`, { method: "POST", headers: admin, body: JSON.stringify({ ...demoDevice, token_plain: token }) });
-  if (registered.status === 409) {
-    const rotated = await fetch(`${coreUrl}/api/v1/admin/devices/${demoDevice.device_id}/rotate-token`, { method: "POST", headers: admin, body: JSON.stringify({ token_plain: token }) });
+  if (!(await registerDevice(coreUrl, adminToken, demoDevice, token))) {
+    const rotated = await fetch(`${coreUrl}/api/v1/admin/devices/${demoDevice.device_id}/rotate-token`, {
+      method: "POST",
+      headers: adminHeaders(adminToken),
+      body: JSON.stringify({ token_plain: token }),
+    });
     if (!rotated.ok) throw new Error(`demo device token rotation refused: ${rotated.status} ${await rotated.text()}`);
-  } else if (registered.status !== 201) {
-    throw new Error(`demo device registration refused: ${registered.status} ${await registered.text()}`);
   }
   writeFileAtomicSync(path, `${token}\n`);
   return token;
+}
+
+/** Registers a device on the core with `token`; false when the core already knows the device. */
+export async function registerDevice(coreUrl: string, adminToken: string, device: DeviceIdentity, token: string): Promise<boolean> {
+  const response = await fetch(`${coreUrl}/api/v1/admin/devices`, { method: "POST", headers: adminHeaders(adminToken), body: JSON.stringify({ ...device, token_plain: token }) });
+  if (response.status === 409) return false;
+  if (response.status !== 201) throw new Error(`device ${device.device_id} not registered: ${response.status} ${await response.text()}`);
+  return true;
+}
+
+function adminHeaders(adminToken: string): Record<string, string> {
+  return { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
 }

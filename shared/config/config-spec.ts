@@ -22,14 +22,6 @@ export function field<T>(type: ConfigType<T>, options: Omit<ConfigField<T>, "typ
   return { type, ...options };
 }
 
-/** Joins feature fragments into one node spec; a key defined twice is a programming error. */
-export function mergeConfigSpecs<A extends ConfigSpec, B extends ConfigSpec>(first: A, second: B): A & B {
-  for (const key of Object.keys(second)) {
-    if (key in first) throw new Error(`config key ${key} is defined by two fragments`);
-  }
-  return { ...first, ...second };
-}
-
 /** camelCase spec key → snake_case file key (`databaseUrl` → `database_url`). */
 export function fileKeyOf(key: string): string {
   return key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);

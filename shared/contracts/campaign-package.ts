@@ -86,7 +86,6 @@ export const campaignPackageManifest = z
   });
 
 export type CampaignPackageManifest = z.output<typeof campaignPackageManifest>;
-export type CampaignPackageFileEntry = z.output<typeof campaignPackageFileEntry>;
 
 // ---------------------------------------------------------------------------------------------
 // Lead columns

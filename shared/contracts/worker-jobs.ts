@@ -62,7 +62,6 @@ export const jobFailureRequest = z
   .strict();
 export const jobFailureResponse = z.object({ outcome: z.enum(["retrying", "dead"]) });
 
-export type ClaimJobRequest = z.input<typeof claimJobRequest>;
 export type ClaimedJobWire = z.output<typeof claimedJob>;
 
 export const internalErrorCodes = {

@@ -1,9 +1,8 @@
 import { existsSync, rmSync } from "node:fs";
-import { stat, rename } from "node:fs/promises";
+import { mkdir, open, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { mkdir, open } from "node:fs/promises";
 import type { Client } from "@libsql/client";
-import { syncDirectory, temporarySiblingPath } from "../runtime/files.ts";
+import { publishWithoutOverwrite, temporarySiblingPath } from "../runtime/files.ts";
 
 export class BackupError extends Error {
   constructor(message: string) {
@@ -19,7 +18,7 @@ export class BackupError extends Error {
  */
 export async function backupDatabase(client: Client, target: string): Promise<{ path: string; bytes: number }> {
   const path = resolve(target);
-  if (existsSync(path)) throw new BackupError(`backup target ${path} already exists; choose a new file name`);
+  if (existsSync(path)) throw alreadyExists(path);
   await mkdir(dirname(path), { recursive: true });
   const temp = temporarySiblingPath(path);
   try {
@@ -30,14 +29,17 @@ export async function backupDatabase(client: Client, target: string): Promise<{ 
     } finally {
       await handle.close();
     }
-    await rename(temp, path);
-    await syncDirectory(dirname(path));
+    await publishWithoutOverwrite(temp, path);
   } catch (error) {
     rmSync(temp, { force: true });
-    if (error instanceof BackupError) throw error;
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") throw alreadyExists(path);
     throw new BackupError(`backup to ${path} failed: ${(error as Error).message}`);
   }
   return { path, bytes: (await stat(path)).size };
+}
+
+function alreadyExists(path: string): BackupError {
+  return new BackupError(`backup target ${path} already exists; choose a new file name`);
 }
 
 export async function checkIntegrity(client: Client): Promise<string> {

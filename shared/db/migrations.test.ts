@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { makeTempDir, type TempDir } from "../testing/temp-dir.ts";
-import { applyMigrations, listAppliedMigrations, type Migration, MigrationError, splitStatements } from "./migrations.ts";
+import { applyMigrations, type Migration, MigrationError, splitStatements } from "./migrations.ts";
 import { openDatabase } from "./open-database.ts";
 
 const first: Migration = { tag: "0000_first", sql: "CREATE TABLE a (id INTEGER PRIMARY KEY, name TEXT);\n--> statement-breakpoint\nCREATE INDEX a_name ON a (name);" };
@@ -8,6 +8,10 @@ const second: Migration = { tag: "0001_second", sql: "ALTER TABLE a ADD COLUMN n
 
 let dir: TempDir;
 afterEach(() => dir?.remove());
+
+async function appliedTags(database: ReturnType<typeof openDatabase>): Promise<string[]> {
+  return (await database.client.execute("SELECT tag FROM _salescontrol_migrations ORDER BY tag")).rows.map((row) => String(row.tag));
+}
 
 function openFresh() {
   dir = makeTempDir();
@@ -20,7 +24,7 @@ describe("applyMigrations", () => {
     expect(await applyMigrations(database.client, [first])).toEqual({ applied: ["0000_first"], alreadyApplied: 0 });
     expect(await applyMigrations(database.client, [first, second])).toEqual({ applied: ["0001_second"], alreadyApplied: 1 });
     expect(await applyMigrations(database.client, [first, second])).toEqual({ applied: [], alreadyApplied: 2 });
-    expect(await listAppliedMigrations(database.client)).toEqual(["0000_first", "0001_second"]);
+    expect(await appliedTags(database)).toEqual(["0000_first", "0001_second"]);
     await database.client.execute("INSERT INTO a (name, note) VALUES ('x', 'y')");
     database.close();
   });
@@ -47,7 +51,7 @@ describe("applyMigrations", () => {
     await expect(applyMigrations(database.client, [first, broken])).rejects.toThrow(/already exists/);
     const tables = (await database.client.execute("SELECT name FROM sqlite_master WHERE name = 'b'")).rows;
     expect(tables).toHaveLength(0);
-    expect(await listAppliedMigrations(database.client)).toEqual(["0000_first"]);
+    expect(await appliedTags(database)).toEqual(["0000_first"]);
     database.close();
   });
 

@@ -62,13 +62,6 @@ export async function applyMigrations(client: Client, migrations: readonly Migra
   return result;
 }
 
-export async function listAppliedMigrations(client: Client): Promise<string[]> {
-  const exists = await client.execute({ sql: "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", args: [ledgerTable] });
-  if (exists.rows.length === 0) return [];
-  const rows = await client.execute(`SELECT tag FROM ${ledgerTable} ORDER BY tag`);
-  return rows.rows.map((row) => String(row.tag));
-}
-
 export function splitStatements(sql: string): string[] {
   return sql
     .split(statementBreakpoint)

@@ -32,6 +32,19 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, o
   await syncDirectory(dirname(path));
 }
 
+/**
+ * Gives a complete, synced temp file its final name unless that name is taken (then EEXIST, and
+ * the existing file is untouched). The temp file is gone either way.
+ */
+export async function publishWithoutOverwrite(temp: string, path: string): Promise<void> {
+  try {
+    await link(temp, path);
+  } finally {
+    await rm(temp, { force: true });
+  }
+  await syncDirectory(dirname(path));
+}
+
 export function writeFileAtomicSync(path: string, data: Uint8Array | string): void {
   mkdirSync(dirname(path), { recursive: true });
   const temp = temporarySiblingPath(path);

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createLogger } from "../log/logger.ts";
 import { createFakeClock } from "../testing/fake-clock.ts";
 import { makeTempDir, type TempDir } from "../testing/temp-dir.ts";
 import { startBackgroundLoop } from "./background-loop.ts";
-import { writeFileAtomic, writeFileAtomicSync } from "./files.ts";
+import { publishWithoutOverwrite, writeFileAtomic, writeFileAtomicSync } from "./files.ts";
 import { startHttpServer } from "./http-server.ts";
 import { runCommand } from "./process.ts";
 import { resolveInside, UnsafePathError } from "./safe-path.ts";
@@ -54,6 +54,19 @@ describe("atomic writes", () => {
     await expect(writeFileAtomic(path, "intruder", { overwrite: false })).rejects.toMatchObject({ code: "EEXIST" });
     expect(readFileSync(path, "utf8")).toBe("original");
     expect(readdirSync(dir.path)).toEqual(["kept.bin"]);
+  });
+
+  test("publishing a finished temp file never replaces a file that appeared under its name", async () => {
+    dir = makeTempDir();
+    writeFileSync(dir.join(".snapshot.tmp"), "new");
+    writeFileSync(dir.join("snapshot"), "appeared meanwhile");
+    await expect(publishWithoutOverwrite(dir.join(".snapshot.tmp"), dir.join("snapshot"))).rejects.toMatchObject({ code: "EEXIST" });
+    expect(readFileSync(dir.join("snapshot"), "utf8")).toBe("appeared meanwhile");
+    expect(readdirSync(dir.path)).toEqual(["snapshot"]);
+    writeFileSync(dir.join(".other.tmp"), "new");
+    await publishWithoutOverwrite(dir.join(".other.tmp"), dir.join("other"));
+    expect(readFileSync(dir.join("other"), "utf8")).toBe("new");
+    expect(readdirSync(dir.path).sort()).toEqual(["other", "snapshot"]);
   });
 });
 
@@ -152,10 +165,7 @@ describe("runCommand", () => {
   });
 
   test("reports death by signal as 128 + signal number", async () => {
-    dir = makeTempDir();
-    writeFileSync(dir.join("x"), "");
     const result = await runCommand("sh", ["-c", "kill -KILL $$"]);
     expect(result.code).toBe(137);
-    expect(existsSync(dir.join("x"))).toBe(true);
   });
 });
