@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { findFreePort } from "../../shared/testing/free-port.ts";
 import { waitForHttpOk } from "../../shared/testing/node-process.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
-import { binaryPath, isolatedNodeEnv, nodeNames } from "../build.ts";
+import { binaryPath, nodeNames } from "../build.ts";
+import { isolatedNodeEnv } from "../testing/isolated-node.ts";
 import { median, printTable, residentMegabytes } from "./bench-report.ts";
 
 const runs = Number(process.argv[2] ?? 10);
