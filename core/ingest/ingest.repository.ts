@@ -1,4 +1,4 @@
-import { and, eq, or } from "drizzle-orm";
+import { and, eq, gt, lt, or } from "drizzle-orm";
 import type { CoreDatabase } from "../db/core-database.ts";
 import { type AudioChunkRow, audioChunks } from "./ingest.schema.ts";
 
@@ -25,6 +25,20 @@ export async function findEarlierChunk(db: CoreDatabase, chunkId: string, device
     .where(or(eq(audioChunks.chunkId, chunkId), and(eq(audioChunks.deviceId, deviceId), eq(audioChunks.startTs, startTs))))
     .limit(2);
   return rows.find((row) => row.chunkId === chunkId) ?? rows[0] ?? null;
+}
+
+/**
+ * A chunk of this device whose span reaches into startTs..endTs (exclusive at both ends), if any.
+ * Chunks last at most `maxChunkMs`, so only starts after startTs − maxChunkMs are read (an index range).
+ */
+export async function findOverlappingChunk(db: CoreDatabase, deviceId: string, startTs: number, endTs: number, maxChunkMs: number): Promise<AudioChunkRow | null> {
+  const rows = await db
+    .select()
+    .from(audioChunks)
+    .where(and(eq(audioChunks.deviceId, deviceId), gt(audioChunks.startTs, startTs - maxChunkMs), lt(audioChunks.startTs, endTs), gt(audioChunks.endTs, startTs)))
+    .orderBy(audioChunks.startTs)
+    .limit(1);
+  return rows[0] ?? null;
 }
 
 /** False when a row with the same chunk id, device+start or path exists already. */

@@ -8,7 +8,7 @@ import { runCommand } from "../../shared/runtime/process.ts";
 import { makeTempDir } from "../../shared/testing/temp-dir.ts";
 import { audioChunks, jobs } from "../db/schema.ts";
 import { createTestCore, filesUnder, type TestCore, type TestDevice, testAdminToken, testInternalToken, uploadForm } from "../testing/core-test-app.ts";
-import { noiseChunk } from "../testing/test-audio.ts";
+import { noiseChunk, opusBomb } from "../testing/test-audio.ts";
 import { legacyChunkId } from "./ingest.usecases.ts";
 
 let core: TestCore;
@@ -91,7 +91,7 @@ describe("POST /api/v1/chunks", () => {
 
   test("a seed-era recorder (no chunk_id or sha256, Unix-second times) is stored, and its retry recognised", async () => {
     const startSeconds = Math.floor(core.clock.now() / 1000) - 120;
-    const fields = { chunk_id: null, sha256: null, start_ts: String(startSeconds), end_ts: String(startSeconds + 60) };
+    const fields = { chunk_id: null, sha256: null, start_ts: String(startSeconds), end_ts: String(startSeconds + 2) };
     const first = chunkUploadResponse.parse(await (await core.upload(device, { bytes }, { fields })).json());
     expect(first.chunk_id).toBe(legacyChunkId(device.deviceId, startSeconds * 1000));
     const retry = chunkUploadResponse.parse(await (await core.upload(device, { bytes }, { fields })).json());
@@ -234,6 +234,110 @@ describe("validation: each rule refuses with its code and writes nothing", () =>
     expect(stolenId.message).toContain("another device");
     expect(storedFiles()).toHaveLength(1);
     expect(await core.database.db.$count(audioChunks)).toBe(1);
+  });
+});
+
+describe("chunk times against the audio", () => {
+  test("an audio bomb (2-byte packets of 120 ms each) declared as a 60 s chunk is refused before anything is decoded or stored", async () => {
+    const bomb = opusBomb(bytes, 1800);
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    const startTs = core.clock.now() - 120_000;
+    const refused = await errorOf(await core.upload(device, { bytes: bomb, startTs, endTs: startTs + 60_000 }));
+    expect(refused).toMatchObject({ status: 422, code: "ingest.span_mismatch" });
+    expect(refused.message).toContain("spans 60.000 s but its Opus packets decode to 1799.994 s");
+    await expectNothingStored();
+  });
+
+  test("a bomb whose granule positions claim 60 s is refused by what its packets decode to", async () => {
+    const liar = opusBomb(bytes, 1800, { claimedSeconds: 60 });
+    const startTs = core.clock.now() - 120_000;
+    const refused = await errorOf(await core.upload(device, { bytes: liar, startTs, endTs: startTs + 60_000 }));
+    expect(refused).toMatchObject({ status: 422, code: "ingest.span_mismatch" });
+    expect(refused.message).toContain("Opus packets decode to 1799.994 s");
+    await expectNothingStored();
+  });
+
+  test("a 2 s file declared as 1 ms or as an hour is refused; a span within 2 s + 1 % of the audio is accepted", async () => {
+    const startTs = core.clock.now() - 3_700_000;
+    for (const spanMs of [1, 3_600_000, 4_100]) {
+      const refused = await errorOf(await core.upload(device, { bytes, startTs, endTs: startTs + spanMs }));
+      expect(refused).toMatchObject({ status: 422, code: "ingest.span_mismatch" });
+    }
+    await expectNothingStored();
+    expect((await core.upload(device, { bytes, startTs, endTs: startTs + 3_900 })).status).toBe(200);
+    expect((await core.upload(device, { bytes, startTs: startTs + 10_000, endTs: startTs + 10_500 })).status).toBe(200);
+  });
+
+  test.each([
+    ["2026-02-30T10:00:00Z", "day 30 does not exist in 2026-02"],
+    ["2025-02-29T10:00:00.000Z", "day 29 does not exist in 2025-02"],
+    ["2026-01-15T24:00:00Z", "time 24:00:00 does not exist"],
+    ["2026-01-15T09:00:00+99:99", "UTC offset +99:99 does not exist"],
+    ["2026-13-01T09:00:00Z", "month 13 does not exist"],
+  ])("an impossible date %s is refused, not rolled over", async (startText, problem) => {
+    const refused = await errorOf(await core.upload(device, { bytes }, { fields: { start_ts: startText } }));
+    expect(refused).toMatchObject({ status: 400, code: "ingest.invalid_field" });
+    expect(refused.message).toContain(`start_ts: is not a real date and time: ${problem}`);
+    await expectNothingStored();
+  });
+
+  test("29 February of a leap year is a real date", async () => {
+    await core.clock.set(Date.UTC(2028, 1, 29, 12, 0, 0));
+    const fields = { start_ts: "2028-02-29T10:00:00Z", end_ts: "2028-02-29T10:00:02Z" };
+    expect((await core.upload(device, { bytes }, { fields })).status).toBe(200);
+  });
+});
+
+describe("overlapping chunks of one device", () => {
+  const second = 1000;
+
+  test("contiguous chunks are accepted; one that overlaps an earlier chunk is refused with the chunk it overlaps, and nothing of it is stored", async () => {
+    const start = core.clock.now() - 600_000;
+    const first = randomUUID();
+    expect((await core.upload(device, { bytes, chunkId: first, startTs: start, endTs: start + 2 * second })).status).toBe(200);
+    expect((await core.upload(device, { bytes, startTs: start + 2 * second, endTs: start + 4 * second })).status).toBe(200);
+    // Timestamp rounding between consecutive segments (a few ms) is not an overlap.
+    expect((await core.upload(device, { bytes, startTs: start + 4 * second - 5, endTs: start + 6 * second })).status).toBe(200);
+    const overlapping = randomUUID();
+    const refused = await errorOf(await core.upload(device, { bytes, chunkId: overlapping, startTs: start + second, endTs: start + 3 * second }));
+    expect(refused).toMatchObject({ status: 409, code: "ingest.chunk_overlap" });
+    expect(refused.message).toContain(`overlaps chunk ${first}`);
+    expect(refused.message).toContain("clock stepped back");
+    expect(storedFiles().filter((file) => file.includes(overlapping))).toEqual([]);
+    expect(await core.database.db.$count(audioChunks)).toBe(3);
+    expect(await core.database.db.$count(jobs)).toBe(3);
+    // A chunk inside another one, and one that covers another one, are overlaps too.
+    for (const [from, to] of [[start + 500, start + 1500], [start - 500, start + 2500]] as const) {
+      const longer = from === start - 500 ? await noiseChunk(3) : await noiseChunk(1);
+      expect(await errorOf(await core.upload(device, { bytes: longer, startTs: from, endTs: to }))).toMatchObject({ status: 409, code: "ingest.chunk_overlap" });
+    }
+  });
+
+  test("another device at the same register and time is not an overlap", async () => {
+    const start = core.clock.now() - 600_000;
+    const other = await core.registerDevice();
+    expect((await core.upload(device, { bytes, startTs: start, endTs: start + 2 * second })).status).toBe(200);
+    expect((await core.upload(other, { bytes, startTs: start + second, endTs: start + 3 * second })).status).toBe(200);
+  });
+
+  test("a Pi whose clock steps back after a reboot: the chunks stamped over earlier ones are refused, the rest go on, and no speech is stored twice", async () => {
+    const bootAt = core.clock.now() - 900_000;
+    // Before the power cut: 09:00:00–09:00:08 in four chunks.
+    for (let index = 0; index < 4; index++) {
+      expect((await core.upload(device, { bytes, startTs: bootAt + index * 2 * second, endTs: bootAt + (index + 1) * 2 * second })).status).toBe(200);
+    }
+    // After the reboot the clock restarts 3 s in the past (a saved clock), records three chunks, then NTP steps it forward.
+    const steppedBack = bootAt + 5 * second;
+    const answers = [];
+    for (let index = 0; index < 3; index++) {
+      answers.push((await core.upload(device, { bytes, startTs: steppedBack + index * 2 * second, endTs: steppedBack + (index + 1) * 2 * second })).status);
+    }
+    expect(answers).toEqual([409, 409, 200]);
+    const afterStep = bootAt + 60 * second;
+    expect((await core.upload(device, { bytes, startTs: afterStep, endTs: afterStep + 2 * second })).status).toBe(200);
+    const spans = (await core.database.db.select().from(audioChunks)).map((row) => [row.startTs, row.endTs] as const).sort((a, b) => a[0] - b[0]);
+    for (let index = 1; index < spans.length; index++) expect(spans[index]![0]).toBeGreaterThanOrEqual(spans[index - 1]![1]);
+    expect(spans).toHaveLength(6);
   });
 });
 

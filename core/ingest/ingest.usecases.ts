@@ -1,4 +1,14 @@
-import { type ChunkUploadFields, type ChunkUploadResponse, chunkUploadErrorCodes, maxChunkBytes, maxClockSkewSeconds } from "../../shared/contracts/chunk-upload.ts";
+import {
+  type ChunkUploadFields,
+  type ChunkUploadResponse,
+  chunkUploadErrorCodes,
+  maxChunkBytes,
+  maxChunkDurationSeconds,
+  maxChunkOverlapMs,
+  maxClockSkewSeconds,
+  maxSpanDisagreementMs,
+} from "../../shared/contracts/chunk-upload.ts";
+import { isoTime } from "../../shared/http/iso-time.ts";
 import { AppError, badRequest, conflict, forbidden, payloadTooLarge, unprocessable } from "../../shared/http/app-error.ts";
 import type { MetricsRegistry } from "../../shared/http/metrics.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
@@ -8,10 +18,10 @@ import { recordDeviceUpload } from "../devices/devices.repository.ts";
 import type { DeviceRow } from "../devices/devices.schema.ts";
 import { createVadJobQueue, enqueueVadJob } from "../pipeline/vad/vad-jobs.ts";
 import { type ChunkStorage, chunkRelativePath } from "./chunk-storage.ts";
-import { findChunkByDeviceStart, findEarlierChunk, insertChunk } from "./ingest.repository.ts";
+import { findChunkByDeviceStart, findEarlierChunk, findOverlappingChunk, insertChunk } from "./ingest.repository.ts";
 import type { AudioChunkRow } from "./ingest.schema.ts";
 import { createKeyedMutex, type KeyedMutex } from "./keyed-mutex.ts";
-import { inspectOggOpusFile } from "./ogg-opus-file.ts";
+import { inspectOggOpusFile, type OggOpusFileInfo } from "./ogg-opus-file.ts";
 
 /** Chunks from before this are a recorder with a reset clock, not real recordings. */
 const earliestPlausibleTs = Date.UTC(2020, 0, 1);
@@ -65,6 +75,7 @@ export async function ingestChunk(deps: IngestDeps, incoming: IncomingChunk): Pr
   if (file.channels !== fields.channels) {
     throw badRequest(chunkUploadErrorCodes.invalidField, `channels: the form says ${fields.channels} but the file's Opus header says ${file.channels}`);
   }
+  assertSpanMatchesAudio(fields, file);
   const sha256 = sha256Hex(bytes);
   if (fields.sha256 && fields.sha256 !== sha256) {
     throw unprocessable(chunkUploadErrorCodes.checksumMismatch, "chunk_file does not match its sha256 field: the file changed or was damaged on the way");
@@ -102,11 +113,22 @@ async function storeChunk(deps: IngestDeps, chunk: IncomingChunk & { chunkId: st
     vadError: null,
   };
   const inserted = await deps.db.transaction(async (tx) => {
+    // Same start time: the same chunk under another id, answered below as a repeat or a conflict.
+    const overlapping = await findOverlappingChunk(tx, device.deviceId, fields.start_ts + maxChunkOverlapMs, fields.end_ts - maxChunkOverlapMs, maxChunkDurationSeconds * 1000);
+    if (overlapping && overlapping.startTs !== fields.start_ts) return overlapping;
     if (!(await insertChunk(tx, row))) return false;
     await enqueueVadJob(createVadJobQueue(tx, deps.clock), row);
     await recordDeviceUpload(tx, device.deviceId, now);
     return true;
   });
+  if (typeof inserted === "object") {
+    await deps.storage.remove(storedPath);
+    throw conflict(
+      chunkUploadErrorCodes.chunkOverlap,
+      `start_ts..end_ts (${isoTime(fields.start_ts)} – ${isoTime(fields.end_ts)}) overlaps chunk ${inserted.chunkId} (${isoTime(inserted.startTs)} – ${isoTime(inserted.endTs)}) this device uploaded before; its speech would be counted twice. The recorder's clock stepped back: check its time synchronisation`,
+      { chunk_id: inserted.chunkId },
+    );
+  }
   if (!inserted) {
     // Another upload with a different chunk_id took this device's start time in the meantime.
     await deps.storage.remove(storedPath);
@@ -142,6 +164,30 @@ function assertBelongsToDevice(device: DeviceRow, fields: ChunkUploadFields): vo
     throw forbidden(chunkUploadErrorCodes.deviceMismatch, `${mismatched.join(", ")} do not match the registration of the device this token belongs to`);
   }
 }
+
+/**
+ * The file's audio (what its packets decode to, and what its granule positions claim) must last
+ * about as long as the declared span: a 60 s chunk holding hours of audio would otherwise cost
+ * hours of decoding, and a chunk declared 1 ms long would put its speech at the wrong times.
+ */
+function assertSpanMatchesAudio(fields: ChunkUploadFields, file: OggOpusFileInfo): void {
+  const spanMs = fields.end_ts - fields.start_ts;
+  const tolerance = maxSpanDisagreementMs(spanMs);
+  for (const [audioMs, source] of [
+    [file.packetsMs, "its Opus packets decode to"],
+    [file.durationMs, "its Ogg granule positions say"],
+  ] as const) {
+    if (Math.abs(audioMs - spanMs) > tolerance) {
+      throw unprocessable(
+        chunkUploadErrorCodes.spanMismatch,
+        `start_ts..end_ts spans ${secondsText(spanMs)} but ${source} ${secondsText(audioMs)} of audio (at most ${secondsText(tolerance)} of difference is accepted); send the chunk's real start and end`,
+        { span_ms: spanMs, audio_ms: audioMs },
+      );
+    }
+  }
+}
+
+const secondsText = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
 
 function assertPlausibleTimes(fields: ChunkUploadFields, now: number): void {
   if (fields.start_ts < earliestPlausibleTs) {

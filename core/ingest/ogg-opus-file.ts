@@ -8,6 +8,11 @@ export interface OggOpusFileInfo {
   pages: number;
   /** Length of the audio from the last page's granule position, minus the encoder's pre-skip. */
   durationMs: number;
+  /**
+   * Length of the audio the packets decode to, from each packet's TOC byte (RFC 6716 §3.1), minus
+   * the pre-skip: what a decoder will really produce, whatever the granule positions claim.
+   */
+  packetsMs: number;
 }
 
 /**
@@ -25,6 +30,7 @@ export function inspectOggOpusFile(bytes: Uint8Array): OggOpusFileInfo | { probl
   let inputSampleRate = 0;
   let preSkip = 0;
   let lastGranule = 0n;
+  const packets = createPacketDurationCounter();
   while (offset < bytes.length) {
     const where = `page ${pages + 1} (byte ${offset})`;
     if (bytes.length - offset < 27) return { problem: `the file is truncated in ${where}` };
@@ -52,12 +58,63 @@ export function inspectOggOpusFile(bytes: Uint8Array): OggOpusFileInfo | { probl
     } else if (pageSerial !== serial) {
       return { problem: `${where} belongs to a second logical stream; one Opus stream per file is expected` };
     }
+    packets.addPage(bytes, offset + 27, headerEnd);
     const granule = view.getBigInt64(offset + 6, true);
     if (granule > 0n) lastGranule = granule;
     pages++;
     offset = pageEnd;
   }
-  return { channels, inputSampleRate, pages, durationMs: Math.max(0, Math.round(Number(lastGranule - BigInt(preSkip)) / 48)) };
+  return {
+    channels,
+    inputSampleRate,
+    pages,
+    durationMs: Math.max(0, Math.round(Number(lastGranule - BigInt(preSkip)) / 48)),
+    packetsMs: Math.max(0, Math.round((packets.samples48k() - preSkip) / 48)),
+  };
+}
+
+/** Samples at 48 kHz of one Opus frame, by the TOC byte's configuration number (RFC 6716 §3.1). */
+function frameSamples48k(config: number): number {
+  if (config < 12) return [480, 960, 1920, 2880][config % 4]!; // SILK: 10, 20, 40, 60 ms
+  if (config < 16) return [480, 960][config % 2]!; // hybrid: 10, 20 ms
+  return [120, 240, 480, 960][config % 4]!; // CELT: 2.5, 5, 10, 20 ms
+}
+
+/**
+ * Adds up what the audio packets of an Ogg Opus stream decode to, page by page: packets are cut by
+ * the lacing values (a value under 255 ends one), and the first two (OpusHead, OpusTags) carry no audio.
+ */
+function createPacketDurationCounter() {
+  let packetIndex = 0;
+  let packetLength = 0;
+  let toc = -1;
+  let frameCountByte = -1;
+  let samples = 0;
+  const endPacket = () => {
+    if (packetIndex >= 2 && toc >= 0) {
+      const code = toc & 0x03;
+      const frames = code === 0 ? 1 : code < 3 ? 2 : frameCountByte >= 0 ? frameCountByte & 0x3f : 0;
+      samples += frames * frameSamples48k(toc >> 3);
+    }
+    packetIndex++;
+    packetLength = 0;
+    toc = -1;
+    frameCountByte = -1;
+  };
+  return {
+    addPage(bytes: Uint8Array, lacingStart: number, lacingEnd: number) {
+      let payload = lacingEnd;
+      for (let index = lacingStart; index < lacingEnd; index++) {
+        const lacing = bytes[index]!;
+        if (packetLength === 0 && lacing > 0) toc = bytes[payload]!;
+        if (packetLength <= 1 && packetLength + lacing > 1) frameCountByte = bytes[payload + 1 - packetLength]!;
+        packetLength += lacing;
+        payload += lacing;
+        if (lacing < 255) endPacket();
+      }
+    },
+    samples48k: () => samples,
+  };
 }
 
 function asciiAt(bytes: Uint8Array, offset: number, text: string): boolean {

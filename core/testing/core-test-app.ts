@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { loadConfig } from "../../shared/config/config-loader.ts";
+import { inspectOggOpusFile } from "../ingest/ogg-opus-file.ts";
 import { chunkFileField, chunkUploadFormFields, type ChunkUploadRequest, chunkUploadPath } from "../../shared/contracts/chunk-upload.ts";
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { MetricsRegistry } from "../../shared/http/metrics.ts";
@@ -86,6 +87,12 @@ export async function createTestCore(env: Record<string, string> = {}, options: 
   };
 }
 
+/** The audio's length from its granule positions, as a recorder measures its chunk (60 s for bytes that are not Ogg Opus, 1 ms for a file without audio). */
+function audioLengthMs(bytes: Uint8Array): number {
+  const file = inspectOggOpusFile(bytes);
+  return "problem" in file ? 60_000 : Math.max(1, file.durationMs);
+}
+
 /** The multipart form a recorder sends; `fields` overrides (null removes) individual fields. */
 export function uploadForm(device: TestDevice, chunk: Partial<ChunkUploadRequest> & { bytes: Uint8Array }, now: number, fields: Record<string, string | null> = {}): FormData {
   const startTs = chunk.startTs ?? now - 120_000;
@@ -94,7 +101,7 @@ export function uploadForm(device: TestDevice, chunk: Partial<ChunkUploadRequest
     registerId: device.registerId,
     deviceId: device.deviceId,
     startTs,
-    endTs: chunk.endTs ?? startTs + 60_000,
+    endTs: chunk.endTs ?? startTs + audioLengthMs(chunk.bytes),
     sampleRate: 48000,
     channels: 1,
     chunkId: chunk.chunkId ?? randomUUID(),

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { writeOggPageCrc } from "../../shared/audio/ogg-page-crc.ts";
 import { runCommand } from "../../shared/runtime/process.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 
@@ -128,4 +129,47 @@ export function headerPagesOnly(oggOpus: Uint8Array): Uint8Array {
     offset += 27 + segments + payload;
   }
   return oggOpus.slice(0, offset);
+}
+
+/** A 2-byte Opus packet (TOC: CELT 20 ms, code 3; six empty frames) that decodes to 120 ms of concealment. */
+const bombPacket = [0xfb, 0x06];
+
+/**
+ * An audio bomb: a whole, valid OGG/Opus file (the header pages of `template`, then pages of 2-byte
+ * packets that each decode to 120 ms) holding `audioSeconds` of audio in a few bytes per packet.
+ * The granule positions tell the truth unless `claimedSeconds` makes them lie.
+ */
+export function opusBomb(template: Uint8Array, audioSeconds: number, options: { claimedSeconds?: number } = {}): Uint8Array {
+  const header = headerPagesOnly(template);
+  const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
+  const serial = view.getUint32(14, true);
+  // OpusHead starts after the first page's 27-byte header and its one lacing value; pre-skip is at +10.
+  const preSkip = view.getUint16(28 + 10, true);
+  const packets = Math.ceil((audioSeconds * 1000) / 120);
+  const granuleScale = (options.claimedSeconds ?? audioSeconds) / audioSeconds;
+  const pages: Uint8Array[] = [header];
+  let sequence = 2;
+  for (let done = 0; done < packets; ) {
+    const count = Math.min(255, packets - done);
+    done += count;
+    const page = new Uint8Array(27 + count + count * bombPacket.length);
+    const pageView = new DataView(page.buffer);
+    page.set([0x4f, 0x67, 0x67, 0x53], 0);
+    page[5] = done === packets ? 0x04 : 0;
+    pageView.setBigInt64(6, BigInt(Math.round(done * 5760 * granuleScale) + preSkip), true);
+    pageView.setUint32(14, serial, true);
+    pageView.setUint32(18, sequence++, true);
+    page[26] = count;
+    page.fill(bombPacket.length, 27, 27 + count);
+    for (let index = 0; index < count; index++) page.set(bombPacket, 27 + count + index * bombPacket.length);
+    writeOggPageCrc(page, 0, page.length);
+    pages.push(page);
+  }
+  const bytes = new Uint8Array(pages.reduce((total, page) => total + page.length, 0));
+  let offset = 0;
+  for (const page of pages) {
+    bytes.set(page, offset);
+    offset += page.length;
+  }
+  return bytes;
 }

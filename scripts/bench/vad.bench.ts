@@ -63,9 +63,9 @@ try {
     }
   });
   const analyzeMs = await timeRounds(async () => {
-    await analyzer.analyze(bytes);
+    await analyzer.analyze(bytes, chunkSeconds * 1000 + 5000);
   });
-  const segments = (await analyzer.analyze(bytes)).segments.length;
+  const segments = (await analyzer.analyze(bytes, chunkSeconds * 1000 + 5000)).segments.length;
 
   const realTime = (ms: number) => (chunkSeconds * 1000) / ms;
   printTable(

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { impossibleDateTimeProblem } from "./calendar-time.ts";
 import { uuidString } from "./identifiers.ts";
 
 /**
@@ -29,6 +30,21 @@ export const maxChunkDurationSeconds = 3600;
 /** How far in the future a chunk's end may lie, for recorders whose clock runs ahead. */
 export const maxClockSkewSeconds = 300;
 
+/**
+ * How far a chunk's declared span (end_ts − start_ts) may differ from the length of its audio: the
+ * recorder keeps them within 2 s (a clock step inside a chunk moves its start), plus 1 % for clocks
+ * that drift. The core refuses uploads outside this, and never decodes past span + this.
+ */
+export function maxSpanDisagreementMs(spanMs: number): number {
+  return 2_000 + Math.ceil(spanMs / 100);
+}
+
+/**
+ * Chunks of one device may overlap by this much (timestamp rounding between consecutive
+ * segments); more would put the same speech twice into a dialogue, so it is refused.
+ */
+export const maxChunkOverlapMs = 10;
+
 const isoTimestamp = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
@@ -38,6 +54,11 @@ const isoTimestamp = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{
  */
 export const chunkTimestamp = z.string().trim().transform((value, context) => {
   let millis = Number.NaN;
+  const impossible = impossibleDateTimeProblem(value);
+  if (impossible) {
+    context.addIssue({ code: "custom", message: `is not a real date and time: ${impossible}` });
+    return z.NEVER;
+  }
   if (isoTimestamp.test(value)) millis = Date.parse(value);
   else if (/^\d{9,11}(\.\d{1,6})?$/.test(value)) millis = Math.round(Number(value) * 1000);
   if (!Number.isFinite(millis)) {
@@ -137,7 +158,11 @@ export const chunkUploadErrorCodes = {
   missingFile: "ingest.missing_file",
   notOggOpus: "ingest.not_ogg_opus",
   checksumMismatch: "ingest.checksum_mismatch",
+  /** 422: the file's audio is much longer or shorter than end_ts − start_ts says. */
+  spanMismatch: "ingest.span_mismatch",
   chunkConflict: "ingest.chunk_conflict",
+  /** 409: the chunk's time span overlaps a chunk this device uploaded before (a clock that stepped back). */
+  chunkOverlap: "ingest.chunk_overlap",
   /** 425: end_ts lies more than maxClockSkewSeconds ahead of the core's clock; retry later. */
   clockAhead: "ingest.clock_ahead",
   tooLarge: "request.body_too_large",

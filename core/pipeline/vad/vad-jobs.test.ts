@@ -8,9 +8,10 @@ import { silentLogger } from "../../../shared/log/logger.ts";
 import { waitUntil } from "../../../shared/testing/wait-until.ts";
 import { audioChunks, jobs, speechSegments } from "../../db/schema.ts";
 import { createTestCore, type TestCore, type TestDevice } from "../../testing/core-test-app.ts";
-import { headerPagesOnly, noiseChunk, speechChunk } from "../../testing/test-audio.ts";
+import { headerPagesOnly, noiseChunk, opusBomb, speechChunk } from "../../testing/test-audio.ts";
 import { JobFailedError } from "../job-lease.ts";
-import { createSpeechAnalyzer, type SpeechAnalyzer } from "./speech-analyzer.ts";
+import { createOpusPcmDecoder, decodeFileInSlices } from "./opus-pcm-decoder.ts";
+import { AudioLongerThanDeclaredError, audioBoundOf, createSpeechAnalyzer, type SpeechAnalyzer } from "./speech-analyzer.ts";
 import { createVadJobQueue, type LocalVadDeps, registerVadMetrics, runVadJob, startVadLoop } from "./vad-jobs.ts";
 
 let core: TestCore;
@@ -44,7 +45,7 @@ afterEach(() => core.dispose());
 
 async function uploadAndRun(bytes: Uint8Array, prepare?: (chunkId: string) => void) {
   const chunkId = randomUUID();
-  expect((await core.upload(device, { bytes, chunkId, startTs: core.clock.now() - 60_000, endTs: core.clock.now() - 55_000 })).status).toBe(200);
+  expect((await core.upload(device, { bytes, chunkId, startTs: core.clock.now() - 60_000 })).status).toBe(200);
   prepare?.(chunkId);
   const job = await queue.claim(vadQueueName);
   await runVadJob(deps, analyzer, job!);
@@ -103,9 +104,54 @@ describe("the in-process VAD job", () => {
   });
 
   test("the analyzer keeps working after a file it could not decode", async () => {
-    await expect(analyzer.analyze(headerPagesOnly(speech.bytes))).rejects.toThrow("no audio");
-    const again = await analyzer.analyze(speech.bytes);
+    await expect(analyzer.analyze(headerPagesOnly(speech.bytes), 10_000)).rejects.toThrow("no audio");
+    const again = await analyzer.analyze(speech.bytes, 10_000);
     expect(again.segments).toHaveLength(1);
     expect(again.audio_ms).toBe(5000);
+  });
+});
+
+describe("audio bombs: decoding is bounded by what the chunk declares", () => {
+  test("a bomb stored for a 60 s chunk fails at once without being decoded, and the chunk after it is analysed", async () => {
+    const start = core.clock.now() - 600_000;
+    const bombId = randomUUID();
+    expect((await core.upload(device, { bytes: await noiseChunk(2), chunkId: bombId, startTs: start, endTs: start + 2000 })).status).toBe(200);
+    // A chunk accepted before ingest compared spans with the audio: its file is 30 minutes of 120 ms packets.
+    const [stored] = await core.database.db.select().from(audioChunks);
+    await Bun.write(`${core.config.audioStoragePath}/${stored!.storedPath}`, opusBomb(speech.bytes, 1800));
+    const nextId = randomUUID();
+    expect((await core.upload(device, { bytes: speech.bytes, chunkId: nextId, startTs: start + 2000, endTs: start + 7000 })).status).toBe(200);
+
+    const shutdown = new AbortController();
+    const vad = startVadLoop(deps, shutdown.signal);
+    const chunkState = async () => (await core.database.db.select().from(audioChunks)).map((row) => [row.chunkId, row.vadStatus] as const);
+    await waitUntil("both chunks to leave pending", async () => (await chunkState()).every(([, state]) => state !== "pending"));
+    shutdown.abort();
+    await vad.stop();
+
+    const rows = new Map((await core.database.db.select().from(audioChunks)).map((row) => [row.chunkId, row]));
+    expect(rows.get(bombId)).toMatchObject({ vadStatus: "failed", audioMs: null });
+    expect(rows.get(bombId)!.vadError).toContain("more than the 4020 ms its chunk's times allow; not decoded");
+    expect(rows.get(nextId)).toMatchObject({ vadStatus: "done", audioMs: 5000 });
+    expect(core.metrics.render()).not.toContain("vad_audio_seconds_total 180");
+  });
+
+  test("the analyzer refuses audio past the bound, and decoding itself stops within one slice of it", async () => {
+    const bomb = opusBomb(speech.bytes, 1800);
+    const bound = audioBoundOf({ start_ts: 0, end_ts: 60_000 });
+    expect(bound).toBe(62_600);
+    await expect(analyzer.analyze(bomb, bound)).rejects.toBeInstanceOf(AudioLongerThanDeclaredError);
+    const decoder = await createOpusPcmDecoder();
+    try {
+      const untilSamples = bound * 16;
+      const { samples } = await decodeFileInSlices(decoder, bomb, () => {}, untilSamples);
+      const wholeFileSamples = 1800 * 16_000;
+      expect(samples).toBeGreaterThanOrEqual(untilSamples);
+      expect(samples).toBeLessThan(wholeFileSamples / 2);
+    } finally {
+      decoder.free();
+    }
+    // A chunk within its bound is analysed as before.
+    expect((await analyzer.analyze(speech.bytes, audioBoundOf({ start_ts: 0, end_ts: 5000 }))).audio_ms).toBe(5000);
   });
 });

@@ -9,7 +9,7 @@ import type { ChunkStorage } from "../../ingest/chunk-storage.ts";
 import { findChunk } from "../../ingest/ingest.repository.ts";
 import type { AudioChunkRow } from "../../ingest/ingest.schema.ts";
 import { failLocalJob, type JobFailure, startLocalJobSlots } from "../job-slots.ts";
-import { createSpeechAnalyzer, type SpeechAnalyzer, UndecodableAudioError } from "./speech-analyzer.ts";
+import { audioBoundOf, createSpeechAnalyzer, type SpeechAnalyzer, UndecodableAudioError } from "./speech-analyzer.ts";
 import { applyVadResult, recordVadFailure, type VadDeps } from "./vad.usecases.ts";
 
 /** VAD takes well under a second per chunk; a lease of minutes only matters when a worker dies. */
@@ -76,7 +76,7 @@ export async function runVadJob(deps: LocalVadDeps, analyzer: SpeechAnalyzer, jo
   const started = performance.now();
   let result;
   try {
-    result = await analyzer.analyze(bytes);
+    result = await analyzer.analyze(bytes, audioBoundOf({ start_ts: chunk.startTs, end_ts: chunk.endTs }));
   } catch (error) {
     await failVadJob(deps, job, chunkId, { message: (error as Error).message, permanent: error instanceof UndecodableAudioError }, () => deps.metrics.chunks.inc({ outcome: "undecodable" }));
     return;

@@ -2,7 +2,7 @@ import { vadJobPayload, vadQueueName } from "../../../shared/contracts/vad-jobs.
 import type { ClaimedJobWire } from "../../../shared/contracts/worker-jobs.ts";
 import { type RemoteJobOutcome, type RemoteJobWorker, type RemoteWorkerDeps, startRemoteJobWorker } from "../../internal/remote-job-worker.ts";
 import { ChunkAudioMissingError, type ChunkAudioSource, createRemoteChunkSource } from "../chunk-audio-source.ts";
-import { createSpeechAnalyzer, type SpeechAnalyzer, UndecodableAudioError } from "./speech-analyzer.ts";
+import { audioBoundOf, createSpeechAnalyzer, type SpeechAnalyzer, UndecodableAudioError } from "./speech-analyzer.ts";
 
 export type RemoteVadWorkerDeps = RemoteWorkerDeps;
 
@@ -33,7 +33,7 @@ async function runRemoteVadJob(source: ChunkAudioSource, job: ClaimedJobWire, an
     return { failure: (error as Error).message, permanent: error instanceof ChunkAudioMissingError };
   }
   try {
-    return { result: await analyzer.analyze(bytes) };
+    return { result: await analyzer.analyze(bytes, audioBoundOf(payload.data)) };
   } catch (error) {
     if (error instanceof UndecodableAudioError) return { failure: error.message, permanent: true };
     throw error;
