@@ -4,6 +4,7 @@ import { callResultsBatchPath, maxCallResultsBatchBytes } from "../shared/contra
 import { chunkUploadPath, maxChunkBytes } from "../shared/contracts/chunk-upload.ts";
 import { vadQueueName } from "../shared/contracts/vad-jobs.ts";
 import { bearerTokenOf, requireBearerToken, tokensMatch } from "../shared/http/bearer-token.ts";
+import { createAddressMatcher } from "../shared/http/address-list.ts";
 import { createHttpApp, type HttpApp } from "../shared/http/create-http-app.ts";
 import type { MetricsRegistry } from "../shared/http/metrics.ts";
 import { baseHealth, worstStatus } from "../shared/http/node-health.ts";
@@ -85,6 +86,7 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
       return { ...base, status: worstStatus(base.status, failing ? "degraded" : "ok"), vad: { queue: vadQueue }, transcription, analysis, loops };
     },
     authorizeOperations: (c) => tokensMatch(bearerTokenOf(c.req.header("authorization")), config.adminToken),
+    trustedProxies: createAddressMatcher(config.trustedProxies ?? ""),
   });
   app.use("/api/v1/admin/*", requireAdminToken(config.adminToken));
   app.use("/api/v1/internal/*", requireBearerToken({ token: config.internalToken, scope: "internal", setting: "INTERNAL_TOKEN" }));

@@ -35,6 +35,7 @@ export function createEdgeApp(deps: EdgeDeps): HttpApp {
     maxBodyBytes: 1024 * 1024,
     bodyLimits: [{ pathPrefix: importUploadPath, maxBytes: deps.config.maxPackageBytes, streamed: true }],
     authorizeOperations: async (c) => (await currentOperator(c, campaigns.operators)) !== null,
+    trustedProxies: campaigns.trustedProxies,
     health: async () => {
       const base = await baseHealth("edge", deps.startedAt, deps.client);
       const served = campaigns.deployment.served.current();

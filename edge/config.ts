@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { listenConfig, storageConfig } from "../shared/config/common-config.ts";
 import { field } from "../shared/config/config-spec.ts";
 import { httpUrl, integer, optional, text } from "../shared/config/config-types.ts";
-import { addressAllowList } from "./dialer/dialer-access.ts";
+import { addressAllowList } from "../shared/http/address-list.ts";
 import { callSyncConfig } from "./sync/sync.config.ts";
 import { vicidialConfig } from "./vicidial/vicidial.config.ts";
 

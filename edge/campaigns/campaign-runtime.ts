@@ -9,7 +9,7 @@ import type { Clock } from "../../shared/runtime/clock.ts";
 import type { EdgeConfigSpec } from "../config.ts";
 import { AudioStore } from "../dialer/audio-store.ts";
 import { type DefaultPrompt, loadDefaultPrompt } from "../dialer/default-prompt.ts";
-import { createAddressMatcher } from "../dialer/dialer-access.ts";
+import { type AddressMatcher, createAddressMatcher } from "../../shared/http/address-list.ts";
 import { createDialerApi, type DialerApi } from "../dialer/dialer.routes.ts";
 import { BackgroundImports, createLeaseOwner, type ImporterDeps, recoverInterruptedImports } from "../importer/campaign-import.usecases.ts";
 import { LoginThrottle, type OperatorDeps } from "../operators/operators.usecases.ts";
@@ -25,6 +25,8 @@ export interface CampaignRuntime {
   operators: OperatorDeps;
   audioStore: AudioStore;
   defaultPrompt: DefaultPrompt;
+  /** Proxies whose forwarding headers name the client (TRUSTED_PROXIES). */
+  trustedProxies: AddressMatcher;
   /** The watcher that picks up switches made by other processes (`edge import`, `edge rollback`). */
   watcher: BackgroundLoop | null;
 }
@@ -76,17 +78,19 @@ export async function createCampaignRuntime(options: CampaignRuntimeOptions): Pr
       compressionRatioFloorBytes: campaignPackageLimits.compressionRatioFloorBytes,
     },
   };
+  const trustedProxies = createAddressMatcher(config.trustedProxies ?? "");
   const dialer = createDialerApi({
     served,
     audioStore,
     defaultPrompt,
     baseUrl: options.baseUrl,
     allowFrom: createAddressMatcher(config.dialerAllowFrom),
+    trustedProxies,
     metrics,
     logger,
   });
   const operators: OperatorDeps = { client, clock, logger, sessionTtlMs: config.operatorSessionHours * 3_600_000, throttle: new LoginThrottle() };
   await recoverInterruptedImports(importer);
   if (serving) await deployment.load();
-  return { deployment, dialer, importer, background: new BackgroundImports(), operators, audioStore, defaultPrompt, watcher: null };
+  return { deployment, dialer, importer, background: new BackgroundImports(), operators, audioStore, defaultPrompt, trustedProxies, watcher: null };
 }

@@ -7,7 +7,8 @@ import type { FetchHandler, HttpBindings } from "../../shared/runtime/http-serve
 import type { CampaignSnapshot, ServedAudioFile, ServedCampaignsHolder, ServedLead } from "../campaigns/campaign-snapshot.ts";
 import type { AudioStore } from "./audio-store.ts";
 import type { DefaultPrompt, PromptAudio } from "./default-prompt.ts";
-import type { AddressMatcher } from "./dialer-access.ts";
+import type { AddressMatcher } from "../../shared/http/address-list.ts";
+import { resolveClientAddress } from "../../shared/http/client-address.ts";
 import { respondWithRepresentation } from "./http-representation.ts";
 import { type AnswerContext, leadJson, leadText } from "./lead-answers.ts";
 
@@ -23,6 +24,8 @@ export interface DialerDeps {
   /** URL the dialer reaches this edge at, for the audio URLs in answers. */
   baseUrl: string;
   allowFrom: AddressMatcher;
+  /** Proxies whose forwarding headers name the client checked against `allowFrom` (TRUSTED_PROXIES). */
+  trustedProxies: AddressMatcher;
   metrics: MetricsRegistry;
   logger: Logger;
 }
@@ -190,7 +193,7 @@ export function createDialerApi(deps: DialerDeps): DialerApi {
       const path = queryStart < 0 ? url.slice(pathStart) : url.slice(pathStart, queryStart);
       const endpoint = path.startsWith("/audio/") ? "audio" : path === "/api/v1/lead" || path.startsWith("/api/v1/leads/") ? "lead" : path === "/api/v1/campaign" ? "campaign" : null;
       if (endpoint === null) return null;
-      if (!deps.allowFrom(bindings?.remoteAddress)) {
+      if (!deps.allowFrom(resolveClientAddress(request.headers, bindings?.remoteAddress, deps.trustedProxies))) {
         return count(endpoint, errorAnswer(request, 403, "dialer.forbidden", "the dialer API answers this server's own clients only (see DIALER_ALLOW_FROM)", "json"));
       }
       if (request.method !== "GET" && request.method !== "HEAD") {

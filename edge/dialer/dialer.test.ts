@@ -133,6 +133,32 @@ describe("lead lookups", () => {
     }
   });
 
+  test("a proxy on this host does not make its clients loopback: forwarded requests are refused unless TRUSTED_PROXIES names the proxy", async () => {
+    const paths = [`/api/v1/leads/${leadIds[0]}`, `/audio/${importId}/greeting/greeting-1.wav`, "/api/v1/campaign"];
+    for (const path of paths) {
+      for (const header of ["x-forwarded-for", "x-real-ip", "forwarded"]) {
+        const value = header === "forwarded" ? "for=203.0.113.5" : "203.0.113.5";
+        const refused = await ask(path, { headers: { [header]: value } });
+        expect(refused.status).toBe(403);
+        expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("dialer.forbidden");
+      }
+      // Claiming to be loopback through an untrusted proxy does not help either.
+      expect((await ask(path, { headers: { "x-forwarded-for": "127.0.0.1" } })).status).toBe(403);
+      expect((await ask(path)).status).toBe(200);
+    }
+    const proxied = await createEdgeTestEnvironment({ env: { TRUSTED_PROXIES: "loopback", DIALER_ALLOW_FROM: "loopback,10.20.0.0/16" } });
+    try {
+      const viaProxy = (client: string) => proxied.fetch(new Request(url("/api/v1/campaign"), { headers: { "x-forwarded-for": client } }), { remoteAddress: "127.0.0.1" });
+      expect((await viaProxy("10.20.3.4"))!.status).toBe(404);
+      expect((await viaProxy("127.0.0.1"))!.status).toBe(404);
+      expect((await viaProxy("203.0.113.5"))!.status).toBe(403);
+      // A stranger connecting directly cannot forge the header: it is not from the trusted proxy.
+      expect((await proxied.fetch(new Request(url("/api/v1/campaign"), { headers: { "x-forwarded-for": "10.20.3.4" } }), { remoteAddress: "203.0.113.5" }))!.status).toBe(403);
+    } finally {
+      await proxied.dispose();
+    }
+  });
+
   test("methods other than GET and HEAD are refused", async () => {
     const response = await ask(`/api/v1/leads/${leadIds[0]}`, { method: "DELETE" });
     expect(response.status).toBe(405);

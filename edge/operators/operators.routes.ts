@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { HttpApp } from "../../shared/http/create-http-app.ts";
+import { clientAddressOf, type HttpApp } from "../../shared/http/create-http-app.ts";
 import { readJsonBody } from "../../shared/http/json-body.ts";
 import loginPage from "./login.html" with { type: "text" };
 import { renderOperatorPage } from "./operator-pages.ts";
@@ -19,7 +19,7 @@ export function registerOperatorRoutes(app: HttpApp, deps: OperatorDeps & { base
   app.post("/operator/api/login", async (c) => {
     assertSameOrigin(c);
     const input = await readJsonBody(c, loginBody);
-    const result = await logIn(deps, { ...input, remoteAddress: c.env?.remoteAddress ?? "unknown" });
+    const result = await logIn(deps, { ...input, remoteAddress: clientAddressOf(c) ?? "unknown" });
     c.header("Set-Cookie", sessionCookie(result.token, Math.floor(deps.sessionTtlMs / 1000), isSecureRequest(c.req.raw, deps.baseUrl)));
     c.header("Cache-Control", "no-store");
     return c.json({ operator: result.operator, expires_at: new Date(result.expiresAt).toISOString() });

@@ -75,6 +75,20 @@ describe("operator login", () => {
     expect((await login(testOperator, json, { remoteAddress: "192.0.2.99" })).status).toBe(200);
   });
 
+  test("behind a trusted proxy the lockout counts the forwarded client, not the proxy", async () => {
+    const proxied = await createEdgeTestEnvironment({ env: { TRUSTED_PROXIES: "loopback" } });
+    try {
+      await addOperator(proxied.runtime.operators, testOperator.username, testOperator.password);
+      const viaProxy = (client: string, password: string) =>
+        proxied.app.request("/operator/api/login", { method: "POST", headers: { ...json, "x-forwarded-for": client }, body: JSON.stringify({ ...testOperator, password }) }, { remoteAddress: "127.0.0.1" });
+      for (let attempt = 0; attempt < 5; attempt++) expect((await viaProxy("198.51.100.1", `guess-${attempt}-xxxx`)).status).toBe(401);
+      expect((await viaProxy("198.51.100.1", testOperator.password)).status).toBe(429);
+      expect((await viaProxy("198.51.100.2", testOperator.password)).status).toBe(200);
+    } finally {
+      await proxied.dispose();
+    }
+  });
+
   test("the throttle doubles the lockout and forgets after a success", () => {
     const throttle = new LoginThrottle(2);
     throttle.recordFailure("a", 0);

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { field } from "./config-spec.ts";
+import { addressAllowList } from "../http/address-list.ts";
 import { databaseUrl, flag, logLevel, optional, port, text } from "./config-types.ts";
 
 /** Where a node keeps its data and which database it opens. */
@@ -29,10 +30,15 @@ export function storageConfig(node: string, env: { dataDir: string; databaseUrl:
   };
 }
 
-/** The HTTP listener. */
+/** The HTTP listener, and the proxies in front of it whose forwarding headers are believed. */
 export function listenConfig(options: { hostEnv: string; portEnv: string; defaultHost: string; defaultPort: number }) {
   return {
     host: field(text({ minLength: 1 }), { env: options.hostEnv, default: options.defaultHost, description: "Address the HTTP server listens on." }),
     port: field(port(), { env: options.portEnv, default: options.defaultPort, description: "TCP port of the HTTP server (0 picks a free port)." }),
+    trustedProxies: field(optional(addressAllowList()), {
+      env: "TRUSTED_PROXIES",
+      description:
+        "Proxies (a TLS proxy on this host: loopback) whose X-Forwarded-For, Forwarded and X-Real-IP headers name the real client; unset trusts none, and a request with those headers from any other peer is never treated as loopback.",
+    }),
   };
 }

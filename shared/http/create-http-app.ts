@@ -8,10 +8,12 @@ import { ZodError } from "zod";
 import type { Logger } from "../log/logger.ts";
 import { describeZodError, zodIssueDetails } from "./zod-issues.ts";
 import { type HttpBindings, isLoopbackAddress } from "../runtime/http-server.ts";
+import type { AddressMatcher } from "./address-list.ts";
 import { AppError, type ErrorEnvelope } from "./app-error.ts";
+import { resolveClientAddress, trustNoProxy } from "./client-address.ts";
 import type { MetricsRegistry } from "./metrics.ts";
 
-export type AppEnv = { Bindings: HttpBindings; Variables: { requestId: string } };
+export type AppEnv = { Bindings: HttpBindings; Variables: { requestId: string; clientAddress: string | undefined } };
 export type HttpApp = Hono<AppEnv>;
 
 export type HealthStatus = "ok" | "degraded" | "error";
@@ -37,6 +39,13 @@ export interface CreateHttpAppOptions {
    * (for example with the node's operator token). Loopback callers always may.
    */
   authorizeOperations?: (c: Context<AppEnv>) => boolean | Promise<boolean>;
+  /** Proxies whose forwarding headers are believed (TRUSTED_PROXIES); none by default. */
+  trustedProxies?: AddressMatcher;
+}
+
+/** The client's address as `resolveClientAddress` decided it for this request (undefined: unknown). */
+export function clientAddressOf(c: Context<AppEnv>): string | undefined {
+  return c.get("clientAddress");
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -52,8 +61,10 @@ export function createHttpApp(options: CreateHttpAppOptions): HttpApp {
   const requests = options.metrics.counter("http_requests_total", "HTTP requests by method, route and status.");
   const durations = options.metrics.histogram("http_request_duration_seconds", "HTTP request duration by route, in seconds.");
 
+  const trustedProxies = options.trustedProxies ?? trustNoProxy;
   app.use(async (c, next) => {
     const started = performance.now();
+    c.set("clientAddress", resolveClientAddress(c.req.raw.headers, c.env?.remoteAddress, trustedProxies));
     const incoming = c.req.header("x-request-id");
     const requestId = requestIdOf(incoming);
     c.set("requestId", requestId);
@@ -70,7 +81,7 @@ export function createHttpApp(options: CreateHttpAppOptions): HttpApp {
   app.notFound((c) => errorResponse(c, 404, "route.not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
 
   const mayOperate = async (c: Context<AppEnv>) =>
-    isLoopbackAddress(c.env?.remoteAddress) || (options.authorizeOperations ? await options.authorizeOperations(c) : false);
+    isLoopbackAddress(clientAddressOf(c)) || (options.authorizeOperations ? await options.authorizeOperations(c) : false);
 
   app.get("/health", async (c) => {
     let report: HealthReport;

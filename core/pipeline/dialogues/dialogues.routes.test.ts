@@ -9,7 +9,7 @@ let device: TestDevice;
 let bytes: Uint8Array;
 
 beforeAll(async () => {
-  bytes = await noiseChunk(2);
+  bytes = await noiseChunk(60);
 });
 beforeEach(async () => {
   core = await createTestCore();

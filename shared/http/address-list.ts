@@ -1,11 +1,11 @@
 import { isIP } from "node:net";
 import { z } from "zod";
-import type { ConfigType } from "../../shared/config/config-types.ts";
-import { isLoopbackAddress } from "../../shared/runtime/http-server.ts";
+import type { ConfigType } from "../config/config-types.ts";
+import { isLoopbackAddress } from "../runtime/http-server.ts";
 
 /**
- * Who may use the dialer API: `loopback` (the default: VICIdial on the same server), plus any
- * IPv4/IPv6 addresses or CIDR blocks, e.g. `loopback,10.0.0.0/8,2001:db8::/32`.
+ * A list of clients (the edge's dialer API allow-list, the proxies a node trusts): `loopback`, plus
+ * any IPv4/IPv6 addresses or CIDR blocks, e.g. `loopback,10.0.0.0/8,2001:db8::/32`.
  */
 export type AddressMatcher = (address: string | undefined) => boolean;
 
@@ -56,6 +56,11 @@ function parseBlock(entry: string): Block | null {
   const prefix = prefixText === undefined ? bits : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
   if (!(prefix >= 0 && prefix <= bits)) return null;
   return { family: parsed.family, network: parsed.value >> BigInt(bits - prefix), prefix };
+}
+
+/** Whether `text` is an IPv4 or IPv6 address (IPv4-mapped forms included). */
+export function isIpAddress(text: string): boolean {
+  return parseAddress(text) !== null;
 }
 
 /** IPv4-mapped IPv6 addresses (`::ffff:10.0.0.5`, as dual-stack sockets report them) count as IPv4. */
