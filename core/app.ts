@@ -92,7 +92,7 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
   app.use("/api/v1/internal/*", requireBearerToken({ token: config.internalToken, scope: "internal", setting: "INTERNAL_TOKEN" }));
 
   const vadDeps = { db, clock, settings: dialogueSettingsOf(config) };
-  registerDeviceRoutes(app, { db, clock });
+  registerDeviceRoutes(app, { db, clock, serviceTokens: [config.adminToken, config.internalToken] });
   registerIngestRoutes(app, { ...createIngestDeps({ db, clock, storage, metrics: deps.metrics }), db, clock });
   registerDialogueRoutes(app, { db });
   const pipelineDeps = { db, clock, logger: deps.logger };

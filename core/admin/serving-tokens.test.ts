@@ -29,6 +29,16 @@ describe("serving tokens", () => {
     expect(() => resolveServingAdminToken({ ...settings, adminToken: undefined }, silentLogger)).toThrow(/ADMIN_TOKEN \(admin_token\): missing/);
     expect(() => resolveServingAdminToken({ ...settings, adminToken: "changeme-admin-token" }, silentLogger)).toThrow(ConfigError);
     expect(() => resolveServingAdminToken({ ...settings, internalToken: "your-secret-internal-token" }, silentLogger)).toThrow(/INTERNAL_TOKEN/);
+    expect(resolveServingAdminToken({ ...settings, internalToken: "4b7e1a9c3d6f0285eb1c" }, silentLogger)).toBe(strong);
+  });
+
+  test("INTERNAL_TOKEN equal to ADMIN_TOKEN stops the core, in dev mode too", () => {
+    dir = makeTempDir();
+    for (const devMode of [false, true]) {
+      expect(() => resolveServingAdminToken({ adminToken: strong, internalToken: strong, devMode, dataDir: dir.path }, silentLogger)).toThrow(
+        /INTERNAL_TOKEN \(internal_token\) and ADMIN_TOKEN \(admin_token\): hold the same value/,
+      );
+    }
   });
 
   test("in dev mode a missing admin token is generated once into <data_dir>/admin-token (0600) and kept", () => {
@@ -55,6 +65,9 @@ describe("serving tokens", () => {
     const placeholder = await run(["serve"], { ADMIN_TOKEN: "changeme-admin-token" });
     expect(placeholder.code).toBe(2);
     expect(placeholder.stderr).toContain("placeholder");
+    const sameSecret = await run(["serve"], { ADMIN_TOKEN: strong, INTERNAL_TOKEN: strong });
+    expect(sameSecret.code).toBe(2);
+    expect(sameSecret.stderr).toContain("INTERNAL_TOKEN (internal_token) and ADMIN_TOKEN (admin_token)");
     const worker = await run(["worker"], {});
     expect(worker.code).toBe(2);
     expect(worker.stderr).toContain("INGEST_INTERNAL_BASE_URL (ingest_internal_base_url): missing");

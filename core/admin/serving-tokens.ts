@@ -15,7 +15,7 @@ export interface ServingTokenSettings {
 
 /**
  * The admin token the core serves with. Outside DEV_MODE a missing or placeholder ADMIN_TOKEN (or a
- * placeholder INTERNAL_TOKEN) stops the core; in DEV_MODE a missing one is generated once and kept
+ * placeholder INTERNAL_TOKEN, or one equal to the admin token) stops the core; in DEV_MODE a missing one is generated once and kept
  * in <data_dir>/admin-token (mode 0600) so local tools can read it.
  */
 export function resolveServingAdminToken(settings: ServingTokenSettings, logger: Logger): string {
@@ -32,6 +32,9 @@ export function resolveServingAdminToken(settings: ServingTokenSettings, logger:
     logger.warn("DEV_MODE: serving with a generated admin token, readable in this file", { path: join(settings.dataDir, "admin-token") });
   } else {
     problems.push("ADMIN_TOKEN (admin_token): missing; the core does not serve without an admin token. Set one (openssl rand -hex 24), or DEV_MODE=true for local development");
+  }
+  if (adminToken && settings.internalToken === adminToken) {
+    problems.push("INTERNAL_TOKEN (internal_token) and ADMIN_TOKEN (admin_token): hold the same value; a worker's token must not open the admin API, so give each its own (openssl rand -hex 24)");
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return adminToken!;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { devices } from "../db/schema.ts";
-import { createTestCore, type TestCore, testInternalToken } from "../testing/core-test-app.ts";
+import { createTestCore, type TestCore, testAdminToken, testInternalToken } from "../testing/core-test-app.ts";
 import { noiseChunk } from "../testing/test-audio.ts";
 
 let core: TestCore;
@@ -119,6 +119,24 @@ describe("listing, disabling, enabling and rotating", () => {
     const taken = await core.admin(`/api/v1/admin/devices/${device.deviceId}/rotate-token`, json({ token_plain: other.token }));
     expect(taken.status).toBe(409);
     expect(((await taken.json()) as { error: { code: string } }).error.code).toBe("devices.token_in_use");
+  });
+});
+
+describe("one secret, one role", () => {
+  test("a device may not be registered, or rotated, onto the admin or the internal token", async () => {
+    const device = await core.registerDevice();
+    for (const token of [testAdminToken, testInternalToken]) {
+      const registered = await core.admin("/api/v1/admin/devices", json({ ...identity(), token_plain: token }));
+      expect(registered.status).toBe(400);
+      const error = ((await registered.json()) as { error: { code: string; message: string } }).error;
+      expect(error.code).toBe("devices.token_reserved");
+      expect(error.message).toContain("ADMIN_TOKEN or INTERNAL_TOKEN");
+      const rotated = await core.admin(`/api/v1/admin/devices/${device.deviceId}/rotate-token`, json({ token_plain: token }));
+      expect(rotated.status).toBe(400);
+      expect(((await rotated.json()) as { error: { code: string } }).error.code).toBe("devices.token_reserved");
+    }
+    expect(await core.database.db.$count(devices)).toBe(1);
+    expect((await core.upload(device, { bytes: await noiseChunk(1) })).status).toBe(200);
   });
 });
 

@@ -1,4 +1,5 @@
-import { conflict, forbidden, notFound, unauthorized } from "../../shared/http/app-error.ts";
+import { badRequest, conflict, forbidden, notFound, unauthorized } from "../../shared/http/app-error.ts";
+import { tokensMatch } from "../../shared/http/bearer-token.ts";
 import { chunkUploadErrorCodes } from "../../shared/contracts/chunk-upload.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
@@ -10,6 +11,15 @@ import type { DeviceRow } from "./devices.schema.ts";
 export interface DevicesDeps {
   db: CoreDatabase;
   clock: Clock;
+  /** The core's own secrets (ADMIN_TOKEN, INTERNAL_TOKEN): never a device's token too. */
+  serviceTokens?: Array<string | undefined>;
+}
+
+/** A token that would open the admin or internal API must never also open a device's uploads. */
+function assertNotServiceToken(deps: DevicesDeps, token: string | undefined): void {
+  if (token === undefined) return;
+  const clash = (deps.serviceTokens ?? []).some((serviceToken) => tokensMatch(token, serviceToken));
+  if (clash) throw badRequest("devices.token_reserved", "token_plain: is one of the core's own tokens (ADMIN_TOKEN or INTERNAL_TOKEN); every device needs a token of its own");
 }
 
 export interface RegisterDeviceInput {
@@ -27,6 +37,7 @@ export interface DeviceWithToken {
 }
 
 export async function registerDevice(deps: DevicesDeps, input: RegisterDeviceInput): Promise<DeviceWithToken> {
+  assertNotServiceToken(deps, input.tokenPlain);
   const token = input.tokenPlain ?? generateDeviceToken();
   const now = deps.clock.now();
   const outcome = await insertDevice(deps.db, {
@@ -64,6 +75,7 @@ export async function setDeviceEnabled(deps: DevicesDeps, deviceId: string, enab
 /** Replaces the token at once: the old one stops working with this call. */
 export async function rotateDeviceToken(deps: DevicesDeps, deviceId: string, tokenPlain?: string): Promise<DeviceWithToken> {
   await getDevice(deps, deviceId);
+  assertNotServiceToken(deps, tokenPlain);
   const token = tokenPlain ?? generateDeviceToken();
   const tokenHash = hashSecret(token);
   if (await isTokenHashTaken(deps.db, tokenHash)) throw conflict("devices.token_in_use", "this token is already in use; choose a new one");
