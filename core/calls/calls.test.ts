@@ -143,8 +143,8 @@ describe("POST /api/v1/call-results/batch", () => {
     ];
     const response = await bench.call("POST", "/api/v1/call-results/batch", { key: acme.key, body: { results: rows } });
     expect(response.status).toBe(200);
-    expect(response.body.data).toMatchObject({ received: 5, created: 3, rejected: 2 });
-    expect(response.body.data.results.map((item: { outcome: string }) => item.outcome)).toEqual(["created", "rejected", "created", "rejected", "created"]);
+    expect(response.body.data).toMatchObject({ received: 5, created: 2, updated: 1, rejected: 2 });
+    expect(response.body.data.results.map((item: { outcome: string }) => item.outcome)).toEqual(["created", "rejected", "created", "rejected", "updated"]);
     expect(response.body.data.results[1]).toMatchObject({ uniqueid: "1768467700.2", error: { code: "call_results.invalid", message: expect.stringContaining("duration") } });
     // The later copy of a uniqueid in one batch is the newer state.
     expect((await bench.call("GET", "/api/v1/call-results/1768467700.1", { key: acme.key })).body.data.duration).toBe(61);
@@ -152,6 +152,60 @@ describe("POST /api/v1/call-results/batch", () => {
 
     const again = await bench.call("POST", "/api/v1/call-results/batch", { key: acme.key, body: { results: [rows[0], rows[2]] } });
     expect(again.body.data).toMatchObject({ received: 2, created: 0, updated: 1, unchanged: 1 });
+  });
+
+  test("a uniqueid repeated in one batch (INCALL, SALE, NA) is applied in order, each later row an update with its history", async () => {
+    const rows = [
+      vicidialRow("1768467800.1", { disposition: "INCALL" }),
+      vicidialRow("1768467800.2"),
+      vicidialRow("1768467800.1", { disposition: "SALE", duration: 95 }),
+      vicidialRow("1768467800.1", { disposition: "SALE", duration: 95 }),
+      vicidialRow("1768467800.1", { disposition: "NA", duration: 95 }),
+    ];
+    const response = await bench.call("POST", "/api/v1/call-results/batch", { key: acme.key, body: { results: rows } });
+    expect(response.body.data).toMatchObject({ received: 5, created: 2, updated: 2, unchanged: 1 });
+    expect(response.body.data.results.map((item: { outcome: string }) => item.outcome)).toEqual(["created", "created", "updated", "unchanged", "updated"]);
+    const recordIds = new Set(response.body.data.results.filter((item: { uniqueid: string }) => item.uniqueid === "1768467800.1").map((item: { recordId: string }) => item.recordId));
+    expect(recordIds.size).toBe(1);
+    const stored = await bench.call("GET", "/api/v1/call-results/1768467800.1", { key: acme.key });
+    expect(stored.body.data).toMatchObject({ disposition: "NA", duration: 95, revision: 3 });
+    expect(stored.body.history.map((entry: { revision: number; changes: Record<string, unknown> }) => [entry.revision, entry.changes])).toEqual([
+      [2, { disposition: ["INCALL", "SALE"], duration: [0, 95] }],
+      [3, { disposition: ["SALE", "NA"] }],
+    ]);
+  });
+
+  test("impossible call values are refused with the field and the reason; the rest of the batch is stored", async () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ callDate: "2026-99-99 99:99:99" }, "callDate is not a real date and time: month 99 does not exist"],
+      [{ callDate: "2026-02-30 10:00:00" }, "callDate is not a real date and time: day 30 does not exist"],
+      [{ callDate: "2026-01-15T09:00:00+99:99" }, "UTC offset +99:99 does not exist"],
+      [{ startEpoch: 1_768_467_700, endEpoch: 1_768_467_600 }, "endEpoch (1768467600) is before startEpoch (1768467700)"],
+      [{ duration: -5 }, "duration must be at least 0"],
+    ];
+    const rows = [...cases.map(([changes], index) => vicidialRow(`1768467900.${index}`, changes)), vicidialRow("1768467900.9", { callDate: "0000-00-00 00:00:00", endEpoch: 0 })];
+    const response = await bench.call("POST", "/api/v1/call-results/batch", { key: acme.key, body: { results: rows } });
+    expect(response.body.data).toMatchObject({ received: cases.length + 1, created: 1, rejected: cases.length });
+    cases.forEach(([, message], index) => {
+      expect(response.body.data.results[index]).toMatchObject({ outcome: "rejected", error: { code: "call_results.invalid", message: expect.stringContaining(message) } });
+    });
+    const single = await bench.call("POST", "/api/v1/call-results", { key: acme.key, body: vicidialRow("1768467900.5", { callDate: "2026-99-99 99:99:99" }) });
+    expect(single).toMatchObject({ status: 400, body: { error: { code: "request.invalid", message: expect.stringContaining("callDate") } } });
+  });
+
+  test("identifiers that are not UTF-8 are refused, never replaced into colliding ones", async () => {
+    const encoder = new TextEncoder();
+    const [before, after] = JSON.stringify({ results: [vicidialRow("UNIQUEID")] }).split("UNIQUEID").map((part) => encoder.encode(part));
+    const bodyWith = (uniqueidBytes: number[]) => new Uint8Array([...before!, ...uniqueidBytes, ...after!]);
+    for (const bytes of [[0x31, 0x2e, 0xff], [0x31, 0x2e, 0xfe]]) {
+      const response = await bench.request("/api/v1/call-results/batch", { method: "POST", headers: { "x-api-key": acme.key, "content-type": "application/json" }, body: bodyWith(bytes) });
+      expect(response.status).toBe(400);
+      const error = ((await response.json()) as { error: { code: string; message: string } }).error;
+      expect(error.code).toBe("request.invalid_utf8");
+      // "1." then the bad byte: its offset in the body is named.
+      expect(error.message).toContain(`byte ${before!.length + 2} is not part of a valid character`);
+    }
+    expect(Number((await bench.database.client.execute("SELECT count(*) AS n FROM call_results")).rows[0]!.n)).toBe(0);
   });
 
   test("refuses batches that are empty, too long, not arrays or over the size limit", async () => {

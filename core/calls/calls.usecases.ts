@@ -44,44 +44,56 @@ const wireFields = [
 /**
  * Upserts a tenant's call results by uniqueid in one write transaction: new calls are created, a
  * changed call is rewritten with its revision bumped and the change appended to its audit log, and
- * a call sent again unchanged is left untouched. Returns one entry per input row, in input order.
+ * a call sent again unchanged is left untouched. A uniqueid repeated within one batch (INCALL, then
+ * SALE) is applied in order, each later row an update with its own history entry. Returns one entry
+ * per input row, in input order.
  */
 export async function recordCallResults(deps: CallsDeps, tenantId: string, rows: readonly CallResult[]): Promise<RecordedCallResult[]> {
   if (rows.length === 0) return [];
   const overrides = await deps.calls.loadDispositionOverrides(tenantId);
-  // A uniqueid sent twice in one batch: the later row is the newer state.
-  const latest = new Map<string, StoredCallResult>();
-  for (const row of rows) latest.set(row.uniqueid, storedFormOf(row, overrides));
+  // Pass n holds the n-th occurrence of each uniqueid: applying the passes in order replays the batch.
+  const passes: Array<Map<string, StoredCallResult>> = [];
+  const passOfRow = rows.map((row) => {
+    let pass = 0;
+    while (passes[pass]?.has(row.uniqueid)) pass++;
+    (passes[pass] ??= new Map()).set(row.uniqueid, storedFormOf(row, overrides));
+    return pass;
+  });
   const now = deps.clock.now();
 
   const outcomes = await deps.calls.inWriteTransaction(async (tx) => {
-    const existing = await tx.findExisting(tenantId, [...latest.keys()]);
-    const toWrite: StoredCallResult[] = [];
-    const changes: Array<{ uniqueid: string; callResultId: number; revision: number; changes: Record<string, [unknown, unknown]> }> = [];
-    const byUniqueid = new Map<string, { outcome: CallResultOutcome; recordId: number | null }>();
-    for (const [uniqueid, stored] of latest) {
-      const before = existing.get(uniqueid);
-      if (!before) {
-        toWrite.push(stored);
-        byUniqueid.set(uniqueid, { outcome: "created", recordId: null });
-      } else if (before.contentHash !== stored.contentHash) {
-        toWrite.push(stored);
-        changes.push({ uniqueid, callResultId: before.id, revision: before.revision + 1, changes: differences(before, stored) });
-        byUniqueid.set(uniqueid, { outcome: "updated", recordId: before.id });
-      } else {
-        byUniqueid.set(uniqueid, { outcome: "unchanged", recordId: before.id });
+    const results: Array<Map<string, { outcome: CallResultOutcome; recordId: number | null }>> = [];
+    for (const latest of passes) {
+      const existing = await tx.findExisting(tenantId, [...latest.keys()]);
+      const toWrite: StoredCallResult[] = [];
+      const changes: Array<{ uniqueid: string; callResultId: number; revision: number; changes: Record<string, [unknown, unknown]> }> = [];
+      const byUniqueid = new Map<string, { outcome: CallResultOutcome; recordId: number | null }>();
+      for (const [uniqueid, stored] of latest) {
+        const before = existing.get(uniqueid);
+        if (!before) {
+          toWrite.push(stored);
+          byUniqueid.set(uniqueid, { outcome: "created", recordId: null });
+        } else if (before.contentHash !== stored.contentHash) {
+          toWrite.push(stored);
+          changes.push({ uniqueid, callResultId: before.id, revision: before.revision + 1, changes: differences(before, stored) });
+          byUniqueid.set(uniqueid, { outcome: "updated", recordId: before.id });
+        } else {
+          byUniqueid.set(uniqueid, { outcome: "unchanged", recordId: before.id });
+        }
       }
+      const written = await tx.upsert(tenantId, toWrite, now);
+      for (const [uniqueid, id] of written) byUniqueid.get(uniqueid)!.recordId = id;
+      await tx.appendChanges(tenantId, changes, now);
+      results.push(byUniqueid);
     }
-    const written = await tx.upsert(tenantId, toWrite, now);
-    for (const [uniqueid, id] of written) byUniqueid.get(uniqueid)!.recordId = id;
-    await tx.appendChanges(tenantId, changes, now);
-    return byUniqueid;
+    return results;
   });
 
-  await deps.attributeCalls(tenantId, [...latest.keys()]);
-  return rows.map((row) => {
-    const entry = outcomes.get(row.uniqueid)!;
-    const stored = latest.get(row.uniqueid)!;
+  await deps.attributeCalls(tenantId, [...passes[0]!.keys()]);
+  return rows.map((row, index) => {
+    const pass = passOfRow[index]!;
+    const entry = outcomes[pass]!.get(row.uniqueid)!;
+    const stored = passes[pass]!.get(row.uniqueid)!;
     return { uniqueid: row.uniqueid, recordId: String(entry.recordId), disposition: stored.disposition, result: stored.result, outcome: entry.outcome };
   });
 }

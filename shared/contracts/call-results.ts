@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { impossibleDateTimeProblem } from "./calendar-time.ts";
 
 /**
  * Edge → core: VICIdial call results for the DID Optimizer API (seed 001), one row of
@@ -72,6 +73,11 @@ const callDate = z
   .regex(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:?\d{2})?$/, {
     message: 'callDate must look like "2024-10-24 12:00:00" (or an ISO 8601 timestamp)',
   })
+  .superRefine((value, context) => {
+    if (value.startsWith("0000-00-00 00:00:00")) return;
+    const problem = impossibleDateTimeProblem(value);
+    if (problem) context.addIssue({ code: "custom", message: `callDate is not a real date and time: ${problem}` });
+  })
   .nullable()
   .optional()
   .transform((value) => value ?? null);
@@ -89,7 +95,7 @@ export const callResultInput = z.object({
   phoneNumber: optionalText("phoneNumber", 30),
   phoneCode: optionalText("phoneCode", 10),
   disposition: optionalText("disposition", 20),
-  duration: optionalInteger("duration"),
+  duration: optionalInteger("duration", { min: 0 }),
   agentId: optionalText("agentId", 50),
   userGroup: optionalText("userGroup", 50),
   termReason: optionalText("termReason", 20),
@@ -101,6 +107,11 @@ export const callResultInput = z.object({
   endEpoch: optionalInteger("endEpoch", { min: 0 }),
   /** The seed's scripts send end_epoch here; kept for them, derived from the fields above. */
   timestamp: z.unknown().optional().transform(() => undefined),
+}).superRefine((row, context) => {
+  // VICIdial leaves end_epoch NULL (or 0) while a call is in progress; a set one never precedes the start.
+  if (row.startEpoch !== null && row.endEpoch !== null && row.endEpoch > 0 && row.endEpoch < row.startEpoch) {
+    context.addIssue({ code: "custom", path: ["endEpoch"], message: `endEpoch (${row.endEpoch}) is before startEpoch (${row.startEpoch}): a call cannot end before it starts` });
+  }
 });
 
 /** What the edge builds from a vicidial_log row (the wire form). */
