@@ -9,12 +9,28 @@ import type { Did } from "./dids.repository.ts";
 import { type DidsDeps, type DidWithStats, importDids, listDidsWithStats, loadAreaCodes, selectNextDid, updateDid } from "./dids.usecases.ts";
 
 const printable = /^[^\u0000-\u001f\u007f]+$/;
-const campaignId = z.string().trim().min(1).max(20).regex(printable, { message: "campaign_id may not contain control characters" });
-const optionalText = (max: number) => z.string().trim().max(max).regex(printable).optional();
-const phone = z.string().trim().min(1).max(30).regex(/^[+\d\s().-]+$/, { message: "must be a phone number (digits, spaces, + ( ) . -)" });
-const state = z.string().trim().regex(/^[A-Za-z]{2}$/, { message: "state must be a two-letter code" });
-const latitude = z.number().min(-90).max(90);
-const longitude = z.number().min(-180).max(180);
+const campaignId = z
+  .string({ message: "must be text of 1 to 20 characters" })
+  .trim()
+  .min(1, { message: "may not be empty" })
+  .max(20, { message: "may be at most 20 characters" })
+  .regex(printable, { message: "may not contain control characters" });
+const optionalText = (max: number) =>
+  z
+    .string({ message: `must be text of at most ${max} characters` })
+    .trim()
+    .max(max, { message: `may be at most ${max} characters` })
+    .regex(printable, { message: "may not contain control characters" })
+    .optional();
+const phone = z
+  .string({ message: "must be a phone number as text, such as \"+1 415 555 0101\"" })
+  .trim()
+  .min(1, { message: "may not be empty" })
+  .max(30, { message: "may be at most 30 characters" })
+  .regex(/^[+\d\s().-]+$/, { message: "must be a phone number: digits, spaces and + ( ) . - only, such as \"+1 415 555 0101\"" });
+const state = z.string({ message: "must be a two-letter state code such as CA" }).trim().regex(/^[A-Za-z]{2}$/, { message: "must be a two-letter state code such as CA" });
+const latitude = z.number({ message: "must be a number of degrees from -90 to 90" }).min(-90, { message: "must be from -90 to 90 degrees" }).max(90, { message: "must be from -90 to 90 degrees" });
+const longitude = z.number({ message: "must be a number of degrees from -180 to 180" }).min(-180, { message: "must be from -180 to 180 degrees" }).max(180, { message: "must be from -180 to 180 degrees" });
 
 const nextQuery = z.object({
   campaign_id: campaignId,
@@ -28,16 +44,32 @@ const nextQuery = z.object({
 
 const didFields = {
   campaign_id: campaignId.nullable().optional(),
-  area_code: z.string().regex(/^\d{3}$/, { message: "area_code must be three digits" }).nullable().optional(),
+  area_code: z.string({ message: "must be three digits as text" }).regex(/^\d{3}$/, { message: "must be three digits" }).nullable().optional(),
   state: state.nullable().optional(),
   latitude: latitude.nullable().optional(),
   longitude: longitude.nullable().optional(),
-  daily_limit: z.number().int().min(1).max(1_000_000).nullable().optional(),
-  active: z.boolean().optional(),
+  daily_limit: z
+    .number({ message: "must be a whole number of calls from 1 to 1000000, or null for no limit" })
+    .int({ message: "must be a whole number of calls from 1 to 1000000, or null for no limit" })
+    .min(1, { message: "must be at least 1 call a day (null for no limit)" })
+    .max(1_000_000, { message: "may be at most 1000000 calls a day" })
+    .nullable()
+    .optional(),
+  active: z.boolean({ message: "must be true or false" }).optional(),
 };
 const bothOrNeither = (did: { latitude?: number | null; longitude?: number | null }) => (did.latitude == null) === (did.longitude == null);
 const didInput = z.object({ phone_number: phone, ...didFields }).strict().refine(bothOrNeither, { message: "give latitude and longitude together" });
-const importBody = z.union([z.object({ dids: z.array(didInput).min(1).max(5000) }).strict(), didInput.transform((did) => ({ dids: [did] }))]);
+const didBatch = z.object({ dids: z.array(didInput, { message: "must be an array of DIDs" }).min(1, { message: "may not be empty" }).max(5000, { message: "may hold at most 5000 DIDs" }) }).strict();
+/** One DID, or {dids: [...]}; the body's shape picks the schema, so every problem names its own field. */
+const importBody = z.unknown().transform((body, context) => {
+  const batch = typeof body === "object" && body !== null && "dids" in body;
+  const parsed = batch ? didBatch.safeParse(body) : didInput.safeParse(body);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) context.addIssue({ code: "custom", message: issue.message, path: issue.path });
+    return z.NEVER;
+  }
+  return "dids" in parsed.data ? parsed.data : { dids: [parsed.data] };
+});
 const updateBody = z
   .object(didFields)
   .strict()

@@ -53,20 +53,28 @@ describe("DID pools", () => {
     expect((await bench.call("GET", "/api/v1/dids?active=true", { key: acme.key })).body.data).toHaveLength(1);
   });
 
-  test("refuses malformed DIDs", async () => {
-    const cases: unknown[] = [
-      { dids: [] },
-      { phone_number: "call me" },
-      { phone_number: "123" },
-      { phone_number: "4155550101", latitude: 37 },
-      { phone_number: "4155550101", daily_limit: 0 },
-      { phone_number: "4155550101", state: "California" },
-      { phone_number: "4155550101", owner: "someone else" },
-      { dids: [{ phone_number: "4155550101" }, { phone_number: "14155550101" }] },
+  test("refuses malformed DIDs, naming the field and the form it expects", async () => {
+    const cases: Array<[unknown, string]> = [
+      [{ dids: [] }, "dids: may not be empty"],
+      [{ phone_number: "call me" }, 'phone_number: must be a phone number: digits, spaces and + ( ) . - only, such as "+1 415 555 0101"'],
+      [{ phone_number: 4155550101 }, "phone_number: must be a phone number as text"],
+      [{ phone_number: "123" }, "123"],
+      [{ phone_number: "4155550101", latitude: 37 }, "give latitude and longitude together"],
+      [{ phone_number: "4155550101", latitude: 999, longitude: -122 }, "latitude: must be from -90 to 90 degrees"],
+      [{ phone_number: "4155550101", latitude: 37, longitude: "west" }, "longitude: must be a number of degrees from -180 to 180"],
+      [{ phone_number: "4155550101", daily_limit: 0 }, "daily_limit: must be at least 1 call a day (null for no limit)"],
+      [{ phone_number: "4155550101", daily_limit: -5 }, "daily_limit: must be at least 1 call a day"],
+      [{ phone_number: "4155550101", daily_limit: 2.5 }, "daily_limit: must be a whole number of calls"],
+      [{ phone_number: "4155550101", state: "California" }, "state: must be a two-letter state code such as CA"],
+      [{ phone_number: "4155550101", owner: "someone else" }, "owner"],
+      [{ dids: [{ phone_number: "4155550101" }, { phone_number: "bad!" }] }, "dids.1.phone_number: must be a phone number"],
+      [{ dids: [{ phone_number: "4155550101" }, { phone_number: "14155550101" }] }, ""],
     ];
-    for (const body of cases) {
+    for (const [body, message] of cases) {
       const response = await bench.call("POST", "/api/v1/dids", { key: acme.key, body });
       expect({ body, status: response.status }).toEqual({ body, status: 400 });
+      expect(response.body.error.message).not.toBe("Invalid input");
+      expect(response.body.error.message).toContain(message);
     }
     expect((await bench.call("PATCH", "/api/v1/dids/not-a-uuid", { key: acme.key, body: { active: false } })).status).toBe(400);
     expect((await bench.call("PATCH", "/api/v1/dids/00000000-0000-4000-8000-000000000000", { key: acme.key, body: {} })).status).toBe(400);
