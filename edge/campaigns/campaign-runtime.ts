@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Client } from "@libsql/client";
 import { campaignPackageLimits } from "../../shared/contracts/campaign-package.ts";
 import type { ConfigOf } from "../../shared/config/config-spec.ts";
@@ -45,7 +45,9 @@ export interface CampaignRuntimeOptions {
 
 /** Builds the runtime and, when serving, loads the deployed campaign from the database. */
 export async function createCampaignRuntime(options: CampaignRuntimeOptions): Promise<CampaignRuntime> {
-  const { config, client, logger, metrics, clock } = options;
+  const { client, logger, metrics, clock } = options;
+  // The dialer hands these paths to Asterisk, which resolves a relative one against its own sounds folder.
+  const config = { ...options.config, audioStoragePath: resolve(options.config.audioStoragePath) };
   const serving = options.serving ?? true;
   const served = new ServedCampaignsHolder();
   const audioStore = new AudioStore(config.audioCacheMegabytes * 1024 * 1024);

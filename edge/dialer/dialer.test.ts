@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { isAbsolute, relative as relativePath } from "node:path";
 import { unzipSync } from "fflate";
 import { asteriskWavProblem, inspectWavHeader } from "../../shared/audio/wav-format.ts";
 import { runCommand } from "../../shared/runtime/process.ts";
@@ -156,6 +157,23 @@ describe("lead lookups", () => {
       expect((await proxied.fetch(new Request(url("/api/v1/campaign"), { headers: { "x-forwarded-for": "10.20.3.4" } }), { remoteAddress: "203.0.113.5" }))!.status).toBe(403);
     } finally {
       await proxied.dispose();
+    }
+  });
+
+  test("a relative AUDIO_STORAGE_PATH still gives Asterisk absolute file paths", async () => {
+    const relativeDir = makeTempDir();
+    const relative = createEdgeTestEnvironment({ env: { AUDIO_STORAGE_PATH: relativePath(process.cwd(), relativeDir.join("campaigns")) } });
+    const environment = await relative;
+    try {
+      const imported = (await importPackage(environment, packagePath)).import_id;
+      const response = await environment.fetch(new Request(url(`/api/v1/leads/${leadIds[4]}?format=text`)), loopback);
+      const lines = (await response!.text()).split("\n");
+      const file = lines.find((line) => line.startsWith("audio_greeting_file="))!.slice("audio_greeting_file=".length);
+      expect(isAbsolute(file)).toBe(true);
+      expect(file).toBe(relativeDir.join("campaigns", String(imported), "greeting", "greeting-5"));
+    } finally {
+      await environment.dispose();
+      relativeDir.remove();
     }
   });
 
