@@ -94,6 +94,69 @@ describe("hostile uploads over a real socket", () => {
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("request.body_too_large");
   });
 
+  /**
+   * Sends an endless chunked body over a raw socket, honouring back-pressure, until the server
+   * answers or closes; returns the status line and how many body bytes the server took meanwhile.
+   */
+  function endlessChunkedUpload(path: string, headers: string[], capBytes = 256 * 1024 * 1024): Promise<{ statusLine: string; sentBytes: number }> {
+    const { port } = new URL(server.url);
+    const piece = Buffer.concat([Buffer.from(`${(64 * 1024).toString(16)}\r\n`), Buffer.alloc(64 * 1024, 0x41), Buffer.from("\r\n")]);
+    return new Promise((resolve, reject) => {
+      let answer = "";
+      let sentBytes = 0;
+      let finished = false;
+      const finish = () => {
+        if (finished) return;
+        finished = true;
+        socket.destroy();
+        resolve({ statusLine: answer.split("\r\n")[0] ?? "", sentBytes });
+      };
+      const socket = connect(Number(port), "127.0.0.1", async () => {
+        socket.write(`POST ${path} HTTP/1.1\r\nHost: core\r\n${headers.map((header) => `${header}\r\n`).join("")}Transfer-Encoding: chunked\r\n\r\n`);
+        while (!finished && sentBytes < capBytes) {
+          sentBytes += 64 * 1024;
+          if (!socket.write(piece)) {
+            await new Promise<void>((drained) => {
+              const done = () => {
+                socket.off("drain", done).off("close", done);
+                drained();
+              };
+              socket.on("drain", done).on("close", done);
+            });
+          }
+        }
+      });
+      socket.on("data", (data) => {
+        answer += data.toString("latin1");
+        if (answer.includes("\r\n\r\n")) finish();
+      });
+      socket.on("close", finish);
+      socket.on("error", (error) => (finished ? undefined : answer ? finish() : reject(error)));
+    });
+  }
+
+  test("an endless chunked body without a token is answered 401 at once, without being read", async () => {
+    for (const [path, headers] of [
+      [chunkUploadPath, ["Content-Type: multipart/form-data; boundary=x"]],
+      [chunkUploadPath, ["Authorization: Bearer not-a-device-token-0000", "Content-Type: multipart/form-data; boundary=x"]],
+      ["/api/v1/admin/devices", ["Content-Type: application/json"]],
+      ["/api/v1/internal/jobs/claim", ["Content-Type: application/json"]],
+      ["/api/v1/call-results/batch", ["Content-Type: application/json"]],
+    ] as const) {
+      const { statusLine, sentBytes } = await endlessChunkedUpload(path, [...headers]);
+      expect(statusLine).toStartWith("HTTP/1.1 401");
+      // What the socket buffers took before the answer came; nothing near the 32 MiB upload limit.
+      expect(sentBytes).toBeLessThan(16 * 1024 * 1024);
+    }
+  });
+
+  test("with a device token, an endless chunked body is refused with 413 once past the limit, and not read further", async () => {
+    const { statusLine, sentBytes } = await endlessChunkedUpload(chunkUploadPath, [`Authorization: Bearer ${device.token}`, "Content-Type: multipart/form-data; boundary=x"]);
+    expect(statusLine).toStartWith("HTTP/1.1 413");
+    expect(sentBytes).toBeGreaterThan(32 * 1024 * 1024);
+    expect(sentBytes).toBeLessThan(32 * 1024 * 1024 + 16 * 1024 * 1024);
+  });
+
   const hostileValues = ["../../../../tmp/salescontrol-evil", "/etc/passwd", "..\\..\\windows", "a/../../b", "%2e%2e%2fetc", "\u0000"];
   const textFields = Object.keys(chunkUploadFields.shape);
 

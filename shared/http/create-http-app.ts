@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { Hono, type Context, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { routePath } from "hono/route";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -70,6 +69,8 @@ export function createHttpApp(options: CreateHttpAppOptions): HttpApp {
     c.set("requestId", requestId);
     await next();
     c.header("X-Request-Id", requestId);
+    // A refused request whose body was never read: close rather than drain what the client still sends.
+    if (c.res.status >= 400 && c.req.raw.body !== null && !c.req.raw.bodyUsed) c.header("Connection", "close");
     const route = c.res.status === 404 && routePath(c) === "/*" ? "unmatched" : routePath(c);
     requests.inc({ method: c.req.method, route, status: c.res.status });
     durations.observe((performance.now() - started) / 1000, { route });
@@ -127,24 +128,44 @@ function respondWithError(c: Context<AppEnv>, error: Error, logger: Logger): Res
 }
 
 
+function tooLarge(maxBytes: number): AppError {
+  return new AppError("request.body_too_large", 413, `request body exceeds ${maxBytes} bytes`);
+}
+
+/**
+ * Limits request bodies without reading them: a declared Content-Length over the limit is refused
+ * at once, and any other body is wrapped so that reading it fails with 413 as soon as it passes the
+ * limit. Nothing is read before the route's own checks (credentials first), and never past the limit.
+ */
 function createBodyLimiter(defaultMaxBytes: number, overrides: Array<{ pathPrefix: string; maxBytes: number; streamed?: boolean }>): MiddlewareHandler<AppEnv> {
-  const limiterFor = (maxBytes: number): MiddlewareHandler<AppEnv> =>
-    bodyLimit({
-      maxSize: maxBytes,
-      onError: () => {
-        throw new AppError("request.body_too_large", 413, `request body exceeds ${maxBytes} bytes`);
-      },
-    });
+  const limiterFor = (maxBytes: number): MiddlewareHandler<AppEnv> => async (c, next) => {
+    const body = c.req.raw.body;
+    if (!body) return next();
+    const declared = c.req.header("content-length");
+    if (declared !== undefined && c.req.header("transfer-encoding") === undefined && /^\d+$/.test(declared)) {
+      if (Number(declared) > maxBytes) throw tooLarge(maxBytes);
+      return next();
+    }
+    let size = 0;
+    const counted = body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          size += chunk.byteLength;
+          if (size > maxBytes) controller.error(tooLarge(maxBytes));
+          else controller.enqueue(chunk);
+        },
+      }),
+    );
+    c.req.raw = new Request(c.req.raw, { body: counted, duplex: "half" } as RequestInit);
+    return next();
+  };
   const fallback = limiterFor(defaultMaxBytes);
   const streamedLimiter = (maxBytes: number): MiddlewareHandler<AppEnv> => async (c, next) => {
     const declared = c.req.header("content-length");
-    // A refused upload's body is never read: close the connection after answering.
-    c.header("Connection", "close");
     if (declared === undefined || c.req.header("transfer-encoding") !== undefined || !/^\d+$/.test(declared)) {
       throw new AppError("request.length_required", 411, "this upload must declare its size in Content-Length");
     }
-    if (Number(declared) > maxBytes) throw new AppError("request.body_too_large", 413, `request body exceeds ${maxBytes} bytes`);
-    c.header("Connection", undefined);
+    if (Number(declared) > maxBytes) throw tooLarge(maxBytes);
     return next();
   };
   const specific = overrides.map((override) => ({ ...override, limiter: override.streamed ? streamedLimiter(override.maxBytes) : limiterFor(override.maxBytes) }));
