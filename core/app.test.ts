@@ -37,4 +37,34 @@ describe("core app", () => {
     expect((await instance.request("/metrics", { headers: { authorization: "Bearer admin-token-wrong" } }, remote)).status).toBe(403);
     expect(await (await instance.request("/health", {}, remote)).json()).toEqual({ status: "ok" });
   });
+
+  test("a proxy on the core's host: forwarded requests are strangers unless TRUSTED_PROXIES names it", async () => {
+    const untrusting = await app();
+    const viaProxy = (client: string) => ({ headers: { "x-forwarded-for": client } });
+    const loopback = { remoteAddress: "127.0.0.1" };
+    expect((await untrusting.request("/metrics", viaProxy("203.0.113.9"), loopback)).status).toBe(403);
+    expect(await (await untrusting.request("/health", viaProxy("127.0.0.1"), loopback)).json()).toEqual({ status: "ok" });
+    core.dispose();
+    const trusting = await app({ TRUSTED_PROXIES: "loopback" });
+    expect((await trusting.request("/metrics", viaProxy("203.0.113.9"), loopback)).status).toBe(403);
+    expect((await trusting.request("/metrics", viaProxy("127.0.0.1"), loopback)).status).toBe(200);
+  });
+
+  test("wrong tokens from one address are throttled with 429 and Retry-After; other callers are not", async () => {
+    const instance = await app();
+    const from = (remoteAddress: string) => ({ remoteAddress });
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 25; attempt++) {
+      statuses.push((await instance.request("/api/v1/admin/devices", { headers: { authorization: `Bearer wrong-admin-token-${attempt}` } }, from("203.0.113.66"))).status);
+    }
+    expect(statuses.filter((status) => status === 401)).toHaveLength(20);
+    expect(statuses.slice(20)).toEqual([429, 429, 429, 429, 429]);
+    const throttled = await instance.request("/api/v1/chunks", { method: "POST" }, from("203.0.113.66"));
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(((await throttled.json()) as { error: { code: string } }).error.code).toBe("auth.too_many_failures");
+    expect((await core.admin("/api/v1/admin/devices")).status).toBe(200);
+    await core.clock.advance(60_000);
+    expect((await instance.request("/api/v1/admin/devices", { headers: { authorization: "Bearer wrong-admin-token-again" } }, from("203.0.113.66"))).status).toBe(401);
+  });
 });

@@ -6,6 +6,7 @@ import { vadQueueName } from "../shared/contracts/vad-jobs.ts";
 import { bearerTokenOf, requireBearerToken, tokensMatch } from "../shared/http/bearer-token.ts";
 import { createAddressMatcher } from "../shared/http/address-list.ts";
 import { createHttpApp, type HttpApp } from "../shared/http/create-http-app.ts";
+import { RefusedCredentials } from "../shared/http/refused-credentials.ts";
 import type { MetricsRegistry } from "../shared/http/metrics.ts";
 import { baseHealth, worstStatus } from "../shared/http/node-health.ts";
 import type { Logger } from "../shared/log/logger.ts";
@@ -87,6 +88,7 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
     },
     authorizeOperations: (c) => tokensMatch(bearerTokenOf(c.req.header("authorization")), config.adminToken),
     trustedProxies: createAddressMatcher(config.trustedProxies ?? ""),
+    refusedCredentials: new RefusedCredentials({ logger: deps.logger, clock }),
   });
   app.use("/api/v1/admin/*", requireAdminToken(config.adminToken));
   app.use("/api/v1/internal/*", requireBearerToken({ token: config.internalToken, scope: "internal", setting: "INTERNAL_TOKEN" }));

@@ -10,9 +10,10 @@ import { type HttpBindings, isLoopbackAddress } from "../runtime/http-server.ts"
 import type { AddressMatcher } from "./address-list.ts";
 import { AppError, type ErrorEnvelope } from "./app-error.ts";
 import { resolveClientAddress, trustNoProxy } from "./client-address.ts";
+import type { RefusedCredentials } from "./refused-credentials.ts";
 import type { MetricsRegistry } from "./metrics.ts";
 
-export type AppEnv = { Bindings: HttpBindings; Variables: { requestId: string; clientAddress: string | undefined } };
+export type AppEnv = { Bindings: HttpBindings; Variables: { requestId: string; clientAddress: string | undefined; errorCode?: string } };
 export type HttpApp = Hono<AppEnv>;
 
 export type HealthStatus = "ok" | "degraded" | "error";
@@ -40,6 +41,11 @@ export interface CreateHttpAppOptions {
   authorizeOperations?: (c: Context<AppEnv>) => boolean | Promise<boolean>;
   /** Proxies whose forwarding headers are believed (TRUSTED_PROXIES); none by default. */
   trustedProxies?: AddressMatcher;
+  /**
+   * Counts 401 answers per client address: logged once per streak, and an address past the limit
+   * is answered 429 with Retry-After (except /health and /metrics) until its window ends.
+   */
+  refusedCredentials?: RefusedCredentials;
 }
 
 /** The client's address as `resolveClientAddress` decided it for this request (undefined: unknown). */
@@ -76,6 +82,23 @@ export function createHttpApp(options: CreateHttpAppOptions): HttpApp {
     durations.observe((performance.now() - started) / 1000, { route });
   });
 
+  const refused = options.refusedCredentials;
+  if (refused) {
+    app.use(async (c, next) => {
+      const address = clientAddressOf(c) ?? "unknown";
+      const path = c.req.path;
+      const waitMs = path === "/health" || path === "/metrics" ? 0 : refused.throttledFor(address);
+      if (waitMs > 0) {
+        c.header("Retry-After", String(Math.ceil(waitMs / 1000)));
+        c.header("Connection", "close");
+        return errorResponse(c, 429, "auth.too_many_failures", `too many refused credentials from this address; retry in ${Math.ceil(waitMs / 1000)} s with a valid one`);
+      }
+      await next();
+      if (c.res.status === 401) refused.recordRefusal(address, { path, code: c.get("errorCode") ?? "auth" });
+      else if (c.res.status < 400 && credentialsPresented(c)) refused.recordAcceptance(address);
+    });
+  }
+
   app.use(createBodyLimiter(options.maxBodyBytes, options.bodyLimits ?? []));
 
   app.onError((error, c) => respondWithError(c, error, options.logger));
@@ -109,8 +132,14 @@ export function createHttpApp(options: CreateHttpAppOptions): HttpApp {
 
 export function errorResponse(c: Context<AppEnv>, status: ContentfulStatusCode, code: string, message: string, details?: unknown): Response {
   const body: ErrorEnvelope = { error: { code, message, requestId: c.get("requestId") ?? "unknown" } };
+  c.set("errorCode", code);
   if (details !== undefined) body.error.details = details;
   return c.json(body, status);
+}
+
+/** Whether the request carried a credential the node checks (bearer token, API key, session cookie). */
+function credentialsPresented(c: Context<AppEnv>): boolean {
+  return c.req.header("authorization") !== undefined || c.req.header("x-api-key") !== undefined || c.req.header("cookie") !== undefined;
 }
 
 function respondWithError(c: Context<AppEnv>, error: Error, logger: Logger): Response {
@@ -122,6 +151,11 @@ function respondWithError(c: Context<AppEnv>, error: Error, logger: Logger): Res
     const status = error.status as ContentfulStatusCode;
     const code = status === 413 ? "request.body_too_large" : status === 401 ? "auth.required" : "request.rejected";
     return errorResponse(c, status, code, error.message || "request rejected");
+  }
+  if (error.name === "AbortError" || c.req.raw.signal?.aborted) {
+    // The client went away mid-request (a dropped or slow connection): nothing failed here.
+    logger.debug("client closed the connection mid-request", { requestId: c.get("requestId"), method: c.req.method, path: new URL(c.req.url).pathname });
+    return errorResponse(c, 400, "request.aborted", "the client closed the connection before the request was complete");
   }
   logger.error("request failed", { requestId: c.get("requestId"), method: c.req.method, path: new URL(c.req.url).pathname, error, stack: error.stack });
   return errorResponse(c, 500, "internal", "internal error; the request id identifies it in the node's log");
