@@ -1,0 +1,127 @@
+/**
+ * Every route of the core refuses every credential that is not its own: no token, forged ones, the
+ * other roles' tokens, a device's token, tenant keys that are revoked or lack the scope, and keys sent
+ * in the wrong header. Routes are read from the app itself, so a new route must be classified here.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { randomUUID } from "node:crypto";
+import { createTestCore, type TestCore, type TestDevice, testAdminToken, testInternalToken } from "./testing/core-test-app.ts";
+
+let core: TestCore;
+let device: TestDevice;
+const keys: Record<"full" | "statsOnly" | "callResultsOnly" | "revoked", string> = { full: "", statsOnly: "", callResultsOnly: "", revoked: "" };
+
+/** Each tenant route's scope (null: any valid key). */
+const tenantRouteScopes: Record<string, "call_results" | "dids_next" | "stats" | "manage" | null> = {
+  "POST /api/v1/call-results": "call_results",
+  "POST /api/v1/call-results/batch": "call_results",
+  "GET /api/v1/call-results/:uniqueid": "stats",
+  "POST /api/v1/health": null,
+  "GET /api/v1/dispositions": "stats",
+  "PUT /api/v1/dispositions/:status": "manage",
+  "DELETE /api/v1/dispositions/:status": "manage",
+  "GET /api/v1/stats/dids": "stats",
+  "GET /api/v1/stats/campaigns": "stats",
+  "GET /api/v1/stats/hours": "stats",
+  "GET /api/v1/dids/next": "dids_next",
+  "GET /api/v1/dids": "stats",
+  "POST /api/v1/dids": "manage",
+  "PATCH /api/v1/dids/:didId": "manage",
+  "DELETE /api/v1/dids/:didId": "manage",
+};
+const publicRoutes = new Set(["GET /health", "GET /metrics"]);
+
+type Role = "admin" | "internal" | "device" | "tenant";
+function roleOf(route: string): Role {
+  const path = route.split(" ")[1]!;
+  if (path.startsWith("/api/v1/admin/")) return "admin";
+  if (path.startsWith("/api/v1/internal/")) return "internal";
+  if (path === "/api/v1/chunks") return "device";
+  if (route in tenantRouteScopes) return "tenant";
+  throw new Error(`${route} is not classified in the auth matrix: add it to a role`);
+}
+
+beforeAll(async () => {
+  core = await createTestCore();
+  device = await core.registerDevice();
+  const tenant = (await (await core.admin("/api/v1/admin/tenants", { method: "POST", body: JSON.stringify({ name: "Matrix" }) })).json()) as { tenant: { id: string } };
+  const createKey = async (scopes: string[]) =>
+    (await (await core.admin(`/api/v1/admin/tenants/${tenant.tenant.id}/api-keys`, { method: "POST", body: JSON.stringify({ name: scopes.join("+"), scopes }) })).json()) as { key: string; apiKey: { id: string } };
+  keys.full = (await createKey(["call_results", "dids_next", "stats", "manage"])).key;
+  keys.statsOnly = (await createKey(["stats"])).key;
+  keys.callResultsOnly = (await createKey(["call_results"])).key;
+  const revoked = await createKey(["call_results", "dids_next", "stats", "manage"]);
+  keys.revoked = revoked.key;
+  expect((await core.admin(`/api/v1/admin/tenants/${tenant.tenant.id}/api-keys/${revoked.apiKey.id}`, { method: "DELETE" })).status).toBe(200);
+});
+afterAll(() => core.dispose());
+
+function routes(): string[] {
+  return [...new Set(core.app.routes.filter((route) => route.method !== "ALL").map((route) => `${route.method} ${route.path}`))].filter((route) => !publicRoutes.has(route));
+}
+
+function credentials(): Record<string, Record<string, string>> {
+  return {
+    none: {},
+    "forged bearer": { authorization: "Bearer forged-token-0123456789abcdef" },
+    "forged api key": { "x-api-key": "sc_forged_0123456789abcdef" },
+    "admin token": { authorization: `Bearer ${testAdminToken}` },
+    "admin token, one character more": { authorization: `Bearer ${testAdminToken}x` },
+    "admin token as basic auth": { authorization: `Basic ${btoa(`admin:${testAdminToken}`)}` },
+    "internal token": { authorization: `Bearer ${testInternalToken}` },
+    "device token": { authorization: `Bearer ${device.token}` },
+    "admin token as api key": { "x-api-key": testAdminToken },
+    "device token as api key": { "x-api-key": device.token },
+    "api key as bearer": { authorization: `Bearer ${keys.full}` },
+    "revoked api key": { "x-api-key": keys.revoked },
+    "stats-only api key": { "x-api-key": keys.statsOnly },
+    "call_results-only api key": { "x-api-key": keys.callResultsOnly },
+    "full api key": { "x-api-key": keys.full },
+  };
+}
+
+function accepted(route: string, credential: string): boolean {
+  const role = roleOf(route);
+  if (role === "admin") return credential === "admin token";
+  if (role === "internal") return credential === "internal token";
+  if (role === "device") return credential === "device token";
+  const scope = tenantRouteScopes[route];
+  if (credential === "full api key") return true;
+  if (credential === "stats-only api key") return scope === null || scope === "stats";
+  if (credential === "call_results-only api key") return scope === null || scope === "call_results";
+  return false;
+}
+
+let requestCount = 0;
+async function send(route: string, headers: Record<string, string>): Promise<Response> {
+  const [method, pattern] = route.split(" ") as [string, string];
+  const path = pattern.replace(/:stage/, "asr").replace(/:[A-Za-z_]+/g, randomUUID()).replace("*", "x");
+  const body = method === "GET" || method === "DELETE" ? undefined : "{}";
+  // A new address per request: the throttle of refused credentials must not hide what each route answers.
+  requestCount++;
+  const remoteAddress = `10.${(requestCount >> 16) & 255}.${(requestCount >> 8) & 255}.${requestCount & 255}`;
+  return core.app.request(path, { method, body, headers: { ...headers, ...(body ? { "content-type": "application/json" } : {}) } }, { remoteAddress });
+}
+
+describe("the core's auth matrix", () => {
+  test("every route is classified, and the matrix covers them all", () => {
+    const all = routes();
+    expect(all.length).toBeGreaterThan(40);
+    for (const route of all) expect(["admin", "internal", "device", "tenant"]).toContain(roleOf(route));
+  });
+
+  test("every route refuses every credential that is not its own, and accepts its own", async () => {
+    const failures: string[] = [];
+    let refusals = 0;
+    for (const route of routes()) {
+      for (const [name, headers] of Object.entries(credentials())) {
+        const response = await send(route, headers);
+        const refused = response.status === 401 || response.status === 403;
+        if (accepted(route, name) === refused) failures.push(`${route} with ${name}: ${response.status} ${await response.text()}`);
+        if (refused) refusals++;
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(refusals).toBeGreaterThan(500);
+  });
+});
