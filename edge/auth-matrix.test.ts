@@ -56,7 +56,7 @@ function send(route: string, headers: Record<string, string>, bindings = remote)
   const [method, pattern] = route.split(" ") as [string, string];
   const path = pattern.replace(":importId", String(importId)).replace(":id", "1").replace("*", "greeting/greeting-1.wav");
   const body = method === "POST" ? "{}" : undefined;
-  const bodyHeaders = body ? { "content-type": "application/json", "content-length": String(body.length) } : {};
+  const bodyHeaders: Record<string, string> = body ? { "content-type": "application/json", "content-length": String(body.length) } : {};
   return Promise.resolve(edge.fetch(new Request(`http://127.0.0.1:8001${path}`, { method, body, headers: { ...sameOrigin, ...headers, ...bodyHeaders } }), bindings));
 }
 
