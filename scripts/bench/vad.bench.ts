@@ -1,16 +1,17 @@
 /**
  * Speech finding speed on one core: decoding a recorder's 60 s OGG/Opus chunk to 16 kHz PCM
  * (ogg-opus-decoder, WASM) and running libfvad over it, as a multiple of real time, beside
- * ffmpeg's native decoder doing the same decode in the same run.
+ * ffmpeg's native decoder doing the same decode in the same run; and what an audio bomb (an hour of
+ * 2-byte, 120 ms packets declared as a 60 s chunk) costs now, beside decoding it whole as before.
  *   bun run bench vad [chunks]
  */
 import { runCommand } from "../../shared/runtime/process.ts";
 import { makeTempDir } from "../../shared/testing/temp-dir.ts";
 import { createVoiceActivityDetector } from "../../core/pipeline/vad/fvad.ts";
-import { createOpusPcmDecoder } from "../../core/pipeline/vad/opus-pcm-decoder.ts";
-import { createSpeechAnalyzer } from "../../core/pipeline/vad/speech-analyzer.ts";
+import { createOpusPcmDecoder, decodeFileInSlices } from "../../core/pipeline/vad/opus-pcm-decoder.ts";
+import { audioBoundOf, createSpeechAnalyzer } from "../../core/pipeline/vad/speech-analyzer.ts";
 import { frameSamples } from "../../core/pipeline/vad/speech-collector.ts";
-import { encodeChunk, mixOverNoise, speakSentence } from "../../core/testing/test-audio.ts";
+import { encodeChunk, mixOverNoise, opusBomb, speakSentence } from "../../core/testing/test-audio.ts";
 import { median, printTable } from "./bench-report.ts";
 
 const chunks = Number(process.argv[2] ?? 40);
@@ -79,6 +80,31 @@ try {
   );
   console.log(`\nspeech segments found per chunk: ${segments} (${sentences.length} sentences spoken)`);
   console.log(`target: decode + VAD ≥ 300× real time on one core → ${Math.round(realTime(analyzeMs))}×, i.e. one core keeps up with ~${Math.floor(realTime(analyzeMs))} recorders`);
+
+  const bomb = opusBomb(bytes, 3600);
+  const bound = audioBoundOf({ start_ts: 0, end_ts: chunkSeconds * 1000 });
+  const timeOnce = async (work: () => Promise<unknown>) => {
+    const started = performance.now();
+    await work();
+    return performance.now() - started;
+  };
+  const wholeBombMs = median([await timeOnce(() => decodeFileInSlices(decoder, bomb, () => {})), await timeOnce(() => decodeFileInSlices(decoder, bomb, () => {}))]);
+  const stoppedBombMs = await timeRounds(async () => {
+    await decodeFileInSlices(decoder, bomb, () => {}, bound * 16);
+  });
+  const refusedBombMs = await timeRounds(async () => {
+    await analyzer.analyze(bomb, bound).catch(() => undefined);
+  });
+  console.log(`
+audio bomb: 3600 s of 2-byte 120 ms packets (${(bomb.length / 1024).toFixed(0)} KB) declared as a ${chunkSeconds} s chunk`);
+  printTable(
+    ["what the VAD job does with it", "ms"],
+    [
+      ["decode it whole (baseline: the core before decoding was bounded)", wholeBombMs],
+      ["decode until past the declared span (the bound while decoding)", stoppedBombMs],
+      ["refuse it from its packets before decoding (what runs first)", refusedBombMs],
+    ],
+  );
   analyzer.free();
   decoder.free();
   detector.free();
