@@ -190,11 +190,12 @@ export async function startRecorderAgent(deps: RecorderAgentDeps): Promise<Recor
   registerRecorderMetrics(deps.metrics, () => recorder.status().recording, () => recorder.status().restarts);
 
   const health = async (): Promise<RecorderHealth> => {
-    const [totals, counters] = await Promise.all([repository.totals(), repository.counters()]);
+    const [totals, counters, lastUploadAt] = await Promise.all([repository.totals(), repository.counters(), repository.lastUploadAt()]);
     const sources = {
       config,
       totals,
       counters,
+      lastUploadAt,
       recording: recorder.status(),
       uploading: uploader.status(),
       uploadLoop: loops.uploader.state(),

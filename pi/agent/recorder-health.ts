@@ -20,6 +20,8 @@ export interface HealthSources {
   config: PiConfig;
   totals: SpoolTotals;
   counters: Counters;
+  /** Epoch ms of the latest confirmed upload, from the database (it outlives restarts). */
+  lastUploadAt: number | null;
   recording: RecorderStatus;
   uploading: UploaderStatus;
   uploadLoop: LoopState;
@@ -54,7 +56,7 @@ export function describeRecorderHealth(sources: HealthSources): Record<string, u
     queue_size: totals.pendingCount,
     uploaded_total: counters.uploaded_total,
     upload_errors_total: counters.upload_errors_total,
-    last_upload_ts: uploading.lastUploadAt === null ? null : uploading.lastUploadAt / 1000,
+    last_upload_ts: sources.lastUploadAt === null ? null : sources.lastUploadAt / 1000,
     spool_files: totals.files,
     spool_bytes: totals.bytes,
     point_id: config.pointId,

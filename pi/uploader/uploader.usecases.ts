@@ -40,7 +40,6 @@ export const maxServerFailuresPerChunk = 100;
 export interface UploaderStatus {
   /** Why the core refuses this device, while it does. */
   blocked: { reason: string; since: number; nextAttemptAt: number } | null;
-  lastUploadAt: number | null;
   lastRejection: { chunkId: string; reason: string; at: number } | null;
   inFlightChunkId: string | null;
 }
@@ -67,7 +66,7 @@ export class RetryableUploadError extends Error {
 export function createUploader(deps: UploaderDeps): Uploader {
   const send = deps.send ?? sendChunk;
   const timeoutMs = deps.requestTimeoutMs ?? 120_000;
-  const status: UploaderStatus = { blocked: null, lastUploadAt: null, lastRejection: null, inFlightChunkId: null };
+  const status: UploaderStatus = { blocked: null, lastRejection: null, inFlightChunkId: null };
 
   const uploadOne = async (chunk: ChunkRow, signal: AbortSignal): Promise<TickOutcome> => {
     let file: Uint8Array;
@@ -112,7 +111,6 @@ export function createUploader(deps: UploaderDeps): Uploader {
       });
       if (status.blocked) deps.logger.info("the core accepts this device again", { blockedFor: status.blocked.reason });
       status.blocked = null;
-      status.lastUploadAt = now;
       deps.logger.info("chunk uploaded", { chunkId: chunk.id, startTs: new Date(chunk.startTs).toISOString(), bytes: chunk.bytes, duplicate: result.response.duplicate });
       return "busy";
     }
