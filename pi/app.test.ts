@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../shared/config/config-loader.ts";
 import { MetricsRegistry } from "../shared/http/metrics.ts";
@@ -110,6 +110,19 @@ describe("recorder health on 127.0.0.1:8042", () => {
     expect(report.input_level).toMatchObject({ silent: false });
     expect(report.recorder).toMatchObject({ state: "idle", restarts: 0 });
     expect(Object.keys(report)).toEqual(expect.arrayContaining(["last_error", "audio_device", "input_level", "deleted_unsent_total", "schedule", "uploader", "spool"]));
+  });
+
+  test("a file in outbox/ that is not a chunk of this recorder counts in spool_files, spool_bytes and the quota", async () => {
+    const { app, chunks } = await start({
+      prefill: 1,
+      beforeStart: async ({ spool }) => {
+        writeFileSync(join(spool.layout.outboxDir, "notes.txt"), "x".repeat(1000));
+        return {};
+      },
+    });
+    const report = await readHealth(app);
+    expect(report).toMatchObject({ spool_files: 2, spool_bytes: chunks[0]!.bytes + 1000, queue_size: 1 });
+    expect(report.spool).toMatchObject({ foreign_files: 1, foreign_bytes: 1000 });
   });
 
   test("callers that are not on the Pi get the status only; /metrics is loopback only", async () => {
