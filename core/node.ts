@@ -10,6 +10,7 @@ import { createChunkStorage } from "./ingest/chunk-storage.ts";
 import { runWorkerCommand, workerUsage } from "./internal/worker-command.ts";
 import { dialogueSettingsOf } from "./pipeline/dialogues/dialogue-settings.ts";
 import { startPipelineHousekeeping } from "./pipeline/pipeline-housekeeping.ts";
+import { describePipelineSetup, pipelineSetupOf } from "./pipeline/pipeline-setup.ts";
 import { createVadJobQueue, registerVadMetrics, startVadLoop } from "./pipeline/vad/vad-jobs.ts";
 import { loadAnalysisSettingsOrRefuse, startPipelineWorkers } from "./pipeline/pipeline-workers.ts";
 
@@ -19,6 +20,7 @@ export const coreNode: NodeDefinition<CoreConfigSpec, typeof schema> = {
   configSpec: coreConfigSpec,
   schema,
   migrations,
+  describeSetup: (config) => describePipelineSetup(pipelineSetupOf(config)),
   database: (config) => ({ url: config.databaseUrl, authToken: config.databaseAuthToken, underLitestream: config.litestream }),
   logLevel: (config) => config.logLevel,
   async serve({ config: loadedConfig, database, logger, metrics, clock, shutdown }) {

@@ -70,6 +70,8 @@ export async function runNodeCli<S extends ConfigSpec, T extends Record<string, 
 
   if (command === "check-config") {
     io.stdout(formatEffectiveConfig(node.configSpec, loaded));
+    const setup = node.describeSetup?.(loaded.values) ?? [];
+    if (setup.length > 0) io.stdout(`\n${setup.join("\n")}\n`);
     return 0;
   }
 

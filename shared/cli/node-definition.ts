@@ -43,6 +43,8 @@ export interface NodeDefinition<S extends ConfigSpec, TSchema extends Record<str
   migrations: readonly Migration[];
   /** Checks that span several settings; each returned problem names its keys and stops the node (exit 2). */
   checkConfig?(config: ConfigOf<S>): string[];
+  /** Lines `check-config` prints under the settings: what they add up to (where data is sent). */
+  describeSetup?(config: ConfigOf<S>): string[];
   database(config: ConfigOf<S>): { url: string; authToken?: string; underLitestream: boolean };
   logLevel(config: ConfigOf<S>): LogLevel;
   serve(context: NodeContext<S, TSchema>): Promise<RunningNode>;
