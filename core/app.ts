@@ -77,7 +77,7 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
       { pathPrefix: "/api/v1/internal/jobs", maxBytes: workerResultMaxBytes },
     ],
     health: async () => {
-      const base = await baseHealth("core", deps.startedAt, deps.client);
+      const base = await baseHealth("core", deps.startedAt, deps.client, config.litestream);
       if (!base.database.ok) return base;
       const loops = deps.loopStates?.() ?? [];
       const vadQueue = await vadJobs.backlog(vadQueueName);

@@ -21,6 +21,7 @@ export const coreNode: NodeDefinition<CoreConfigSpec, typeof schema> = {
   schema,
   migrations,
   describeSetup: (config) => describePipelineSetup(pipelineSetupOf(config)),
+  writableDirectories: (config) => [{ setting: "AUDIO_STORAGE_PATH", path: config.audioStoragePath }],
   database: (config) => ({ url: config.databaseUrl, authToken: config.databaseAuthToken, underLitestream: config.litestream }),
   logLevel: (config) => config.logLevel,
   async serve({ config: loadedConfig, database, logger, metrics, clock, shutdown }) {
