@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { isCoreStorageFull } from "../../shared/contracts/chunk-upload.ts";
 import type { Logger } from "../../shared/log/logger.ts";
 import type { TickOutcome } from "../../shared/runtime/background-loop.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
@@ -129,7 +130,8 @@ export function createUploader(deps: UploaderDeps): Uploader {
       return "idle";
     }
 
-    const serverFailure = result.status !== null && result.status >= 500;
+    // A full disk on the core (507) is "retry later": it never counts towards setting the chunk aside.
+    const serverFailure = result.status !== null && result.status >= 500 && !isCoreStorageFull(result.status);
     const counts = await deps.repository.recordUploadFailure(chunk.id, { error: result.reason, serverFailure });
     if (counts && counts.serverFailures >= maxServerFailuresPerChunk) {
       const reason = `set aside after ${counts.serverFailures} server errors; last: ${result.reason}`;
