@@ -81,12 +81,14 @@ export async function runNodeCli<S extends ConfigSpec, T extends Record<string, 
   const logger = createLogger({ node: node.name, level: node.logLevel(config) });
   const nodeCommand = node.commands?.[command];
   if (nodeCommand?.database === false) {
-    return runWithSignals(() => nodeCommand.run({ config, logger, clock: systemClock, shutdown: new AbortController().signal }, parsed.positionals));
+    return runWithSignals((signal) => nodeCommand.run({ config, logger, clock: systemClock, shutdown: signal }, parsed.positionals));
   }
   const databaseOptions = node.database(config);
   if (command === "serve" || command === "self-test") {
     const filePath = databaseFilePath(databaseOptions.url);
-    const directories = [...(filePath && filePath !== ":memory:" ? [{ setting: (node.configSpec as ConfigSpec).databaseUrl?.env ?? "DATABASE_URL", path: dirname(filePath) }] : []), ...(node.writableDirectories?.(config) ?? [])];
+    const spec = node.configSpec as ConfigSpec;
+    const databaseSetting = `${spec.dataDir?.env ?? "DATA_DIR"} / ${spec.databaseUrl?.env ?? "DATABASE_URL"}`;
+    const directories = [...(filePath && filePath !== ":memory:" ? [{ setting: databaseSetting, path: dirname(filePath) }] : []), ...(node.writableDirectories?.(config) ?? [])];
     const problems = unwritableDirectoryProblems(node.name, directories);
     if (problems.length > 0) {
       io.stderr(`salescontrol-${node.name}: ${new ConfigError(problems).message}\n`);
