@@ -8,6 +8,7 @@ import { createAddressMatcher } from "../shared/http/address-list.ts";
 import { createHttpApp, type HttpApp } from "../shared/http/create-http-app.ts";
 import { RefusedCredentials } from "../shared/http/refused-credentials.ts";
 import type { MetricsRegistry } from "../shared/http/metrics.ts";
+import { isoTime } from "../shared/http/iso-time.ts";
 import { baseHealth, worstStatus } from "../shared/http/node-health.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import type { LoopState } from "../shared/runtime/background-loop.ts";
@@ -16,6 +17,7 @@ import { requireAdminToken } from "./admin/admin-auth.ts";
 import type { CoreConfigSpec } from "./config.ts";
 import type { CoreDatabase } from "./db/core-database.ts";
 import { registerDeviceRoutes } from "./devices/devices.routes.ts";
+import { type AudioStorage, createAudioStorage } from "./ingest/audio-retention.ts";
 import type { ChunkStorage } from "./ingest/chunk-storage.ts";
 import { registerIngestRoutes } from "./ingest/ingest.routes.ts";
 import { createIngestDeps } from "./ingest/ingest.usecases.ts";
@@ -53,6 +55,8 @@ export interface CoreDeps {
   storage: ChunkStorage;
   /** Categories, rubric and prompts of the upsell analysis, loaded once at start. */
   analysisSettings: AnalysisSettings;
+  /** Retention and free-space reserve of the chunk audio; made here when `serve` did not make it. */
+  audioStorage?: AudioStorage;
 }
 
 const workerResultMaxBytes = 8 * 1024 * 1024;
@@ -65,6 +69,7 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
   const asrJobs = createAsrJobQueue(db, clock);
   const analysisJobs = createAnalysisJobQueue(db, clock);
   const pipelineSetup = pipelineSetupOf(config);
+  const audioStorage = deps.audioStorage ?? createAudioStorage({ db, clock, storage, settings: config, metrics: deps.metrics });
   const app = createHttpApp({
     node: "core",
     logger: deps.logger,
@@ -77,14 +82,26 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
       { pathPrefix: "/api/v1/internal/jobs", maxBytes: workerResultMaxBytes },
     ],
     health: async () => {
-      const base = await baseHealth("core", deps.startedAt, deps.client);
+      const base = await baseHealth("core", deps.startedAt, deps.client, config.litestream);
       if (!base.database.ok) return base;
       const loops = deps.loopStates?.() ?? [];
       const vadQueue = await vadJobs.backlog(vadQueueName);
       const failing = loops.some((loop) => loop.consecutiveFailures > 0);
       const transcription = { ...pipelineSetup.transcription, queue: await asrJobs.backlog(asrQueueName) };
       const analysis = { ...pipelineSetup.analysis, queue: await analysisJobs.backlog(analysisQueueName) };
-      return { ...base, status: worstStatus(base.status, failing ? "degraded" : "ok"), vad: { queue: vadQueue }, transcription, analysis, loops };
+      const stored = await audioStorage.status();
+      const storage = {
+        stored_chunks: stored.storedChunks,
+        stored_bytes: stored.storedBytes,
+        oldest_chunk_start: isoTime(stored.oldestChunkStartTs),
+        free_bytes: stored.freeBytes,
+        reserve_bytes: stored.reserveBytes,
+        retention_days: stored.retentionDays,
+        deleted_chunks_total: stored.deletedChunksTotal,
+      };
+      // At the reserve ingest answers 507: recorders keep their chunks, but nothing new arrives.
+      const full = stored.freeBytes !== null && stored.freeBytes < stored.reserveBytes;
+      return { ...base, status: worstStatus(base.status, failing || full ? "degraded" : "ok"), vad: { queue: vadQueue }, transcription, analysis, storage, loops };
     },
     authorizeOperations: (c) => tokensMatch(bearerTokenOf(c.req.header("authorization")), config.adminToken),
     trustedProxies: createAddressMatcher(config.trustedProxies ?? ""),
@@ -95,7 +112,7 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
 
   const vadDeps = { db, clock, settings: dialogueSettingsOf(config) };
   registerDeviceRoutes(app, { db, clock, serviceTokens: [config.adminToken, config.internalToken] });
-  registerIngestRoutes(app, { ...createIngestDeps({ db, clock, storage, metrics: deps.metrics }), db, clock });
+  registerIngestRoutes(app, { ...createIngestDeps({ db, clock, storage, audioStorage, metrics: deps.metrics }), db, clock });
   registerDialogueRoutes(app, { db });
   const pipelineDeps = { db, clock, logger: deps.logger };
   registerTranscriptRoutes(app, { db });

@@ -6,10 +6,12 @@ import { createCoreApp } from "./app.ts";
 import { type CoreConfigSpec, coreConfigSpec } from "./config.ts";
 import { migrations } from "./db/migrations.ts";
 import * as schema from "./db/schema.ts";
+import { createAudioStorage, startAudioRetention } from "./ingest/audio-retention.ts";
 import { createChunkStorage } from "./ingest/chunk-storage.ts";
 import { runWorkerCommand, workerUsage } from "./internal/worker-command.ts";
 import { dialogueSettingsOf } from "./pipeline/dialogues/dialogue-settings.ts";
 import { startPipelineHousekeeping } from "./pipeline/pipeline-housekeeping.ts";
+import { describePipelineSetup, pipelineSetupOf } from "./pipeline/pipeline-setup.ts";
 import { createVadJobQueue, registerVadMetrics, startVadLoop } from "./pipeline/vad/vad-jobs.ts";
 import { loadAnalysisSettingsOrRefuse, startPipelineWorkers } from "./pipeline/pipeline-workers.ts";
 
@@ -19,6 +21,8 @@ export const coreNode: NodeDefinition<CoreConfigSpec, typeof schema> = {
   configSpec: coreConfigSpec,
   schema,
   migrations,
+  describeSetup: (config) => describePipelineSetup(pipelineSetupOf(config)),
+  writableDirectories: (config) => [{ setting: "AUDIO_STORAGE_PATH", path: config.audioStoragePath }],
   database: (config) => ({ url: config.databaseUrl, authToken: config.databaseAuthToken, underLitestream: config.litestream }),
   logLevel: (config) => config.logLevel,
   async serve({ config: loadedConfig, database, logger, metrics, clock, shutdown }) {
@@ -34,11 +38,15 @@ export const coreNode: NodeDefinition<CoreConfigSpec, typeof schema> = {
     const vadJobs = createVadJobQueue(db, clock);
     const analysisSettings = loadAnalysisSettingsOrRefuse(config.analysisSettingsFile);
     const storage = createChunkStorage(config.audioStoragePath);
-    const app = createCoreApp({ config, client: database.client, db, logger, metrics, clock, startedAt: clock.now(), loopStates: () => loops.map((loop) => loop.state()), storage, analysisSettings });
+    const audioStorage = createAudioStorage({ db, clock, storage, settings: config, metrics });
+    const app = createCoreApp({ config, client: database.client, db, logger, metrics, clock, startedAt: clock.now(), loopStates: () => loops.map((loop) => loop.state()), storage, analysisSettings, audioStorage });
     const server = startHttpServer({ fetch: app.fetch, hostname: config.host, port: config.port });
     const housekeeping = startPipelineHousekeeping({ db, clock, settings, jobs: vadJobs, logger }, shutdown);
     loops.push(housekeeping);
     stoppers.push(() => housekeeping.stopped);
+    const retention = startAudioRetention({ audioStorage, clock, logger }, shutdown);
+    loops.push(retention);
+    stoppers.push(() => retention.stopped);
     if (config.vadInProcess) {
       const vad = startVadLoop({ db, clock, settings, queue: vadJobs, storage, logger, metrics: registerVadMetrics(metrics) }, shutdown);
       loops.push(...vad.loops);

@@ -37,7 +37,7 @@ export function createEdgeApp(deps: EdgeDeps): HttpApp {
     authorizeOperations: async (c) => (await currentOperator(c, campaigns.operators)) !== null,
     trustedProxies: campaigns.trustedProxies,
     health: async () => {
-      const base = await baseHealth("edge", deps.startedAt, deps.client);
+      const base = await baseHealth("edge", deps.startedAt, deps.client, deps.config.litestream);
       const served = campaigns.deployment.served.current();
       const active = served.active;
       const watcher = campaigns.watcher?.state() ?? null;

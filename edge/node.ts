@@ -32,6 +32,7 @@ export const edgeNode: NodeDefinition<EdgeConfigSpec, typeof schema> = {
   configSpec: edgeConfigSpec,
   schema,
   migrations,
+  writableDirectories: (config) => [{ setting: "AUDIO_STORAGE_PATH", path: config.audioStoragePath }],
   database: (config) => ({ url: config.databaseUrl, authToken: config.databaseAuthToken, underLitestream: config.litestream }),
   logLevel: (config) => config.logLevel,
   async serve({ config, database, logger, metrics, clock, shutdown }) {

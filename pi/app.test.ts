@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../shared/config/config-loader.ts";
 import { MetricsRegistry } from "../shared/http/metrics.ts";
@@ -46,6 +46,21 @@ afterEach(async () => {
   harness = null;
 });
 
+function agentEnv(ingestUrl: string, spoolDir: string): Record<string, string> {
+  return {
+    RA_POINT_ID: "00000000-0000-0000-0000-000000000001",
+    RA_REGISTER_ID: "00000000-0000-0000-0000-000000000002",
+    RA_DEVICE_ID: device,
+    RA_INGEST_BASE_URL: ingestUrl,
+    RA_INGEST_TOKEN: token,
+    RA_SPOOL_DIR: spoolDir,
+    RA_RETRY_MIN_S: "0.2",
+    RA_RETRY_MAX_S: "0.5",
+    // The agent runs without ffmpeg.
+    ...closedScheduleWindow(),
+  };
+}
+
 /** Runs before the agent starts, on the pre-filled spool; returns settings to add. */
 type BeforeStart = (context: { spool: SpoolDeps; database: TempDatabase<typeof schema>; chunks: RegisteredChunk[] }) => Promise<Record<string, string>>;
 
@@ -58,16 +73,8 @@ async function start(options: { env?: Record<string, string>; prefill?: number; 
   const chunks = await registerCopies(spool, fixtures.join("chunk.part"), { count: options.prefill ?? 0, session: "earlier", startTs: (index) => Date.now() - 3600_000 + index * 60_000, durationMs: 1000 });
   const extraEnv = options.beforeStart ? await options.beforeStart({ spool, database, chunks }) : {};
   const env = {
-    RA_POINT_ID: "00000000-0000-0000-0000-000000000001",
-    RA_REGISTER_ID: "00000000-0000-0000-0000-000000000002",
-    RA_DEVICE_ID: device,
-    RA_INGEST_BASE_URL: ingest.url,
+    ...agentEnv(ingest.url, dir.join("spool")),
     RA_INGEST_TOKEN: options.ingestToken ?? token,
-    RA_SPOOL_DIR: dir.join("spool"),
-    RA_RETRY_MIN_S: "0.2",
-    RA_RETRY_MAX_S: "0.5",
-    // The agent runs without ffmpeg.
-    ...closedScheduleWindow(),
     ...options.env,
     ...extraEnv,
   };
@@ -105,6 +112,19 @@ describe("recorder health on 127.0.0.1:8042", () => {
     expect(Object.keys(report)).toEqual(expect.arrayContaining(["last_error", "audio_device", "input_level", "deleted_unsent_total", "schedule", "uploader", "spool"]));
   });
 
+  test("a file in outbox/ that is not a chunk of this recorder counts in spool_files, spool_bytes and the quota", async () => {
+    const { app, chunks } = await start({
+      prefill: 1,
+      beforeStart: async ({ spool }) => {
+        writeFileSync(join(spool.layout.outboxDir, "notes.txt"), "x".repeat(1000));
+        return {};
+      },
+    });
+    const report = await readHealth(app);
+    expect(report).toMatchObject({ spool_files: 2, spool_bytes: chunks[0]!.bytes + 1000, queue_size: 1 });
+    expect(report.spool).toMatchObject({ foreign_files: 1, foreign_bytes: 1000 });
+  });
+
   test("callers that are not on the Pi get the status only; /metrics is loopback only", async () => {
     const { app } = await start();
     const remote = await app.request("/health", {}, { remoteAddress: "192.0.2.10" });
@@ -127,6 +147,15 @@ describe("recorder health on 127.0.0.1:8042", () => {
     expect(report).toMatchObject({ queue_size: 0, uploaded_total: 3, spool_files: 3, status: "ok" });
     expect(report.last_upload_ts).toBeGreaterThan(Date.now() / 1000 - 60);
     expect(report.spool.uploaded_kept).toBe(3);
+
+    // A restart keeps the time of the last upload, as it keeps uploaded_total.
+    await harness!.agent.stop();
+    const config = loadConfig(piConfigSpec, { env: { ...agentEnv(ingest.url, harness!.dir.join("spool")), RA_INGEST_BASE_URL: "http://127.0.0.1:9" }, dotenvPath: null }).values;
+    const logger = createLogger({ node: "pi", write: () => {} });
+    harness!.agent = await startRecorderAgent({ config, db: harness!.database.db, logger, metrics: new MetricsRegistry(), clock: systemClock, uploadPollMs: 50 });
+    const restarted = await readHealth(createPiApp({ client: harness!.database.client, logger, metrics: new MetricsRegistry(), startedAt: Date.now(), recorderHealth: harness!.agent.health }));
+    expect(restarted.uploaded_total).toBe(3);
+    expect(restarted.last_upload_ts).toBe(report.last_upload_ts);
   });
 
   test("over quota at start: uploaded chunks go first, then the oldest unsent; health counts each kind", async () => {

@@ -12,6 +12,8 @@ export interface PiDeps {
   startedAt: number;
   /** Recording, spool and upload state; the seed's health fields come from here. */
   recorderHealth: () => Promise<RecorderHealth>;
+  /** Whether Litestream replicates the database (LITESTREAM / RA_LITESTREAM), for /health. */
+  underLitestream?: boolean;
 }
 
 /** The recorder's only HTTP surface: GET /health and GET /metrics on 127.0.0.1:health_port. */
@@ -22,7 +24,7 @@ export function createPiApp(deps: PiDeps): HttpApp {
     metrics: deps.metrics,
     maxBodyBytes: 64 * 1024,
     health: async () => {
-      const base = await baseHealth("pi", deps.startedAt, deps.client);
+      const base = await baseHealth("pi", deps.startedAt, deps.client, deps.underLitestream);
       if (!base.database.ok) return base;
       const recorder = await deps.recorderHealth();
       return { ...recorder.fields, ...base, status: worstStatus(base.status, recorder.status) };

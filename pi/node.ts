@@ -16,11 +16,12 @@ export const piNode: NodeDefinition<PiConfigSpec, typeof schema> = {
   schema,
   migrations,
   checkConfig: checkPiConfig,
+  writableDirectories: (config) => [{ setting: "RA_SPOOL_DIR", path: config.spoolDir }],
   database: (config) => ({ url: config.databaseUrl, authToken: config.databaseAuthToken, underLitestream: config.litestream }),
   logLevel: (config) => config.logLevel,
   async serve({ config, database, logger, metrics, clock }) {
     const agent = await startRecorderAgent({ config, db: database.db, logger, metrics, clock });
-    const app = createPiApp({ client: database.client, logger, metrics, startedAt: clock.now(), recorderHealth: agent.health });
+    const app = createPiApp({ client: database.client, logger, metrics, startedAt: clock.now(), recorderHealth: agent.health, underLitestream: config.litestream });
     let server: ReturnType<typeof startHttpServer>;
     try {
       server = startHttpServer({ fetch: app.fetch, hostname: config.healthHost, port: config.healthPort });

@@ -10,6 +10,7 @@ type PiCommand = NodeCommand<PiConfigSpec, typeof schema>;
 const devices: PiCommand = {
   usage: "devices",
   summary: "list ALSA capture devices and the one the recorder picks when audio_device is empty",
+  database: false,
   async run({ config }) {
     const detection = await detectMicrophone();
     if (detection.candidates.length === 0) {

@@ -22,7 +22,8 @@ const demo = !process.argv.includes("--no-demo");
 
 // Transcription: the settings in the environment if any, else the local recogniser when it is installed.
 let recogniser: OpenAiCompatibleServer | null = null;
-const transcriptionConfigured = Boolean(process.env.TRANSCRIPTION_BASE_URL || process.env.OPENAI_API_KEY);
+// Only an explicit server takes the demo's audio; an OpenAI key alone is for the analysis.
+const transcriptionConfigured = Boolean(process.env.TRANSCRIPTION_BASE_URL);
 if (!transcriptionConfigured && existsSync("/usr/bin/pocketsphinx_continuous") && existsSync(acousticModelPath)) {
   recogniser = await startOpenAiCompatibleServer({ corpus: englishSalesCorpus });
 } else if (!transcriptionConfigured) {

@@ -25,13 +25,13 @@ const replicaKeys = new Set([
 ]);
 const loggingKeys = new Set(["level", "type", "stderr"]);
 const secretKeys = ["secret-access-key", "account-key", "password", "webdav-password"];
-/** Variables the systemd units set; anything else would expand to an empty string. */
+/** Variables the installed command (scripts/deploy/salescontrol-command.sh) sets; anything else would expand to an empty string. */
 export const unitVariables = new Set(["NODE", "DATA_DIR", "DEVICE_ID", "LITESTREAM_REPLICA_URL", "LITESTREAM_METRICS_PORT"]);
 
 export function lintLitestreamConfig(source: string): string[] {
   const problems: string[] = [];
   for (const match of source.replace(/^\s*#.*$/gm, "").matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g)) {
-    if (!unitVariables.has(match[1]!)) problems.push(`\${${match[1]}} is not set by the systemd units and would expand to an empty string`);
+    if (!unitVariables.has(match[1]!)) problems.push(`\${${match[1]}} is not set by the installed salescontrol-<node> command and would expand to an empty string`);
   }
   let config: unknown;
   try {

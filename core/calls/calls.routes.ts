@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   callResultInput,
+  callResultOf,
   callResultsBatchPath,
   callResultsBatchRequest,
   callResultsPath,
@@ -38,8 +39,7 @@ const overrideBody = z.object({ result: z.enum(callOutcomes, { message: `result 
 
 export function registerCallResultRoutes(app: HttpApp, deps: CallRoutesDeps): void {
   app.post(callResultsPath, requireApiKey(deps, "call_results"), async (c) => {
-    const input = await readJsonBody(c, callResultInput);
-    const { timestamp: _ignored, ...row } = input;
+    const row = callResultOf(await readJsonBody(c, callResultInput));
     const [recorded] = await recordCallResults(deps, c.get("apiKeyOwner").tenant.id, [row]);
     const body: CallResultResponse = {
       success: true,

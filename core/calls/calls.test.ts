@@ -57,6 +57,18 @@ describe("POST /api/v1/call-results", () => {
     });
   });
 
+  test("a call posted in the seed's body takes its time from timestamp and counts in the statistics", async () => {
+    await bench.call("POST", "/api/v1/call-results", { key: acme.key, body: seedBody });
+    const read = await bench.call("GET", "/api/v1/call-results/1634567890.123", { key: acme.key });
+    expect(read.body.data).toMatchObject({ startEpoch: 1634567890, callDate: null });
+    const stats = await bench.call("GET", "/api/v1/stats/campaigns?from=2021-10-18&to=2021-10-19", { key: acme.key });
+    expect(stats.status).toBe(200);
+    expect(JSON.stringify(stats.body)).toContain("CAMPAIGN001");
+    const bad = await bench.call("POST", "/api/v1/call-results", { key: acme.key, body: { ...seedBody, timestamp: "last tuesday" } });
+    expect(bad).toMatchObject({ status: 400, body: { error: { code: "request.invalid" } } });
+    expect(bad.body.error.message).toContain("timestamp");
+  });
+
   test("an identical re-send changes nothing; a changed one updates the record and appends to its history", async () => {
     const first = await bench.call("POST", "/api/v1/call-results", { key: acme.key, body: vicidialRow("1768467600.1", { disposition: "INCALL" }) });
     expect(first.body.data).toMatchObject({ outcome: "created", result: "in_progress" });

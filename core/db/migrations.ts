@@ -4,10 +4,12 @@ import migration0 from "./migrations/0000_init.sql" with { type: "text" };
 import migration1 from "./migrations/0001_ingest_vad_dialogues.sql" with { type: "text" };
 import migration2 from "./migrations/0002_did_optimizer.sql" with { type: "text" };
 import migration3 from "./migrations/0003_transcripts_analyses.sql" with { type: "text" };
+import migration4 from "./migrations/0004_chunk_audio_retention.sql" with { type: "text" };
 
 export const migrations: readonly Migration[] = [
   { tag: "0000_init", sql: migration0 },
   { tag: "0001_ingest_vad_dialogues", sql: migration1 },
   { tag: "0002_did_optimizer", sql: migration2 },
   { tag: "0003_transcripts_analyses", sql: migration3 },
+  { tag: "0004_chunk_audio_retention", sql: migration4 },
 ];

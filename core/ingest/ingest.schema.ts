@@ -31,11 +31,14 @@ export const audioChunks = sqliteTable(
     audioMs: integer("audio_ms"),
     speechMs: integer("speech_ms"),
     vadError: text("vad_error"),
+    /** When retention deleted the chunk's file (AUDIO_RETENTION_DAYS); the row and what was learnt from it stay. */
+    audioDeletedAt: integer("audio_deleted_at"),
   },
   (table) => [
     uniqueIndex("audio_chunks_device_start_unique").on(table.deviceId, table.startTs),
     uniqueIndex("audio_chunks_stored_path_unique").on(table.storedPath),
     index("audio_chunks_stream_idx").on(table.pointId, table.registerId, table.startTs),
+    index("audio_chunks_audio_kept_idx").on(table.startTs).where(sql`${table.audioDeletedAt} IS NULL`),
     check("audio_chunks_vad_status_check", sql`${table.vadStatus} IN ('pending', 'done', 'failed')`),
   ],
 );

@@ -17,6 +17,7 @@ import type { CoreDatabase } from "../db/core-database.ts";
 import { recordDeviceUpload } from "../devices/devices.repository.ts";
 import type { DeviceRow } from "../devices/devices.schema.ts";
 import { createVadJobQueue, enqueueVadJob } from "../pipeline/vad/vad-jobs.ts";
+import type { AudioStorage } from "./audio-retention.ts";
 import { type ChunkStorage, chunkRelativePath } from "./chunk-storage.ts";
 import { findChunkByDeviceStart, findEarlierChunk, findOverlappingChunk, insertChunk } from "./ingest.repository.ts";
 import type { AudioChunkRow } from "./ingest.schema.ts";
@@ -31,6 +32,8 @@ export interface IngestDeps {
   clock: Clock;
   storage: ChunkStorage;
   metrics: IngestMetrics;
+  /** Refuses a chunk (507) when storing it would eat into the disk's free-space reserve. */
+  audioStorage: Pick<AudioStorage, "assertRoomFor">;
   /** Serialises uploads of the same chunk within this process. */
   chunkLocks: KeyedMutex;
 }
@@ -40,11 +43,12 @@ export interface IngestMetrics {
   bytes: ReturnType<MetricsRegistry["counter"]>;
 }
 
-export function createIngestDeps(options: { db: CoreDatabase; clock: Clock; storage: ChunkStorage; metrics: MetricsRegistry }): IngestDeps {
+export function createIngestDeps(options: { db: CoreDatabase; clock: Clock; storage: ChunkStorage; audioStorage: Pick<AudioStorage, "assertRoomFor">; metrics: MetricsRegistry }): IngestDeps {
   return {
     db: options.db,
     clock: options.clock,
     storage: options.storage,
+    audioStorage: options.audioStorage,
     chunkLocks: createKeyedMutex(),
     metrics: {
       chunks: options.metrics.counter("ingest_chunks_total", "Chunk uploads accepted, by result (stored or duplicate)."),
@@ -90,6 +94,7 @@ async function storeChunk(deps: IngestDeps, chunk: IncomingChunk & { chunkId: st
   if (earlier) return answerRepeatedUpload(deps, earlier, chunk);
 
   const storedPath = chunkRelativePath({ pointId: fields.point_id, registerId: fields.register_id, startTs: fields.start_ts, chunkId });
+  deps.audioStorage.assertRoomFor(chunk.bytes.length);
   await deps.storage.store(storedPath, chunk.bytes, sha256);
   const now = deps.clock.now();
   const row: AudioChunkRow = {
@@ -111,6 +116,7 @@ async function storeChunk(deps: IngestDeps, chunk: IncomingChunk & { chunkId: st
     audioMs: null,
     speechMs: null,
     vadError: null,
+    audioDeletedAt: null,
   };
   const inserted = await deps.db.transaction(async (tx) => {
     // Same start time: the same chunk under another id, answered below as a repeat or a conflict.

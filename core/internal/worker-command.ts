@@ -73,7 +73,7 @@ export async function runWorkerCommand(deps: { config: ConfigOf<CoreConfigSpec>;
   else if (token.length < 16) problems.push("--token / INTERNAL_TOKEN: expected at least 16 characters");
   const transcription = transcriptionSettingsOf(config);
   if (options.roles.includes("asr") && !transcription) {
-    problems.push("TRANSCRIPTION_BASE_URL (transcription_base_url) or OPENAI_API_KEY: missing; `core worker --role asr` needs a transcription server");
+    problems.push("TRANSCRIPTION_BASE_URL (transcription_base_url): missing; `core worker --role asr` needs a transcription server (https://api.openai.com/v1 for OpenAI's cloud)");
   }
   if (problems.length > 0) throw new ConfigError(problems);
 

@@ -88,7 +88,7 @@ describe("speech → upload → VAD → dialogue → transcript → analysis", (
     expect(analysis.rubric).toContain("+3: the seller offered something");
 
     const health = await json(await core!.admin("/health"));
-    expect(health.transcription).toMatchObject({ server: server.baseUrl, model: "whisper-1", inProcess: true, queue: { queued: 0, running: 0, dead: 0 } });
+    expect(health.transcription).toMatchObject({ server: server.baseUrl, model: "whisper-1", inProcess: true, audioSentTo: expect.stringContaining(server.baseUrl), queue: { queued: 0, running: 0, dead: 0 } });
     expect(health.analysis).toMatchObject({ method: "rules", server: null, queue: { queued: 0, running: 0, dead: 0 } });
 
     // The transcription server heard one 16 kHz WAV with its format in the name, in the configured language.

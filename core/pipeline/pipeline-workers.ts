@@ -89,6 +89,7 @@ export function startPipelineWorkers(deps: PipelineWorkerDeps, signal: AbortSign
   const setup = pipelineSetupOf(config);
   deps.logger.info("transcription and analysis", {
     transcription: setup.transcription.server ? `${setup.transcription.model} at ${setup.transcription.server}${setup.transcription.inProcess ? "" : " (workers only)"}` : "no server configured: closed dialogues wait for `core worker --role asr`",
+    audioSentTo: setup.transcription.audioSentTo,
     analysis: setup.analysis.method === "llm" ? `${setup.analysis.model} at ${setup.analysis.server}` : "offline rules (no LLM configured)",
   });
   return {

@@ -14,7 +14,8 @@ export type PipelineStage = (typeof pipelineStages)[number];
 
 /** Who does the work, as this core is configured (no keys). */
 export interface PipelineSetup {
-  transcription: { server: string | null; model: string; inProcess: boolean };
+  /** `audioSentTo` says in words where shop audio goes (or that it stays), for /health and check-config. */
+  transcription: { server: string | null; model: string; inProcess: boolean; audioSentTo: string };
   analysis: { method: "llm" | "rules"; server: string | null; model: string | null; inProcess: boolean };
 }
 

@@ -77,42 +77,59 @@ export interface SnapshotSource {
 }
 
 export function buildCampaignSnapshot(source: SnapshotSource, leads: ServedLead[], audio: ReadonlyMap<string, ServedAudioFile>): CampaignSnapshot {
-  const defaultAudio = source.defaultAudioPath ? (audio.get(source.defaultAudioPath) ?? null) : null;
-  const byLeadId = new Map<number, ServedLead>();
-  const byVendorCode = new Map<string, ServedLead>();
-  const byPhone = new Map<string, ServedLead[]>();
-  const slots = new Set<string>();
-  for (const lead of leads) {
-    byLeadId.set(lead.leadId, lead);
-    if (lead.vendorLeadCode !== "" && !byVendorCode.has(lead.vendorLeadCode)) byVendorCode.set(lead.vendorLeadCode, lead);
-    const same = byPhone.get(lead.phoneNumber);
+  const builder = new CampaignSnapshotBuilder();
+  for (const lead of leads) builder.add(lead);
+  return builder.finish(source, audio);
+}
+
+/**
+ * Indexes leads as they are read, so that building a 300,000-lead snapshot is many short steps the
+ * caller can interleave with the dialer's requests, not one long one.
+ */
+export class CampaignSnapshotBuilder {
+  readonly #leads: ServedLead[] = [];
+  readonly #byLeadId = new Map<number, ServedLead>();
+  readonly #byVendorCode = new Map<string, ServedLead>();
+  readonly #byPhone = new Map<string, ServedLead[]>();
+  readonly #slots = new Set<string>();
+
+  add(lead: ServedLead): void {
+    this.#leads.push(lead);
+    this.#byLeadId.set(lead.leadId, lead);
+    if (lead.vendorLeadCode !== "" && !this.#byVendorCode.has(lead.vendorLeadCode)) this.#byVendorCode.set(lead.vendorLeadCode, lead);
+    const same = this.#byPhone.get(lead.phoneNumber);
     if (same) same.push(lead);
-    else byPhone.set(lead.phoneNumber, [lead]);
-    for (const slot of Object.keys(lead.audio)) slots.add(slot);
+    else this.#byPhone.set(lead.phoneNumber, [lead]);
+    for (const slot of Object.keys(lead.audio)) this.#slots.add(slot);
   }
-  let audioBytes = 0;
-  let audioDurationMs = 0;
-  for (const file of audio.values()) {
-    audioBytes += file.size;
-    audioDurationMs += file.durationMs ?? 0;
+
+  finish(source: SnapshotSource, audio: ReadonlyMap<string, ServedAudioFile>): CampaignSnapshot {
+    const defaultAudio = source.defaultAudioPath ? (audio.get(source.defaultAudioPath) ?? null) : null;
+    let audioBytes = 0;
+    let audioDurationMs = 0;
+    for (const file of audio.values()) {
+      audioBytes += file.size;
+      audioDurationMs += file.durationMs ?? 0;
+    }
+    return Object.freeze({
+      importId: source.importId,
+      campaignId: source.campaignId,
+      campaignName: source.campaignName,
+      importedAt: source.importedAt,
+      activatedAt: source.activatedAt,
+      audioSlots: Object.freeze([...this.#slots]),
+      // Read-only by type, not frozen: freezing a 300,000-element array stalls the thread for a second or more.
+      leads: this.#leads,
+      byLeadId: this.#byLeadId,
+      byVendorCode: this.#byVendorCode,
+      byPhone: this.#byPhone,
+      audio,
+      defaultAudio,
+      defaultAudioUlaw: defaultAudio ? (audio.get(ulawSiblingPath(defaultAudio.path)) ?? null) : null,
+      audioBytes,
+      audioDurationMs,
+    });
   }
-  return Object.freeze({
-    importId: source.importId,
-    campaignId: source.campaignId,
-    campaignName: source.campaignName,
-    importedAt: source.importedAt,
-    activatedAt: source.activatedAt,
-    audioSlots: Object.freeze([...slots]),
-    leads: Object.freeze(leads),
-    byLeadId,
-    byVendorCode,
-    byPhone,
-    audio,
-    defaultAudio,
-    defaultAudioUlaw: defaultAudio ? (audio.get(ulawSiblingPath(defaultAudio.path)) ?? null) : null,
-    audioBytes,
-    audioDurationMs,
-  });
 }
 
 /** The one mutable reference: readers take `current()` once per request and use only that value. */

@@ -17,6 +17,7 @@ import { asteriskWavProblem, inspectWavHeader, maxWavHeaderBytes, sniffAudioCont
 import { AppError, badRequest, conflict } from "../../shared/http/app-error.ts";
 import type { Logger } from "../../shared/log/logger.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
+import { eventLoopTurns } from "../../shared/runtime/event-loop-turns.ts";
 import { writeAllSync } from "../../shared/runtime/files.ts";
 import { isProcessAlive, runCommand } from "../../shared/runtime/process.ts";
 import { type CampaignDeployment, importAudioDirectory } from "../campaigns/campaigns.usecases.ts";
@@ -76,7 +77,10 @@ export interface ImportProgress {
 const leaseMs = 60_000;
 const heartbeatMs = 10_000;
 const progressWriteMs = 400;
-const leadBatchSize = 2000;
+/** Leads staged per write: one write blocks the serving thread, so it is kept to a few milliseconds. */
+const leadBatchSize = 250;
+/** Characters of leads text parsed between two chances for the dialer's requests to be answered. */
+const leadTextSlice = 8192;
 const audioBatchSize = 500;
 /** Room kept free on the audio disk beyond what a package needs. */
 const diskHeadroomBytes = 64 * 1024 * 1024;
@@ -602,6 +606,7 @@ class PackageStaging {
 
     const decoder = new TextDecoder("utf-8", { fatal: true });
     const hash = createHash("sha256");
+    const turns = eventLoopTurns();
     let bytesRead = 0;
     try {
       await this.archive.readEntry(entry, async (chunk) => {
@@ -614,11 +619,18 @@ class PackageStaging {
         } catch {
           throw new LeadsFileError({ code: "leads.not_utf8", message: `${file} is not UTF-8 text (invalid bytes near byte ${bytesRead - chunk.length}); save it as UTF-8`, file });
         }
-        if (!stopped) reader.push(text);
-        if (batch.length >= leadBatchSize) {
-          const staged = batch;
-          batch = [];
-          if (this.#report.clean) await insertStagedLeads(this.deps.client, this.run.id, staged);
+        // Parsing, checking and staging run on the thread that answers the dialer: in slices.
+        for (let start = 0; start < text.length && !stopped; ) {
+          let end = Math.min(text.length, start + leadTextSlice);
+          if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end++;
+          reader.push(text.slice(start, end));
+          start = end;
+          if (batch.length >= leadBatchSize) {
+            const staged = batch;
+            batch = [];
+            if (this.#report.clean) await insertStagedLeads(this.deps.client, this.run.id, staged);
+          }
+          await turns.pause();
         }
         await this.run.update({ leads_read: rowNumber });
       });
@@ -823,6 +835,10 @@ class LeadsFileError extends Error {
   constructor(readonly problem: ImportProblem) {
     super(problem.message);
   }
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 function macosHint(name: string): string {

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCommand } from "../../shared/runtime/process.ts";
 import type { MariaDbServer } from "../../shared/testing/mariadb-server.ts";
 import { startNodeProcess } from "../../shared/testing/node-process.ts";
 import type { TempDir } from "../../shared/testing/temp-dir.ts";
+import { deliveryLogFieldNames, scanLogFieldNames } from "./sync.usecases.ts";
 import { compareCallResults, type CoreProcess, readCoreCallResults, readVicidialCallResults, startSyncTestbed, type SyncTestbed } from "./sync.testing.ts";
 
 const root = join(import.meta.dir, "../..");
@@ -107,6 +108,44 @@ describe("edge sync (cron)", () => {
     const badSince = await sync(["--since", "last tuesday"]);
     expect(badSince.code).toBe(2);
     expect(badSince.stdout).toContain('--since: "last tuesday" is neither a date');
+  });
+});
+
+describe("the log of a sync run", () => {
+  test("sync --once and the sync inside serve log the same fields, the ones the README names", async () => {
+    const fieldsOf = (lines: string[], message: string) => {
+      const entry = lines.map((line) => JSON.parse(line)).find((candidate) => candidate.msg === message);
+      if (!entry) throw new Error(`no "${message}" line in:\n${lines.join("\n")}`);
+      const { ts: _ts, level: _level, msg: _msg, node: _node, ...fields } = entry;
+      return Object.keys(fields).sort();
+    };
+    const once = await sync(["--once"], { LOG_LEVEL: "info" });
+    expect(once.code).toBe(0);
+    const onceLines = once.stderr.split("\n").filter((line) => line.startsWith("{"));
+
+    await mariadb.query(
+      `INSERT INTO asterisk.vicidial_log (uniqueid, lead_id, list_id, campaign_id, call_date, start_epoch, length_in_sec, status, phone_code, phone_number, user, term_reason)
+       VALUES ('1768100000.3', 3, 1001, 'OUTBND', NOW() - INTERVAL 1 MINUTE, UNIX_TIMESTAMP() - 60, 0, 'NA', '1', '4155550103', 'VDAD', '')`,
+    );
+    const edge = await startNodeProcess(process.execPath, [join(root, "edge/main.ts"), "serve"], {
+      cwd: dir.path,
+      env: { ...env, LOG_LEVEL: "info", PORT: "0", HOST: "127.0.0.1", CALL_SYNC_INTERVAL_SECONDS: "0.2" },
+    });
+    try {
+      for (let attempt = 0; attempt < 100 && !edge.logLines().some((line) => line.includes('"call results sent"')); attempt++) await Bun.sleep(100);
+      for (const [message, names] of [
+        ["call sync scan", scanLogFieldNames],
+        ["call results sent", deliveryLogFieldNames],
+      ] as const) {
+        expect(fieldsOf(onceLines, message)).toEqual([...names].sort());
+        expect(fieldsOf(edge.logLines(), message)).toEqual([...names].sort());
+      }
+    } finally {
+      expect(await edge.stop("SIGTERM")).toBe(0);
+    }
+    const readme = readFileSync(join(root, "README.md"), "utf8").replace(/\s+/g, " ");
+    expect(readme).toContain(`\`call sync scan\`: ${scanLogFieldNames.map((name) => `\`${name}\``).join(", ")})`);
+    expect(readme).toContain(`\`call results sent\`: ${deliveryLogFieldNames.map((name) => `\`${name}\``).join(", ")})`);
   });
 });
 

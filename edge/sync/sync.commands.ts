@@ -4,7 +4,7 @@ import type * as schema from "../db/schema.ts";
 import { describeDatabase, describeVicidialSettings, resolveVicidialSettings, type VicidialSettings } from "../vicidial/vicidial-settings.ts";
 import { createDidOptimizerClient, type DidOptimizerClient } from "./did-optimizer.client.ts";
 import { createSyncRepository, type SyncRepository } from "./sync.repository.ts";
-import { DeliveryError, deliverOutbox, releaseOrphanedLeases, runScheduledScan, type ScanSummary, scanVicidialLog, shiftWallTime, stateKeys, syncDepsFrom } from "./sync.usecases.ts";
+import { DeliveryError, deliverOutbox, deliveryLogFields, releaseOrphanedLeases, runScheduledScan, type ScanSummary, scanLogFields, scanVicidialLog, shiftWallTime, stateKeys, syncDepsFrom } from "./sync.usecases.ts";
 import { connectVicidialLog, type VicidialLogReader } from "./vicidial-log.repository.ts";
 
 type EdgeContext = NodeContext<EdgeConfigSpec, typeof schema>;
@@ -75,14 +75,14 @@ async function syncOnce(context: EdgeContext, settings: VicidialSettings, core: 
   out(
     `found ${scan.rows} call results: ${scan.new} new, ${scan.changed} changed, ${scan.unchanged} unchanged, ${scan.queued} queued (${scan.pages} queries, slowest ${scan.slowestQueryMs.toFixed(1)} ms) in ${(scan.durationMs / 1000).toFixed(2)}s`,
   );
-  context.logger.info("call sync scan", { ...scan });
+  context.logger.info("call sync scan", scanLogFields(scan, (await repository.counts()).pending));
 
   await releaseOrphanedLeases(repository);
   let exitCode = 0;
   try {
     const sent = await deliverOutbox(deps, core, { signal: context.shutdown });
     out(`sent ${sent.sent} to ${core.baseUrl}: ${sent.created} created, ${sent.updated} updated, ${sent.unchanged} unchanged, ${sent.rejected} refused in ${(sent.durationMs / 1000).toFixed(2)}s`);
-    context.logger.info("call results sent", { ...sent });
+    context.logger.info("call results sent", deliveryLogFields(sent));
   } catch (error) {
     const partial = error instanceof DeliveryError ? error.summary : null;
     if (partial && partial.sent > 0) out(`sent ${partial.sent} to ${core.baseUrl} before it stopped answering`);

@@ -11,7 +11,7 @@ import { describeDatabase, type VicidialSettings } from "../vicidial/vicidial-se
 import { createDidOptimizerClient } from "./did-optimizer.client.ts";
 import type { callSyncConfig } from "./sync.config.ts";
 import { createSyncRepository, type OutboxCounts, type SyncRepository } from "./sync.repository.ts";
-import { DeliveryError, deliverOutbox, releaseOrphanedLeases, runScheduledScan, type ScanSummary, type SyncObserver, syncDepsFrom } from "./sync.usecases.ts";
+import { DeliveryError, deliverOutbox, deliveryLogFields, releaseOrphanedLeases, runScheduledScan, type ScanSummary, scanLogFields, type SyncObserver, syncDepsFrom } from "./sync.usecases.ts";
 import { connectVicidialLog, type VicidialLogReader } from "./vicidial-log.repository.ts";
 
 export type CallSyncConfig = ConfigOf<typeof callSyncConfig & typeof vicidialConfig>;
@@ -146,18 +146,7 @@ export function startCallSyncService(options: CallSyncServiceOptions): CallSyncS
         lastScanAt = clock.now();
         lastScan = { ...summary, at: lastScanAt };
         await refreshCounts();
-        logger.info("call sync scan", {
-          kind: summary.kind,
-          from: summary.from,
-          found: summary.rows,
-          queued: summary.queued,
-          new: summary.new,
-          changed: summary.changed,
-          pages: summary.pages,
-          slowestQueryMs: Math.round(summary.slowestQueryMs * 10) / 10,
-          durationMs: Math.round(summary.durationMs),
-          outboxPending: counts.pending,
-        });
+        logger.info("call sync scan", scanLogFields(summary, counts.pending));
       } catch (error) {
         await reader?.close();
         reader = null;
@@ -188,7 +177,7 @@ export function startCallSyncService(options: CallSyncServiceOptions): CallSyncS
         const summary = await deliverOutbox(deps, core, { maxBatches: batchesPerTick, signal });
         lastDeliveryAt = clock.now();
         if (summary.sent > 0) {
-          logger.info("call results sent", { ...summary, durationMs: Math.round(summary.durationMs), failed: summary.rejected });
+          logger.info("call results sent", deliveryLogFields(summary));
         }
         await refreshCounts();
         return summary.batches >= batchesPerTick ? "busy" : "idle";
@@ -196,7 +185,7 @@ export function startCallSyncService(options: CallSyncServiceOptions): CallSyncS
         if (signal.aborted) return "idle";
         errors.inc({ stage: "delivery" });
         lastError = { stage: "delivery", message: (error as Error).message, at: clock.now() };
-        if (error instanceof DeliveryError && error.summary.sent > 0) logger.info("call results sent before the core stopped answering", { ...error.summary });
+        if (error instanceof DeliveryError && error.summary.sent > 0) logger.info("call results sent before the core stopped answering", deliveryLogFields(error.summary));
         await refreshCounts().catch(() => {});
         throw error;
       }

@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { callResultInput } from "../../shared/contracts/call-results.ts";
+import { callResultInput, callResultOf } from "../../shared/contracts/call-results.ts";
 import { openDatabase } from "../../shared/db/open-database.ts";
 import { spawnProcess } from "../../shared/runtime/process.ts";
 import { findFreePort } from "../../shared/testing/free-port.ts";
@@ -114,7 +114,7 @@ export async function readVicidialCallResults(server: MariaDbServer, database = 
     const [rows] = await connection.query({ sql: `SELECT ${vicidialLogColumns} FROM vicidial_log`, dateStrings: true });
     return new Map(
       (rows as VicidialLogRow[]).map((row) => {
-        const { timestamp: _ignored, ...expected } = callResultInput.parse(callResultWireOf(row));
+        const expected = callResultOf(callResultInput.parse(callResultWireOf(row)));
         return [row.uniqueid, expected as Record<string, unknown>];
       }),
     );

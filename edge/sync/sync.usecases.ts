@@ -61,6 +61,34 @@ export interface DeliverySummary {
   durationMs: number;
 }
 
+/**
+ * The fields of the `call sync scan` and `call results sent` log lines: one set for `sync --once`
+ * and the loop inside `serve`, and the set the README names.
+ */
+export const scanLogFieldNames = ["kind", "from", "found", "new", "changed", "unchanged", "queued", "queries", "slowestQueryMs", "durationMs", "outboxPending"] as const;
+export const deliveryLogFieldNames = ["sent", "created", "updated", "unchanged", "rejected", "batches", "durationMs"] as const;
+
+export function scanLogFields(scan: ScanSummary, outboxPending: number): Record<(typeof scanLogFieldNames)[number], unknown> {
+  return {
+    kind: scan.kind,
+    from: scan.from,
+    found: scan.rows,
+    new: scan.new,
+    changed: scan.changed,
+    unchanged: scan.unchanged,
+    queued: scan.queued,
+    queries: scan.pages,
+    slowestQueryMs: Math.round(scan.slowestQueryMs * 10) / 10,
+    durationMs: Math.round(scan.durationMs),
+    outboxPending,
+  };
+}
+
+export function deliveryLogFields(delivery: DeliverySummary): Record<(typeof deliveryLogFieldNames)[number], unknown> {
+  const { sent, created, updated, unchanged, rejected, batches } = delivery;
+  return { sent, created, updated, unchanged, rejected, batches, durationMs: Math.round(delivery.durationMs) };
+}
+
 export class DeliveryError extends Error {
   constructor(
     message: string,

@@ -116,6 +116,19 @@ describe("effective settings", () => {
     expect(settings.api.baseUrl).toBe("http://core:8000");
   });
 
+  test("api_timeout sets the API timeout either way from the 30 s default; a missing or unusable one keeps the default", () => {
+    const timeoutWith = (line: string) => {
+      writeFileSync(dir.join("dids.conf"), `[general]\napi_key=x\n${line}\n`);
+      return settingsWith({}).api.timeoutMs;
+    };
+    expect(timeoutWith("api_timeout=5   ; seconds")).toBe(5_000);
+    expect(timeoutWith("api_timeout=0.5")).toBe(500);
+    expect(timeoutWith("api_timeout=90")).toBe(90_000);
+    expect(timeoutWith("")).toBe(30_000);
+    expect(timeoutWith("api_timeout=soon")).toBe(30_000);
+    expect(timeoutWith("api_timeout=0")).toBe(30_000);
+  });
+
   test("an unusable port and an unreadable file are reported, never thrown", () => {
     writeFileSync(dir.join("astguiclient.conf"), "VARDB_port => 33o6\n");
     writeFileSync(dir.join("dids.conf"), "api_key=x\n");

@@ -92,7 +92,7 @@ export function resolveVicidialSettings(config: ConfigOf<typeof vicidialConfig>,
     api: {
       baseUrl,
       apiKey,
-      timeoutMs: Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? Math.max(defaultApiTimeoutMs, timeoutSeconds * 1000) : defaultApiTimeoutMs,
+      timeoutMs: Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? timeoutSeconds * 1000 : defaultApiTimeoutMs,
       sources: { baseUrl: baseUrlSource, apiKey: config.didOptimizerApiKey !== undefined ? "setting" : fileKey !== undefined ? "dids.conf" : "none" },
     },
     files: { astguiclient: astguiclient.state, dids: dids.state },

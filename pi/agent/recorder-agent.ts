@@ -93,9 +93,10 @@ export async function startRecorderAgent(deps: RecorderAgentDeps): Promise<Recor
   const passJanitor = async () => {
     const report = await runJanitorPass(spool, janitorOptions);
     lastJanitorReport = report;
-    const { reconcile } = report;
-    if (report.deletedUploaded + report.deletedUnsent + reconcile.adopted + reconcile.missing + reconcile.moved > 0) {
-      janitorLogger.info("spool cleaned", { deletedUploaded: report.deletedUploaded, deletedUnsent: report.deletedUnsent, freedBytes: report.freedBytes, ...reconcile });
+    const { adopted, moved, missing, strayRemoved } = report.reconcile;
+    if (report.deletedUploaded + report.deletedUnsent + report.deletedForeign + adopted + missing + moved > 0) {
+      const { deletedUploaded, deletedUnsent, deletedForeign, freedBytes } = report;
+      janitorLogger.info("spool cleaned", { deletedUploaded, deletedUnsent, deletedForeign, freedBytes, adopted, moved, missing, strayRemoved });
     }
   };
   const cleanSpool = async () => {
@@ -143,7 +144,7 @@ export async function startRecorderAgent(deps: RecorderAgentDeps): Promise<Recor
   };
 
   const quotaExceeded = async () => {
-    const { bytes } = await repository.totals();
+    const bytes = (await repository.totals()).bytes + (lastJanitorReport?.foreignBytes ?? 0);
     return bytes > spoolLimitBytes(maxSpoolBytes, bytes, diskSpace(layout.root));
   };
   const recorder: Recorder = startRecorder({
@@ -190,11 +191,12 @@ export async function startRecorderAgent(deps: RecorderAgentDeps): Promise<Recor
   registerRecorderMetrics(deps.metrics, () => recorder.status().recording, () => recorder.status().restarts);
 
   const health = async (): Promise<RecorderHealth> => {
-    const [totals, counters] = await Promise.all([repository.totals(), repository.counters()]);
+    const [totals, counters, lastUploadAt] = await Promise.all([repository.totals(), repository.counters(), repository.lastUploadAt()]);
     const sources = {
       config,
       totals,
       counters,
+      lastUploadAt,
       recording: recorder.status(),
       uploading: uploader.status(),
       uploadLoop: loops.uploader.state(),
@@ -202,6 +204,7 @@ export async function startRecorderAgent(deps: RecorderAgentDeps): Promise<Recor
       lastChunk,
       detection,
       limitBytes: lastJanitorReport?.limitBytes ?? maxSpoolBytes,
+      foreign: { files: lastJanitorReport?.foreignFiles ?? 0, bytes: lastJanitorReport?.foreignBytes ?? 0 },
     };
     return { status: recorderHealthStatus(sources), fields: describeRecorderHealth(sources) };
   };

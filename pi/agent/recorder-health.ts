@@ -20,6 +20,8 @@ export interface HealthSources {
   config: PiConfig;
   totals: SpoolTotals;
   counters: Counters;
+  /** Epoch ms of the latest confirmed upload, from the database (it outlives restarts). */
+  lastUploadAt: number | null;
   recording: RecorderStatus;
   uploading: UploaderStatus;
   uploadLoop: LoopState;
@@ -27,6 +29,8 @@ export interface HealthSources {
   lastChunk: RegisteredChunk | null;
   detection: MicrophoneDetection | null;
   limitBytes: number;
+  /** Files in the spool that are not this recorder's chunks, as the last janitor pass found them. */
+  foreign: { files: number; bytes: number };
 }
 
 /**
@@ -54,9 +58,9 @@ export function describeRecorderHealth(sources: HealthSources): Record<string, u
     queue_size: totals.pendingCount,
     uploaded_total: counters.uploaded_total,
     upload_errors_total: counters.upload_errors_total,
-    last_upload_ts: uploading.lastUploadAt === null ? null : uploading.lastUploadAt / 1000,
-    spool_files: totals.files,
-    spool_bytes: totals.bytes,
+    last_upload_ts: sources.lastUploadAt === null ? null : sources.lastUploadAt / 1000,
+    spool_files: totals.files + sources.foreign.files,
+    spool_bytes: totals.bytes + sources.foreign.bytes,
     point_id: config.pointId,
     register_id: config.registerId,
     device_id: config.deviceId,
@@ -103,6 +107,8 @@ export function describeRecorderHealth(sources: HealthSources): Record<string, u
       oldest_queued_start: isoTime(totals.oldestPendingStartTs),
       rejected: totals.rejectedCount,
       uploaded_kept: totals.uploadedCount,
+      foreign_files: sources.foreign.files,
+      foreign_bytes: sources.foreign.bytes,
       limit_bytes: sources.limitBytes,
       max_days: config.maxSpoolDays,
     },

@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { createLogger } from "../../shared/log/logger.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { encodeOpusFile } from "../testing/audio-fixtures.ts";
@@ -57,6 +57,30 @@ describe("spool janitor", () => {
     expect(warnings.map((entry) => entry.chunkId)).toEqual([chunks[0]!.chunkId, chunks[1]!.chunkId]);
     expect(await spool.deps.repository.totals()).toMatchObject({ files: 2, bytes: size * 2, pendingCount: 2 });
     expect(await spool.deps.repository.counters()).toMatchObject({ deleted_uploaded_total: 1, deleted_unsent_total: 2 });
+  });
+
+  test("files in outbox/ that are not this recorder's chunks count in the quota and go by age or in their turn", async () => {
+    const chunks = await recordChunks(3, 10);
+    const size = chunks[0]!.bytes;
+    const foreign = (name: string, ageMinutes: number) => {
+      const path = spool.dir.join("spool/outbox", name);
+      writeFileSync(path, Buffer.alloc(size));
+      const at = (spool.deps.clock.now() - ageMinutes * minute) / 1000;
+      utimesSync(path, at, at);
+    };
+    foreign("copied-by-hand.ogg", 3 * 24 * 60); // older than max_spool_days
+    foreign("notes.wav", 9.5); // between the first and second chunk
+    foreign("20260101T000000.000Z_20260101T000100.000Z_00000000-0000-4000-8000-000000000000.ogg", 1); // our naming, not Ogg Opus
+    const within = await runJanitorPass(spool.deps, { maxSpoolDays: 2, maxSpoolBytes: size * 10, inFlightChunkId: () => null, diskSpace: noDisk });
+    expect(within).toMatchObject({ deletedForeign: 1, deletedUnsent: 0, foreignFiles: 2, foreignBytes: size * 2 });
+    expect(existsSync(spool.dir.join("spool/outbox/copied-by-hand.ogg"))).toBe(false);
+
+    // Five files of one size, room for three: the oldest chunk, then the foreign file after it.
+    const report = await runJanitorPass(spool.deps, { maxSpoolDays: 2, maxSpoolBytes: size * 3 + 10, inFlightChunkId: () => null, diskSpace: noDisk });
+    expect(report).toMatchObject({ deletedUnsent: 1, deletedForeign: 1, foreignFiles: 1, foreignBytes: size });
+    expect(await Promise.all(chunks.map(stateOf))).toEqual(["discarded", "pending", "pending"]);
+    expect(readdirSync(spool.dir.join("spool/outbox"))).not.toContain("notes.wav");
+    expect(readdirSync(spool.dir.join("spool/outbox")).length).toBe(3);
   });
 
   test("the chunk being uploaded is never deleted, even when it is the oldest", async () => {

@@ -2,7 +2,7 @@ import { statfsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { absoluteChunkPath } from "./spool-layout.ts";
 import type { JanitorCandidate } from "./spool.repository.ts";
-import { type ReconcileReport, reconcileSpool, type SpoolDeps } from "./spool.usecases.ts";
+import { type ForeignFile, type ReconcileReport, reconcileSpool, type SpoolDeps } from "./spool.usecases.ts";
 
 export interface DiskSpace {
   totalBytes: number;
@@ -21,7 +21,12 @@ export interface JanitorOptions {
 export interface JanitorReport {
   deletedUploaded: number;
   deletedUnsent: number;
+  /** Files that are not this recorder's chunks, deleted by age or quota like unsent chunks. */
+  deletedForeign: number;
   freedBytes: number;
+  /** Such files still in the spool after the pass; they count in the quota. */
+  foreignFiles: number;
+  foreignBytes: number;
   /** The size the spool was brought under (the quota, or less when the disk is nearly full). */
   limitBytes: number;
   reconcile: ReconcileReport;
@@ -56,7 +61,16 @@ export function readDiskSpace(path: string): DiskSpace | null {
 export async function runJanitorPass(deps: SpoolDeps, options: JanitorOptions): Promise<JanitorReport> {
   return deps.lock.run(async () => {
     const reconcile = await reconcileSpool(deps);
-    const report: JanitorReport = { deletedUploaded: 0, deletedUnsent: 0, freedBytes: 0, limitBytes: options.maxSpoolBytes, reconcile };
+    const report: JanitorReport = {
+      deletedUploaded: 0,
+      deletedUnsent: 0,
+      deletedForeign: 0,
+      freedBytes: 0,
+      foreignFiles: 0,
+      foreignBytes: 0,
+      limitBytes: options.maxSpoolBytes,
+      reconcile,
+    };
     const inFlight = options.inFlightChunkId();
     const remove = async (chunk: JanitorCandidate, reason: "age" | "quota") => {
       if (chunk.id === inFlight) return false;
@@ -68,21 +82,41 @@ export async function runJanitorPass(deps: SpoolDeps, options: JanitorOptions): 
       return true;
     };
 
+    const foreign = [...reconcile.foreign];
+    const removeForeign = async (file: ForeignFile, reason: "age" | "quota") => {
+      foreign.splice(foreign.indexOf(file), 1);
+      await rm(absoluteChunkPath(deps.layout, file.path), { force: true });
+      deps.logger.warn("deleted a spool file that is not one of this recorder's chunks", { path: file.path, reason, bytes: file.bytes, modifiedAt: new Date(file.modifiedAt).toISOString() });
+      report.deletedForeign++;
+      report.freedBytes += file.bytes;
+    };
+
     const cutoff = deps.clock.now() - options.maxSpoolDays * 86_400_000;
     for (const chunk of await deps.repository.chunksStartedBefore(cutoff)) await remove(chunk, "age");
+    for (const file of foreign.filter((candidate) => candidate.modifiedAt < cutoff)) await removeForeign(file, "age");
 
-    let { bytes } = await deps.repository.totals();
+    const foreignBytes = () => foreign.reduce((sum, file) => sum + file.bytes, 0);
+    let bytes = (await deps.repository.totals()).bytes + foreignBytes();
     report.limitBytes = spoolLimitBytes(options.maxSpoolBytes, bytes, (options.diskSpace ?? readDiskSpace)(deps.layout.root));
     for (const kind of ["uploaded", "unsent"] as const) {
       while (bytes > report.limitBytes) {
         const batch = (await deps.repository.oldestChunks(kind, 50)).filter((chunk) => chunk.id !== inFlight);
+        // A foreign file is unsent data too: it goes in its turn, oldest first among the unsent.
+        const olderForeign = (startTs: number) => kind === "unsent" && foreign.length > 0 && foreign[0]!.modifiedAt <= startTs;
+        if (olderForeign(batch[0]?.startTs ?? Number.POSITIVE_INFINITY)) {
+          bytes -= foreign[0]!.bytes;
+          await removeForeign(foreign[0]!, "quota");
+          continue;
+        }
         if (batch.length === 0) break;
         for (const chunk of batch) {
-          if (bytes <= report.limitBytes) break;
+          if (bytes <= report.limitBytes || olderForeign(chunk.startTs)) break;
           if (await remove(chunk, "quota")) bytes -= chunk.bytes;
         }
       }
     }
+    report.foreignFiles = foreign.length;
+    report.foreignBytes = foreignBytes();
     return report;
   });
 }

@@ -12,6 +12,8 @@ export const counterNames = [
   "deleted_unsent_total",
 ] as const;
 export type CounterName = (typeof counterNames)[number];
+/** Not a total: the time of the latest confirmed upload, in the same table so it survives restarts. */
+const lastUploadMark = "last_upload_at";
 export type Counters = Record<CounterName, number>;
 
 export type NewChunk = Pick<ChunkRow, "id" | "path" | "sha256" | "bytes" | "startTs" | "endTs" | "audioMs" | "meanVolumeDb" | "maxVolumeDb" | "createdAt">;
@@ -41,6 +43,8 @@ export interface SpoolRepository {
   /** The oldest chunk waiting for upload. */
   nextPendingChunk(): Promise<ChunkRow | null>;
   latestChunk(): Promise<ChunkRow | null>;
+  /** When the core last confirmed a chunk (epoch ms), kept across restarts; null before the first. */
+  lastUploadAt(): Promise<number | null>;
   /** Only a pending chunk becomes uploaded; false when it was not pending any more. */
   markUploaded(id: string, update: { path: string; uploadedAt: number; storedPath: string }): Promise<boolean>;
   recordUploadFailure(id: string, failure: { error: string; serverFailure: boolean }): Promise<{ attempts: number; serverFailures: number } | null>;
@@ -101,16 +105,27 @@ export function createSpoolRepository(db: SpoolDatabase): SpoolRepository {
       return rows[0] ?? null;
     },
 
+    async lastUploadAt() {
+      const rows = await db.select({ value: recorderCounters.value }).from(recorderCounters).where(eq(recorderCounters.name, lastUploadMark)).limit(1);
+      return rows[0]?.value ?? null;
+    },
+
     markUploaded: (id, update) =>
-      changeCounted(
-        (tx) =>
-          tx
-            .update(chunks)
-            .set({ state: "uploaded", path: update.path, uploadedAt: update.uploadedAt, storedPath: update.storedPath, attempts: sql`${chunks.attempts} + 1`, lastError: null })
-            .where(and(eq(chunks.id, id), eq(chunks.state, "pending")))
-            .returning({ id: chunks.id }),
-        ["uploaded_total"],
-      ),
+      changeCounted(async (tx) => {
+        const changed = await tx
+          .update(chunks)
+          .set({ state: "uploaded", path: update.path, uploadedAt: update.uploadedAt, storedPath: update.storedPath, attempts: sql`${chunks.attempts} + 1`, lastError: null })
+          .where(and(eq(chunks.id, id), eq(chunks.state, "pending")))
+          .returning({ id: chunks.id });
+        // The uploaded row goes when the janitor deletes its file, so the time is kept apart from it.
+        if (changed.length > 0) {
+          await tx
+            .insert(recorderCounters)
+            .values({ name: lastUploadMark, value: update.uploadedAt })
+            .onConflictDoUpdate({ target: recorderCounters.name, set: { value: sql`max(${recorderCounters.value}, ${update.uploadedAt})` } });
+        }
+        return changed;
+      }, ["uploaded_total"]),
 
     async recordUploadFailure(id, failure) {
       return db.transaction(async (tx) => {

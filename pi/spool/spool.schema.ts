@@ -47,7 +47,7 @@ export const chunks = sqliteTable(
 
 export type ChunkRow = typeof chunks.$inferSelect;
 
-/** Running totals that outlive restarts and the rows they count. */
+/** Running totals (and the last upload time) that outlive restarts and the rows they count. */
 export const recorderCounters = sqliteTable("recorder_counters", {
   name: text("name").primaryKey(),
   value: integer("value").notNull().default(0),

@@ -137,13 +137,14 @@ describe("reconciling journal and spool after a crash", () => {
     expect(lines.map((line) => JSON.parse(line).msg)).toContain("unsent chunk file is missing; recorded as lost");
   });
 
-  test("leftovers of interrupted writes and copies the journal no longer wants are removed; foreign files stay", async () => {
+  test("leftovers of interrupted writes and copies the journal no longer wants are removed; foreign files stay and are reported", async () => {
     const chunk = await registered(3);
     writeFileSync(spool.dir.join("spool/outbox/.half-written.ogg.a1b2c3.tmp"), "x");
     copyFileSync(spool.dir.join("spool", chunk.path), spool.dir.join("spool/sent", chunk.path.slice("outbox/".length)));
     writeFileSync(spool.dir.join("spool/outbox/README.txt"), "operator notes");
     const report = await reconcileSpool(spool.deps);
     expect(report.strayRemoved).toBe(2);
+    expect(report.foreign).toEqual([{ path: "outbox/README.txt", bytes: 14, modifiedAt: expect.any(Number) }]);
     expect(readdirSync(spool.dir.join("spool/sent"))).toEqual([]);
     expect(readdirSync(spool.dir.join("spool/outbox")).sort()).toEqual(["README.txt", chunk.path.slice("outbox/".length)].sort());
   });

@@ -141,6 +141,16 @@ export interface ReconcileReport {
   moved: number;
   missing: number;
   strayRemoved: number;
+  /** Files in outbox/ or sent/ that are not this recorder's chunks (other names, not Ogg Opus), oldest first. */
+  foreign: ForeignFile[];
+}
+
+/** A file the recorder will never upload, yet it takes spool space: counted and cleaned like a chunk. */
+export interface ForeignFile {
+  /** Spool-relative, like a chunk's path. */
+  path: string;
+  bytes: number;
+  modifiedAt: number;
 }
 
 /**
@@ -150,7 +160,7 @@ export interface ReconcileReport {
  * Runs under the spool lock.
  */
 export async function reconcileSpool(deps: SpoolDeps): Promise<ReconcileReport> {
-  const report: ReconcileReport = { adopted: 0, moved: 0, missing: 0, strayRemoved: 0 };
+  const report: ReconcileReport = { adopted: 0, moved: 0, missing: 0, strayRemoved: 0, foreign: [] };
   const known = new Map<string, ChunkState>();
   for (const row of await deps.repository.chunksWithFiles()) {
     known.set(row.id, row.state);
@@ -177,7 +187,14 @@ export async function reconcileSpool(deps: SpoolDeps): Promise<ReconcileReport> 
         continue;
       }
       const identity = parseChunkFileName(name);
-      if (!identity) continue;
+      const foreign = () => {
+        const stats = statSync(path);
+        if (stats.isFile()) report.foreign.push({ path: `${folder}/${name}`, bytes: stats.size, modifiedAt: stats.mtimeMs });
+      };
+      if (!identity) {
+        foreign();
+        continue;
+      }
       const state = known.get(identity.chunkId) ?? (await deps.repository.hasChunk(identity.chunkId));
       const expectedFolder = state ? folderOf(chunkRelativePath(state, name)) : null;
       if (state === "discarded" || (state !== null && expectedFolder !== folder) || (state === null && folder === "sent")) {
@@ -185,28 +202,30 @@ export async function reconcileSpool(deps: SpoolDeps): Promise<ReconcileReport> 
         await rm(path, { force: true });
         report.strayRemoved++;
       } else if (state === null && statSync(path).isFile()) {
-        await adoptChunkFile(deps, path, identity);
-        report.adopted++;
+        if (await adoptChunkFile(deps, path, identity)) report.adopted++;
+        else foreign();
       }
     }
   }
+  report.foreign.sort((a, b) => a.modifiedAt - b.modifiedAt);
   return report;
 }
 
-async function adoptChunkFile(deps: SpoolDeps, path: string, identity: ChunkFileIdentity): Promise<void> {
+async function adoptChunkFile(deps: SpoolDeps, path: string, identity: ChunkFileIdentity): Promise<boolean> {
   const bytes = new Uint8Array(await readFile(path));
   let audioMs: number;
   try {
     audioMs = Math.round(audioDurationMs(inspectOggOpus(bytes)));
   } catch (error) {
     if (!(error instanceof NotOggOpusError)) throw error;
-    deps.logger.warn("file in outbox/ is not Ogg Opus; left alone", { path });
-    return;
+    deps.logger.warn("file in outbox/ is not Ogg Opus; never uploaded, cleaned like any spool file", { path });
+    return false;
   }
   const level = await deps.measureLevel(path);
   const chunk: RegisteredChunk = { ...identity, path: chunkRelativePath("pending", fileNameOf(path)), bytes: bytes.length, audioMs, level };
   await journalChunk(deps, chunk, sha256Hex(bytes), true);
   deps.logger.info("adopted a chunk file written before a crash", { chunkId: identity.chunkId, path });
+  return true;
 }
 
 /** Renames within the spool and makes the move survive a power cut. */

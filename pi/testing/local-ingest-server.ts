@@ -29,7 +29,9 @@ export type IngestMode =
   | { kind: "down" }
   | { kind: "flaky"; failureRate: number }
   | { kind: "drop-after-body"; failureRate: number }
-  | { kind: "slow"; delayMs: number };
+  | { kind: "slow"; delayMs: number }
+  /** The core's disk is at its free-space reserve: 507 ingest.storage_full after authentication. */
+  | { kind: "storage-full" };
 
 export interface StoredChunk {
   chunkId: string;
@@ -92,6 +94,7 @@ export async function startLocalIngestServer(options: LocalIngestOptions): Promi
     const deviceId = Object.entries(options.devices).find(([known]) => tokensMatch(token, known))?.[1];
     if (!deviceId) return error(401, chunkUploadErrorCodes.invalidToken, "unknown device token");
     if (request.body.length > maxChunkBytes + 64 * 1024) return error(413, chunkUploadErrorCodes.tooLarge, "chunk too large");
+    if (mode.kind === "storage-full") return error(507, chunkUploadErrorCodes.storageFull, "the core's audio storage is at its reserve: keep the chunk and retry later");
 
     let form: Awaited<ReturnType<Request["formData"]>>;
     try {

@@ -128,6 +128,18 @@ describe("uploader", () => {
     expect(await stateOf(chunk!)).toMatchObject({ state: "pending", attempts: 2 });
   });
 
+  test("a core whose disk is full (507) is retried later and never counts towards setting the chunk aside", async () => {
+    const [chunk] = await recordChunks(1);
+    await ingest.setMode({ kind: "storage-full" });
+    const instance = uploader();
+    for (let attempt = 0; attempt < maxServerFailuresPerChunk + 5; attempt++) await expect(instance.tick(signal)).rejects.toThrow("ingest.storage_full");
+    expect(await stateOf(chunk!)).toMatchObject({ state: "pending", serverFailures: 0, attempts: maxServerFailuresPerChunk + 5 });
+    expect(instance.status()).toMatchObject({ blocked: null, lastRejection: null });
+    await ingest.setMode({ kind: "up" });
+    expect(await instance.tick(signal)).toBe("busy");
+    expect(await stateOf(chunk!)).toMatchObject({ state: "uploaded" });
+  });
+
   test("server errors add up per chunk: a network failure between them neither adds to nor resets the count", async () => {
     const [chunk] = await recordChunks(1);
     const instance = uploader();

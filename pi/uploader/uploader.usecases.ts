@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { isCoreStorageFull } from "../../shared/contracts/chunk-upload.ts";
 import type { Logger } from "../../shared/log/logger.ts";
 import type { TickOutcome } from "../../shared/runtime/background-loop.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
@@ -40,7 +41,6 @@ export const maxServerFailuresPerChunk = 100;
 export interface UploaderStatus {
   /** Why the core refuses this device, while it does. */
   blocked: { reason: string; since: number; nextAttemptAt: number } | null;
-  lastUploadAt: number | null;
   lastRejection: { chunkId: string; reason: string; at: number } | null;
   inFlightChunkId: string | null;
 }
@@ -67,7 +67,7 @@ export class RetryableUploadError extends Error {
 export function createUploader(deps: UploaderDeps): Uploader {
   const send = deps.send ?? sendChunk;
   const timeoutMs = deps.requestTimeoutMs ?? 120_000;
-  const status: UploaderStatus = { blocked: null, lastUploadAt: null, lastRejection: null, inFlightChunkId: null };
+  const status: UploaderStatus = { blocked: null, lastRejection: null, inFlightChunkId: null };
 
   const uploadOne = async (chunk: ChunkRow, signal: AbortSignal): Promise<TickOutcome> => {
     let file: Uint8Array;
@@ -112,7 +112,6 @@ export function createUploader(deps: UploaderDeps): Uploader {
       });
       if (status.blocked) deps.logger.info("the core accepts this device again", { blockedFor: status.blocked.reason });
       status.blocked = null;
-      status.lastUploadAt = now;
       deps.logger.info("chunk uploaded", { chunkId: chunk.id, startTs: new Date(chunk.startTs).toISOString(), bytes: chunk.bytes, duplicate: result.response.duplicate });
       return "busy";
     }
@@ -131,7 +130,8 @@ export function createUploader(deps: UploaderDeps): Uploader {
       return "idle";
     }
 
-    const serverFailure = result.status !== null && result.status >= 500;
+    // A full disk on the core (507) is "retry later": it never counts towards setting the chunk aside.
+    const serverFailure = result.status !== null && result.status >= 500 && !isCoreStorageFull(result.status);
     const counts = await deps.repository.recordUploadFailure(chunk.id, { error: result.reason, serverFailure });
     if (counts && counts.serverFailures >= maxServerFailuresPerChunk) {
       const reason = `set aside after ${counts.serverFailures} server errors; last: ${result.reason}`;

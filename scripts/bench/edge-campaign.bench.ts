@@ -4,8 +4,10 @@
  *     `salescontrol-edge import`, beside `unzip` + `sqlite3 .import` of the same data;
  *   - lead lookups/s and p99 at 50 connections (wrk), beside a bare Bun.serve + bun:sqlite
  *     prepared-statement server and nginx serving the same data as static JSON files;
- *   - audio requests/s at 50 connections, beside nginx serving the same files.
- *   bun run bench edge-campaign [leads] [audio files] [seconds per load test]
+ *   - audio requests/s at 50 connections, beside nginx serving the same files;
+ *   - lead lookup p50/p99 (4 clients one request at a time) while the serving edge imports a
+ *     300,000-lead package uploaded through the operator API, beside the same with no import.
+ *   bun run bench edge-campaign [leads] [audio files] [seconds per load test] [leads in the concurrent import]
  * Needs the x64 binary (npm run build), nginx-light, wrk, unzip, sqlite3 and GNU time.
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -21,6 +23,7 @@ import { printTable } from "./bench-report.ts";
 const leadCount = Number(process.argv[2] ?? 100_000);
 const audioCount = Number(process.argv[3] ?? 10_000);
 const seconds = Number(process.argv[4] ?? 10);
+const concurrentImportLeads = Number(process.argv[5] ?? 300_000);
 const root = join(import.meta.dir, "../..");
 const binary = binaryPath("edge", "x64");
 if (!existsSync(binary)) throw new Error(`${binary} missing: run npm run build`);
@@ -109,6 +112,9 @@ const sqliteImport = await timed("sqlite3", [sqliteDatabase, ".mode csv", ".impo
 if (unzip.code !== 0 || sqliteImport.code !== 0) throw new Error("the baseline import failed");
 
 // --- servers -------------------------------------------------------------------------------------
+const benchOperator = { username: "bench", password: "bench-password-0123" };
+const operatorAdded = await runCommand("sh", ["-c", `printf '%s\\n' '${benchOperator.password}' | '${binary}' operator add ${benchOperator.username}`], { env: edgeEnv });
+if (operatorAdded.code !== 0) throw new Error(`operator add failed: ${operatorAdded.stderr}`);
 const edgePort = await findFreePort();
 const edge = await startNodeProcess(binary, ["serve"], { cwd: work.path, env: { ...edgeEnv, LOG_LEVEL: "info", HOST: "127.0.0.1", PORT: String(edgePort) }, timeoutMs: 60_000 });
 children.push(edge.child);
@@ -218,6 +224,74 @@ await warmUp(greetingNumbers.map((number) => `http://127.0.0.1:${edgePort}/audio
 await warmUp(greetingNumbers.map((number) => `http://127.0.0.1:${nginxPort}/audio/greeting/greeting-${number}.wav`));
 const audioResults = await measure(audioTargets);
 const edgeHealth = (await (await fetch(`http://127.0.0.1:${edgePort}/health`)).json()) as { audio_cache: { hits: number; misses: number; bytes: number } };
+
+// --- lookups while the serving edge imports a large package --------------------------------------
+const largePackagePath = join(cacheDirectory, `edge-campaign-import-${concurrentImportLeads}.zip`);
+if (!existsSync(largePackagePath)) {
+  log(`generating ${largePackagePath} (${concurrentImportLeads} leads)…`);
+  await generateCampaignPackage({ outPath: largePackagePath, leads: concurrentImportLeads, audioFiles: 20, campaignId: "LARGE" });
+}
+
+interface LatencySummary {
+  requests: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** Four clients, each one lookup at a time with 2 ms between: latency, not throughput. */
+async function pacedLookups(keepGoing: () => boolean): Promise<LatencySummary> {
+  const latencies: number[] = [];
+  await Promise.all(
+    Array.from({ length: 4 }, async (_, client) => {
+      let leadId = firstLead + client;
+      while (keepGoing()) {
+        const started = performance.now();
+        const response = await fetch(`http://127.0.0.1:${edgePort}/api/v1/leads/${leadId}`);
+        await response.arrayBuffer();
+        latencies.push(performance.now() - started);
+        leadId = firstLead + ((leadId - firstLead + 7919) % leadCount);
+        await Bun.sleep(2);
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  const at = (share: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * share))] ?? Number.NaN;
+  return { requests: latencies.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: latencies.at(-1) ?? Number.NaN };
+}
+
+const login = await fetch(`http://127.0.0.1:${edgePort}/operator/api/login`, {
+  method: "POST",
+  headers: { "content-type": "application/json", "x-requested-with": "salescontrol" },
+  body: JSON.stringify(benchOperator),
+});
+const cookie = /salescontrol_edge_session=[^;]+/.exec(login.headers.get("set-cookie") ?? "")?.[0];
+if (!cookie) throw new Error(`operator sign-in failed: ${login.status}`);
+log("lookups with no import…");
+const quietUntil = performance.now() + seconds * 1000;
+const withoutImport = await pacedLookups(() => performance.now() < quietUntil);
+log(`lookups while the edge imports ${concurrentImportLeads} leads…`);
+let importing = true;
+const importStarted = performance.now();
+const importRun = (async () => {
+  const upload = await fetch(`http://127.0.0.1:${edgePort}/operator/api/imports`, {
+    method: "POST",
+    headers: { cookie, "x-requested-with": "salescontrol", "content-type": "application/zip", "x-file-name": "large.zip" },
+    body: Bun.file(largePackagePath),
+  });
+  if (upload.status !== 202) throw new Error(`upload answered ${upload.status}: ${await upload.text()}`);
+  const { status_url } = (await upload.json()) as { status_url: string };
+  while (true) {
+    const status = (await (await fetch(`http://127.0.0.1:${edgePort}${status_url}`, { headers: { cookie } })).json()) as { state: string };
+    if (status.state !== "running") return status.state;
+    await Bun.sleep(250);
+  }
+})().finally(() => {
+  importing = false;
+});
+const duringImport = await pacedLookups(() => importing);
+const importOutcome = await importRun;
+const importSeconds = (performance.now() - importStarted) / 1000;
 const edgeRss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${edge.pid}/status`, "utf8"))?.[1]) / 1024;
 await edge.stop();
 cleanUp();
@@ -248,5 +322,14 @@ printTable(
   audioTargets.map((target, index) => [target.name, Math.round(audioResults[index]!.requestsPerSecond), audioResults[index]!.p99Ms, audioResults[index]!.errors, (audioResults[index]!.requestsPerSecond / nginxAudio).toFixed(2)]),
 );
 console.log(`\nedge RSS after the load tests: ${edgeRss.toFixed(0)} MB; audio cache ${(edgeHealth.audio_cache.bytes / 1e6).toFixed(0)} MB, ${edgeHealth.audio_cache.hits} hits, ${edgeHealth.audio_cache.misses} misses`);
-console.log("targets: lookups ≥ 0.8× the bare Bun server; audio ≥ 0.8× nginx");
+console.log(`\nlead lookups while the serving edge imports ${concurrentImportLeads} leads (uploaded; ${importOutcome} after ${importSeconds.toFixed(1)} s); 4 clients, one request at a time`);
+printTable(
+  ["", "requests", "p50 ms", "p99 ms", "max ms"],
+  [
+    ["no import (baseline)", withoutImport.requests, withoutImport.p50Ms, withoutImport.p99Ms, withoutImport.maxMs],
+    ["during the import", duringImport.requests, duringImport.p50Ms, duringImport.p99Ms, duringImport.maxMs],
+  ],
+);
+console.log(`p99 during the import: ${(duringImport.p99Ms / withoutImport.p99Ms).toFixed(2)}× the p99 without`);
+console.log("targets: lookups ≥ 0.8× the bare Bun server; audio ≥ 0.8× nginx; p99 during an import ≤ 2× the p99 without and ≤ 20 ms");
 work.remove();

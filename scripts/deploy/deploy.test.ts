@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { piConfigSpec } from "../../pi/config.ts";
 import { loadConfig } from "../../shared/config/config-loader.ts";
@@ -51,7 +51,7 @@ dbs:
 `;
     const problems = lintLitestreamConfig(bad);
     expect(problems).toEqual([
-      "${HOSTNAME} is not set by the systemd units and would expand to an empty string",
+      "${HOSTNAME} is not set by the installed salescontrol-<node> command and would expand to an empty string",
       'top level: unknown key "snapshot-interval" (Litestream would ignore it)',
       "addr 0.0.0.0:9090 must bind 127.0.0.1 so metrics stay on loopback",
       "dbs[0].replicas must hold exactly one replica (Litestream 0.5 allows one per database)",
@@ -67,40 +67,28 @@ dbs:
 });
 
 describe.each(["core", "edge", "pi"] as const)("salescontrol-%s.service", (node) => {
-  const unit = parseUnit(readFileSync(join(here, `salescontrol-${node}.service`), "utf8"));
-  const environment = new Map((unit.get("Environment") ?? []).map((entry) => entry.split("=", 2) as [string, string]));
+  const text = readFileSync(join(here, `salescontrol-${node}.service`), "utf8");
+  const unit = parseUnit(text);
   const dataDir = `/var/lib/salescontrol/${node}`;
 
-  test("runs the node under litestream replicate -exec and restores a missing database first", () => {
-    expect(unit.get("ExecStart")).toEqual([`/usr/bin/litestream replicate -config /etc/salescontrol/litestream.yml -exec "/usr/local/bin/salescontrol-${node} serve"`]);
-    expect(unit.get("ExecStartPre")).toEqual([
-      `/usr/bin/litestream restore -config /etc/salescontrol/litestream.yml -if-db-not-exists -if-replica-exists ${dataDir}/${node}.db`,
-    ]);
+  test("starts the installed command, which reads the settings and picks Litestream or not itself", () => {
+    expect(unit.get("ExecStart")).toEqual([`/usr/local/bin/salescontrol-${node} serve`]);
+    // Neither a hard dependency on /usr/bin/litestream nor settings a shell would not get.
+    expect(text).not.toMatch(/^[^#]*litestream/m);
+    expect(unit.get("ExecStartPre")).toBeUndefined();
+    expect(unit.get("Environment")).toBeUndefined();
+    expect(unit.get("EnvironmentFile")).toBeUndefined();
     expect(unit.get("KillSignal")).toEqual(["SIGTERM"]);
-    // Litestream alone gets the SIGTERM and forwards it, so the node is stopped once and exits 0.
+    // Only the main process (Litestream, or the node) gets the SIGTERM, so the node is stopped once and exits 0.
     expect(unit.get("KillMode")).toEqual(["mixed"]);
     expect(unit.get("Restart")).toEqual(["on-failure"]);
   });
 
-  test("sets every variable litestream.yml expands, and tells the node it runs under Litestream", () => {
-    expect(environment.get("NODE")).toBe(node);
-    expect(environment.get("DATA_DIR")).toBe(dataDir);
-    for (const variable of unitVariables) {
-      if (variable === "LITESTREAM_REPLICA_URL") continue; // site-specific: from the env file
-      expect(environment.has(variable)).toBe(true);
-    }
-    const envExample = parseDotenv(readFileSync(join(here, `${node}.env.example`), "utf8"));
-    expect(envExample.LITESTREAM_REPLICA_URL).toBeTruthy();
-    expect(environment.get(node === "pi" ? "RA_LITESTREAM" : "LITESTREAM")).toBe("true");
-    if (node === "pi") expect(environment.get("RA_DATA_DIR")).toBe(dataDir);
-    expect(unit.get("EnvironmentFile")).toEqual([`/etc/salescontrol/${node}.env`]);
-  });
-
   test("keeps its data and an exec-able TMPDIR under /var/lib, the only writable place", () => {
-    expect(environment.get("TMPDIR")).toBe(`${dataDir}/tmp`);
     expect(unit.get("StateDirectory")).toEqual([`salescontrol/${node} salescontrol/${node}/tmp`]);
+    expect(unit.get("User")).toEqual(["salescontrol"]);
     expect(unit.get("ProtectSystem")).toEqual(["strict"]);
-    expect(unit.get("ReadWritePaths")?.[0]).toStartWith(dataDir);
+    expect(unit.get("ReadWritePaths")?.[0]?.split(" ")).toEqual([dataDir, "-/var/backups/salescontrol"]);
   });
 
   test("every setting in the env example is a setting the node knows", () => {
@@ -114,15 +102,6 @@ describe.each(["core", "edge", "pi"] as const)("salescontrol-%s.service", (node)
 
 describe("the recorder's deployment", () => {
   const unit = parseUnit(readFileSync(join(here, "salescontrol-pi.service"), "utf8"));
-  const environment = new Map((unit.get("Environment") ?? []).map((entry) => entry.split("=", 2) as [string, string]));
-
-  test("keeps database and spool in the state directory Litestream and the unit agree on", () => {
-    const dataDir = environment.get("DATA_DIR")!;
-    expect(environment.get("RA_DATA_DIR")).toBe(dataDir);
-    expect(environment.get("RA_SPOOL_DIR")).toBe(`${dataDir}/spool`);
-    expect(unit.get("ReadWritePaths")?.[0]?.split(" ")).toContain(dataDir);
-    expect(unit.get("ExecStartPre")?.[0]).toEndWith(`${dataDir}/pi.db`);
-  });
 
   test("stops through Litestream alone, so the recorder can finish the current chunk", () => {
     expect(unit.get("KillMode")).toEqual(["mixed"]);
@@ -146,6 +125,45 @@ describe("the recorder's deployment", () => {
       writeFileSync(dir.join("config.yaml"), filled);
       const loaded = loadConfig(piConfigSpec, { env: {}, file: { path: dir.join("config.yaml"), required: true }, dotenvPath: null });
       expect(loaded.values).toMatchObject({ deviceId: "00000000-0000-0000-0000-000000000003", scheduleStart: "08:00", chunkSeconds: 60 });
+    } finally {
+      dir.remove();
+    }
+  });
+});
+
+describe("the installed command (salescontrol-command.sh)", () => {
+  const template = readFileSync(join(here, "salescontrol-command.sh"), "utf8");
+
+  test("sets every variable litestream.yml expands, TMPDIR inside the state directory, and the recorder's paths", () => {
+    expect(template).toContain('export NODE="$node" DATA_DIR="$state" TMPDIR="$state/tmp" DEVICE_ID="$(uname -n)"');
+    expect(template).toContain('pi) export LITESTREAM_METRICS_PORT=9092 RA_DATA_DIR="$state" RA_SPOOL_DIR="$state/spool" ;;');
+    for (const variable of unitVariables) {
+      if (variable === "LITESTREAM_REPLICA_URL") continue; // site-specific: from the env file
+      expect(template).toMatch(new RegExp(`export [^\\n]*\\b${variable}=`));
+    }
+    for (const node of ["core", "edge", "pi"]) expect(parseDotenv(readFileSync(join(here, `${node}.env.example`), "utf8")).LITESTREAM_REPLICA_URL).toBeTruthy();
+  });
+
+  test("is a POSIX shell script that reads the env file as systemd would, and the env file beats the caller", async () => {
+    expect((await runCommand("sh", ["-n", join(here, "salescontrol-command.sh")])).code).toBe(0);
+    const dir = makeTempDir();
+    try {
+      const root = dir.path;
+      mkdirSync(join(root, "usr/local/lib/salescontrol"), { recursive: true });
+      mkdirSync(join(root, "etc/salescontrol"), { recursive: true });
+      writeFileSync(join(root, "usr/local/lib/salescontrol/salescontrol-core"), '#!/bin/sh\nenv | sort\necho "args: $*"\n', { mode: 0o755 });
+      writeFileSync(join(root, "usr/local/bin-command"), template.replaceAll("@NODE@", "core").replaceAll("@ROOT@", root).replaceAll("@USER@", (await runCommand("id", ["-un"])).stdout.trim()), { mode: 0o755 });
+      writeFileSync(
+        join(root, "etc/salescontrol/core.env"),
+        '# comment\r\n  ; another\r\nexport ADMIN_TOKEN="quoted value $HOME"\r\nPORT = 8123\nBASE_URL=\'https://core.example.com\'\nDATA_DIR=/srv/core\nnot a setting\nLITESTREAM_REPLICA_URL=\n',
+      );
+      const result = await runCommand(join(root, "usr/local/bin-command"), ["backup", "/tmp/x y.db"], { env: { PATH: "/usr/bin:/bin", PORT: "9999", LITESTREAM: "true" } });
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      const env = Object.fromEntries(result.stdout.split("\n").filter((line) => line.includes("=")).map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]));
+      expect(env).toMatchObject({ ADMIN_TOKEN: "quoted value $HOME", PORT: "8123", BASE_URL: "https://core.example.com", DATA_DIR: "/srv/core", NODE: "core", LITESTREAM: "false" });
+      expect(env.TMPDIR).toBe(join(root, "var/lib/salescontrol/core/tmp"));
+      expect(result.stdout).toContain("args: backup /tmp/x y.db");
     } finally {
       dir.remove();
     }

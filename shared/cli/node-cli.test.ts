@@ -30,7 +30,9 @@ async function definition(): Promise<NodeDefinition<typeof spec, typeof schema>>
     database: (config) => ({ url: config.databaseUrl, underLitestream: config.litestream }),
     logLevel: () => "error",
     serve: async () => ({ url: "http://test", stop: async () => {} }),
+    writableDirectories: (config) => [{ setting: "BASE_URL", path: config.baseUrl ? new URL(config.baseUrl).pathname : `${config.dataDir}/files` }],
     commands: {
+      hello: { usage: "hello", summary: "answers without a database", database: false, run: async ({ config }) => (config.adminToken ? 0 : 1) },
       "count-jobs": {
         usage: "count-jobs",
         summary: "print how many jobs exist",
@@ -61,6 +63,18 @@ describe("node CLI", () => {
     expect(help.code).toBe(0);
     for (const word of ["serve", "migrate", "check-config", "backup <file>", "self-test", "count-jobs", "ADMIN_TOKEN", "admin_token"]) expect(help.stdout).toContain(word);
     expect(existsSync(dir.join("data"))).toBe(false);
+  });
+
+  test("a command without a database never creates one; serve refuses a directory it cannot write, naming the setting and the fix", async () => {
+    dir = makeTempDir();
+    expect((await run(["hello"])).code).toBe(0);
+    expect(existsSync(dir.join("data"))).toBe(false);
+    writeFileSync(dir.join("a-file"), "");
+    const refused = await run(["serve"], { BASE_URL: `https://x.example.com${dir.join("a-file")}/below` });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`BASE_URL: ${dir.join("a-file")}/below cannot be written (ENOTDIR)`);
+    expect(refused.stderr).toContain("systemctl edit salescontrol-core");
+    expect(existsSync(dir.join("data/core.db"))).toBe(false);
   });
 
   test("check-config prints the effective config with secrets masked", async () => {

@@ -1,16 +1,18 @@
+import { dirname } from "node:path";
 import { ConfigError, type LoadedConfig, loadConfig } from "../config/config-loader.ts";
 import { formatEffectiveConfig } from "../config/config-report.ts";
+import { unwritableDirectoryProblems } from "../config/writable-directories.ts";
 import type { ConfigSpec } from "../config/config-spec.ts";
 import { fileKeyOf } from "../config/config-spec.ts";
 import { BackupError, backupDatabase } from "../db/backup.ts";
 import { applyMigrations, MigrationError } from "../db/migrations.ts";
-import { type NodeDatabase, openDatabase } from "../db/open-database.ts";
+import { databaseFilePath, type NodeDatabase, openDatabase } from "../db/open-database.ts";
 import { runDatabaseSelfTest } from "../db/self-test.ts";
 import { MetricsRegistry, registerProcessMetrics } from "../http/metrics.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import { buildInfo, describeBuild } from "../runtime/build-info.ts";
 import { systemClock } from "../runtime/clock.ts";
-import type { NodeContext, NodeDefinition } from "./node-definition.ts";
+import type { DatabaseCommand, NodeContext, NodeDefinition } from "./node-definition.ts";
 
 export interface CliIo {
   argv: string[];
@@ -70,12 +72,29 @@ export async function runNodeCli<S extends ConfigSpec, T extends Record<string, 
 
   if (command === "check-config") {
     io.stdout(formatEffectiveConfig(node.configSpec, loaded));
+    const setup = node.describeSetup?.(loaded.values) ?? [];
+    if (setup.length > 0) io.stdout(`\n${setup.join("\n")}\n`);
     return 0;
   }
 
   const config = loaded.values;
   const logger = createLogger({ node: node.name, level: node.logLevel(config) });
+  const nodeCommand = node.commands?.[command];
+  if (nodeCommand?.database === false) {
+    return runWithSignals((signal) => nodeCommand.run({ config, logger, clock: systemClock, shutdown: signal }, parsed.positionals));
+  }
   const databaseOptions = node.database(config);
+  if (command === "serve" || command === "self-test") {
+    const filePath = databaseFilePath(databaseOptions.url);
+    const spec = node.configSpec as ConfigSpec;
+    const databaseSetting = `${spec.dataDir?.env ?? "DATA_DIR"} / ${spec.databaseUrl?.env ?? "DATABASE_URL"}`;
+    const directories = [...(filePath && filePath !== ":memory:" ? [{ setting: databaseSetting, path: dirname(filePath) }] : []), ...(node.writableDirectories?.(config) ?? [])];
+    const problems = unwritableDirectoryProblems(node.name, directories);
+    if (problems.length > 0) {
+      io.stderr(`salescontrol-${node.name}: ${new ConfigError(problems).message}\n`);
+      return 2;
+    }
+  }
   let database: NodeDatabase<T>;
   try {
     database = openDatabase({ url: databaseOptions.url, authToken: databaseOptions.authToken, underLitestream: databaseOptions.underLitestream }, node.schema);
@@ -118,17 +137,7 @@ export async function runNodeCli<S extends ConfigSpec, T extends Record<string, 
     const shutdown = new AbortController();
     const context: NodeContext<S, T> = { config, database, logger, metrics, clock: systemClock, shutdown: shutdown.signal };
 
-    if (command !== "serve") {
-      const onSignal = () => shutdown.abort();
-      process.once("SIGTERM", onSignal);
-      process.once("SIGINT", onSignal);
-      try {
-        return await node.commands![command]!.run(context, parsed.positionals);
-      } finally {
-        process.off("SIGTERM", onSignal);
-        process.off("SIGINT", onSignal);
-      }
-    }
+    if (command !== "serve") return await runWithSignals((signal) => (nodeCommand as DatabaseCommand<S, T>).run({ ...context, shutdown: signal }, parsed.positionals));
     return await serveUntilSignalled(node, context, logger, shutdown);
   } catch (error) {
     // A node may refuse settings that only matter to one command (serve's admin token).
@@ -145,6 +154,20 @@ export async function runNodeCli<S extends ConfigSpec, T extends Record<string, 
     return 1;
   } finally {
     database.close();
+  }
+}
+
+/** Runs a one-off command; SIGTERM/SIGINT abort the signal it is given instead of killing it mid-write. */
+async function runWithSignals(run: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  try {
+    return await run(stop.signal);
+  } finally {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
   }
 }
 

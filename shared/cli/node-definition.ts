@@ -24,11 +24,28 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
-export interface NodeCommand<S extends ConfigSpec, TSchema extends Record<string, unknown>> {
+export type NodeCommand<S extends ConfigSpec, TSchema extends Record<string, unknown>> = DatabaseCommand<S, TSchema> | CommandWithoutDatabase<S>;
+
+export interface DatabaseCommand<S extends ConfigSpec, TSchema extends Record<string, unknown>> {
   usage: string;
   summary: string;
+  database?: true;
   /** Returns the process exit code. */
   run(context: NodeContext<S, TSchema>, args: string[]): Promise<number>;
+}
+
+/** A command that never opens (or creates) the database, e.g. listing the microphones. */
+export interface CommandWithoutDatabase<S extends ConfigSpec> {
+  usage: string;
+  summary: string;
+  database: false;
+  run(context: Omit<NodeContext<S, Record<string, unknown>>, "database" | "metrics">, args: string[]): Promise<number>;
+}
+
+/** A directory the node writes, and the setting that names it (for the message when it cannot). */
+export interface WritableDirectory {
+  setting: string;
+  path: string;
 }
 
 export interface NodeDefinition<S extends ConfigSpec, TSchema extends Record<string, unknown>> {
@@ -43,6 +60,10 @@ export interface NodeDefinition<S extends ConfigSpec, TSchema extends Record<str
   migrations: readonly Migration[];
   /** Checks that span several settings; each returned problem names its keys and stops the node (exit 2). */
   checkConfig?(config: ConfigOf<S>): string[];
+  /** Directories `serve` and `self-test` must be able to write; checked before the database opens. */
+  writableDirectories?(config: ConfigOf<S>): WritableDirectory[];
+  /** Lines `check-config` prints under the settings: what they add up to (where data is sent). */
+  describeSetup?(config: ConfigOf<S>): string[];
   database(config: ConfigOf<S>): { url: string; authToken?: string; underLitestream: boolean };
   logLevel(config: ConfigOf<S>): LogLevel;
   serve(context: NodeContext<S, TSchema>): Promise<RunningNode>;

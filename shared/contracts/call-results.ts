@@ -105,8 +105,8 @@ export const callResultInput = z.object({
   callDate,
   startEpoch: optionalInteger("startEpoch", { min: 0 }),
   endEpoch: optionalInteger("endEpoch", { min: 0 }),
-  /** The seed's scripts send end_epoch here; kept for them, derived from the fields above. */
-  timestamp: z.unknown().optional().transform(() => undefined),
+  /** The seed's body carries the call's time (epoch seconds) here and nothing else: see callResultOf. */
+  timestamp: optionalInteger("timestamp", { min: 0 }),
 }).superRefine((row, context) => {
   // VICIdial leaves end_epoch NULL (or 0) while a call is in progress; a set one never precedes the start.
   if (row.startEpoch !== null && row.endEpoch !== null && row.endEpoch > 0 && row.endEpoch < row.startEpoch) {
@@ -118,6 +118,16 @@ export const callResultInput = z.object({
 export type CallResultWire = z.input<typeof callResultInput>;
 /** A validated result, every field present (null when unknown). */
 export type CallResult = Omit<z.output<typeof callResultInput>, "timestamp">;
+
+/**
+ * The stored form of a validated body. The seed's documented body has only `timestamp` for the
+ * call's time; without it as startEpoch the call would never reach the statistics or attribution.
+ */
+export function callResultOf(input: z.output<typeof callResultInput>): CallResult {
+  const { timestamp, ...row } = input;
+  if (row.startEpoch === null && row.callDate === null && timestamp !== null) return { ...row, startEpoch: timestamp };
+  return row;
+}
 
 export const callResultOutcomes = ["created", "updated", "unchanged"] as const;
 export type CallResultOutcome = (typeof callResultOutcomes)[number];
@@ -186,8 +196,7 @@ export function parseCallResultsBatch(rows: readonly unknown[]): ParsedCallResul
   rows.forEach((row, index) => {
     const result = callResultInput.safeParse(row);
     if (result.success) {
-      const { timestamp: _ignored, ...value } = result.data;
-      parsed.valid.push({ index, value });
+      parsed.valid.push({ index, value: callResultOf(result.data) });
       return;
     }
     const uniqueid = typeof row === "object" && row !== null && typeof (row as { uniqueid?: unknown }).uniqueid === "string" ? (row as { uniqueid: string }).uniqueid.slice(0, 50) : null;

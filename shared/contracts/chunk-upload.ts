@@ -165,6 +165,8 @@ export const chunkUploadErrorCodes = {
   chunkOverlap: "ingest.chunk_overlap",
   /** 425: end_ts lies more than maxClockSkewSeconds ahead of the core's clock; retry later. */
   clockAhead: "ingest.clock_ahead",
+  /** 507: the core's audio storage is down to its free-space reserve; the recorder keeps the chunk and retries later. */
+  storageFull: "ingest.storage_full",
   tooLarge: "request.body_too_large",
 } as const;
 
@@ -184,6 +186,14 @@ export function isPermanentUploadRejection(status: number): boolean {
  * the recorder's settings, after which every waiting chunk must still upload. The recorder holds
  * its whole queue, probes at its longest retry interval, and shows the problem in its health.
  */
+/**
+ * 507: the core cannot store anything right now (its disk is at the reserve). Nothing is wrong with
+ * the chunk: it is retried like a network failure and never counts towards setting a chunk aside.
+ */
+export function isCoreStorageFull(status: number): boolean {
+  return status === 507;
+}
+
 export function isCredentialRejection(status: number): boolean {
   return status === 401 || status === 403;
 }

@@ -2,14 +2,25 @@ import type { Client } from "@libsql/client";
 import { buildInfo } from "../runtime/build-info.ts";
 import type { HealthReport, HealthStatus } from "./create-http-app.ts";
 
-/** The fields every node's /health starts with; nodes add their own sections. */
-export async function baseHealth(node: string, startedAt: number, client: Client): Promise<HealthReport & { database: { ok: boolean; error?: string } }> {
-  let database: { ok: boolean; error?: string };
+export type DatabaseReplication = "litestream" | "none";
+
+/**
+ * The fields every node's /health starts with; nodes add their own sections. `replication` says
+ * whether the node runs under `litestream replicate` (the installed command decides at start).
+ */
+export async function baseHealth(
+  node: string,
+  startedAt: number,
+  client: Client,
+  underLitestream = false,
+): Promise<HealthReport & { database: { ok: boolean; replication: DatabaseReplication; error?: string } }> {
+  const replication: DatabaseReplication = underLitestream ? "litestream" : "none";
+  let database: { ok: boolean; replication: DatabaseReplication; error?: string };
   try {
     await client.execute("SELECT 1");
-    database = { ok: true };
+    database = { ok: true, replication };
   } catch (error) {
-    database = { ok: false, error: (error as Error).message };
+    database = { ok: false, replication, error: (error as Error).message };
   }
   return {
     status: database.ok ? "ok" : "error",

@@ -8,12 +8,12 @@ import { flag, httpUrl, integer, oneOf, optional, text } from "../../../shared/c
 export const asrConfig = {
   openaiApiKey: field(optional(text({ minLength: 1 })), {
     env: "OPENAI_API_KEY",
-    description: "OpenAI API key: transcription and analysis use OpenAI's API with it unless TRANSCRIPTION_BASE_URL / LLM_BASE_URL point elsewhere.",
+    description: "OpenAI API key: the analysis uses OpenAI's API with it unless LLM_BASE_URL points elsewhere. It never turns on transcription: shop audio leaves this server only for TRANSCRIPTION_BASE_URL.",
     secret: true,
   }),
   transcriptionBaseUrl: field(optional(httpUrl()), {
     env: "TRANSCRIPTION_BASE_URL",
-    description: "OpenAI-compatible transcription server, e.g. http://asr-host:8000/v1; unset means OpenAI's API when OPENAI_API_KEY is set, and no transcription in this process otherwise.",
+    description: "OpenAI-compatible transcription server that shop audio is sent to, e.g. http://asr-host:8000/v1, or https://api.openai.com/v1 for OpenAI's cloud; unset means no audio leaves this server (closed dialogues wait for `core worker --role asr`).",
   }),
   transcriptionApiKey: field(optional(text({ minLength: 1 })), {
     env: "TRANSCRIPTION_API_KEY",

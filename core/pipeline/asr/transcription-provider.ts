@@ -11,8 +11,12 @@ export interface TranscriptionSettings {
   concurrency: number;
 }
 
-/** The transcription server these settings name, or null when none is configured. */
+/**
+ * The transcription server these settings name, or null when none is. Only TRANSCRIPTION_BASE_URL
+ * names one: shop audio goes to the cloud because someone said so, not because an OpenAI key is set.
+ */
 export function transcriptionSettingsOf(config: ConfigOf<typeof asrConfig>): TranscriptionSettings | null {
+  if (!config.transcriptionBaseUrl) return null;
   const endpoint = openAiEndpointOf({
     baseUrl: config.transcriptionBaseUrl,
     apiKey: config.transcriptionApiKey ?? config.openaiApiKey,

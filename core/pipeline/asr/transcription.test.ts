@@ -1,12 +1,15 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { analysisQueueName } from "../../../shared/contracts/analysis-jobs.ts";
 import { asrJobPayload, asrQueueName } from "../../../shared/contracts/asr-jobs.ts";
 import { MetricsRegistry } from "../../../shared/http/metrics.ts";
 import type { JobQueue } from "../../../shared/jobs/job-queue.ts";
 import { silentLogger } from "../../../shared/log/logger.ts";
+import { runCommand } from "../../../shared/runtime/process.ts";
 import { findFreePort } from "../../../shared/testing/free-port.ts";
 import { dialogues, dialogueTranscripts, jobs } from "../../db/schema.ts";
 import { createTestCore, type TestCore, type TestDevice } from "../../testing/core-test-app.ts";
@@ -135,13 +138,37 @@ describe("the transcription provider (OpenAI wire format)", () => {
     expect(await failureOf(createTranscriptionProvider({ ...settings, endpoint: { ...settings.endpoint, baseUrl: closed } }))).toMatchObject({ permanent: false, message: expect.stringContaining("cannot be reached") });
   });
 
-  test("a base URL alone is an on-prem server, a key alone OpenAI's API, neither no transcription", async () => {
-    const other = await createTestCore({ OPENAI_API_KEY: "sk-test-0123456789" });
+  test("audio goes only to a server named by TRANSCRIPTION_BASE_URL: an OpenAI key alone sends nothing to the cloud", async () => {
+    const keyOnly = await createTestCore({ OPENAI_API_KEY: "sk-test-0123456789" });
     try {
-      expect(transcriptionSettingsOf(other.config)!.endpoint).toMatchObject({ baseUrl: "https://api.openai.com/v1", apiKey: "sk-test-0123456789", timeoutMs: 300_000 });
+      expect(transcriptionSettingsOf(keyOnly.config)).toBeNull();
+      const health = (await (await keyOnly.app.request("/health", {}, { remoteAddress: "127.0.0.1" })).json()) as any;
+      expect(health.transcription).toMatchObject({ server: null, inProcess: false, audioSentTo: expect.stringContaining("stays on this server") });
     } finally {
-      other.dispose();
+      keyOnly.dispose();
     }
+    const cloud = await createTestCore({ OPENAI_API_KEY: "sk-test-0123456789", TRANSCRIPTION_BASE_URL: "https://api.openai.com/v1" });
+    try {
+      expect(transcriptionSettingsOf(cloud.config)!.endpoint).toMatchObject({ baseUrl: "https://api.openai.com/v1", apiKey: "sk-test-0123456789", timeoutMs: 300_000 });
+      const health = (await (await cloud.app.request("/health", {}, { remoteAddress: "127.0.0.1" })).json()) as any;
+      expect(health.transcription.audioSentTo).toContain("https://api.openai.com/v1 (OpenAI's cloud)");
+    } finally {
+      cloud.dispose();
+    }
+    const checkConfig = (env: Record<string, string>) =>
+      runCommand(process.execPath, [join(import.meta.dir, "../../main.ts"), "check-config"], {
+        cwd: tmpdir(),
+        env: { PATH: process.env.PATH ?? "", HOME: tmpdir(), ADMIN_TOKEN: "admin-token-0123456789", DATA_DIR: join(tmpdir(), "never-created"), ...env },
+      });
+    const keyOnlyReport = await checkConfig({ OPENAI_API_KEY: "sk-test-0123456789" });
+    expect(keyOnlyReport.code).toBe(0);
+    expect(keyOnlyReport.stdout).toContain("shop audio for transcription is sent to: nowhere");
+    expect(keyOnlyReport.stdout).toContain("transcripts are analysed by: the LLM at https://api.openai.com/v1");
+    const onPremReport = await checkConfig({ TRANSCRIPTION_BASE_URL: "http://asr-host:8000/v1" });
+    expect(onPremReport.stdout).toContain("shop audio for transcription is sent to: http://asr-host:8000/v1, by this core");
+    expect(onPremReport.stdout).not.toContain("OpenAI's cloud");
+    expect(onPremReport.stdout).toContain("transcripts are analysed by: the offline rules on this server");
+
     const none = await createTestCore();
     try {
       expect(transcriptionSettingsOf(none.config)).toBeNull();

@@ -1,0 +1,2 @@
+ALTER TABLE `audio_chunks` ADD `audio_deleted_at` integer;--> statement-breakpoint
+CREATE INDEX `audio_chunks_audio_kept_idx` ON `audio_chunks` (`start_ts`) WHERE "audio_chunks"."audio_deleted_at" IS NULL;
