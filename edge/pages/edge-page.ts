@@ -2,7 +2,8 @@ import type { Context } from "hono";
 import type { AppEnv } from "../../shared/http/create-http-app.ts";
 import type { SafeHtml } from "../../shared/pages/html.ts";
 import { pageLanguage, renderPage } from "../../shared/pages/page-document.ts";
-import { kitWords, type PageLanguage, translate } from "../../shared/pages/words.ts";
+import { kitWords } from "../../shared/pages/kit-words.ts";
+import { type PageLanguage, translate } from "../../shared/pages/words.ts";
 import { edgeWords } from "./edge-words.ts";
 import { pageScripts } from "./page-scripts.generated.ts";
 

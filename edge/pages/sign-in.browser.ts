@@ -1,7 +1,7 @@
 import { byId, clearMessage, showMessage, startPage } from "../../shared/pages/browser/page-kit.ts";
 
 const kit = startPage<null>();
-const form = byId<HTMLFormElement>("sign-in");
+const form = byId<HTMLFormElement>("login");
 const button = byId<HTMLButtonElement>("sign-in-button");
 const message = byId("sign-in-message");
 const username = byId<HTMLInputElement>("username");

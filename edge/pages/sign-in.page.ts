@@ -5,7 +5,7 @@ export function signInMain(say: (key: string) => string): SafeHtml {
   return html`<section class="card narrow" aria-labelledby="sign-in-heading">
   <h1 id="sign-in-heading">${say("signIn.title")}</h1>
   <p class="muted">${say("signIn.lead")}</p>
-  <form id="sign-in" novalidate>
+  <form id="login" novalidate>
     <label for="username">${say("signIn.username")}</label>
     <input id="username" name="username" type="text" autocomplete="username" required autofocus>
     <label for="password">${say("signIn.password")}</label>

@@ -5,7 +5,8 @@ import type { AppEnv, HttpApp } from "../http/create-http-app.ts";
 import favicon from "./favicon.svg" with { type: "text" };
 import { html, type SafeHtml, trustedHtml } from "./html.ts";
 import pageKitStyle from "./page-kit.css" with { type: "text" };
-import { type Dictionary, isPageLanguage, kitWords, languageNames, type PageData, type PageLanguage, pageLanguages, translate } from "./words.ts";
+import { kitWords } from "./kit-words.ts";
+import { type Dictionary, isPageLanguage, languageNames, type PageData, type PageLanguage, pageLanguages, translate } from "./words.ts";
 
 export const languageCookieName = "salescontrol_lang";
 export const faviconPath = "/favicon.svg";
@@ -79,7 +80,7 @@ export function renderPage<Data>(c: Context<AppEnv>, options: PageOptions<Data>)
 <body>
 <a class="skip" href="#main">${say("kit.skip")}</a>
 <header class="bar">
-  <a class="brand" href="${options.homeHref}">${trustedHtml(favicon.replace("<svg ", '<svg aria-hidden="true" focusable="false" '))}${options.product}</a>
+  <a class="brand" href="${options.homeHref}">${trustedHtml(favicon.trim().replace("<svg ", '<svg aria-hidden="true" focusable="false" '))}${options.product}</a>
   ${navigation.length > 0 ? html`<nav aria-label="${say("kit.pages")}"><ul>${navigation.map((link) => html`<li><a href="${link.href}"${link.current ? trustedHtml(' aria-current="page"') : ""}>${link.label}</a></li>`)}</ul></nav>` : html`<span class="spacer"></span>`}
   <div class="bar-end">
     ${otherLanguages.map((language) => html`<a href="${path}?lang=${language}" lang="${language}" hreflang="${language}">${languageNames[language]}</a>`)}
