@@ -33,10 +33,11 @@ export async function takeScreenshots(): Promise<string[]> {
     const packages = await buildPagePackages(dir);
     await importPackage(edge, packages.spring);
     await importPackage(edge, packages.broken);
+    await importPackage(edge, packages.silent);
     await importPackage(edge, packages.summer);
     const shoot = async (page: Page, name: string, language: string, viewport: ViewportName) => {
       const path = join(outDirectory, `edge-${name}-${language}-${viewport}.png`);
-      await page.screenshot({ path, fullPage: viewport === "phone" ? false : true });
+      await page.screenshot({ path });
       written.push(path);
     };
     for (const language of ["en", "ru"] as const) {
@@ -58,6 +59,9 @@ export async function takeScreenshots(): Promise<string[]> {
         await page.click("#history tr[data-import-id='2'] button");
         await page.waitForSelector("#report [data-outcome]");
         await shoot(page, "importer-refused", language, viewport);
+        await page.click("#history tr[data-import-id='3'] button");
+        await page.waitForSelector("#report [data-outcome=deployed]");
+        await shoot(page, "importer-report", language, viewport);
         await context.close();
       }
     }

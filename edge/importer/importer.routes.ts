@@ -36,6 +36,7 @@ export function importJson(record: ImportRecord): Record<string, unknown> {
     finished_at: isoTime(record.finishedAt),
     activated_at: isoTime(record.activatedAt),
     retired_at: isoTime(record.retiredAt),
+    problem_count: record.problemCount,
     error_code: record.errorCode,
     error_message: record.errorMessage,
     progress: record.progress,

@@ -216,6 +216,7 @@ describe("importing, reading reports, rolling back", () => {
     // Each problem once: its location is not repeated by the message.
     expect(field.visible.match(/row/g)).toHaveLength(1);
     expect(running.edge.runtime.deployment.served.current().active!.importId).toBe(servedBefore);
+    expect(await page.textContent("#history tr[data-import-id='4']")).toContain("3 problems: the report says what to fix");
     expect({ overflow: await horizontalOverflow(page), violations: await seriousAccessibilityViolations(page) }).toEqual({ overflow: 0, violations: [] });
     expect(errors).toEqual([]);
   }, 120_000);

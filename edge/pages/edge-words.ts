@@ -189,6 +189,7 @@ export const edgeWords = defineWords(
     "history.rollbackBy": "{operator} rolled back from #{from} to #{to}",
     "history.rollbackCli": "rolled back from #{from} to #{to} on the command line",
     "history.deployed": "Deployed",
+    "history.refused": { one: "{count} problem: the report says what to fix", other: "{count} problems: the report says what to fix" },
   },
   {
     product: "SalesControl edge",
@@ -377,5 +378,6 @@ export const edgeWords = defineWords(
     "history.rollbackBy": "{operator}: откат с №{from} на №{to}",
     "history.rollbackCli": "откат с №{from} на №{to} из командной строки",
     "history.deployed": "Запущен",
+    "history.refused": { one: "{count} проблема: что исправить, сказано в отчёте", few: "{count} проблемы: что исправить, сказано в отчёте", many: "{count} проблем: что исправить, сказано в отчёте", other: "{count} проблемы: что исправить, сказано в отчёте" },
   },
 );

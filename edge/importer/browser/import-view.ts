@@ -44,6 +44,7 @@ export interface ImportRecord {
   started_at: string;
   finished_at: string | null;
   error_message: string | null;
+  problem_count: number | null;
   progress: Record<string, number | null>;
   report: ImportReport | null;
 }
@@ -158,14 +159,11 @@ export function renderReport(kit: PageKit<unknown>, container: HTMLElement, repo
   }
 }
 
-/** A refused import in one line: how many problems, and the first one in the page's words. */
+/** A refused import in one line: how many problems, and where to read them (the list holds no reports). */
 function failureSummary(kit: PageKit<unknown>, record: ImportRecord): string {
-  const report = record.report;
-  const first = report?.problems[0];
-  if (!report || !first) return record.error_message ?? kit.say(`state.${record.state}`);
-  const titleKey = `problem.${first.code}.title`;
-  const title = kit.say(titleKey) === titleKey ? first.message : kit.say(titleKey, { column: first.column ?? "", file: first.file ?? "" });
-  return `${kit.say("report.problems", { count: report.problem_count })}: ${title}${report.problem_count > 1 ? " …" : ""}`;
+  const problems = record.problem_count ?? 0;
+  if (problems > 0) return kit.say("history.refused", { count: problems });
+  return record.error_message ?? kit.say(`state.${record.state}`);
 }
 
 type HistoryEntry = { at: string; kind: "import"; record: ImportRecord } | { at: string; kind: "rollback"; rollback: RollbackRecord };
