@@ -1,16 +1,7 @@
+import type { ImportProblem } from "../import-problem.ts";
 import { api, badge, element, emptyState, type PageKit, showMessage, type Tone, tableRow } from "../../../shared/pages/browser/page-kit.ts";
 
 /** The import report and history as the importer and the dashboard show them. */
-
-export interface ImportProblem {
-  code: string;
-  message: string;
-  file?: string;
-  row?: number;
-  line?: number;
-  column?: string;
-  lead_id?: number;
-}
 
 export interface ImportReport {
   import_id: number;
