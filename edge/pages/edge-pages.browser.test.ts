@@ -124,6 +124,7 @@ describe("every page at desktop and phone sizes, in English and Russian", () => 
   });
 });
 
+// These tests follow one edge through its day, in order: each starts from what the one before left.
 describe("importing, reading reports, rolling back", () => {
   let running: RunningEdge;
   beforeAll(async () => {
@@ -289,7 +290,15 @@ describe("importing, reading reports, rolling back", () => {
     expect(await page.isDisabled("#upload")).toBe(true);
     expect(await page.isVisible("dialog[open]")).toBe(false);
     expect(uploads).toEqual([]);
+    // The dashboard names the running import, links to the importer, and drops the note once it ends.
+    const dashboard = await page.context().newPage();
+    await dashboard.goto(`${running.server.url}/dashboard`);
+    await dashboard.waitForSelector(`#running:has-text('Import #${other.id} (spring.zip) is running')`);
+    expect(await dashboard.getAttribute("#running a", "href")).toBe("/importer");
+    expect(await dashboard.getAttribute("#running", "role")).toBe("status");
     await importPackageFile(running.edge.runtime.importer, other, packages.spring);
+    await dashboard.waitForSelector("#running:empty", { state: "attached" });
+    await dashboard.close();
     await page.waitForSelector("#upload:not([disabled])");
     expect(await page.isVisible("#report")).toBe(false);
 
