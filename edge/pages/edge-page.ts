@@ -9,7 +9,7 @@ import { pageScripts } from "./page-scripts.generated.ts";
 
 export type EdgePageName = keyof typeof pageScripts;
 
-/** The edge's pages in the kit's layout; `build` gets the page's language and its words. */
+/** The edge's pages in the kit's layout; `main` writes the page's content with the page's words. */
 export function renderEdgePage<Data>(
   c: Context<AppEnv>,
   options: {

@@ -177,12 +177,11 @@ export function progressBar(id: string): ProgressBar {
   };
 }
 
-function dialogShell(kit: PageKit<unknown>, title: string, content: Child[], actions: HTMLElement[]): HTMLDialogElement {
+function dialogShell(title: string, content: Child[], actions: HTMLElement[]): HTMLDialogElement {
   const headingId = `dialog-${Math.random().toString(36).slice(2)}`;
   const dialog = element("dialog", { "aria-labelledby": headingId }, element("h2", { id: headingId, text: title }), ...content, element("div", { class: "actions" }, ...actions));
   dialog.addEventListener("close", () => dialog.remove());
   document.body.append(dialog);
-  void kit;
   return dialog;
 }
 
@@ -191,7 +190,7 @@ export function confirmAction(kit: PageKit<unknown>, options: { title: string; b
   return new Promise((resolve) => {
     const cancel = element("button", { type: "button", class: "plain", text: kit.say("kit.cancel") });
     const confirm = element("button", { type: "button", class: options.danger ? "danger" : "primary", "data-confirm": "", text: options.confirm });
-    const dialog = dialogShell(kit, options.title, options.body, [cancel, confirm]);
+    const dialog = dialogShell(options.title, options.body, [cancel, confirm]);
     const opener = document.activeElement as HTMLElement | null;
     let answer = false;
     cancel.addEventListener("click", () => dialog.close());
@@ -211,7 +210,7 @@ export function confirmAction(kit: PageKit<unknown>, options: { title: string; b
 /** Shows content (a lead's fields, say) until closed; focus returns to the opener. */
 export function showDialog(kit: PageKit<unknown>, title: string, content: Child[]): HTMLDialogElement {
   const close = element("button", { type: "button", class: "plain", text: kit.say("kit.close") });
-  const dialog = dialogShell(kit, title, content, [close]);
+  const dialog = dialogShell(title, content, [close]);
   const opener = document.activeElement as HTMLElement | null;
   close.addEventListener("click", () => dialog.close());
   dialog.addEventListener("close", () => opener?.focus());
