@@ -56,6 +56,11 @@ export async function takeScreenshots(): Promise<string[]> {
         await page.keyboard.press("Escape");
         await page.goto(`${server.url}/importer`);
         await page.waitForSelector("#history tr[data-import-id]");
+        await page.setInputFiles("#package", packages.spring);
+        await page.click("#upload");
+        await page.waitForSelector("dialog[open] [data-goes-live]");
+        await shoot(page, "importer-confirm", language, viewport);
+        await page.keyboard.press("Escape");
         await page.click("#history tr[data-import-id='2'] button");
         await page.waitForSelector("#report [data-outcome]");
         await shoot(page, "importer-refused", language, viewport);

@@ -1,6 +1,7 @@
 import { ApiError, api, byId, clearMessage, confirmAction, csrfHeaders, element, progressBar, showMessage, startPage } from "../../shared/pages/browser/page-kit.ts";
 import { type ImportRecord, phaseName, type RollbackRecord, renderHistory, renderReport } from "./browser/import-view.ts";
 import { type CampaignSummary, fallbackPromptOf } from "./browser/campaign-summary.ts";
+import { readManifestPreview } from "./browser/package-manifest.ts";
 
 const kit = startPage<null>();
 const form = byId<HTMLFormElement>("upload-form");
@@ -107,8 +108,16 @@ function send(file: File): Promise<{ import_id: number }> {
 }
 
 async function confirmDeploy(file: File): Promise<boolean> {
-  const summary = await api<CampaignSummary>(kit, "/operator/api/campaign");
-  const lines: Array<HTMLElement> = [element("p", { text: kit.say("importer.confirmLive") })];
+  const [summary, preview] = await Promise.all([api<CampaignSummary>(kit, "/operator/api/campaign"), readManifestPreview(file)]);
+  const lines: Array<HTMLElement> = [
+    element(
+      "p",
+      { "data-goes-live": "" },
+      preview
+        ? kit.say(preview.leadCount === null ? "importer.confirmCampaign" : "importer.confirmCampaignLeads", { campaign: preview.campaignId, name: preview.campaignName, count: preview.leadCount ?? 0 })
+        : kit.say("importer.confirmLive"),
+    ),
+  ];
   if (summary.active) lines.push(element("p", { text: kit.say("importer.confirmReplaces", { name: summary.active.campaign_name, campaign: summary.active.campaign_id, id: summary.active.import_id }) }));
   else lines.push(element("p", { text: kit.say("importer.confirmFirst") }));
   if (summary.active && summary.previous) lines.push(element("p", { text: kit.say("importer.confirmRetires", { name: summary.previous.campaign_name ?? summary.previous.campaign_id ?? "", id: summary.previous.import_id }) }));

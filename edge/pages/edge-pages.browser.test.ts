@@ -148,6 +148,8 @@ describe("importing, reading reports, rolling back", () => {
     await page.waitForSelector("dialog[open]");
     expect(await page.textContent("dialog[open] h2")).toBe("Deploy spring.zip?");
     expect(await page.textContent("dialog[open]")).toContain("No campaign is live now.");
+    // Read from the package's manifest in the browser, before any byte is sent.
+    expect(await page.textContent("dialog[open] [data-goes-live]")).toBe("If the package passes every check, campaign SPRING “Spring upgrade” (300 leads) goes live at once.");
     expect(await page.evaluate("document.activeElement.textContent")).toBe("Cancel");
     await page.click("dialog[open] button:not([data-confirm])");
     expect(await page.isVisible("#upload-progress")).toBe(false);

@@ -29,7 +29,11 @@ export function registerEdgePageRoutes(app: HttpApp, deps: { operators: Pick<Ope
       page: "importer",
       titleKey: "importer.title",
       operator: operator.username,
-      main: (say, language) => importerMain(say, say("kit.bytes.MB", { value: new Intl.NumberFormat(language).format(Math.round(deps.maxPackageBytes / 1e6)) })),
+      main: (say, language) => {
+        const gigabytes = deps.maxPackageBytes >= 1e9;
+        const value = new Intl.NumberFormat(language, { maximumFractionDigits: gigabytes ? 2 : 0 }).format(deps.maxPackageBytes / (gigabytes ? 1e9 : 1e6));
+        return importerMain(say, say(gigabytes ? "kit.bytes.GB" : "kit.bytes.MB", { value }));
+      },
     });
   });
 }
