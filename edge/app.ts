@@ -11,6 +11,7 @@ import { registerDashboardRoutes } from "./dashboard/dashboard.routes.ts";
 import { importUploadPath, registerImporterRoutes } from "./importer/importer.routes.ts";
 import { currentOperator } from "./operators/operator-session.ts";
 import { registerOperatorRoutes } from "./operators/operators.routes.ts";
+import { registerEdgePageRoutes } from "./pages/edge-pages.routes.ts";
 import type { CallSyncService } from "./sync/sync.service.ts";
 
 export interface EdgeDeps {
@@ -56,6 +57,7 @@ export function createEdgeApp(deps: EdgeDeps): HttpApp {
     },
   });
   registerOperatorRoutes(app, { ...campaigns.operators, baseUrl: deps.config.baseUrl });
+  registerEdgePageRoutes(app, { operators: campaigns.operators, maxPackageBytes: deps.config.maxPackageBytes });
   registerImporterRoutes(app, { importer: campaigns.importer, background: campaigns.background, operators: campaigns.operators });
   registerDashboardRoutes(app, { deployment: campaigns.deployment, dialer: campaigns.dialer, operators: campaigns.operators, defaultPrompt: campaigns.defaultPrompt });
   return app;

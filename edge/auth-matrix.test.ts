@@ -15,8 +15,8 @@ let importId: number;
 let leadId: number;
 const sessions: Record<string, string> = {};
 
-/** Logging out ends only the session whose cookie comes with it, so anyone may call it. */
-const publicRoutes = new Set(["GET /health", "GET /metrics", "GET /login", "POST /operator/api/login", "POST /operator/api/logout", "GET /"]);
+/** Logging out ends only the session whose cookie comes with it, so anyone may call it; the sign-in page shows the favicon. */
+const publicRoutes = new Set(["GET /health", "GET /metrics", "GET /login", "POST /operator/api/login", "POST /operator/api/logout", "GET /", "GET /favicon.svg", "GET /favicon.ico"]);
 const remote = { remoteAddress: "192.0.2.10" };
 const sameOrigin = { "x-requested-with": "salescontrol" };
 

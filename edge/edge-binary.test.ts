@@ -91,8 +91,10 @@ test("operator add, import, campaigns and rollback from the command line, picked
   const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
   const dashboard = await fetch(`${server.url}/dashboard`, { headers: { cookie } });
   const page = await dashboard.text();
-  expect(page).toContain("const operatorPages = ");
-  expect(page).toContain('<h1 id="campaign-title">');
+  expect(page).toContain('<a href="/dashboard" aria-current="page">Dashboard</a>');
+  expect(page).toContain('<h1 id="campaign-title" tabindex="-1">');
+  expect(page).toMatch(/<script type="module" nonce="[^"]+">.+\/operator\/api\/campaign/s);
+  expect((await fetch(`${server.url}/favicon.svg`)).headers.get("content-type")).toBe("image/svg+xml");
   const importer = await fetch(`${server.url}/importer`, { headers: { cookie } });
   expect(await importer.text()).toContain("Upload and deploy");
   const health = (await (await fetch(`${server.url}/health`)).json()) as Record<string, any>;

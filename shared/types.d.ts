@@ -15,3 +15,11 @@ declare module "@echogarden/fvad-wasm/fvad.js" {
   const createModule: (options?: Record<string, unknown>) => Promise<unknown>;
   export default createModule;
 }
+declare module "*.css" {
+  const text: string;
+  export default text;
+}
+declare module "*.svg" {
+  const text: string;
+  export default text;
+}

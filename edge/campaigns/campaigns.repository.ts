@@ -131,7 +131,7 @@ export async function activateImport(
 }
 
 /** Rollback: the previous campaign becomes active again and the active one becomes previous. */
-export async function swapActiveAndPrevious(client: Client, now: number): Promise<{ activeImportId: number; previousImportId: number; signature: string } | null> {
+export async function swapActiveAndPrevious(client: Client, now: number, operator: string | null = null): Promise<{ activeImportId: number; previousImportId: number; signature: string } | null> {
   const transaction = await client.transaction("write");
   try {
     const previous = await transaction.execute("SELECT id FROM campaign_imports WHERE state = 'previous'");
@@ -146,6 +146,7 @@ export async function swapActiveAndPrevious(client: Client, now: number): Promis
     await transaction.execute({ sql: "UPDATE campaign_imports SET state = 'retired' WHERE id = ?", args: [activeId] });
     await transaction.execute({ sql: "UPDATE campaign_imports SET state = 'active', activated_at = ? WHERE id = ?", args: [now, previousId] });
     await transaction.execute({ sql: "UPDATE campaign_imports SET state = 'previous' WHERE id = ?", args: [activeId] });
+    await transaction.execute({ sql: "INSERT INTO campaign_rollbacks (rolled_back_at, operator, from_import_id, to_import_id) VALUES (?, ?, ?, ?)", args: [now, operator, activeId, previousId] });
     const signature = await readDeploymentSignature(transaction);
     await transaction.commit();
     return { activeImportId: previousId, previousImportId: activeId, signature };
@@ -155,6 +156,26 @@ export async function swapActiveAndPrevious(client: Client, now: number): Promis
   } finally {
     transaction.close();
   }
+}
+
+export interface RollbackRecord {
+  id: number;
+  rolledBackAt: number;
+  operator: string | null;
+  fromImportId: number;
+  toImportId: number;
+}
+
+/** The latest rollbacks, newest first, for the import history. */
+export async function listRollbacks(client: Client, limit: number): Promise<RollbackRecord[]> {
+  const result = await client.execute({ sql: "SELECT id, rolled_back_at, operator, from_import_id, to_import_id FROM campaign_rollbacks ORDER BY id DESC LIMIT ?", args: [limit] });
+  return result.rows.map((row) => ({
+    id: Number(row.id),
+    rolledBackAt: Number(row.rolled_back_at),
+    operator: nullableText(row.operator),
+    fromImportId: Number(row.from_import_id),
+    toImportId: Number(row.to_import_id),
+  }));
 }
 
 /** Imports whose rows may still be stored although nothing serves them (retired or failed). */

@@ -88,3 +88,13 @@ export const campaignAudioFiles = sqliteTable(
   },
   (table) => [primaryKey({ columns: [table.importId, table.path] })],
 );
+
+/** Each rollback, for the history: which import was live, which one went live again, and who asked. */
+export const campaignRollbacks = sqliteTable("campaign_rollbacks", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  rolledBackAt: integer("rolled_back_at").notNull(),
+  /** Null when it came from `edge rollback` on the command line. */
+  operator: text("operator"),
+  fromImportId: integer("from_import_id").notNull(),
+  toImportId: integer("to_import_id").notNull(),
+});

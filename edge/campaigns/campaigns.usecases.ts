@@ -189,8 +189,8 @@ export class CampaignDeployment {
   }
 
   /** `edge rollback` and the dashboard's button: the previous campaign is served again. */
-  async rollback(): Promise<{ activeImportId: number; previousImportId: number }> {
-    const swapped = await swapActiveAndPrevious(this.deps.client, this.deps.clock.now());
+  async rollback(operator: string | null = null): Promise<{ activeImportId: number; previousImportId: number }> {
+    const swapped = await swapActiveAndPrevious(this.deps.client, this.deps.clock.now(), operator);
     if (!swapped) throw conflict("campaign.no_previous", "there is no previous campaign to roll back to");
     if (this.deps.serving) await this.load();
     this.deps.logger.info("campaign rolled back", swapped);

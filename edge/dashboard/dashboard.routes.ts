@@ -6,10 +6,8 @@ import type { DefaultPrompt } from "../dialer/default-prompt.ts";
 import type { DialerApi } from "../dialer/dialer.routes.ts";
 import { findImport, findRunningImport } from "../importer/import.repository.ts";
 import { importJson } from "../importer/importer.routes.ts";
-import { renderOperatorPage } from "../operators/operator-pages.ts";
-import { currentOperator, requireOperator } from "../operators/operator-session.ts";
+import { requireOperator } from "../operators/operator-session.ts";
 import type { OperatorDeps } from "../operators/operators.usecases.ts";
-import dashboardPage from "./dashboard.html" with { type: "text" };
 import { campaignSummary, searchLeads } from "./dashboard.usecases.ts";
 
 const leadsQuery = z.object({
@@ -20,11 +18,6 @@ const leadsQuery = z.object({
 
 export function registerDashboardRoutes(app: HttpApp, deps: { deployment: CampaignDeployment; dialer: DialerApi; operators: OperatorDeps; defaultPrompt: DefaultPrompt }): void {
   app.get("/", (c) => c.redirect("/dashboard", 303));
-
-  app.get("/dashboard", async (c) => {
-    if (!(await currentOperator(c, deps.operators))) return c.redirect("/login?next=/dashboard", 303);
-    return renderOperatorPage(c, dashboardPage);
-  });
 
   app.get("/operator/api/campaign", async (c) => {
     await requireOperator(c, deps.operators);
@@ -51,7 +44,7 @@ export function registerDashboardRoutes(app: HttpApp, deps: { deployment: Campai
 
   app.post("/operator/api/rollback", async (c) => {
     const operator = await requireOperator(c, deps.operators);
-    const swapped = await deps.deployment.rollback();
+    const swapped = await deps.deployment.rollback(operator.username);
     return c.json({ active_import_id: swapped.activeImportId, previous_import_id: swapped.previousImportId, rolled_back_by: operator.username });
   });
 

@@ -71,6 +71,13 @@ describe("dashboard API", () => {
     expect(edge.runtime.deployment.served.current().active!.campaignId).toBe("FIRST");
     await edge.app.request("/operator/api/rollback", { method: "POST", headers }, remote);
     expect(edge.runtime.deployment.served.current().active!.campaignId).toBe("SECOND");
+    // Both rollbacks join the import history, newest first, with who asked for them.
+    const history = (await (await get("/operator/api/imports")).json()) as { rollbacks: Array<Record<string, unknown>> };
+    expect(history.rollbacks).toEqual([
+      { id: 2, rolled_back_at: expect.any(String), operator: "olga", from_import_id: first, to_import_id: second },
+      { id: 1, rolled_back_at: expect.any(String), operator: "olga", from_import_id: second, to_import_id: first },
+    ]);
+    expect((await get("/operator/api/imports", {})).status).toBe(401);
     const empty = await createEdgeTestEnvironment();
     try {
       const emptyCookie = await signInAsOperator(empty);

@@ -10,6 +10,8 @@ export interface ImportProblem {
   /** Line of the leads file where that row starts. */
   line?: number;
   column?: string;
+  /** The row's lead_id, when it could be read. */
+  lead_id?: number;
 }
 
 /** A problem that stops validation at once (the archive cannot be read further, or is hostile). */

@@ -21,6 +21,8 @@ export interface ImportRecord {
   audioBytes: number | null;
   progress: Record<string, unknown>;
   report: Record<string, unknown> | null;
+  /** From the report; also read when the report itself is left out. */
+  problemCount: number | null;
   errorCode: string | null;
   errorMessage: string | null;
   startedAt: number;
@@ -39,7 +41,7 @@ export class ImportLockTakenError extends Error {
 }
 
 const importColumns =
-  "id, state, phase, source, file_name, operator, package_bytes, package_sha256, campaign_id, campaign_name, lead_count, audio_count, audio_bytes, progress, report, error_code, error_message, started_at, finished_at, activated_at, retired_at, lease_owner, lease_expires_at";
+  "id, state, phase, source, file_name, operator, package_bytes, package_sha256, campaign_id, campaign_name, lead_count, audio_count, audio_bytes, progress, report, json_extract(report, '$.problem_count') AS problem_count, error_code, error_message, started_at, finished_at, activated_at, retired_at, lease_owner, lease_expires_at";
 
 function toImportRecord(row: Row, withReport = true): ImportRecord {
   return {
@@ -58,6 +60,7 @@ function toImportRecord(row: Row, withReport = true): ImportRecord {
     audioBytes: nullableNumber(row.audio_bytes),
     progress: JSON.parse(String(row.progress ?? "{}")),
     report: withReport && row.report ? JSON.parse(String(row.report)) : null,
+    problemCount: nullableNumber(row.problem_count),
     errorCode: nullableText(row.error_code),
     errorMessage: nullableText(row.error_message),
     startedAt: Number(row.started_at),

@@ -2,12 +2,11 @@ import { z } from "zod";
 import { notFound } from "../../shared/http/app-error.ts";
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { isoTime } from "../../shared/http/iso-time.ts";
-import { renderOperatorPage } from "../operators/operator-pages.ts";
-import { currentOperator, requireOperator } from "../operators/operator-session.ts";
+import { requireOperator } from "../operators/operator-session.ts";
 import type { OperatorDeps } from "../operators/operators.usecases.ts";
 import { type BackgroundImports, type ImporterDeps, startUploadedImport } from "./campaign-import.usecases.ts";
+import { listRollbacks } from "../campaigns/campaigns.repository.ts";
 import { findImport, type ImportRecord, listImports } from "./import.repository.ts";
-import importerPage from "./importer.html" with { type: "text" };
 
 export const importUploadPath = "/operator/api/imports";
 
@@ -37,6 +36,7 @@ export function importJson(record: ImportRecord): Record<string, unknown> {
     finished_at: isoTime(record.finishedAt),
     activated_at: isoTime(record.activatedAt),
     retired_at: isoTime(record.retiredAt),
+    problem_count: record.problemCount,
     error_code: record.errorCode,
     error_message: record.errorMessage,
     progress: record.progress,
@@ -45,11 +45,6 @@ export function importJson(record: ImportRecord): Record<string, unknown> {
 }
 
 export function registerImporterRoutes(app: HttpApp, deps: { importer: ImporterDeps; background: BackgroundImports; operators: OperatorDeps }): void {
-  app.get("/importer", async (c) => {
-    if (!(await currentOperator(c, deps.operators))) return c.redirect("/login?next=/importer", 303);
-    return renderOperatorPage(c, importerPage);
-  });
-
   /** The package is the raw request body (application/zip); X-File-Name carries its name. */
   app.post(importUploadPath, async (c) => {
     const operator = await requireOperator(c, deps.operators);
@@ -75,8 +70,20 @@ export function registerImporterRoutes(app: HttpApp, deps: { importer: ImporterD
     await requireOperator(c, deps.operators);
     const query = historyQuery.parse(c.req.query());
     const imports = await listImports(deps.importer.client, { limit: query.limit, beforeId: query.before });
+    // Rollbacks since the oldest import listed, so the history shows both in order.
+    const oldest = imports.at(-1)?.startedAt ?? 0;
+    const rollbacks = (await listRollbacks(deps.importer.client, query.limit)).filter((rollback) => rollback.rolledBackAt >= oldest);
     c.header("Cache-Control", "no-store");
-    return c.json({ imports: imports.map(importJson) });
+    return c.json({
+      imports: imports.map(importJson),
+      rollbacks: rollbacks.map((rollback) => ({
+        id: rollback.id,
+        rolled_back_at: isoTime(rollback.rolledBackAt),
+        operator: rollback.operator,
+        from_import_id: rollback.fromImportId,
+        to_import_id: rollback.toImportId,
+      })),
+    });
   });
 
   app.get(`${importUploadPath}/:id`, async (c) => {

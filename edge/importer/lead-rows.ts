@@ -84,25 +84,26 @@ export function parseLeadRow(plan: LeadColumnPlan, values: readonly string[], co
   const problems: ImportProblem[] = [];
   const leadId = checkLeadId(values[plan.leadIdIndex]!);
   if (!leadId.ok) problems.push({ code: "leads.invalid_field", message: `${at}, column lead_id: ${leadId.message}`, ...where("lead_id") });
+  const whereInLead = (column: string) => ({ ...where(column), ...(leadId.ok ? { lead_id: Number(leadId.value) } : {}) });
   const phone = checkPhoneNumber(values[plan.phoneIndex]!);
-  if (!phone.ok) problems.push({ code: "leads.invalid_field", message: `${at}, column phone_number: ${phone.message}`, ...where("phone_number") });
+  if (!phone.ok) problems.push({ code: "leads.invalid_field", message: `${at}, column phone_number: ${phone.message}`, ...whereInLead("phone_number") });
   const fields: Record<string, string> = {};
   for (const index of plan.fieldIndexes) {
     const column = plan.columns[index]!;
     const checked = checkLeadField(column, values[index]!);
     if (checked.ok) fields[column] = checked.value;
-    else problems.push({ code: "leads.invalid_field", message: `${at}, column ${column}: ${checked.message}`, ...where(column) });
+    else problems.push({ code: "leads.invalid_field", message: `${at}, column ${column}: ${checked.message}`, ...whereInLead(column) });
   }
   const audio: Record<string, string> = {};
   for (const [index, slot] of plan.audioSlots) {
     const column = plan.columns[index]!;
     const reference = normalizeAudioReference(values[index]!);
     if (!reference.ok) {
-      problems.push({ code: "leads.invalid_field", message: `${at}, column ${column}: ${reference.message}`, ...where(column) });
+      problems.push({ code: "leads.invalid_field", message: `${at}, column ${column}: ${reference.message}`, ...whereInLead(column) });
       continue;
     }
     if (reference.value !== "" && !context.wavFiles.has(reference.value)) {
-      problems.push({ code: "leads.missing_audio_file", message: `${at}, column ${column}: ${reference.value} is not in the package`, ...where(column) });
+      problems.push({ code: "leads.missing_audio_file", message: `${at}, column ${column}: ${reference.value} is not in the package`, ...whereInLead(column) });
       continue;
     }
     audio[slot] = reference.value;

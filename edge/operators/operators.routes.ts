@@ -1,8 +1,6 @@
 import { z } from "zod";
 import { clientAddressOf, type HttpApp } from "../../shared/http/create-http-app.ts";
 import { readJsonBody } from "../../shared/http/json-body.ts";
-import loginPage from "./login.html" with { type: "text" };
-import { renderOperatorPage } from "./operator-pages.ts";
 import { assertSameOrigin, clearedSessionCookie, requireOperator, sessionCookie, sessionTokenOf } from "./operator-session.ts";
 import { logIn, logOut, type OperatorDeps } from "./operators.usecases.ts";
 
@@ -14,8 +12,6 @@ export function isSecureRequest(request: Request, baseUrl: string | undefined): 
 }
 
 export function registerOperatorRoutes(app: HttpApp, deps: OperatorDeps & { baseUrl: string | undefined }): void {
-  app.get("/login", (c) => renderOperatorPage(c, loginPage));
-
   app.post("/operator/api/login", async (c) => {
     assertSameOrigin(c);
     const input = await readJsonBody(c, loginBody);
