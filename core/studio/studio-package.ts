@@ -40,16 +40,17 @@ export function clipPackagePath(key: string): string {
 export async function writeStudioPackage(stream: CampaignPackageStream, input: StudioPackageInput): Promise<{ bytes: number; leads: number; clips: number }> {
   try {
     const written = new Set<string>();
+    const readBuffer = new Uint8Array(copyPieceBytes);
     for await (const entry of input.leads()) {
       for (const slot of input.slots) {
         const clip = entry.audio[slot];
         if (!clip) throw new StudioPackageError("studio.audio_missing", `lead ${entry.lead.leadId} has no audio for slot ${slot}; generate it before exporting`);
         if (written.has(clip.key)) continue;
         written.add(clip.key);
-        await copyFileInto(stream, clipPackagePath(clip.key), clip.wavPath);
+        await copyFileInto(stream, clipPackagePath(clip.key), clip.wavPath, readBuffer);
         if (input.ulaw) {
           if (!clip.ulawPath) throw new StudioPackageError("studio.audio_missing", `lead ${entry.lead.leadId} has no µ-law audio for slot ${slot}`);
-          await copyFileInto(stream, ulawSiblingPath(clipPackagePath(clip.key)), clip.ulawPath);
+          await copyFileInto(stream, ulawSiblingPath(clipPackagePath(clip.key)), clip.ulawPath, readBuffer);
         }
       }
     }
@@ -86,11 +87,11 @@ export class StudioPackageError extends Error {
   }
 }
 
-async function copyFileInto(stream: CampaignPackageStream, packagePath: string, filePath: string): Promise<void> {
+/** Copies a file into the package in pieces read into `buffer`; each piece leaves as a copy the sink may keep. */
+async function copyFileInto(stream: CampaignPackageStream, packagePath: string, filePath: string, buffer: Uint8Array): Promise<void> {
   const entry = stream.openFile(packagePath);
   const handle = await open(filePath, "r");
   try {
-    const buffer = new Uint8Array(copyPieceBytes);
     for (;;) {
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
       if (bytesRead === 0) break;
