@@ -6,6 +6,7 @@ import { ingestConfig } from "./ingest/ingest.config.ts";
 import { analysisConfig } from "./pipeline/analysis/analysis.config.ts";
 import { asrConfig } from "./pipeline/asr/asr.config.ts";
 import { pipelineConfig } from "./pipeline/pipeline.config.ts";
+import { studioConfig } from "./studio/studio.config.ts";
 
 export const coreConfigSpec = {
   ...storageConfig("core", {
@@ -36,6 +37,7 @@ export const coreConfigSpec = {
   ...didsConfig,
   ...asrConfig,
   ...analysisConfig,
+  ...studioConfig,
 };
 
 export type CoreConfigSpec = typeof coreConfigSpec;

@@ -8,7 +8,8 @@ import { acousticModelPath, buildSpeechLanguageModel } from "./speech-language-m
 /**
  * A local server that speaks the OpenAI wire format, standing in for the paid service in tests:
  * `/v1/audio/transcriptions` really transcribes (Debian's pocketsphinx with a language model built
- * from a domain corpus), `/v1/chat/completions` answers as the test tells it to.
+ * from a domain corpus), `/v1/audio/speech` really speaks (espeak-ng, converted by ffmpeg to the
+ * format asked for), `/v1/chat/completions` answers as the test tells it to.
  */
 export interface ChatCompletionRequest {
   model: string;
@@ -42,6 +43,29 @@ export type TranscriptionReply =
 
 export type TranscriptionBehaviour = (request: { number: number; fields: Record<string, string> }) => TranscriptionReply;
 
+/** How a speech request is answered; null speaks it. */
+export type SpeechReply =
+  | null
+  | { status: number }
+  /** Never answers (until the client gives up or goes away). */
+  | { hang: true }
+  /** Answers 200 with a body that is not audio (an HTML error page from a proxy). */
+  | { garbage: true }
+  /** Answers 200 with speech in another format than the one asked for. */
+  | { format: "mp3" | "ogg" }
+  /** Speaks after a pause (a slow server). */
+  | { delayMs: number };
+
+export interface SpeechRequestBody {
+  model: string;
+  input: string;
+  voice: string;
+  response_format?: string;
+  [key: string]: unknown;
+}
+
+export type SpeechBehaviour = (request: SpeechRequestBody) => SpeechReply;
+
 export interface RecordedRequest {
   path: string;
   authorization: string | null;
@@ -57,6 +81,8 @@ export interface OpenAiCompatibleServer {
   setTranscriptionBehaviour(behaviour: TranscriptionBehaviour | null): void;
   /** Transcription requests received so far. */
   transcriptionRequests(): number;
+  /** How speech requests are answered from now on (null: speak them all). */
+  setSpeechBehaviour(behaviour: SpeechBehaviour | null): void;
   stop(): Promise<void>;
 }
 
@@ -68,6 +94,7 @@ export async function startOpenAiCompatibleServer(options: { corpus: readonly st
   let chat: ChatBehaviour = options.chat ?? (() => ({ status: 500, body: openAiError("no chat behaviour configured", "server_error") }));
   let transcriptionBehaviour: TranscriptionBehaviour | null = null;
   let transcriptions = 0;
+  let speechBehaviour: SpeechBehaviour | null = null;
   const requests: RecordedRequest[] = [];
   let sequence = 0;
 
@@ -124,6 +151,32 @@ export async function startOpenAiCompatibleServer(options: { corpus: readonly st
           rmSync(wav, { force: true });
         }
       }
+      if (request.method === "POST" && path === "/v1/audio/speech") {
+        const body = (await request.json()) as SpeechRequestBody;
+        requests.push({ path, authorization, body });
+        if (typeof body.input !== "string" || body.input === "") return Response.json(openAiError("input is required", "invalid_request_error", null, "input"), { status: 400 });
+        const reply = speechBehaviour?.(body) ?? null;
+        if (reply && "hang" in reply) return new Promise<Response>(() => {});
+        if (reply && "status" in reply) return Response.json(openAiError("speech unavailable", "server_error"), { status: reply.status });
+        if (reply && "garbage" in reply) return new Response("<html><body>502 Bad Gateway</body></html>", { headers: { "content-type": "audio/wav" } });
+        if (reply && "delayMs" in reply) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+        const format = reply && "format" in reply ? reply.format : (body.response_format ?? "mp3");
+        const codecs: Record<string, string[]> = { wav: ["-c:a", "pcm_s16le", "-f", "wav"], mp3: ["-c:a", "libmp3lame", "-f", "mp3"], ogg: ["-c:a", "libopus", "-f", "ogg"] };
+        if (!codecs[format]) return Response.json(openAiError(`unsupported response_format ${format}`, "invalid_request_error", null, "response_format"), { status: 400 });
+        const id = ++sequence;
+        const spoken = join(workDirectory, `${id}-speech.wav`);
+        const encoded = join(workDirectory, `${id}-speech.${format}`);
+        try {
+          const voice = body.voice.startsWith("ru") ? "ru" : "en-us";
+          const said = await runCommand("espeak-ng", ["-v", voice, "-w", spoken, body.input]);
+          if (said.code !== 0) return Response.json(openAiError(`speech failed: ${said.stderr.trim()}`, "server_error"), { status: 500 });
+          await runCommand("ffmpeg", ["-nostdin", "-loglevel", "error", "-y", "-i", spoken, ...codecs[format]!, encoded]);
+          return new Response(readFileSync(encoded), { headers: { "content-type": format === "wav" ? "audio/wav" : format === "mp3" ? "audio/mpeg" : "audio/ogg" } });
+        } finally {
+          rmSync(spoken, { force: true });
+          rmSync(encoded, { force: true });
+        }
+      }
       if (request.method === "POST" && path === "/v1/chat/completions") {
         const body = (await request.json()) as ChatCompletionRequest;
         requests.push({ path, authorization, body });
@@ -154,6 +207,9 @@ export async function startOpenAiCompatibleServer(options: { corpus: readonly st
       transcriptionBehaviour = behaviour;
     },
     transcriptionRequests: () => transcriptions,
+    setSpeechBehaviour: (behaviour) => {
+      speechBehaviour = behaviour;
+    },
     async stop() {
       await server.forceStop();
       rmSync(workDirectory, { recursive: true, force: true });

@@ -22,7 +22,7 @@ import { writeAllSync } from "../../shared/runtime/files.ts";
 import { isProcessAlive, runCommand } from "../../shared/runtime/process.ts";
 import { type CampaignDeployment, importAudioDirectory } from "../campaigns/campaigns.usecases.ts";
 import type { ImportSource } from "../campaigns/campaigns.schema.ts";
-import { CsvReader, CsvSyntaxError } from "./csv-reader.ts";
+import { CsvReader, CsvSyntaxError } from "../../shared/csv/csv-reader.ts";
 import { type ImportProblem, PackageRejectedError, reject } from "./import-problem.ts";
 import { ImportReportBuilder, type ImportReport, summarizeReport } from "./import-report.ts";
 import {
@@ -38,7 +38,7 @@ import {
   renewImport,
   type StagedAudioFile,
 } from "./import.repository.ts";
-import { type LeadColumnPlan, type ParsedLead, parseLeadRow, planLeadColumns } from "./lead-rows.ts";
+import { type LeadColumnPlan, LeadUniqueness, type ParsedLead, parseLeadRow, planLeadColumns } from "../../shared/campaign-package/lead-rows.ts";
 import { SqlInsertReader, SqlSyntaxError } from "./sql-insert-reader.ts";
 import { openZipArchive, type ZipArchive, type ZipEntry, type ZipLimits } from "./zip-archive.ts";
 
@@ -511,8 +511,7 @@ class PackageStaging {
       return;
     }
     const report = this.#report.report;
-    const seenLeadIds = new Map<number, number>();
-    const seenVendorCodes = new Map<string, number>();
+    const uniqueness = new LeadUniqueness();
     const phoneCounts = new Map<string, number>();
     let batch: ParsedLead[] = [];
     let plan: LeadColumnPlan | null = null;
@@ -556,26 +555,10 @@ class PackageStaging {
         return;
       }
       const lead = parsed.lead;
-      const firstRow = seenLeadIds.get(lead.leadId);
-      if (firstRow !== undefined) {
-        this.#report.problem({ code: "leads.duplicate_lead_id", message: `${file} row ${rowNumber} (line ${line}): lead_id ${lead.leadId} already appears on row ${firstRow}`, file, row: rowNumber, line, column: "lead_id" });
+      const repeated = uniqueness.check(file, lead, line);
+      if (repeated) {
+        this.#report.problem(repeated);
         return;
-      }
-      seenLeadIds.set(lead.leadId, rowNumber);
-      if (lead.vendorLeadCode !== "") {
-        const vendorRow = seenVendorCodes.get(lead.vendorLeadCode);
-        if (vendorRow !== undefined) {
-          this.#report.problem({
-            code: "leads.duplicate_vendor_lead_code",
-            message: `${file} row ${rowNumber} (line ${line}): vendor_lead_code ${JSON.stringify(lead.vendorLeadCode)} already appears on row ${vendorRow}`,
-            file,
-            row: rowNumber,
-            line,
-            column: "vendor_lead_code",
-          });
-          return;
-        }
-        seenVendorCodes.set(lead.vendorLeadCode, rowNumber);
       }
       phoneCounts.set(lead.phoneNumber, (phoneCounts.get(lead.phoneNumber) ?? 0) + 1);
       let missingAudio = false;

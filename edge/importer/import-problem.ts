@@ -1,18 +1,7 @@
+import type { LeadFileProblem } from "../../shared/campaign-package/lead-rows.ts";
+
 /** One thing wrong with a package, precise enough for an operator to fix it at the source. */
-export interface ImportProblem {
-  /** Stable dotted code, e.g. `zip.unsafe_path`, `leads.invalid_field`, `audio.unsupported_format`. */
-  code: string;
-  message: string;
-  /** The package file it concerns (`leads.csv`, `audio/greeting/1.wav`). */
-  file?: string;
-  /** Data row, counted from 1 after the header (for leads.sql: the n-th value tuple). */
-  row?: number;
-  /** Line of the leads file where that row starts. */
-  line?: number;
-  column?: string;
-  /** The row's lead_id, when it could be read. */
-  lead_id?: number;
-}
+export type ImportProblem = LeadFileProblem;
 
 /** A problem that stops validation at once (the archive cannot be read further, or is hostile). */
 export class PackageRejectedError extends Error {

@@ -1,7 +1,7 @@
 import type { Client, InStatement, Row } from "@libsql/client";
 import { nullableNumber, nullableText } from "../../shared/db/row-values.ts";
 import type { ImportSource, ImportState } from "../campaigns/campaigns.schema.ts";
-import type { ParsedLead } from "./lead-rows.ts";
+import type { ParsedLead } from "../../shared/campaign-package/lead-rows.ts";
 
 /** The SQL of the import lock, the staged rows and the import history. */
 

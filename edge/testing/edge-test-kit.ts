@@ -1,14 +1,16 @@
+import { closeSync, openSync } from "node:fs";
 import { loadConfig } from "../../shared/config/config-loader.ts";
 import type { ConfigOf } from "../../shared/config/config-spec.ts";
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { MetricsRegistry } from "../../shared/http/metrics.ts";
 import { type Logger, silentLogger } from "../../shared/log/logger.ts";
 import { type Clock, systemClock } from "../../shared/runtime/clock.ts";
+import { writeAllSync } from "../../shared/runtime/files.ts";
 import type { FetchHandler } from "../../shared/runtime/http-server.ts";
 import { openTempDatabase, type TempDatabase } from "../../shared/testing/temp-database.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import type { CampaignPackageManifest } from "../../shared/contracts/campaign-package.ts";
-import { CampaignPackageWriter } from "../../scripts/campaign-package/campaign-package-writer.ts";
+import { CampaignPackageWriter } from "../../shared/campaign-package/campaign-package-writer.ts";
 import { defaultSpeechCache, type GenerateOptions, type GeneratedPackage, generateCampaignPackage } from "../../scripts/campaign-package/generate-campaign-package.ts";
 import type { CampaignRuntime } from "../campaigns/campaign-runtime.ts";
 import { type EdgeConfigSpec, edgeConfigSpec } from "../config.ts";
@@ -121,7 +123,8 @@ export interface HandmadePackage {
 /** Writes a package by hand, for the broken and hostile ones the generator never makes. */
 export function writeHandmadePackage(dir: TempDir, name: string, content: HandmadePackage): string {
   const path = dir.join(name);
-  const writer = new CampaignPackageWriter(path);
+  const fd = openSync(path, "w", 0o644);
+  const writer = new CampaignPackageWriter((chunk) => writeAllSync(fd, chunk));
   for (const [entry, bytes] of Object.entries(content.audio ?? {})) writer.addFile(entry, bytes);
   for (const [entry, bytes] of Object.entries(content.compressed ?? {})) writer.addFile(entry, bytes, { compress: true });
   for (const [entry, bytes] of Object.entries(content.unlisted ?? {})) writer.addFile(entry, bytes, { unlisted: true });
@@ -131,5 +134,6 @@ export function writeHandmadePackage(dir: TempDir, name: string, content: Handma
     { campaign: { id: content.campaignId ?? "HANDMADE", name: `Handmade ${content.campaignId ?? "HANDMADE"}` }, leadCount: content.leadCount ?? rows, defaultAudio: content.defaultAudio },
     content.alterManifest,
   );
+  closeSync(fd);
   return path;
 }

@@ -10,7 +10,8 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { encodeMuLaw, encodePcmWav } from "../../shared/audio/wav-format.ts";
 import { ulawSiblingPath } from "../../shared/contracts/campaign-package.ts";
-import { CampaignPackageWriter, csvLine, sqlLiteral } from "./campaign-package-writer.ts";
+import { CampaignPackageStream, packageFileSink } from "../../shared/campaign-package/campaign-package-stream.ts";
+import { csvLine, sqlLiteral } from "../../shared/campaign-package/campaign-package-writer.ts";
 import { createSpeechSynthesizer, joinPcm, type SpeechSynthesizer, silence } from "./speech-synthesizer.ts";
 
 export interface GenerateOptions {
@@ -68,50 +69,56 @@ export async function generateCampaignPackage(options: GenerateOptions): Promise
   const format = options.format ?? "csv";
 
   await preloadVocabulary(speech, offerCount);
-  const writer = new CampaignPackageWriter(options.outPath);
-  const addAudio = (path: string, pcm: Uint8Array) => {
-    writer.addFile(path, encodePcmWav(pcm));
-    if (options.ulaw) writer.addFile(ulawSiblingPath(path), encodeMuLaw(pcm));
-  };
-  for (let index = 0; index < greetingCount; index++) addAudio(greetingPath(index), await greetingSpeech(speech, index));
-  for (let index = 0; index < offerCount; index++) addAudio(`audio/offer/offer-${index + 1}.wav`, await speech.speak(offers[index]!));
-  if (options.defaultAudio) addAudio("audio/default.wav", await speech.speak("Thank you for taking our call. An agent will be with you shortly."));
-
+  const writer = new CampaignPackageStream(packageFileSink(options.outPath));
   const leadIds: number[] = [];
-  const columns = ["lead_id", "vendor_lead_code", "phone_code", "phone_number", "first_name", "last_name", "address1", "city", "state", "postal_code", "email", "comments", "audio_greeting"];
-  if (offerCount > 0) columns.push("audio_offer");
-  const leadsFile = writer.openFile(format === "csv" ? "leads.csv" : "leads.sql", { compress: true });
-  if (format === "csv") leadsFile.push(csvLine(columns));
-  let sqlRows: string[] = [];
-  const flushSql = () => {
-    if (sqlRows.length === 0) return;
-    leadsFile.push(`INSERT INTO vicidial_list (${columns.join(", ")}) VALUES\n${sqlRows.join(",\n")};\n`);
-    sqlRows = [];
-  };
-  let chunk = "";
-  for (let index = 0; index < options.leads; index++) {
-    const values = leadValues(index, leadIdStart, greetingCount, offerCount);
-    leadIds.push(Number(values[0]));
-    if (format === "csv") {
-      chunk += csvLine(values);
-      if (chunk.length > 256 * 1024) {
-        leadsFile.push(chunk);
-        chunk = "";
+  let bytes = 0;
+  try {
+    const addAudio = async (path: string, pcm: Uint8Array) => {
+      await writer.addFile(path, encodePcmWav(pcm));
+      if (options.ulaw) await writer.addFile(ulawSiblingPath(path), encodeMuLaw(pcm));
+    };
+    for (let index = 0; index < greetingCount; index++) await addAudio(greetingPath(index), await greetingSpeech(speech, index));
+    for (let index = 0; index < offerCount; index++) await addAudio(`audio/offer/offer-${index + 1}.wav`, await speech.speak(offers[index]!));
+    if (options.defaultAudio) await addAudio("audio/default.wav", await speech.speak("Thank you for taking our call. An agent will be with you shortly."));
+
+    const columns = ["lead_id", "vendor_lead_code", "phone_code", "phone_number", "first_name", "last_name", "address1", "city", "state", "postal_code", "email", "comments", "audio_greeting"];
+    if (offerCount > 0) columns.push("audio_offer");
+    const leadsFile = writer.openFile(format === "csv" ? "leads.csv" : "leads.sql", { compress: true });
+    if (format === "csv") await leadsFile.push(csvLine(columns));
+    let sqlRows: string[] = [];
+    const flushSql = async () => {
+      if (sqlRows.length === 0) return;
+      await leadsFile.push(`INSERT INTO vicidial_list (${columns.join(", ")}) VALUES\n${sqlRows.join(",\n")};\n`);
+      sqlRows = [];
+    };
+    let chunk = "";
+    for (let index = 0; index < options.leads; index++) {
+      const values = leadValues(index, leadIdStart, greetingCount, offerCount);
+      leadIds.push(Number(values[0]));
+      if (format === "csv") {
+        chunk += csvLine(values);
+        if (chunk.length > 256 * 1024) {
+          await leadsFile.push(chunk);
+          chunk = "";
+        }
+      } else {
+        sqlRows.push(`(${values.map(sqlLiteral).join(", ")})`);
+        if (sqlRows.length === 500) await flushSql();
       }
-    } else {
-      sqlRows.push(`(${values.map(sqlLiteral).join(", ")})`);
-      if (sqlRows.length === 500) flushSql();
     }
+    if (chunk) await leadsFile.push(chunk);
+    await flushSql();
+    await leadsFile.end();
+    bytes = (await writer.finish({
+      campaign: { id: campaignId, name: options.campaignName ?? `Demo campaign ${campaignId}` },
+      leadCount: options.leads,
+      createdAt: options.createdAt,
+      defaultAudio: options.defaultAudio ? "audio/default.wav" : undefined,
+    })).bytes;
+  } catch (error) {
+    await writer.abort(error);
+    throw error;
   }
-  if (chunk) leadsFile.push(chunk);
-  flushSql();
-  leadsFile.end();
-  const { bytes } = writer.finish({
-    campaign: { id: campaignId, name: options.campaignName ?? `Demo campaign ${campaignId}` },
-    leadCount: options.leads,
-    createdAt: options.createdAt,
-    defaultAudio: options.defaultAudio ? "audio/default.wav" : undefined,
-  });
   return { path: options.outPath, bytes, leads: options.leads, wavFiles: greetingCount + offerCount + (options.defaultAudio ? 1 : 0), leadIds, campaignId };
 }
 

@@ -8,8 +8,38 @@ import {
   normalizeAudioReference,
   requiredLeadColumns,
   reservedLeadColumns,
-} from "../../shared/contracts/campaign-package.ts";
-import type { ImportProblem } from "./import-problem.ts";
+} from "../contracts/campaign-package.ts";
+
+/**
+ * A leads file (CSV or SQL INSERTs) read against the package contract's lead columns: the edge's
+ * importer and the core's studio check the same header and rows the same way.
+ */
+
+/** One thing wrong with a leads file, precise enough to fix at the source. */
+export interface LeadFileProblem {
+  /** Stable dotted code, e.g. `leads.invalid_field`. */
+  code: string;
+  message: string;
+  /** The file it concerns (`leads.csv`, `audio/greeting/1.wav`). */
+  file?: string;
+  /** Data row, counted from 1 after the header (for leads.sql: the n-th value tuple). */
+  row?: number;
+  /** Line of the leads file where that row starts. */
+  line?: number;
+  column?: string;
+  /** The row's lead_id, when it could be read. */
+  lead_id?: number;
+}
+
+type ImportProblem = LeadFileProblem;
+
+export interface LeadColumnOptions {
+  /**
+   * `required`: a package's leads file names its audio in `audio`/`audio_<slot>` columns.
+   * `refused`: leads for the studio, which makes the audio itself.
+   */
+  audioColumns: "required" | "refused";
+}
 
 /** What each column of a leads file means, decided once from its header. */
 export interface LeadColumnPlan {
@@ -33,7 +63,7 @@ export interface ParsedLead {
   audio: Record<string, string>;
 }
 
-export function planLeadColumns(file: string, header: readonly string[]): { plan: LeadColumnPlan } | { problems: ImportProblem[] } {
+export function planLeadColumns(file: string, header: readonly string[], options: LeadColumnOptions = { audioColumns: "required" }): { plan: LeadColumnPlan } | { problems: ImportProblem[] } {
   const problems: ImportProblem[] = [];
   const columns = header.map((name) => name.trim().toLowerCase());
   const seen = new Map<string, number>();
@@ -60,7 +90,11 @@ export function planLeadColumns(file: string, header: readonly string[]): { plan
     if (slot) audioSlots.set(index, slot);
     else if (name !== "lead_id" && name !== "phone_number") fieldIndexes.push(index);
   });
-  if (audioSlots.size === 0) {
+  if (options.audioColumns === "refused") {
+    for (const [index] of audioSlots) {
+      problems.push({ code: "leads.audio_column", message: `column ${columns[index]} of ${file} names audio files; the studio makes each lead's audio from the script, so remove it`, file, line: 1, column: columns[index]! });
+    }
+  } else if (audioSlots.size === 0) {
     problems.push({ code: "leads.no_audio_column", message: `${file} has no audio column: name one "audio" or "audio_<slot>" (e.g. audio_greeting)`, file, line: 1 });
   }
   if (problems.length > 0) return { problems };
@@ -110,4 +144,33 @@ export function parseLeadRow(plan: LeadColumnPlan, values: readonly string[], co
   }
   if (problems.length > 0 || !leadId.ok || !phone.ok) return { problems };
   return { lead: { leadId: Number(leadId.value), rowNumber: context.rowNumber, vendorLeadCode: fields.vendor_lead_code ?? "", phoneNumber: phone.value, fields, audio } };
+}
+
+/** Lead ids, and vendor lead codes when given, must each appear once in a leads file. */
+export class LeadUniqueness {
+  readonly #leadIds = new Map<number, number>();
+  readonly #vendorCodes = new Map<string, number>();
+
+  /** Records the lead, or names the earlier row it repeats. */
+  check(file: string, lead: ParsedLead, line: number): ImportProblem | null {
+    const where = { file, row: lead.rowNumber, line };
+    const firstRow = this.#leadIds.get(lead.leadId);
+    if (firstRow !== undefined) {
+      return { code: "leads.duplicate_lead_id", message: `${file} row ${lead.rowNumber} (line ${line}): lead_id ${lead.leadId} already appears on row ${firstRow}`, ...where, column: "lead_id" };
+    }
+    this.#leadIds.set(lead.leadId, lead.rowNumber);
+    if (lead.vendorLeadCode !== "") {
+      const vendorRow = this.#vendorCodes.get(lead.vendorLeadCode);
+      if (vendorRow !== undefined) {
+        return {
+          code: "leads.duplicate_vendor_lead_code",
+          message: `${file} row ${lead.rowNumber} (line ${line}): vendor_lead_code ${JSON.stringify(lead.vendorLeadCode)} already appears on row ${vendorRow}`,
+          ...where,
+          column: "vendor_lead_code",
+        };
+      }
+      this.#vendorCodes.set(lead.vendorLeadCode, lead.rowNumber);
+    }
+    return null;
+  }
 }

@@ -1,17 +1,16 @@
 import { createHash, type Hash } from "node:crypto";
-import { closeSync, openSync } from "node:fs";
 import { Zip, ZipDeflate, ZipPassThrough } from "fflate";
 import {
   type CampaignPackageManifest,
   campaignPackageFormat,
   campaignPackageFormatVersion,
   campaignPackagePaths,
-} from "../../shared/contracts/campaign-package.ts";
-import { writeAllSync } from "../../shared/runtime/files.ts";
+} from "../contracts/campaign-package.ts";
 
 /**
- * Writes a campaign package as a stream (fflate): entries go to disk as they are added and the
- * manifest, with every file's size and SHA-256, is written last. Memory holds one entry at a time.
+ * Writes a campaign package (`shared/contracts/campaign-package.ts`) as a stream (fflate): entries
+ * leave through `emit` as they are added and the manifest, with every file's size and SHA-256, is
+ * written last. Memory holds one pushed piece at a time; `CampaignPackageStream` adds backpressure.
  */
 export interface ManifestFields {
   campaign: { id: string; name: string; description?: string };
@@ -28,11 +27,25 @@ export interface AddFileOptions {
   unlisted?: boolean;
 }
 
+export interface PackageEntryWriter {
+  push(chunk: Uint8Array | string): void;
+  end(): void;
+}
+
 /** fflate writes classic (non-zip64) archives: 65,535 entries and 4 GiB at most. */
-const maxEntries = 65_535;
+export const maxPackageWriterEntries = 65_535;
+
+export class PackageWriterError extends Error {
+  constructor(
+    readonly code: "package.too_many_files" | "package.zip_failed" | "package.unfinished",
+    message: string,
+  ) {
+    super(message);
+    this.name = "PackageWriterError";
+  }
+}
 
 export class CampaignPackageWriter {
-  readonly #fd: number;
   readonly #zip: Zip;
   readonly #files: Array<{ path: string; size: number; sha256: string }> = [];
   #entries = 0;
@@ -40,14 +53,14 @@ export class CampaignPackageWriter {
   #error: Error | null = null;
   #ended = false;
 
-  constructor(readonly outPath: string) {
-    this.#fd = openSync(outPath, "w", 0o644);
+  /** `emit` receives the archive's bytes in order, synchronously, as each call produces them. */
+  constructor(emit: (chunk: Uint8Array) => void) {
     this.#zip = new Zip((error, chunk, final) => {
       if (error) {
         this.#error = error;
         return;
       }
-      writeAllSync(this.#fd, chunk);
+      emit(chunk);
       this.#bytes += chunk.length;
       if (final) this.#ended = true;
     });
@@ -55,14 +68,14 @@ export class CampaignPackageWriter {
 
   /** Adds a whole file. */
   addFile(path: string, data: Uint8Array | string, options: AddFileOptions = {}): void {
-    const stream = this.openFile(path, options);
-    stream.push(typeof data === "string" ? new TextEncoder().encode(data) : data);
-    stream.end();
+    const entry = this.openFile(path, options);
+    entry.push(data);
+    entry.end();
   }
 
   /** Adds a file pushed in pieces (a leads file of any size). */
-  openFile(path: string, options: AddFileOptions = {}): { push(chunk: Uint8Array | string): void; end(): void } {
-    if (++this.#entries > maxEntries) throw new Error(`a package written with fflate holds at most ${maxEntries} files`);
+  openFile(path: string, options: AddFileOptions = {}): PackageEntryWriter {
+    if (++this.#entries > maxPackageWriterEntries) throw new PackageWriterError("package.too_many_files", `a package holds at most ${maxPackageWriterEntries} files`);
     const entry = options.compress ? new ZipDeflate(path, { level: 6 }) : new ZipPassThrough(path);
     this.#zip.add(entry);
     const hash: Hash = createHash("sha256");
@@ -101,13 +114,12 @@ export class CampaignPackageWriter {
     manifestEntry.push(new TextEncoder().encode(`${JSON.stringify(written, null, 2)}\n`), true);
     this.#zip.end();
     this.#throwIfFailed();
-    if (!this.#ended) throw new Error("the zip did not finish");
-    closeSync(this.#fd);
+    if (!this.#ended) throw new PackageWriterError("package.unfinished", "the zip did not finish");
     return { bytes: this.#bytes, manifest };
   }
 
   #throwIfFailed(): void {
-    if (this.#error) throw this.#error;
+    if (this.#error) throw new PackageWriterError("package.zip_failed", `the zip could not be written: ${this.#error.message}`);
   }
 }
 

@@ -1,0 +1,104 @@
+import { open } from "node:fs/promises";
+import type { CampaignPackageStream } from "../../shared/campaign-package/campaign-package-stream.ts";
+import { csvLine } from "../../shared/campaign-package/campaign-package-writer.ts";
+import { campaignPackagePaths, ulawSiblingPath } from "../../shared/contracts/campaign-package.ts";
+import type { StudioLead } from "./studio-leads.ts";
+import type { SynthesizedSpeech } from "./synthesis-cache.ts";
+
+/**
+ * A studio campaign as a campaign package (shared/contracts/campaign-package.ts): each distinct
+ * clip once under audio/speech/, then leads.csv naming every lead's clip per slot in
+ * `audio_<slot>` columns. Leads are read twice (clips, then rows) so none is held in memory; audio
+ * is copied in pieces, so memory stays flat whatever the campaign's size.
+ */
+export interface StudioPackageLead {
+  lead: StudioLead;
+  /** Slot → the lead's clip. */
+  audio: Readonly<Record<string, Pick<SynthesizedSpeech, "key" | "wavPath" | "ulawPath">>>;
+}
+
+export interface StudioPackageInput {
+  campaign: { id: string; name: string; description?: string };
+  /** The leads file's columns as uploaded (lead_id and phone_number among them). */
+  columns: readonly string[];
+  slots: readonly string[];
+  /** Called once per pass; yields the leads in the same order each time. */
+  leads: () => AsyncIterable<StudioPackageLead> | Iterable<StudioPackageLead>;
+  ulaw: boolean;
+  generator: { name: string; version: string };
+  createdAt?: string;
+}
+
+const copyPieceBytes = 256 * 1024;
+const csvFlushChars = 256 * 1024;
+
+/** The package path of a clip: its synthesis key, so a shared line is one file for every lead. */
+export function clipPackagePath(key: string): string {
+  return `${campaignPackagePaths.audioDirectory}speech/${key}.wav`;
+}
+
+export async function writeStudioPackage(stream: CampaignPackageStream, input: StudioPackageInput): Promise<{ bytes: number; leads: number; clips: number }> {
+  try {
+    const written = new Set<string>();
+    const readBuffer = new Uint8Array(copyPieceBytes);
+    for await (const entry of input.leads()) {
+      for (const slot of input.slots) {
+        const clip = entry.audio[slot];
+        if (!clip) throw new StudioPackageError("studio.audio_missing", `lead ${entry.lead.leadId} has no audio for slot ${slot}; generate it before exporting`);
+        if (written.has(clip.key)) continue;
+        written.add(clip.key);
+        await copyFileInto(stream, clipPackagePath(clip.key), clip.wavPath, readBuffer);
+        if (input.ulaw) {
+          if (!clip.ulawPath) throw new StudioPackageError("studio.audio_missing", `lead ${entry.lead.leadId} has no µ-law audio for slot ${slot}`);
+          await copyFileInto(stream, ulawSiblingPath(clipPackagePath(clip.key)), clip.ulawPath, readBuffer);
+        }
+      }
+    }
+    const fieldColumns = input.columns.filter((column) => column !== "lead_id" && column !== "phone_number");
+    const leadsFile = stream.openFile(campaignPackagePaths.leadsCsv, { compress: true });
+    let chunk = csvLine(["lead_id", "phone_number", ...fieldColumns, ...input.slots.map((slot) => `audio_${slot}`)]);
+    let leadCount = 0;
+    for await (const { lead, audio } of input.leads()) {
+      leadCount++;
+      chunk += csvLine([lead.leadId, lead.phoneNumber, ...fieldColumns.map((column) => lead.fields[column] ?? ""), ...input.slots.map((slot) => clipPackagePath(audio[slot]!.key))]);
+      if (chunk.length >= csvFlushChars) {
+        await leadsFile.push(chunk);
+        chunk = "";
+      }
+    }
+    if (leadCount === 0) throw new StudioPackageError("studio.no_leads", "the campaign has no leads to export");
+    await leadsFile.push(chunk);
+    await leadsFile.end();
+    const { bytes } = await stream.finish({ campaign: input.campaign, leadCount, generator: input.generator, createdAt: input.createdAt });
+    return { bytes, leads: leadCount, clips: written.size };
+  } catch (error) {
+    await stream.abort(error);
+    throw error;
+  }
+}
+
+export class StudioPackageError extends Error {
+  constructor(
+    readonly code: "studio.audio_missing" | "studio.no_leads",
+    message: string,
+  ) {
+    super(message);
+    this.name = "StudioPackageError";
+  }
+}
+
+/** Copies a file into the package in pieces read into `buffer`; each piece leaves as a copy the sink may keep. */
+async function copyFileInto(stream: CampaignPackageStream, packagePath: string, filePath: string, buffer: Uint8Array): Promise<void> {
+  const entry = stream.openFile(packagePath);
+  const handle = await open(filePath, "r");
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      await entry.push(buffer.slice(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
+  await entry.end();
+}
