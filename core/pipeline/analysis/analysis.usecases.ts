@@ -7,7 +7,7 @@ import type { CoreDatabase } from "../../db/core-database.ts";
 import { findTranscript, findTranscriptOfRevision } from "../asr/asr.repository.ts";
 import type { ApplyOutcome } from "../asr/asr.usecases.ts";
 import { findDialogue } from "../dialogues/dialogues.repository.ts";
-import { createAnalysisJobQueue, enqueueAnalysisJob } from "../pipeline-queues.ts";
+import { createAnalysisJobQueue, enqueueAnalysisJob } from "./analysis-queue.ts";
 import type { AnalysisSettings } from "./analysis-settings.ts";
 import { findLatestAnalysis, insertAnalysis, setAnalysisStatus } from "./analysis.repository.ts";
 

@@ -5,7 +5,8 @@ import type { Clock } from "../../../shared/runtime/clock.ts";
 import type { CoreDatabase } from "../../db/core-database.ts";
 import { findDialogue, findDialogueSegments } from "../dialogues/dialogues.repository.ts";
 import type { DialogueRow, DialogueSegmentRow } from "../dialogues/dialogues.schema.ts";
-import { createAsrJobQueue, enqueueAnalysisJob, enqueueAsrJob } from "../pipeline-queues.ts";
+import { enqueueAnalysisJob } from "../analysis/analysis-queue.ts";
+import { createAsrJobQueue, enqueueAsrJob } from "./asr-queue.ts";
 import { findDialoguesToTranscribe, findLatestTranscript, findTranscriptOfRevision, insertTranscript, markTranscribed, setAsrStatus } from "./asr.repository.ts";
 
 export interface AsrDeps {
