@@ -49,11 +49,11 @@ export interface WorkerProcess {
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
-/** `core worker --role …` as its own process from source, started once it logs "worker started". */
-export async function startWorkerProcess(options: { coreUrl: string; token: string; roles: string; env?: Record<string, string> }): Promise<WorkerProcess> {
+/** `core worker --role …` as its own process from source (core/main.ts unless `entry` names another), started once it logs "worker started". */
+export async function startWorkerProcess(options: { coreUrl: string; token: string; roles: string; env?: Record<string, string>; entry?: string }): Promise<WorkerProcess> {
   const dataDir = makeTempDir("salescontrol-worker-");
   try {
-    const worker = await startNodeProcess(process.execPath, [join(import.meta.dir, "../main.ts"), "worker", "--role", options.roles, "--core-url", options.coreUrl, "--token", options.token], {
+    const worker = await startNodeProcess(process.execPath, [options.entry ?? join(import.meta.dir, "../main.ts"), "worker", "--role", options.roles, "--core-url", options.coreUrl, "--token", options.token], {
       cwd: dataDir.path,
       env: { PATH: process.env.PATH!, DATA_DIR: dataDir.path, ...options.env },
       readyMessage: "worker started",
