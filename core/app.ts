@@ -1,4 +1,3 @@
-import { sql } from "drizzle-orm";
 import { callResultsBatchPath, maxCallResultsBatchBytes } from "../shared/contracts/call-results.ts";
 import { chunkUploadPath, maxChunkBytes } from "../shared/contracts/chunk-upload.ts";
 import { bearerTokenOf, requireBearerToken, tokensMatch } from "../shared/http/bearer-token.ts";
@@ -12,7 +11,7 @@ import { createCallStatsRepository } from "./calls/call-stats.repository.ts";
 import { registerCallStatsRoutes } from "./calls/call-stats.routes.ts";
 import { registerCallResultRoutes } from "./calls/calls.routes.ts";
 import type { CoreDeps } from "./core-deps.ts";
-import type { CoreDatabase } from "./db/core-database.ts";
+import { checkDatabase } from "./db/core-database.ts";
 import { registerDeviceRoutes } from "./devices/devices.routes.ts";
 import { createDidsRepository } from "./dids/dids.repository.ts";
 import { registerDidRoutes } from "./dids/dids.routes.ts";
@@ -97,8 +96,4 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
   registerCallStatsRoutes(app, { tenants, clock, callStats: createCallStatsRepository(db) });
   registerDidRoutes(app, { tenants, clock, dids, pools: deps.didPools, random: deps.random });
   return app;
-}
-
-async function checkDatabase(db: CoreDatabase): Promise<void> {
-  await db.run(sql`SELECT 1`);
 }

@@ -4,7 +4,7 @@ import { describeZodError, zodIssueDetails } from "../../shared/http/zod-issues.
 import type { ClaimedJob, JobQueue } from "../../shared/jobs/job-queue.ts";
 import type { JobRow } from "../../shared/jobs/jobs.schema.ts";
 import { sha256Hex } from "../../shared/runtime/hashing.ts";
-import { findChunk } from "../ingest/ingest.repository.ts";
+import { createIngestRepository } from "../ingest/ingest.repository.ts";
 import type { PipelineHost, PipelineStage, PipelineStages } from "../pipeline/pipeline-stage.ts";
 
 /** A stage a remote worker may run, with its queue (whose options, backoff and attempts, live in the instance). */
@@ -74,7 +74,7 @@ export async function failRemoteJob(deps: InternalDeps, jobId: number, leaseToke
 }
 
 export async function readChunkAudio(deps: InternalDeps, chunkId: string): Promise<{ bytes: Uint8Array; sha256: string }> {
-  const chunk = await findChunk(deps.host.db, chunkId);
+  const chunk = await createIngestRepository(deps.host.db).findChunk(chunkId);
   if (!chunk) throw notFound(internalErrorCodes.chunkNotFound, `no chunk ${chunkId}`);
   const bytes = await deps.host.storage.read(chunk.storedPath);
   if (!bytes) throw new AppError(internalErrorCodes.audioMissing, 410, `the audio of chunk ${chunkId} is no longer stored`);

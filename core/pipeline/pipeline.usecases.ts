@@ -3,7 +3,7 @@ import type { JobRow } from "../../shared/jobs/jobs.schema.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import type { CoreConfigSpec } from "../config.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
-import { countDialoguesByStage } from "./asr/asr.repository.ts";
+import { createAsrRepository } from "./asr/asr.repository.ts";
 import { analysisStatuses, asrStatuses } from "./dialogues/dialogues.schema.ts";
 import type { PipelineStage, PipelineStages, StageSetup } from "./pipeline-stage.ts";
 
@@ -26,7 +26,7 @@ export function operatedStages(stages: PipelineStages): Array<PipelineStage & Re
 export async function getPipelineOverview(deps: PipelineDeps) {
   const asrCounts = Object.fromEntries(asrStatuses.map((status) => [status, 0])) as Record<(typeof asrStatuses)[number], number>;
   const analysisCounts = Object.fromEntries(analysisStatuses.map((status) => [status, 0])) as Record<(typeof analysisStatuses)[number], number>;
-  for (const row of await countDialoguesByStage(deps.db)) {
+  for (const row of await createAsrRepository(deps.db).countDialoguesByStage()) {
     asrCounts[row.asrStatus] += row.count;
     analysisCounts[row.analysisStatus] += row.count;
   }

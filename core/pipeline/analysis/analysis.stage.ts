@@ -3,7 +3,7 @@ import type { PipelineHost, PipelineStage } from "../pipeline-stage.ts";
 import { registerAnalysisMetrics, startAnalysisSlots } from "./analysis-jobs.ts";
 import { createAnalysisJobQueue } from "./analysis-queue.ts";
 import { startRemoteAnalysisWorker } from "./analysis-remote-worker.ts";
-import { setAnalysisStatus } from "./analysis.repository.ts";
+import { createAnalysisRepository } from "./analysis.repository.ts";
 import { type AnalysisDeps, applyAnalysis, recordAnalysisFailure } from "./analysis.usecases.ts";
 import { createUpsellAnalyser, llmSettingsOf } from "./upsell-analyser.ts";
 
@@ -58,6 +58,6 @@ export const analysisStage: PipelineStage<AnalysisJobPayload, AnalysisJobResult>
   },
   operator: {
     dialogueOf: (payload) => payload.dialogue_id,
-    requeue: (db, payload) => setAnalysisStatus(db, payload.dialogue_id, "QUEUED", { revision: payload.revision }),
+    requeue: (db, payload) => createAnalysisRepository(db).setAnalysisStatus(payload.dialogue_id, "QUEUED", { revision: payload.revision }),
   },
 };

@@ -6,7 +6,7 @@ import type { PipelineStage } from "../pipeline-stage.ts";
 import { registerAsrMetrics, startAsrSlots } from "./asr-jobs.ts";
 import { createAsrJobQueue } from "./asr-queue.ts";
 import { startRemoteAsrWorker } from "./asr-remote-worker.ts";
-import { setAsrStatus } from "./asr.repository.ts";
+import { createAsrRepository } from "./asr.repository.ts";
 import { applyTranscription, recordTranscriptionFailure } from "./asr.usecases.ts";
 import { startTranscriptionScheduler } from "./transcription-scheduler.ts";
 import { createTranscriptionProvider, transcriptionSettingsOf } from "./transcription-provider.ts";
@@ -84,7 +84,7 @@ export const asrStage: PipelineStage<AsrJobPayload, AsrJobResult> = {
   operator: {
     dialogueOf: (payload) => payload.dialogue_id,
     requeue: async (db, payload) => {
-      await setAsrStatus(db, payload.dialogue_id, payload.revision, "QUEUED");
+      await createAsrRepository(db).setAsrStatus(payload.dialogue_id, payload.revision, "QUEUED");
     },
   },
 };
