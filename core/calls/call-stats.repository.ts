@@ -1,5 +1,6 @@
-import type { Client } from "@libsql/client";
-import { nullableText } from "../../shared/db/row-values.ts";
+import { and, count, eq, gte, lt, ne, sql } from "drizzle-orm";
+import type { CoreDatabase } from "../db/core-database.ts";
+import { callResults } from "./calls.schema.ts";
 
 export type StatsDimension = "did" | "campaign" | "hour";
 
@@ -18,37 +19,29 @@ export interface OutcomeCountRow {
   durationSeconds: number;
 }
 
-const groupColumn: Record<StatsDimension, string> = { did: "did_number", campaign: "campaign_id", hour: "call_hour" };
+const groupColumn = { did: callResults.didNumber, campaign: callResults.campaignId, hour: callResults.callHour } as const;
 
-export interface CallStatsRepository {
-  countOutcomes(tenantId: string, dimension: StatsDimension, filter: StatsFilter, pendingOutcome: string): Promise<OutcomeCountRow[]>;
-}
-
-export function createCallStatsRepository(client: Client): CallStatsRepository {
+export function createCallStatsRepository(db: CoreDatabase) {
   return {
-    async countOutcomes(tenantId, dimension, filter, pendingOutcome) {
-      const conditions = ["tenant_id = ?", "start_epoch >= ?", "start_epoch < ?", "result <> ?"];
-      const args: Array<string | number> = [tenantId, filter.fromEpochSeconds, filter.toEpochSeconds, pendingOutcome];
-      if (filter.campaignId !== undefined) {
-        conditions.push("campaign_id = ?");
-        args.push(filter.campaignId);
-      }
-      if (filter.didNumber !== undefined) {
-        conditions.push("did_number = ?");
-        args.push(filter.didNumber);
-      }
+    async countOutcomes(tenantId: string, dimension: StatsDimension, filter: StatsFilter, pendingOutcome: string): Promise<OutcomeCountRow[]> {
+      const conditions = [
+        eq(callResults.tenantId, tenantId),
+        gte(callResults.startEpoch, filter.fromEpochSeconds),
+        lt(callResults.startEpoch, filter.toEpochSeconds),
+        ne(callResults.result, pendingOutcome as typeof callResults.$inferSelect.result),
+      ];
+      if (filter.campaignId !== undefined) conditions.push(eq(callResults.campaignId, filter.campaignId));
+      if (filter.didNumber !== undefined) conditions.push(eq(callResults.didNumber, filter.didNumber));
       const column = groupColumn[dimension];
-      const result = await client.execute({
-        sql: `SELECT ${column} AS grouped, result, count(*) AS calls, coalesce(sum(max(duration, 0)), 0) AS seconds
-              FROM call_results WHERE ${conditions.join(" AND ")} GROUP BY ${column}, result`,
-        args,
-      });
-      return result.rows.map((row) => ({
-        group: nullableText(row.grouped),
-        result: String(row.result),
-        calls: Number(row.calls),
-        durationSeconds: Number(row.seconds),
-      }));
+      const rows = await db
+        .select({ group: column, result: callResults.result, calls: count(), durationSeconds: sql<number>`coalesce(sum(max(${callResults.duration}, 0)), 0)` })
+        .from(callResults)
+        .where(and(...conditions))
+        .groupBy(column, callResults.result);
+      // The hour is a number in the table and a group name here.
+      return rows.map((row) => ({ ...row, group: row.group === null ? null : String(row.group), durationSeconds: Number(row.durationSeconds) }));
     },
   };
 }
+
+export type CallStatsRepository = ReturnType<typeof createCallStatsRepository>;

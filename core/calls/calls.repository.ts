@@ -1,226 +1,144 @@
-import type { Client, Row, Transaction } from "@libsql/client";
-import type { CallResult } from "../../shared/contracts/call-results.ts";
+import { and, asc, eq, getTableColumns, inArray, ne, sql } from "drizzle-orm";
+import { excluded } from "../../shared/db/excluded.ts";
+import { type BuiltStatement, builtOnce } from "../db/built-statement.ts";
+import type { CoreDatabase } from "../db/core-database.ts";
+import { callResultChanges, callResults, dispositionOverrides } from "./calls.schema.ts";
 import type { CallOutcome } from "./dispositions.ts";
-import { nullableNumber, nullableText } from "../../shared/db/row-values.ts";
+
+type CallResultRow = typeof callResults.$inferSelect;
 
 /** A call result as stored: the wire fields plus what the core derives from them. */
-export interface StoredCallResult extends CallResult {
-  result: CallOutcome;
-  callHour: number | null;
-  phoneKey: string | null;
-  contentHash: string;
-}
+export type StoredCallResult = Omit<CallResultRow, "id" | "tenantId" | "revision" | "selectionId" | "didId" | "didNumber" | "createdAt" | "updatedAt">;
+export type ExistingCallResult = StoredCallResult & Pick<CallResultRow, "id" | "revision">;
+export type CallResultRecord = Omit<CallResultRow, "tenantId">;
+export type CallResultChange = Pick<typeof callResultChanges.$inferSelect, "id" | "revision" | "changedAt" | "changes">;
 
-export interface ExistingCallResult extends StoredCallResult {
-  id: number;
-  revision: number;
-}
-
-export interface CallResultRecord extends ExistingCallResult {
-  selectionId: number | null;
-  didId: string | null;
-  didNumber: string | null;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface CallResultChange {
-  id: number;
-  revision: number;
-  changedAt: number;
-  changes: Record<string, [unknown, unknown]>;
-}
-
-/** Wire field → column, in one place for inserts, updates and reads. */
-export const storedColumns = {
-  uniqueid: "uniqueid",
-  leadId: "lead_id",
-  listId: "list_id",
-  campaignId: "campaign_id",
-  phoneNumber: "phone_number",
-  phoneCode: "phone_code",
-  disposition: "disposition",
-  duration: "duration",
-  agentId: "agent_id",
-  userGroup: "user_group",
-  termReason: "term_reason",
-  comments: "comments",
-  altDial: "alt_dial",
-  calledCount: "called_count",
-  callDate: "call_date",
-  startEpoch: "start_epoch",
-  endEpoch: "end_epoch",
-  result: "result",
-  callHour: "call_hour",
-  phoneKey: "phone_key",
-  contentHash: "content_hash",
-} as const satisfies Record<keyof StoredCallResult, string>;
-
-type StoredField = keyof typeof storedColumns;
-const storedFields = Object.keys(storedColumns) as StoredField[];
-const columnList = storedFields.map((field) => storedColumns[field]).join(", ");
-const rowPlaceholders = `(${new Array(storedFields.length + 4).fill("?").join(", ")})`;
+const { id, tenantId: _tenantId, revision, selectionId: _selectionId, didId: _didId, didNumber: _didNumber, createdAt: _createdAt, updatedAt: _updatedAt, ...storedColumns } =
+  getTableColumns(callResults);
+const { tenantId: _recordTenantId, ...recordColumns } = getTableColumns(callResults);
+/** Every stored column but the key: what a changed call's upsert rewrites. */
+const rewrittenColumns = Object.fromEntries(Object.entries(storedColumns).filter(([field]) => field !== "uniqueid").map(([field, column]) => [field, excluded(column)]));
+const existingSelection = { id, revision, ...storedColumns };
+const existingFields = Object.keys(existingSelection) as Array<keyof ExistingCallResult>;
+const fixedFields = new Set<string>(["tenantId", "revision", "createdAt", "updatedAt"]);
+const insertedFields = [...fixedFields, ...Object.keys(storedColumns)];
 /** 100 rows × 25 values stays far below SQLite's limit on bound parameters. */
 const rowsPerInsert = 100;
-const updateList = storedFields
-  .filter((field) => field !== "uniqueid")
-  .map((field) => `${storedColumns[field]} = excluded.${storedColumns[field]}`)
-  .join(", ");
+/** A batch holds at most 1,000 calls: one statement for their changes. */
+const changesPerInsert = 1000;
 
-export interface CallsWriteTransaction {
-  findExisting(tenantId: string, uniqueids: readonly string[]): Promise<Map<string, ExistingCallResult>>;
-  /** Inserts new rows and rewrites changed ones (a row whose hash is unchanged is left alone). */
-  upsert(tenantId: string, rows: readonly StoredCallResult[], now: number): Promise<Map<string, number>>;
-  appendChanges(tenantId: string, changes: ReadonlyArray<{ callResultId: number; uniqueid: string; revision: number; changes: Record<string, [unknown, unknown]> }>, now: number): Promise<void>;
+// Hot path: built once with placeholders, since building per batch took 2.4× as long (8 × 1,000 calls: upserts 5.3 s against 2.2 s).
+const findExistingStatement = builtOnce<{ tenantId: string; uniqueids: string }>((db) =>
+  db
+    .select(existingSelection)
+    .from(callResults)
+    .where(and(eq(callResults.tenantId, sql.placeholder("tenantId")), inArray(callResults.uniqueid, sql`(SELECT value FROM json_each(${sql.placeholder("uniqueids")}))`)))
+    .toSQL(),
+);
+const upsertStatements = new Map<number, BuiltStatement<{ chunk: readonly StoredCallResult[]; fixed: Record<string, unknown> }>>();
+function upsertStatementFor(rows: number) {
+  let statement = upsertStatements.get(rows);
+  if (!statement) {
+    statement = builtOnce(
+      (db) =>
+        db
+          .insert(callResults)
+          .values(Array.from({ length: rows }, (_, index) => Object.fromEntries(insertedFields.map((field) => [field, sql.placeholder(`${index}:${field}`)])) as unknown as typeof callResults.$inferInsert))
+          .onConflictDoUpdate({
+            target: [callResults.tenantId, callResults.uniqueid],
+            set: { ...rewrittenColumns, revision: sql`${callResults.revision} + 1`, updatedAt: excluded(callResults.updatedAt) },
+            setWhere: ne(callResults.contentHash, excluded(callResults.contentHash)),
+          })
+          .returning({ id: callResults.id, uniqueid: callResults.uniqueid })
+          .toSQL(),
+      (name) => {
+        const [row, field] = name.split(":") as [string, keyof StoredCallResult];
+        const index = Number(row);
+        return fixedFields.has(field) ? (input) => input.fixed[field] : (input) => input.chunk[index]![field];
+      },
+    );
+    upsertStatements.set(rows, statement);
+  }
+  return statement;
 }
 
-export interface CallsRepository {
-  inWriteTransaction<T>(work: (tx: CallsWriteTransaction) => Promise<T>): Promise<T>;
-  loadDispositionOverrides(tenantId: string): Promise<Map<string, CallOutcome>>;
-  setDispositionOverride(tenantId: string, status: string, result: CallOutcome, now: number): Promise<void>;
-  deleteDispositionOverride(tenantId: string, status: string): Promise<boolean>;
-  /** Re-derives `result` of the tenant's stored calls with this status (after a mapping change). */
-  recomputeResults(tenantId: string, status: string, result: CallOutcome): Promise<number>;
-  findCallResult(tenantId: string, uniqueid: string): Promise<CallResultRecord | null>;
-  listChanges(tenantId: string, uniqueid: string): Promise<CallResultChange[]>;
-}
-
-export function createCallsRepository(client: Client): CallsRepository {
+export function createCallsRepository(db: CoreDatabase) {
   return {
-    async inWriteTransaction(work) {
-      const transaction = await client.transaction("write");
-      try {
-        const result = await work(writeTransactionOf(transaction));
-        await transaction.commit();
-        return result;
-      } catch (error) {
-        await transaction.rollback().catch(() => {});
-        throw error;
-      } finally {
-        transaction.close();
+    async findExisting(tenantId: string, uniqueids: readonly string[]): Promise<Map<string, ExistingCallResult>> {
+      const result = await findExistingStatement.run(db, { tenantId, uniqueids: JSON.stringify(uniqueids) });
+      const existing = new Map<string, ExistingCallResult>();
+      for (const row of result.rows) {
+        // Columns come back in the selection's order.
+        const call: Record<string, unknown> = {};
+        for (let index = 0; index < existingFields.length; index++) call[existingFields[index]!] = row[index];
+        existing.set(call.uniqueid as string, call as ExistingCallResult);
       }
+      return existing;
     },
 
-    async loadDispositionOverrides(tenantId) {
-      const result = await client.execute({ sql: "SELECT status, result FROM disposition_overrides WHERE tenant_id = ?", args: [tenantId] });
-      return new Map(result.rows.map((row) => [String(row.status), String(row.result) as CallOutcome]));
-    },
-
-    async setDispositionOverride(tenantId, status, result, now) {
-      await client.execute({
-        sql: "INSERT INTO disposition_overrides (tenant_id, status, result, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id, status) DO UPDATE SET result = excluded.result, updated_at = excluded.updated_at",
-        args: [tenantId, status, result, now],
-      });
-    },
-
-    async deleteDispositionOverride(tenantId, status) {
-      const result = await client.execute({ sql: "DELETE FROM disposition_overrides WHERE tenant_id = ? AND status = ? RETURNING status", args: [tenantId, status] });
-      return result.rows.length > 0;
-    },
-
-    async recomputeResults(tenantId, status, result) {
-      const updated = await client.execute({
-        sql: "UPDATE call_results SET result = ? WHERE tenant_id = ? AND upper(trim(disposition)) = ? AND result <> ?",
-        args: [result, tenantId, status, result],
-      });
-      return updated.rowsAffected;
-    },
-
-    async findCallResult(tenantId, uniqueid) {
-      const result = await client.execute({
-        sql: `SELECT id, revision, selection_id, did_id, did_number, created_at, updated_at, ${columnList} FROM call_results WHERE tenant_id = ? AND uniqueid = ?`,
-        args: [tenantId, uniqueid],
-      });
-      const row = result.rows[0];
-      if (!row) return null;
-      return {
-        ...existingOf(row),
-        selectionId: nullableNumber(row.selection_id),
-        didId: nullableText(row.did_id),
-        didNumber: nullableText(row.did_number),
-        createdAt: Number(row.created_at),
-        updatedAt: Number(row.updated_at),
-      };
-    },
-
-    async listChanges(tenantId, uniqueid) {
-      const result = await client.execute({
-        sql: "SELECT id, revision, changed_at, changes FROM call_result_changes WHERE tenant_id = ? AND uniqueid = ? ORDER BY id",
-        args: [tenantId, uniqueid],
-      });
-      return result.rows.map((row) => ({
-        id: Number(row.id),
-        revision: Number(row.revision),
-        changedAt: Number(row.changed_at),
-        changes: JSON.parse(String(row.changes)) as Record<string, [unknown, unknown]>,
-      }));
-    },
-  };
-}
-
-function writeTransactionOf(transaction: Transaction): CallsWriteTransaction {
-  return {
-    async findExisting(tenantId, uniqueids) {
-      const result = await transaction.execute({
-        sql: `SELECT id, revision, ${columnList} FROM call_results WHERE tenant_id = ? AND uniqueid IN (SELECT value FROM json_each(?))`,
-        args: [tenantId, JSON.stringify(uniqueids)],
-      });
-      return new Map(result.rows.map((row) => [String(row.uniqueid), existingOf(row)]));
-    },
-
-    async upsert(tenantId, rows, now) {
+    /** Inserts new rows and rewrites changed ones (a row whose hash is unchanged is left alone). */
+    async upsert(tenantId: string, rows: readonly StoredCallResult[], now: number): Promise<Map<string, number>> {
       const written = new Map<string, number>();
-      // Multi-row VALUES with bound parameters: SQLite binds them faster than it extracts JSON fields.
       for (let start = 0; start < rows.length; start += rowsPerInsert) {
         const chunk = rows.slice(start, start + rowsPerInsert);
-        const result = await transaction.execute({
-          sql: `INSERT INTO call_results (tenant_id, ${columnList}, revision, created_at, updated_at)
-                VALUES ${chunk.map(() => rowPlaceholders).join(", ")}
-                ON CONFLICT (tenant_id, uniqueid) DO UPDATE SET ${updateList}, revision = call_results.revision + 1, updated_at = excluded.updated_at
-                WHERE call_results.content_hash <> excluded.content_hash
-                RETURNING id, uniqueid`,
-          args: chunk.flatMap((row) => [tenantId, ...storedFields.map((field) => row[field]), 1, now, now]),
-        });
-        for (const row of result.rows) written.set(String(row.uniqueid), Number(row.id));
+        const result = await upsertStatementFor(chunk.length).run(db, { chunk, fixed: { tenantId, revision: 1, createdAt: now, updatedAt: now } });
+        for (const row of result.rows) written.set(String(row[1]), Number(row[0]));
       }
       return written;
     },
 
-    async appendChanges(tenantId, changes, now) {
-      if (changes.length === 0) return;
-      await transaction.execute({
-        sql: `INSERT INTO call_result_changes (tenant_id, call_result_id, uniqueid, revision, changed_at, changes)
-              SELECT ?, j.value ->> 'callResultId', j.value ->> 'uniqueid', j.value ->> 'revision', ?, j.value ->> 'changes' FROM json_each(?) AS j`,
-        args: [tenantId, now, JSON.stringify(changes.map((change) => ({ ...change, changes: JSON.stringify(change.changes) })))],
-      });
+    async appendChanges(
+      tenantId: string,
+      changes: ReadonlyArray<{ callResultId: number; uniqueid: string; revision: number; changes: Record<string, [unknown, unknown]> }>,
+      now: number,
+    ): Promise<void> {
+      for (let start = 0; start < changes.length; start += changesPerInsert) {
+        await db.insert(callResultChanges).values(changes.slice(start, start + changesPerInsert).map((change) => ({ ...change, tenantId, changedAt: now })));
+      }
+    },
+
+    async loadDispositionOverrides(tenantId: string): Promise<Map<string, CallOutcome>> {
+      const rows = await db.select({ status: dispositionOverrides.status, result: dispositionOverrides.result }).from(dispositionOverrides).where(eq(dispositionOverrides.tenantId, tenantId));
+      return new Map(rows.map((row) => [row.status, row.result]));
+    },
+
+    async setDispositionOverride(tenantId: string, status: string, result: CallOutcome, now: number): Promise<void> {
+      await db
+        .insert(dispositionOverrides)
+        .values({ tenantId, status, result, updatedAt: now })
+        .onConflictDoUpdate({ target: [dispositionOverrides.tenantId, dispositionOverrides.status], set: { result: excluded(dispositionOverrides.result), updatedAt: excluded(dispositionOverrides.updatedAt) } });
+    },
+
+    async deleteDispositionOverride(tenantId: string, status: string): Promise<boolean> {
+      const deleted = await db
+        .delete(dispositionOverrides)
+        .where(and(eq(dispositionOverrides.tenantId, tenantId), eq(dispositionOverrides.status, status)))
+        .returning({ status: dispositionOverrides.status });
+      return deleted.length > 0;
+    },
+
+    /** Re-derives `result` of the tenant's stored calls with this status (after a mapping change). */
+    async recomputeResults(tenantId: string, status: string, result: CallOutcome): Promise<number> {
+      const updated = await db
+        .update(callResults)
+        .set({ result })
+        .where(and(eq(callResults.tenantId, tenantId), sql`upper(trim(${callResults.disposition})) = ${status}`, ne(callResults.result, result)));
+      return updated.rowsAffected;
+    },
+
+    async findCallResult(tenantId: string, uniqueid: string): Promise<CallResultRecord | null> {
+      const rows = await db.select(recordColumns).from(callResults).where(and(eq(callResults.tenantId, tenantId), eq(callResults.uniqueid, uniqueid)));
+      return rows[0] ?? null;
+    },
+
+    async listChanges(tenantId: string, uniqueid: string): Promise<CallResultChange[]> {
+      return db
+        .select({ id: callResultChanges.id, revision: callResultChanges.revision, changedAt: callResultChanges.changedAt, changes: callResultChanges.changes })
+        .from(callResultChanges)
+        .where(and(eq(callResultChanges.tenantId, tenantId), eq(callResultChanges.uniqueid, uniqueid)))
+        .orderBy(asc(callResultChanges.id));
     },
   };
 }
 
-function existingOf(row: Row): ExistingCallResult {
-  return {
-    id: Number(row.id),
-    revision: Number(row.revision),
-    uniqueid: String(row.uniqueid),
-    leadId: nullableText(row.lead_id),
-    listId: nullableText(row.list_id),
-    campaignId: nullableText(row.campaign_id),
-    phoneNumber: nullableText(row.phone_number),
-    phoneCode: nullableText(row.phone_code),
-    disposition: nullableText(row.disposition),
-    duration: nullableNumber(row.duration),
-    agentId: nullableText(row.agent_id),
-    userGroup: nullableText(row.user_group),
-    termReason: nullableText(row.term_reason),
-    comments: nullableText(row.comments),
-    altDial: nullableText(row.alt_dial),
-    calledCount: nullableNumber(row.called_count),
-    callDate: nullableText(row.call_date),
-    startEpoch: nullableNumber(row.start_epoch),
-    endEpoch: nullableNumber(row.end_epoch),
-    result: String(row.result) as CallOutcome,
-    callHour: nullableNumber(row.call_hour),
-    phoneKey: nullableText(row.phone_key),
-    contentHash: String(row.content_hash),
-  };
-}
+export type CallsRepository = ReturnType<typeof createCallsRepository>;

@@ -20,8 +20,8 @@ import { requireApiKey } from "../tenants/api-key.middleware.ts";
 import type { TenantsDeps } from "../tenants/tenants.usecases.ts";
 import type { CallsDeps } from "./calls.usecases.ts";
 import { getCallResultWithHistory, recordCallResults } from "./calls.usecases.ts";
-import { callOutcomes, defaultDispositionMap } from "./dispositions.ts";
-import { deleteDispositionOverride, setDispositionOverride } from "./dispositions.usecases.ts";
+import { callOutcomes } from "./dispositions.ts";
+import { deleteDispositionOverride, listDispositions, setDispositionOverride } from "./dispositions.usecases.ts";
 
 export interface CallRoutesDeps extends CallsDeps, TenantsDeps {
   startedAt: number;
@@ -101,17 +101,7 @@ export function registerCallResultRoutes(app: HttpApp, deps: CallRoutesDeps): vo
   });
 
   app.get("/api/v1/dispositions", requireApiKey(deps, "stats"), async (c) => {
-    const overrides = await deps.calls.loadDispositionOverrides(c.get("apiKeyOwner").tenant.id);
-    const statuses = [...new Set([...defaultDispositionMap.keys(), ...overrides.keys()])].sort();
-    return c.json({
-      success: true,
-      default: "completed",
-      data: statuses.map((status) => ({
-        status,
-        result: overrides.get(status) ?? defaultDispositionMap.get(status)!,
-        source: overrides.has(status) ? "tenant" : "default",
-      })),
-    });
+    return c.json({ success: true, default: "completed", data: await listDispositions(deps, c.get("apiKeyOwner").tenant.id) });
   });
 
   app.put("/api/v1/dispositions/:status", requireApiKey(deps, "manage"), async (c) => {

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { callOutcomes } from "./dispositions.ts";
+import { type CallOutcome, callOutcomes } from "./dispositions.ts";
 
 const outcomeList = callOutcomes.map((outcome) => `'${outcome}'`).join(", ");
 
@@ -29,7 +29,7 @@ export const callResults = sqliteTable(
     startEpoch: integer("start_epoch"),
     endEpoch: integer("end_epoch"),
     /** What the disposition means under the tenant's mapping. */
-    result: text("result").notNull(),
+    result: text("result").$type<CallOutcome>().notNull(),
     /** Hour of call_date (0–23): the dialer's local hour, for hour-of-day statistics. */
     callHour: integer("call_hour"),
     /** The customer's number as DID selections record it, to attribute the call to the DID presented. */
@@ -62,7 +62,7 @@ export const callResultChanges = sqliteTable(
     revision: integer("revision").notNull(),
     changedAt: integer("changed_at").notNull(),
     /** JSON object: field → [before, after]. */
-    changes: text("changes").notNull(),
+    changes: text("changes", { mode: "json" }).$type<Record<string, [unknown, unknown]>>().notNull(),
   },
   (table) => [index("call_result_changes_tenant_uniqueid_idx").on(table.tenantId, table.uniqueid)],
 );
@@ -73,7 +73,7 @@ export const dispositionOverrides = sqliteTable(
   {
     tenantId: text("tenant_id").notNull(),
     status: text("status").notNull(),
-    result: text("result").notNull(),
+    result: text("result").$type<CallOutcome>().notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
   (table) => [primaryKey({ columns: [table.tenantId, table.status] }), check("disposition_overrides_result_check", sql.raw(`"result" IN (${outcomeList})`))],

@@ -3,11 +3,12 @@ import type { CallResult, CallResultOutcome } from "../../shared/contracts/call-
 import { notFound } from "../../shared/http/app-error.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import { phoneKeyOf } from "../dids/phone-numbers.ts";
-import type { CallResultChange, CallResultRecord, CallsRepository, StoredCallResult } from "./calls.repository.ts";
+import type { CoreDatabase } from "../db/core-database.ts";
+import { type CallResultChange, type CallResultRecord, createCallsRepository, type StoredCallResult } from "./calls.repository.ts";
 import { type CallOutcome, outcomeOfStatus } from "./dispositions.ts";
 
 export interface CallsDeps {
-  calls: CallsRepository;
+  db: CoreDatabase;
   clock: Clock;
   /** Links freshly stored calls to the DID selection that placed them (the dids feature). */
   attributeCalls(tenantId: string, uniqueids: readonly string[]): Promise<void>;
@@ -50,7 +51,7 @@ const wireFields = [
  */
 export async function recordCallResults(deps: CallsDeps, tenantId: string, rows: readonly CallResult[]): Promise<RecordedCallResult[]> {
   if (rows.length === 0) return [];
-  const overrides = await deps.calls.loadDispositionOverrides(tenantId);
+  const overrides = await createCallsRepository(deps.db).loadDispositionOverrides(tenantId);
   // Pass n holds the n-th occurrence of each uniqueid: applying the passes in order replays the batch.
   const passes: Array<Map<string, StoredCallResult>> = [];
   const passOfRow = rows.map((row) => {
@@ -61,7 +62,8 @@ export async function recordCallResults(deps: CallsDeps, tenantId: string, rows:
   });
   const now = deps.clock.now();
 
-  const outcomes = await deps.calls.inWriteTransaction(async (tx) => {
+  const outcomes = await deps.db.transaction(async (transaction) => {
+    const tx = createCallsRepository(transaction);
     const results: Array<Map<string, { outcome: CallResultOutcome; recordId: number | null }>> = [];
     for (const latest of passes) {
       const existing = await tx.findExisting(tenantId, [...latest.keys()]);
@@ -99,9 +101,10 @@ export async function recordCallResults(deps: CallsDeps, tenantId: string, rows:
 }
 
 export async function getCallResultWithHistory(deps: CallsDeps, tenantId: string, uniqueid: string): Promise<{ record: CallResultRecord; changes: CallResultChange[] }> {
-  const record = await deps.calls.findCallResult(tenantId, uniqueid);
+  const calls = createCallsRepository(deps.db);
+  const record = await calls.findCallResult(tenantId, uniqueid);
   if (!record) throw notFound("call_results.not_found", `no call result with uniqueid ${uniqueid}`);
-  return { record, changes: await deps.calls.listChanges(tenantId, uniqueid) };
+  return { record, changes: await calls.listChanges(tenantId, uniqueid) };
 }
 
 export function storedFormOf(row: CallResult, overrides: ReadonlyMap<string, CallOutcome>): StoredCallResult {

@@ -5,7 +5,7 @@ import type { Clock } from "../../shared/runtime/clock.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
 import { hashSecret } from "../admin/admin-auth.ts";
 import { generateDeviceToken } from "./device-token.ts";
-import { findDevice, findDeviceByTokenHash, insertDevice, isTokenHashTaken, listDevices, updateDevice } from "./devices.repository.ts";
+import { createDevicesRepository } from "./devices.repository.ts";
 import type { DeviceRow } from "./devices.schema.ts";
 
 export interface DevicesDeps {
@@ -40,7 +40,7 @@ export async function registerDevice(deps: DevicesDeps, input: RegisterDeviceInp
   assertNotServiceToken(deps, input.tokenPlain);
   const token = input.tokenPlain ?? generateDeviceToken();
   const now = deps.clock.now();
-  const outcome = await insertDevice(deps.db, {
+  const outcome = await createDevicesRepository(deps.db).insertDevice({
     deviceId: input.deviceId,
     pointId: input.pointId,
     registerId: input.registerId,
@@ -52,24 +52,24 @@ export async function registerDevice(deps: DevicesDeps, input: RegisterDeviceInp
   });
   if (outcome === "device_exists") throw conflict("devices.already_exists", `device ${input.deviceId} is already registered; rotate its token or enable it instead`);
   if (outcome === "token_in_use") throw conflict("devices.token_in_use", "another device already uses this token; every device needs its own");
-  return { device: (await findDevice(deps.db, input.deviceId))!, generatedToken: input.tokenPlain ? null : token };
+  return { device: (await createDevicesRepository(deps.db).findDevice(input.deviceId))!, generatedToken: input.tokenPlain ? null : token };
 }
 
 export async function getDevice(deps: DevicesDeps, deviceId: string): Promise<DeviceRow> {
-  const device = await findDevice(deps.db, deviceId);
+  const device = await createDevicesRepository(deps.db).findDevice(deviceId);
   if (!device) throw notFound("devices.not_found", `no device ${deviceId}`);
   return device;
 }
 
 export function listRegisteredDevices(deps: DevicesDeps, filter: { pointId?: string; enabled?: boolean }): Promise<DeviceRow[]> {
-  return listDevices(deps.db, filter);
+  return createDevicesRepository(deps.db).listDevices(filter);
 }
 
 export async function setDeviceEnabled(deps: DevicesDeps, deviceId: string, enabled: boolean): Promise<DeviceRow> {
   const device = await getDevice(deps, deviceId);
   if (device.enabled === enabled) return device;
   const now = deps.clock.now();
-  return (await updateDevice(deps.db, deviceId, { enabled, disabledAt: enabled ? null : now, updatedAt: now }))!;
+  return (await createDevicesRepository(deps.db).updateDevice(deviceId, { enabled, disabledAt: enabled ? null : now, updatedAt: now }))!;
 }
 
 /** Replaces the token at once: the old one stops working with this call. */
@@ -78,16 +78,16 @@ export async function rotateDeviceToken(deps: DevicesDeps, deviceId: string, tok
   assertNotServiceToken(deps, tokenPlain);
   const token = tokenPlain ?? generateDeviceToken();
   const tokenHash = hashSecret(token);
-  if (await isTokenHashTaken(deps.db, tokenHash)) throw conflict("devices.token_in_use", "this token is already in use; choose a new one");
+  if (await createDevicesRepository(deps.db).isTokenHashTaken(tokenHash)) throw conflict("devices.token_in_use", "this token is already in use; choose a new one");
   const now = deps.clock.now();
-  const device = await updateDevice(deps.db, deviceId, { tokenHash, tokenRotatedAt: now, updatedAt: now });
+  const device = await createDevicesRepository(deps.db).updateDevice(deviceId, { tokenHash, tokenRotatedAt: now, updatedAt: now });
   return { device: device!, generatedToken: tokenPlain ? null : token };
 }
 
 /** The enabled device a Bearer token belongs to, looked up by the token's digest. */
 export async function authenticateDevice(deps: DevicesDeps, token: string | null): Promise<DeviceRow> {
   if (!token) throw unauthorized(chunkUploadErrorCodes.missingToken, "an Authorization: Bearer <device token> header is required");
-  const device = await findDeviceByTokenHash(deps.db, hashSecret(token));
+  const device = await createDevicesRepository(deps.db).findDeviceByTokenHash(hashSecret(token));
   if (!device) throw unauthorized(chunkUploadErrorCodes.invalidToken, "the device token is not valid");
   if (!device.enabled) throw forbidden(chunkUploadErrorCodes.deviceDisabled, `device ${device.deviceId} is disabled`);
   return device;

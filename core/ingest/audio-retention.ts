@@ -7,7 +7,7 @@ import { type BackgroundLoop, startBackgroundLoop } from "../../shared/runtime/b
 import type { Clock } from "../../shared/runtime/clock.ts";
 import { chunkUploadErrorCodes } from "../../shared/contracts/chunk-upload.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
-import { findChunksPastRetention, markAudioDeleted, type StoredAudioTotals, storedAudioTotals } from "./audio-retention.repository.ts";
+import { createAudioRetentionRepository, type StoredAudioTotals } from "./audio-retention.repository.ts";
 import type { ChunkStorage } from "./chunk-storage.ts";
 
 const deleteBatch = 500;
@@ -44,6 +44,7 @@ export interface AudioStorage {
  */
 export function createAudioStorage(deps: { db: CoreDatabase; clock: Clock; storage: ChunkStorage; settings: AudioStorageSettings; metrics?: MetricsRegistry }): AudioStorage {
   const reserveBytes = deps.settings.audioMinFreeMb * 1024 * 1024;
+  const chunks = createAudioRetentionRepository(deps.db);
   let totals: StoredAudioTotals | null = null;
   let deletedChunksTotal = 0;
   // The storage directory appears with the first chunk: until then its nearest existing parent counts.
@@ -58,7 +59,7 @@ export function createAudioStorage(deps: { db: CoreDatabase; clock: Clock; stora
     }
   };
   const refresh = async () => {
-    totals = await storedAudioTotals(deps.db);
+    totals = await chunks.storedAudioTotals();
     return totals;
   };
 
@@ -82,9 +83,9 @@ export function createAudioStorage(deps: { db: CoreDatabase; clock: Clock; stora
     },
     async deleteExpiredAudio() {
       const cutoff = deps.clock.now() - deps.settings.audioRetentionDays * dayMs;
-      const expired = await findChunksPastRetention(deps.db, cutoff, deleteBatch);
+      const expired = await chunks.findChunksPastRetention(cutoff, deleteBatch);
       // Row first, then file: a crash in between leaves a file no row claims, never a row whose file is gone unannounced.
-      await markAudioDeleted(deps.db, expired.map((chunk) => chunk.chunkId), deps.clock.now());
+      await chunks.markAudioDeleted(expired.map((chunk) => chunk.chunkId), deps.clock.now());
       for (const chunk of expired) await deps.storage.remove(chunk.storedPath);
       deletedChunksTotal += expired.length;
       await refresh();

@@ -1,19 +1,16 @@
 import { notFound } from "../../shared/http/app-error.ts";
 import { isoTime } from "../../shared/http/iso-time.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
-import { findDialogueIdsOfSegments } from "../pipeline/dialogues/dialogues.repository.ts";
-import { findChunkSegments } from "../pipeline/vad/vad.repository.ts";
-import { findChunk } from "./ingest.repository.ts";
+import { createDialoguesRepository } from "../pipeline/dialogues/dialogues.repository.ts";
+import { createVadRepository } from "../pipeline/vad/vad.repository.ts";
+import { createIngestRepository } from "./ingest.repository.ts";
 
 /** A stored chunk as an operator sees it: metadata, VAD state, speech and the dialogues it feeds. */
 export async function getChunkDetail(deps: { db: CoreDatabase }, chunkId: string) {
-  const chunk = await findChunk(deps.db, chunkId);
+  const chunk = await createIngestRepository(deps.db).findChunk(chunkId);
   if (!chunk) throw notFound("ingest.chunk_not_found", `no chunk ${chunkId}`);
-  const segments = await findChunkSegments(deps.db, chunkId);
-  const dialogueOf = await findDialogueIdsOfSegments(
-    deps.db,
-    segments.map((segment) => segment.id),
-  );
+  const segments = await createVadRepository(deps.db).findChunkSegments(chunkId);
+  const dialogueOf = await createDialoguesRepository(deps.db).findDialogueIdsOfSegments(segments.map((segment) => segment.id));
   return {
     chunk_id: chunk.chunkId,
     device_id: chunk.deviceId,

@@ -14,12 +14,12 @@ import type { MetricsRegistry } from "../../shared/http/metrics.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import { sha256Hex } from "../../shared/runtime/hashing.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
-import { recordDeviceUpload } from "../devices/devices.repository.ts";
+import { createDevicesRepository } from "../devices/devices.repository.ts";
 import type { DeviceRow } from "../devices/devices.schema.ts";
 import { createVadJobQueue, enqueueVadJob } from "../pipeline/vad/vad-jobs.ts";
 import type { AudioStorage } from "./audio-retention.ts";
 import { type ChunkStorage, chunkRelativePath } from "./chunk-storage.ts";
-import { findChunkByDeviceStart, findEarlierChunk, findOverlappingChunk, insertChunk } from "./ingest.repository.ts";
+import { createIngestRepository } from "./ingest.repository.ts";
 import type { AudioChunkRow } from "./ingest.schema.ts";
 import { createKeyedMutex, type KeyedMutex } from "./keyed-mutex.ts";
 import { inspectOggOpusFile, type OggOpusFileInfo } from "./ogg-opus-file.ts";
@@ -90,7 +90,7 @@ export async function ingestChunk(deps: IngestDeps, incoming: IncomingChunk): Pr
 
 async function storeChunk(deps: IngestDeps, chunk: IncomingChunk & { chunkId: string; sha256: string }): Promise<ChunkUploadResponse> {
   const { device, fields, chunkId, sha256 } = chunk;
-  const earlier = await findEarlierChunk(deps.db, chunkId, device.deviceId, fields.start_ts);
+  const earlier = await createIngestRepository(deps.db).findEarlierChunk(chunkId, device.deviceId, fields.start_ts);
   if (earlier) return answerRepeatedUpload(deps, earlier, chunk);
 
   const storedPath = chunkRelativePath({ pointId: fields.point_id, registerId: fields.register_id, startTs: fields.start_ts, chunkId });
@@ -120,11 +120,11 @@ async function storeChunk(deps: IngestDeps, chunk: IncomingChunk & { chunkId: st
   };
   const inserted = await deps.db.transaction(async (tx) => {
     // Same start time: the same chunk under another id, answered below as a repeat or a conflict.
-    const overlapping = await findOverlappingChunk(tx, device.deviceId, fields.start_ts + maxChunkOverlapMs, fields.end_ts - maxChunkOverlapMs, maxChunkDurationSeconds * 1000);
+    const overlapping = await createIngestRepository(tx).findOverlappingChunk(device.deviceId, fields.start_ts + maxChunkOverlapMs, fields.end_ts - maxChunkOverlapMs, maxChunkDurationSeconds * 1000);
     if (overlapping && overlapping.startTs !== fields.start_ts) return overlapping;
-    if (!(await insertChunk(tx, row))) return false;
+    if (!(await createIngestRepository(tx).insertChunk(row))) return false;
     await enqueueVadJob(createVadJobQueue(tx, deps.clock), row);
-    await recordDeviceUpload(tx, device.deviceId, now);
+    await createDevicesRepository(tx).recordDeviceUpload(device.deviceId, now);
     return true;
   });
   if (typeof inserted === "object") {
@@ -138,7 +138,7 @@ async function storeChunk(deps: IngestDeps, chunk: IncomingChunk & { chunkId: st
   if (!inserted) {
     // Another upload with a different chunk_id took this device's start time in the meantime.
     await deps.storage.remove(storedPath);
-    const winner = await findChunkByDeviceStart(deps.db, device.deviceId, fields.start_ts);
+    const winner = await createIngestRepository(deps.db).findChunkByDeviceStart(device.deviceId, fields.start_ts);
     if (!winner) throw new AppError("ingest.store_failed", 500, "the chunk could not be recorded; retry");
     return answerRepeatedUpload(deps, winner, chunk);
   }

@@ -1,5 +1,4 @@
 import type { z } from "zod";
-import { type AnalysisSettingsWire, analysisSettingsPath, analysisSettingsResponse } from "../../shared/contracts/analysis-jobs.ts";
 import {
   type ClaimedJobWire,
   claimJobResponse,
@@ -32,7 +31,8 @@ export interface InternalApiClient {
   reportResult(job: ClaimedJobWire, result: unknown): Promise<void>;
   reportFailure(job: ClaimedJobWire, error: string, permanent: boolean): Promise<"retrying" | "dead">;
   fetchChunkAudio(chunkId: string): Promise<{ bytes: Uint8Array; sha256: string | null }>;
-  fetchAnalysisSettings(): Promise<AnalysisSettingsWire>;
+  /** A stage's own read from the core (the analysis settings), parsed with its contract's schema. */
+  getJson<T extends z.ZodType>(path: string, schema: T): Promise<z.output<T>>;
 }
 
 /** The worker's side of shared/contracts/worker-jobs.ts. */
@@ -79,8 +79,8 @@ export function createInternalApiClient(options: { baseUrl: string; token: strin
       const response = await request(internalApiPaths.chunkAudio(chunkId));
       return { bytes: new Uint8Array(await response.arrayBuffer()), sha256: response.headers.get("x-content-sha256") };
     },
-    async fetchAnalysisSettings() {
-      return analysisSettingsResponse.parse(await (await request(analysisSettingsPath)).json()).settings;
+    async getJson(path, schema) {
+      return schema.parse(await (await request(path)).json());
     },
   };
 }

@@ -1,38 +1,36 @@
-import type { ConfigOf } from "../../shared/config/config-spec.ts";
 import { ConfigError } from "../../shared/config/config-loader.ts";
 import { httpUrl } from "../../shared/config/config-types.ts";
-import type { Logger } from "../../shared/log/logger.ts";
-import type { Clock } from "../../shared/runtime/clock.ts";
-import type { CoreConfigSpec } from "../config.ts";
-import { startRemoteAnalysisWorker } from "../pipeline/analysis/analysis-remote-worker.ts";
-import { createUpsellAnalyser, llmSettingsOf } from "../pipeline/analysis/upsell-analyser.ts";
-import { startRemoteAsrWorker } from "../pipeline/asr/asr-remote-worker.ts";
-import { createTranscriptionProvider, transcriptionSettingsOf } from "../pipeline/asr/transcription-provider.ts";
-import { startRemoteVadWorker } from "../pipeline/vad/vad-remote-worker.ts";
+import type { CoreDeps } from "../core-deps.ts";
+import { type PipelineStage, type PipelineStages, stageOf } from "../pipeline/pipeline-stage.ts";
 import { createInternalApiClient } from "./internal-api-client.ts";
 import type { RemoteJobWorker } from "./remote-job-worker.ts";
 
-export const workerRoles = ["vad", "asr", "analysis"] as const;
-export type WorkerRole = (typeof workerRoles)[number];
+/** `worker [--role a|b|c ...] …` with the roles these stages offer. */
+export function workerUsageOf(stages: PipelineStages): string {
+  return `worker [--role ${stages.map((stage) => stage.queue).join("|")} ...] [--core-url URL] [--token TOKEN]`;
+}
 
-export const workerUsage = "worker [--role vad|asr|analysis ...] [--core-url URL] [--token TOKEN]";
+/** What `core worker` does, for `--help`. */
+export function workerSummaryOf(stages: PipelineStages): string {
+  return `do a core's pipeline work on this host over its internal API: ${stages.map((stage) => stage.summary).join(", ")}`;
+}
 
 export interface WorkerArguments {
-  roles: WorkerRole[];
+  roles: PipelineStage[];
   coreUrl: string | null;
   token: string | null;
 }
 
-/** `--role` may repeat or list roles with commas (`--role asr,analysis`); without it the worker finds speech (vad). */
-export function parseWorkerArguments(args: readonly string[]): WorkerArguments {
-  const roles = new Set<WorkerRole>();
+/** `--role` may repeat or list roles with commas (`--role asr,analysis`); without it the worker runs the first stage (vad). */
+export function parseWorkerArguments(args: readonly string[], stages: PipelineStages): WorkerArguments {
+  const roles = new Set<PipelineStage>();
   let coreUrl: string | null = null;
   let token: string | null = null;
   const problems: string[] = [];
   for (let index = 0; index < args.length; index++) {
     const [flag, inline] = args[index]!.split(/=(.*)/s, 2) as [string, string | undefined];
     if (!["--role", "--core-url", "--token"].includes(flag)) {
-      problems.push(`unknown argument "${args[index]}"; usage: salescontrol-core ${workerUsage}`);
+      problems.push(`unknown argument "${args[index]}"; usage: salescontrol-core ${workerUsageOf(stages)}`);
       continue;
     }
     const value = inline ?? args[++index];
@@ -42,8 +40,9 @@ export function parseWorkerArguments(args: readonly string[]): WorkerArguments {
     }
     if (flag === "--role") {
       for (const role of value.split(",").map((part) => part.trim())) {
-        if ((workerRoles as readonly string[]).includes(role)) roles.add(role as WorkerRole);
-        else problems.push(`--role ${role}: expected one of ${workerRoles.join(", ")}`);
+        const stage = stageOf(stages, role);
+        if (stage) roles.add(stage);
+        else problems.push(`--role ${role}: expected one of ${stages.map((known) => known.queue).join(", ")}`);
       }
     } else if (flag === "--core-url") {
       const parsed = httpUrl().schema.safeParse(value);
@@ -54,7 +53,7 @@ export function parseWorkerArguments(args: readonly string[]): WorkerArguments {
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { roles: roles.size > 0 ? [...roles] : ["vad"], coreUrl, token };
+  return { roles: roles.size > 0 ? [...roles] : [stages[0]!], coreUrl, token };
 }
 
 /**
@@ -62,40 +61,25 @@ export function parseWorkerArguments(args: readonly string[]): WorkerArguments {
  * internal API. Each role runs its own loops; the process stops cleanly on SIGTERM after the jobs
  * in flight are reported.
  */
-export async function runWorkerCommand(deps: { config: ConfigOf<CoreConfigSpec>; clock: Clock; logger: Logger; shutdown: AbortSignal }, args: readonly string[]): Promise<number> {
+export async function runWorkerCommand(deps: Pick<CoreDeps, "config" | "clock" | "logger" | "stages">, shutdown: AbortSignal, args: readonly string[]): Promise<number> {
   const { config, logger } = deps;
-  const options = parseWorkerArguments(args);
+  const options = parseWorkerArguments(args, deps.stages);
   const coreUrl = options.coreUrl ?? config.ingestInternalBaseUrl;
   const token = options.token ?? config.internalToken;
   const problems: string[] = [];
   if (!coreUrl) problems.push("--core-url or INGEST_INTERNAL_BASE_URL (ingest_internal_base_url): missing; `core worker` needs the URL of the core it works for");
   if (!token) problems.push("--token or INTERNAL_TOKEN (internal_token): missing; `core worker` authenticates to the core's internal API with it");
   else if (token.length < 16) problems.push("--token / INTERNAL_TOKEN: expected at least 16 characters");
-  const transcription = transcriptionSettingsOf(config);
-  if (options.roles.includes("asr") && !transcription) {
-    problems.push("TRANSCRIPTION_BASE_URL (transcription_base_url): missing; `core worker --role asr` needs a transcription server (https://api.openai.com/v1 for OpenAI's cloud)");
-  }
+  for (const stage of options.roles) problems.push(...stage.worker.problems(config));
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const client = createInternalApiClient({ baseUrl: coreUrl!, token: token! });
-  const remote = { client, clock: deps.clock, logger };
-  const leaseSeconds = config.workerLeaseSeconds;
+  const host = { config, client: createInternalApiClient({ baseUrl: coreUrl!, token: token! }), clock: deps.clock, logger };
   const workers: RemoteJobWorker[] = [];
-  for (const role of options.roles) {
-    if (role === "vad") workers.push(await startRemoteVadWorker(remote, deps.shutdown));
-    if (role === "asr") {
-      workers.push(await startRemoteAsrWorker({ ...remote, provider: createTranscriptionProvider(transcription!), slots: transcription!.concurrency, leaseSeconds }, deps.shutdown));
-    }
-    if (role === "analysis") {
-      const llm = llmSettingsOf(config);
-      workers.push(startRemoteAnalysisWorker({ ...remote, analyser: createUpsellAnalyser(llm), slots: llm?.concurrency ?? 1, leaseSeconds }, deps.shutdown));
-    }
-  }
+  for (const stage of options.roles) workers.push(await stage.worker.start(host, shutdown));
   logger.info("worker started", {
     core: coreUrl,
-    roles: options.roles,
-    ...(options.roles.includes("asr") ? { transcription: `${transcription!.model} at ${transcription!.endpoint.baseUrl}` } : {}),
-    ...(options.roles.includes("analysis") ? { analysis: llmSettingsOf(config) ? `${config.llmModel} (LLM)` : "offline rules" } : {}),
+    roles: options.roles.map((stage) => stage.queue),
+    ...Object.fromEntries(options.roles.map((stage) => [stage.healthKey, stage.describe(config)])),
   });
   await Promise.all(workers.map((worker) => worker.stop()));
   logger.info("worker stopped", { processed: workers.reduce((total, worker) => total + worker.processed(), 0) });

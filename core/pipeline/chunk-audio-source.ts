@@ -1,7 +1,7 @@
 import { sha256Hex } from "../../shared/runtime/hashing.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
 import type { ChunkStorage } from "../ingest/chunk-storage.ts";
-import { findChunk } from "../ingest/ingest.repository.ts";
+import { createIngestRepository } from "../ingest/ingest.repository.ts";
 import { InternalApiError, type InternalApiClient } from "../internal/internal-api-client.ts";
 
 /** Where a worker gets a chunk's OGG/Opus bytes: the core's storage, or the internal API. */
@@ -21,7 +21,7 @@ export class ChunkAudioMissingError extends Error {
 export function createStoredChunkSource(db: CoreDatabase, storage: ChunkStorage): ChunkAudioSource {
   return {
     async read(chunkId) {
-      const chunk = await findChunk(db, chunkId);
+      const chunk = await createIngestRepository(db).findChunk(chunkId);
       if (!chunk) throw new ChunkAudioMissingError(`chunk ${chunkId} is no longer stored`);
       const bytes = await storage.read(chunk.storedPath);
       if (!bytes) throw new ChunkAudioMissingError(`the audio of chunk ${chunkId} is gone (${chunk.storedPath})`);

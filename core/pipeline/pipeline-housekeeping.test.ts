@@ -9,7 +9,8 @@ import { jobs } from "../db/schema.ts";
 import { createTestCore, type TestCore } from "../testing/core-test-app.ts";
 import { dialogueSettingsOf } from "./dialogues/dialogue-settings.ts";
 import { startPipelineHousekeeping } from "./pipeline-housekeeping.ts";
-import { createAnalysisJobQueue, createAsrJobQueue } from "./pipeline-queues.ts";
+import { createAnalysisJobQueue } from "./analysis/analysis-queue.ts";
+import { createAsrJobQueue } from "./asr/asr-queue.ts";
 import { createVadJobQueue } from "./vad/vad-jobs.ts";
 
 let core: TestCore;
@@ -37,7 +38,7 @@ test("housekeeping purges done jobs of every pipeline queue after a day, and kee
   const young = await finishJob(queues[1]![0], asrQueueName);
 
   const shutdown = new AbortController();
-  const loop = startPipelineHousekeeping({ db, clock: core.clock, settings: dialogueSettingsOf(core.config), jobs: queues[0]![0], logger: silentLogger }, shutdown.signal);
+  const loop = startPipelineHousekeeping({ db, clock: core.clock, settings: dialogueSettingsOf(core.config), stages: core.deps.stages, logger: silentLogger }, shutdown.signal);
   await waitUntil("the old jobs to be purged", async () => (await db.$count(jobs)) === 1);
   shutdown.abort();
   await loop.stopped;

@@ -1,21 +1,17 @@
-import { analysisQueueName } from "../../shared/contracts/analysis-jobs.ts";
-import { asrQueueName } from "../../shared/contracts/asr-jobs.ts";
-import { vadQueueName } from "../../shared/contracts/vad-jobs.ts";
-import type { JobQueue } from "../../shared/jobs/job-queue.ts";
 import type { Logger } from "../../shared/log/logger.ts";
 import { type BackgroundLoop, startBackgroundLoop } from "../../shared/runtime/background-loop.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
 import { closeQuietDialogues, type DialogueDeps } from "./dialogues/dialogues.usecases.ts";
+import type { PipelineStages } from "./pipeline-stage.ts";
 
 /** Done pipeline jobs are kept this long (the chunk or dialogue keeps the outcome for good). */
 const finishedJobRetentionMs = 24 * 3600 * 1000;
 const purgeBatch = 1000;
-const purgedQueues = [vadQueueName, asrQueueName, analysisQueueName];
 
 export interface HousekeepingDeps extends DialogueDeps {
   db: CoreDatabase;
-  /** Any of the pipeline's queues: purging names the queue it deletes from. */
-  jobs: JobQueue;
+  /** Every stage's queue is purged. */
+  stages: PipelineStages;
   logger: Logger;
 }
 
@@ -34,8 +30,8 @@ export function startPipelineHousekeeping(deps: HousekeepingDeps, signal: AbortS
       const closed = await closeQuietDialogues(deps.db, deps);
       if (closed > 0) deps.logger.info("closed quiet dialogues", { closed });
       let more = false;
-      for (const queue of purgedQueues) {
-        const purged = await deps.jobs.deleteFinishedBefore(deps.clock.now() - finishedJobRetentionMs, { queue, limit: purgeBatch });
+      for (const stage of deps.stages) {
+        const purged = await stage.createQueue(deps.db, deps.clock).deleteFinishedBefore(deps.clock.now() - finishedJobRetentionMs, { queue: stage.queue, limit: purgeBatch });
         if (purged === purgeBatch) more = true;
       }
       return more ? "busy" : "idle";

@@ -1,15 +1,23 @@
 import { z } from "zod";
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { isoTime } from "../../shared/http/iso-time.ts";
-import { getPipelineOverview, type PipelineDeps, pipelineStages, retryFailedJobs } from "./pipeline.usecases.ts";
+import type { StageSetup } from "./pipeline-stage.ts";
+import { getPipelineOverview, operatedStages, type PipelineDeps, retryFailedJobs } from "./pipeline.usecases.ts";
 
-/** The operator's view of transcription and analysis (behind the admin token on /api/v1/admin/*). */
+/** A stage's setup as the wire shows it: snake_case names. */
+function setupOnWire(setup: StageSetup): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(setup).map(([name, value]) => [name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`), value]));
+}
+
+/** The operator's view of the pipeline's stages (behind the admin token on /api/v1/admin/*). */
 export function registerPipelineRoutes(app: HttpApp, deps: PipelineDeps): void {
+  const stages = operatedStages(deps.stages);
+  const stageParam = z.object({ stage: z.enum(stages.map((stage) => stage.queue) as [string, ...string[]]) });
+
   app.get("/api/v1/admin/pipeline", async (c) => {
     const overview = await getPipelineOverview(deps);
     return c.json({
-      transcription: { server: overview.setup.transcription.server, model: overview.setup.transcription.model, in_process: overview.setup.transcription.inProcess },
-      analysis: { method: overview.setup.analysis.method, server: overview.setup.analysis.server, model: overview.setup.analysis.model, in_process: overview.setup.analysis.inProcess },
+      ...Object.fromEntries(Object.entries(overview.setup).map(([key, setup]) => [key, setupOnWire(setup)])),
       dialogues: overview.dialogues,
       queues: overview.queues,
       dead_jobs: overview.deadJobs.map((job) => ({
@@ -24,7 +32,7 @@ export function registerPipelineRoutes(app: HttpApp, deps: PipelineDeps): void {
   });
 
   app.post("/api/v1/admin/pipeline/:stage/retry-failed", async (c) => {
-    const { stage } = z.object({ stage: z.enum(pipelineStages) }).parse(c.req.param());
-    return c.json({ stage, retried: await retryFailedJobs(deps, stage) });
+    const { stage } = stageParam.parse(c.req.param());
+    return c.json({ stage, retried: await retryFailedJobs(deps, stages.find((candidate) => candidate.queue === stage)!) });
   });
 }

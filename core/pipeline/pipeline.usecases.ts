@@ -1,63 +1,55 @@
-import { analysisJobPayload, analysisQueueName } from "../../shared/contracts/analysis-jobs.ts";
-import { asrJobPayload, asrQueueName } from "../../shared/contracts/asr-jobs.ts";
-import type { JobQueue } from "../../shared/jobs/job-queue.ts";
+import type { ConfigOf } from "../../shared/config/config-spec.ts";
 import type { JobRow } from "../../shared/jobs/jobs.schema.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
+import type { CoreConfigSpec } from "../config.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
-import { setAnalysisStatus } from "./analysis/analysis.repository.ts";
-import { countDialoguesByStage, setAsrStatus } from "./asr/asr.repository.ts";
+import { createAsrRepository } from "./asr/asr.repository.ts";
 import { analysisStatuses, asrStatuses } from "./dialogues/dialogues.schema.ts";
-import { createAnalysisJobQueue, createAsrJobQueue } from "./pipeline-queues.ts";
-
-export const pipelineStages = [asrQueueName, analysisQueueName] as const;
-export type PipelineStage = (typeof pipelineStages)[number];
-
-/** Who does the work, as this core is configured (no keys). */
-export interface PipelineSetup {
-  /** `audioSentTo` says in words where shop audio goes (or that it stays), for /health and check-config. */
-  transcription: { server: string | null; model: string; inProcess: boolean; audioSentTo: string };
-  analysis: { method: "llm" | "rules"; server: string | null; model: string | null; inProcess: boolean };
-}
+import type { PipelineStage, PipelineStages, StageSetup } from "./pipeline-stage.ts";
 
 export interface PipelineDeps {
   db: CoreDatabase;
   clock: Clock;
-  setup: PipelineSetup;
+  config: ConfigOf<CoreConfigSpec>;
+  stages: PipelineStages;
 }
 
 const deadListLimit = 20;
 const retryBatch = 1000;
 
-function queueOf(deps: PipelineDeps, stage: PipelineStage): JobQueue {
-  return stage === asrQueueName ? createAsrJobQueue(deps.db, deps.clock) : createAnalysisJobQueue(deps.db, deps.clock);
+/** The stages operators list and retry: those that declare an operator view. */
+export function operatedStages(stages: PipelineStages): Array<PipelineStage & Required<Pick<PipelineStage, "operator">>> {
+  return stages.filter((stage): stage is PipelineStage & Required<Pick<PipelineStage, "operator">> => stage.operator !== undefined);
 }
 
 /** Where every closed dialogue stands in transcription and analysis, the queues, and the latest jobs that gave up. */
 export async function getPipelineOverview(deps: PipelineDeps) {
   const asrCounts = Object.fromEntries(asrStatuses.map((status) => [status, 0])) as Record<(typeof asrStatuses)[number], number>;
   const analysisCounts = Object.fromEntries(analysisStatuses.map((status) => [status, 0])) as Record<(typeof analysisStatuses)[number], number>;
-  for (const row of await countDialoguesByStage(deps.db)) {
+  for (const row of await createAsrRepository(deps.db).countDialoguesByStage()) {
     asrCounts[row.asrStatus] += row.count;
     analysisCounts[row.analysisStatus] += row.count;
   }
   const stages = await Promise.all(
-    pipelineStages.map(async (stage) => {
-      const queue = queueOf(deps, stage);
-      return { stage, backlog: await queue.backlog(stage), dead: await queue.listDead(stage, deadListLimit) };
+    operatedStages(deps.stages).map(async (stage) => {
+      const queue = stage.createQueue(deps.db, deps.clock);
+      const dead = await queue.listDead(stage.queue, deadListLimit);
+      return { stage, backlog: await queue.backlog(stage.queue), dead: dead.map((job) => describeDeadJob(stage, job)) };
     }),
   );
   return {
-    setup: deps.setup,
+    setup: Object.fromEntries(stages.map(({ stage }) => [stage.healthKey, stage.setup(deps.config)])) as Record<string, StageSetup>,
     dialogues: { asr: asrCounts, analysis: analysisCounts },
-    queues: Object.fromEntries(stages.map((stage) => [stage.stage, stage.backlog])),
-    deadJobs: stages.flatMap((stage) => stage.dead.map(describeDeadJob)),
+    queues: Object.fromEntries(stages.map(({ stage, backlog }) => [stage.queue, backlog])),
+    deadJobs: stages.flatMap((stage) => stage.dead),
   };
 }
 
-function describeDeadJob(job: JobRow) {
+function describeDeadJob(stage: PipelineStage & Required<Pick<PipelineStage, "operator">>, job: JobRow) {
   let dialogueId: string | null = null;
   try {
-    dialogueId = (JSON.parse(job.payload) as { dialogue_id?: string }).dialogue_id ?? null;
+    const payload = stage.payloadSchema.safeParse(JSON.parse(job.payload));
+    if (payload.success) dialogueId = stage.operator.dialogueOf(payload.data);
   } catch {
     // a payload we cannot read is shown without its dialogue
   }
@@ -66,23 +58,17 @@ function describeDeadJob(job: JobRow) {
 
 /**
  * Gives every dead job of a stage a fresh set of attempts (after the provider was fixed), and puts
- * its dialogue back to QUEUED when the job still describes the dialogue as it is.
+ * its subject back in line when the job still describes it as it is.
  */
-export async function retryFailedJobs(deps: PipelineDeps, stage: PipelineStage): Promise<number> {
-  const dead = await queueOf(deps, stage).listDead(stage, retryBatch);
+export async function retryFailedJobs(deps: PipelineDeps, stage: PipelineStage & Required<Pick<PipelineStage, "operator">>): Promise<number> {
+  const dead = await stage.createQueue(deps.db, deps.clock).listDead(stage.queue, retryBatch);
   let retried = 0;
   for (const job of dead) {
     await deps.db.transaction(async (tx) => {
-      if (!(await queueOf({ ...deps, db: tx }, stage).retryDead(job.id))) return;
+      if (!(await stage.createQueue(tx, deps.clock).retryDead(job.id))) return;
       retried++;
-      const payload = JSON.parse(job.payload) as unknown;
-      if (stage === asrQueueName) {
-        const parsed = asrJobPayload.safeParse(payload);
-        if (parsed.success) await setAsrStatus(tx, parsed.data.dialogue_id, parsed.data.revision, "QUEUED");
-      } else {
-        const parsed = analysisJobPayload.safeParse(payload);
-        if (parsed.success) await setAnalysisStatus(tx, parsed.data.dialogue_id, "QUEUED", { revision: parsed.data.revision });
-      }
+      const payload = stage.payloadSchema.safeParse(JSON.parse(job.payload) as unknown);
+      if (payload.success) await stage.operator.requeue(tx, payload.data);
     });
   }
   return retried;

@@ -1,24 +1,11 @@
-import type { Client, Row } from "@libsql/client";
-import { nullableNumber } from "../../shared/db/row-values.ts";
+import { and, asc, eq, getTableColumns, isNull, ne, sql } from "drizzle-orm";
+import type { CoreDatabase } from "../db/core-database.ts";
+import { apiKeys, tenants } from "./tenants.schema.ts";
 
-export interface Tenant {
-  id: string;
-  name: string;
-  timezone: string;
-  createdAt: number;
-  updatedAt: number;
-}
+export type Tenant = typeof tenants.$inferSelect;
 
-export interface ApiKeyRecord {
-  id: string;
-  tenantId: string;
-  name: string;
-  keyPrefix: string;
-  scopes: string[];
-  createdAt: number;
-  lastUsedAt: number | null;
-  revokedAt: number | null;
-}
+/** An API key as it is shown: everything but its hash. */
+export type ApiKeyRecord = Omit<typeof apiKeys.$inferSelect, "keyHash">;
 
 export interface ApiKeyOwner {
   keyId: string;
@@ -27,116 +14,67 @@ export interface ApiKeyOwner {
   tenant: Tenant;
 }
 
-export interface TenantsRepository {
-  insertTenant(tenant: Tenant): Promise<"inserted" | "name_taken">;
-  listTenants(): Promise<Tenant[]>;
-  findTenant(id: string): Promise<Tenant | null>;
-  updateTenant(id: string, changes: { name?: string; timezone?: string }, now: number): Promise<Tenant | null | "name_taken">;
-  insertApiKey(key: ApiKeyRecord & { keyHash: string }): Promise<void>;
-  listApiKeys(tenantId: string): Promise<ApiKeyRecord[]>;
-  revokeApiKey(tenantId: string, keyId: string, now: number): Promise<ApiKeyRecord | null>;
-  findActiveKeyOwner(keyHash: string): Promise<ApiKeyOwner | null>;
-  touchApiKey(keyId: string, now: number): Promise<void>;
-}
+const { keyHash: _keyHash, ...shownKeyColumns } = getTableColumns(apiKeys);
 
-export function createTenantsRepository(client: Client): TenantsRepository {
+export function createTenantsRepository(db: CoreDatabase) {
   return {
-    async insertTenant(tenant) {
-      const inserted = await client.execute({
-        sql: "INSERT INTO tenants (id, name, timezone, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING id",
-        args: [tenant.id, tenant.name, tenant.timezone, tenant.createdAt, tenant.updatedAt],
-      });
-      return inserted.rows.length === 1 ? "inserted" : "name_taken";
+    async insertTenant(tenant: Tenant): Promise<"inserted" | "name_taken"> {
+      const inserted = await db.insert(tenants).values(tenant).onConflictDoNothing({ target: tenants.name }).returning({ id: tenants.id });
+      return inserted.length === 1 ? "inserted" : "name_taken";
     },
 
-    async listTenants() {
-      const result = await client.execute("SELECT id, name, timezone, created_at, updated_at FROM tenants ORDER BY name");
-      return result.rows.map(tenantOf);
+    async listTenants(): Promise<Tenant[]> {
+      return db.select().from(tenants).orderBy(asc(tenants.name));
     },
 
-    async findTenant(id) {
-      const result = await client.execute({ sql: "SELECT id, name, timezone, created_at, updated_at FROM tenants WHERE id = ?", args: [id] });
-      return result.rows[0] ? tenantOf(result.rows[0]) : null;
+    async findTenant(id: string): Promise<Tenant | null> {
+      const rows = await db.select().from(tenants).where(eq(tenants.id, id));
+      return rows[0] ?? null;
     },
 
-    async updateTenant(id, changes, now) {
+    async updateTenant(id: string, changes: { name?: string; timezone?: string }, now: number): Promise<Tenant | null | "name_taken"> {
       if (changes.name !== undefined) {
-        const clash = await client.execute({ sql: "SELECT 1 FROM tenants WHERE name = ? AND id <> ?", args: [changes.name, id] });
-        if (clash.rows.length > 0) return "name_taken";
+        const clash = await db.select({ id: tenants.id }).from(tenants).where(and(eq(tenants.name, changes.name), ne(tenants.id, id)));
+        if (clash.length > 0) return "name_taken";
       }
-      const result = await client.execute({
-        sql: "UPDATE tenants SET name = coalesce(?, name), timezone = coalesce(?, timezone), updated_at = ? WHERE id = ? RETURNING id, name, timezone, created_at, updated_at",
-        args: [changes.name ?? null, changes.timezone ?? null, now, id],
-      });
-      return result.rows[0] ? tenantOf(result.rows[0]) : null;
+      const rows = await db
+        .update(tenants)
+        .set({ ...(changes.name === undefined ? {} : { name: changes.name }), ...(changes.timezone === undefined ? {} : { timezone: changes.timezone }), updatedAt: now })
+        .where(eq(tenants.id, id))
+        .returning();
+      return rows[0] ?? null;
     },
 
-    async insertApiKey(key) {
-      await client.execute({
-        sql: "INSERT INTO api_keys (id, tenant_id, name, key_prefix, key_hash, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        args: [key.id, key.tenantId, key.name, key.keyPrefix, key.keyHash, JSON.stringify(key.scopes), key.createdAt],
-      });
+    async insertApiKey(key: ApiKeyRecord & { keyHash: string }): Promise<void> {
+      await db.insert(apiKeys).values(key);
     },
 
-    async listApiKeys(tenantId) {
-      const result = await client.execute({
-        sql: "SELECT id, tenant_id, name, key_prefix, scopes, created_at, last_used_at, revoked_at FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id",
-        args: [tenantId],
-      });
-      return result.rows.map(apiKeyOf);
+    async listApiKeys(tenantId: string): Promise<ApiKeyRecord[]> {
+      return db.select(shownKeyColumns).from(apiKeys).where(eq(apiKeys.tenantId, tenantId)).orderBy(asc(apiKeys.createdAt), asc(apiKeys.id));
     },
 
-    async revokeApiKey(tenantId, keyId, now) {
-      const result = await client.execute({
-        sql: `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? AND tenant_id = ?
-              RETURNING id, tenant_id, name, key_prefix, scopes, created_at, last_used_at, revoked_at`,
-        args: [now, keyId, tenantId],
-      });
-      return result.rows[0] ? apiKeyOf(result.rows[0]) : null;
+    async revokeApiKey(tenantId: string, keyId: string, now: number): Promise<ApiKeyRecord | null> {
+      const rows = await db
+        .update(apiKeys)
+        .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, ${now})` })
+        .where(and(eq(apiKeys.id, keyId), eq(apiKeys.tenantId, tenantId)))
+        .returning(shownKeyColumns);
+      return rows[0] ?? null;
     },
 
-    async findActiveKeyOwner(keyHash) {
-      const result = await client.execute({
-        sql: `SELECT k.id AS key_id, k.scopes, k.last_used_at, t.id, t.name, t.timezone, t.created_at, t.updated_at
-              FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
-              WHERE k.key_hash = ? AND k.revoked_at IS NULL`,
-        args: [keyHash],
-      });
-      const row = result.rows[0];
-      if (!row) return null;
-      return {
-        keyId: String(row.key_id),
-        scopes: JSON.parse(String(row.scopes)) as string[],
-        lastUsedAt: nullableNumber(row.last_used_at),
-        tenant: tenantOf(row),
-      };
+    async findActiveKeyOwner(keyHash: string): Promise<ApiKeyOwner | null> {
+      const rows = await db
+        .select({ keyId: apiKeys.id, scopes: apiKeys.scopes, lastUsedAt: apiKeys.lastUsedAt, tenant: getTableColumns(tenants) })
+        .from(apiKeys)
+        .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
+        .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)));
+      return rows[0] ?? null;
     },
 
-    async touchApiKey(keyId, now) {
-      await client.execute({ sql: "UPDATE api_keys SET last_used_at = ? WHERE id = ?", args: [now, keyId] });
+    async touchApiKey(keyId: string, now: number): Promise<void> {
+      await db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, keyId));
     },
   };
 }
 
-function tenantOf(row: Row): Tenant {
-  return {
-    id: String(row.id),
-    name: String(row.name),
-    timezone: String(row.timezone),
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-  };
-}
-
-function apiKeyOf(row: Row): ApiKeyRecord {
-  return {
-    id: String(row.id),
-    tenantId: String(row.tenant_id),
-    name: String(row.name),
-    keyPrefix: String(row.key_prefix),
-    scopes: JSON.parse(String(row.scopes)) as string[],
-    createdAt: Number(row.created_at),
-    lastUsedAt: nullableNumber(row.last_used_at),
-    revokedAt: nullableNumber(row.revoked_at),
-  };
-}
+export type TenantsRepository = ReturnType<typeof createTenantsRepository>;

@@ -12,16 +12,20 @@ import { createFakeClock, type FakeClock } from "../../shared/testing/fake-clock
 import { openTempDatabase, type TempDatabase } from "../../shared/testing/temp-database.ts";
 import { createCoreApp } from "../app.ts";
 import { coreConfigSpec } from "../config.ts";
+import { buildCoreDeps, type CoreDeps } from "../core-deps.ts";
 import { migrations } from "../db/migrations.ts";
 import * as schema from "../db/schema.ts";
-import { type ChunkStorage, createChunkStorage } from "../ingest/chunk-storage.ts";
-import { type AnalysisSettings, loadAnalysisSettings } from "../pipeline/analysis/analysis-settings.ts";
+import type { ChunkStorage } from "../ingest/chunk-storage.ts";
+import type { AnalysisSettings } from "../pipeline/analysis/analysis-settings.ts";
+import type { PipelineStages } from "../pipeline/pipeline-stage.ts";
 
 export const testAdminToken = "adm-7f3k2q9x4m1p8z6w5r";
 export const testInternalToken = "int-4n8b2v6c1x9z3l7k5j";
 
 export interface TestCore {
   app: HttpApp;
+  /** The deps the app runs on, built as `serve` builds them. */
+  deps: CoreDeps;
   database: TempDatabase<typeof schema>;
   clock: FakeClock;
   config: ReturnType<typeof loadConfig<typeof coreConfigSpec>>["values"];
@@ -44,8 +48,11 @@ export interface TestDevice {
   token: string;
 }
 
-/** The core app on a fresh database and audio directory, with a fake clock; nothing listens on a port. */
-export async function createTestCore(env: Record<string, string> = {}, options: { clock?: FakeClock; random?: () => number } = {}): Promise<TestCore> {
+/** The core app on a fresh database and audio directory, with a fake clock, wired by buildCoreDeps as `serve` wires it; nothing listens on a port. */
+export async function createTestCore(
+  env: Record<string, string> = {},
+  options: { clock?: FakeClock; random?: () => number; stages?: PipelineStages } = {},
+): Promise<TestCore> {
   const database = await openTempDatabase(migrations, schema);
   const clock = options.clock ?? createFakeClock();
   const config = loadConfig(coreConfigSpec, {
@@ -53,20 +60,20 @@ export async function createTestCore(env: Record<string, string> = {}, options: 
     dotenvPath: null,
   }).values;
   const metrics = new MetricsRegistry();
-  const storage = createChunkStorage(config.audioStoragePath);
-  const analysisSettings = loadAnalysisSettings(config.analysisSettingsFile);
-  const app = createCoreApp({ config, client: database.client, db: database.db, logger: silentLogger, metrics, clock, startedAt: clock.now(), random: options.random, storage, analysisSettings });
+  const deps = buildCoreDeps(config, database, clock, { logger: silentLogger, metrics, random: options.random, stages: options.stages });
+  const app = createCoreApp(deps);
   const withToken = (token: string) => async (path: string, init: RequestInit = {}) =>
     await app.request(path, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.body && typeof init.body === "string" ? { "content-type": "application/json" } : {}), ...(init.headers as Record<string, string>) } }, { remoteAddress: "198.51.100.20" });
   const admin = withToken(testAdminToken);
   return {
     app,
+    deps,
     database,
     clock,
     config,
     metrics,
-    storage,
-    analysisSettings,
+    storage: deps.storage,
+    analysisSettings: deps.analysisSettings,
     admin,
     internal: withToken(testInternalToken),
     async registerDevice(overrides = {}) {

@@ -4,9 +4,8 @@ import { silentLogger } from "../../shared/log/logger.ts";
 import type { FakeClock } from "../../shared/testing/fake-clock.ts";
 import { startNodeProcess } from "../../shared/testing/node-process.ts";
 import { makeTempDir } from "../../shared/testing/temp-dir.ts";
-import { dialogueSettingsOf } from "../pipeline/dialogues/dialogue-settings.ts";
-import { startPipelineWorkers } from "../pipeline/pipeline-workers.ts";
-import { createVadJobQueue, registerVadMetrics, startVadLoop } from "../pipeline/vad/vad-jobs.ts";
+import { vadQueueName } from "../../shared/contracts/vad-jobs.ts";
+import { startPipelineStages } from "../pipeline/pipeline-stage.ts";
 import type { TestCore } from "./core-test-app.ts";
 
 /**
@@ -19,27 +18,16 @@ export function startTickingClock(clock: FakeClock, speed = 10, everyMs = 20): {
   return { stop: () => clearInterval(timer) };
 }
 
-/** The core's own pipeline as `serve` starts it: VAD, the transcription scheduler, transcription and analysis workers. */
+/** The core's own pipeline stages as `serve` starts them (VAD, the transcription scheduler, transcription and analysis workers), from the core's deps. */
 export function startTestPipeline(core: TestCore, options: { vad?: boolean } = {}): { stop(): Promise<void> } {
   const shutdown = new AbortController();
-  const metrics = new MetricsRegistry();
-  const { storage } = core;
-  const deps = { db: core.database.db, clock: core.clock, logger: silentLogger };
-  const vad =
-    options.vad === false
-      ? null
-      : startVadLoop(
-          { ...deps, settings: dialogueSettingsOf(core.config), queue: createVadJobQueue(core.database.db, core.clock), storage, metrics: registerVadMetrics(metrics) },
-          shutdown.signal,
-        );
-  const pipeline = startPipelineWorkers(
-    { ...deps, config: core.config, metrics, storage, analysisSettings: core.analysisSettings, idleIntervalMs: 200 },
-    shutdown.signal,
-  );
+  const stages = options.vad === false ? core.deps.stages.filter((stage) => stage.queue !== vadQueueName) : core.deps.stages;
+  // A registry of its own: a test may start the pipeline more than once on one core.
+  const pipeline = startPipelineStages({ ...core.deps, logger: silentLogger, metrics: new MetricsRegistry() }, stages, shutdown.signal, { idleIntervalMs: 200 });
   return {
     async stop() {
       shutdown.abort();
-      await Promise.all([vad?.stop(), pipeline.stop()]);
+      await pipeline.stop();
     },
   };
 }
@@ -61,11 +49,11 @@ export interface WorkerProcess {
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
-/** `core worker --role …` as its own process from source, started once it logs "worker started". */
-export async function startWorkerProcess(options: { coreUrl: string; token: string; roles: string; env?: Record<string, string> }): Promise<WorkerProcess> {
+/** `core worker --role …` as its own process from source (core/main.ts unless `entry` names another), started once it logs "worker started". */
+export async function startWorkerProcess(options: { coreUrl: string; token: string; roles: string; env?: Record<string, string>; entry?: string }): Promise<WorkerProcess> {
   const dataDir = makeTempDir("salescontrol-worker-");
   try {
-    const worker = await startNodeProcess(process.execPath, [join(import.meta.dir, "../main.ts"), "worker", "--role", options.roles, "--core-url", options.coreUrl, "--token", options.token], {
+    const worker = await startNodeProcess(process.execPath, [options.entry ?? join(import.meta.dir, "../main.ts"), "worker", "--role", options.roles, "--core-url", options.coreUrl, "--token", options.token], {
       cwd: dataDir.path,
       env: { PATH: process.env.PATH!, DATA_DIR: dataDir.path, ...options.env },
       readyMessage: "worker started",

@@ -1,4 +1,3 @@
-import type { Client } from "@libsql/client";
 import { buildInfo } from "../runtime/build-info.ts";
 import type { HealthReport, HealthStatus } from "./create-http-app.ts";
 
@@ -11,7 +10,7 @@ export type DatabaseReplication = "litestream" | "none";
 export async function baseHealth(
   node: string,
   startedAt: number,
-  client: Client,
+  client: { execute(statement: string): Promise<unknown> },
   underLitestream = false,
 ): Promise<HealthReport & { database: { ok: boolean; replication: DatabaseReplication; error?: string } }> {
   const replication: DatabaseReplication = underLitestream ? "litestream" : "none";

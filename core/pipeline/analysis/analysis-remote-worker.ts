@@ -1,4 +1,4 @@
-import { analysisJobPayload, analysisQueueName } from "../../../shared/contracts/analysis-jobs.ts";
+import { analysisJobPayload, analysisQueueName, analysisSettingsPath, analysisSettingsResponse } from "../../../shared/contracts/analysis-jobs.ts";
 import { type RemoteJobWorker, type RemoteWorkerDeps, remoteWorkerName, startRemoteJobWorker } from "../../internal/remote-job-worker.ts";
 import type { AnalysisSettings } from "./analysis-settings.ts";
 import { analysisFailureOf, analysisResultOf, type UpsellAnalyser } from "./upsell-analyser.ts";
@@ -21,7 +21,7 @@ export function startRemoteAnalysisWorker(deps: RemoteAnalysisWorkerDeps, signal
   const currentSettings = async (): Promise<AnalysisSettings> => {
     if (settings && deps.clock.now() - settings.fetchedAt < settingsRefreshMs) return settings.value;
     try {
-      settings = { value: await deps.client.fetchAnalysisSettings(), fetchedAt: deps.clock.now() };
+      settings = { value: (await deps.client.getJson(analysisSettingsPath, analysisSettingsResponse)).settings, fetchedAt: deps.clock.now() };
     } catch (error) {
       // The core may be restarting: the settings it gave before still hold.
       if (!settings) throw error;

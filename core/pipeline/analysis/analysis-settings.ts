@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { analysisLanguages, analysisSettingsSchema } from "../../../shared/contracts/analysis-jobs.ts";
+import { ConfigError } from "../../../shared/config/config-loader.ts";
 import { describeZodError } from "../../../shared/http/zod-issues.ts";
 
 export { analysisLanguages, analysisSettingsSchema };
@@ -153,4 +154,14 @@ export function loadAnalysisSettings(path: string | undefined): AnalysisSettings
     throw new AnalysisSettingsError(`the analysis settings file ${path} is invalid: ${describeZodError(parsed.error)}`);
   }
   return parsed.data;
+}
+
+/** The analysis settings file, read once at start; a bad file stops the node like a bad setting. */
+export function loadAnalysisSettingsOrRefuse(path: string | undefined): AnalysisSettings {
+  try {
+    return loadAnalysisSettings(path);
+  } catch (error) {
+    if (error instanceof AnalysisSettingsError) throw new ConfigError([`ANALYSIS_SETTINGS_FILE (analysis_settings_file): ${error.message}`]);
+    throw error;
+  }
 }

@@ -4,12 +4,12 @@ import { badRequest, conflict, notFound } from "../../../shared/http/app-error.t
 import type { Logger } from "../../../shared/log/logger.ts";
 import type { Clock } from "../../../shared/runtime/clock.ts";
 import type { CoreDatabase } from "../../db/core-database.ts";
-import { findTranscript, findTranscriptOfRevision } from "../asr/asr.repository.ts";
+import { createAsrRepository } from "../asr/asr.repository.ts";
 import type { ApplyOutcome } from "../asr/asr.usecases.ts";
-import { findDialogue } from "../dialogues/dialogues.repository.ts";
-import { createAnalysisJobQueue, enqueueAnalysisJob } from "../pipeline-queues.ts";
+import { createDialoguesRepository } from "../dialogues/dialogues.repository.ts";
+import { createAnalysisJobQueue, enqueueAnalysisJob } from "./analysis-queue.ts";
 import type { AnalysisSettings } from "./analysis-settings.ts";
-import { findLatestAnalysis, insertAnalysis, setAnalysisStatus } from "./analysis.repository.ts";
+import { createAnalysisRepository } from "./analysis.repository.ts";
 
 export interface AnalysisDeps {
   db: CoreDatabase;
@@ -46,16 +46,14 @@ export function problemsWithAnalysis(transcript: string, result: AnalysisJobResu
  */
 export async function applyAnalysis(deps: AnalysisDeps, payload: AnalysisJobPayload, result: AnalysisJobResult): Promise<ApplyOutcome> {
   return deps.db.transaction(async (tx) => {
-    const dialogue = await findDialogue(tx, payload.dialogue_id);
-    const transcript = await findTranscript(tx, payload.transcript_id);
+    const dialogue = await createDialoguesRepository(tx).findDialogue(payload.dialogue_id);
+    const transcript = await createAsrRepository(tx).findTranscript(payload.transcript_id);
     if (!dialogue || !transcript || transcript.dialogueId !== dialogue.dialogueId) return "gone";
     if (transcript.revision !== dialogue.revision) return "stale";
     if (dialogue.analysisPass >= payload.pass) return "duplicate";
     const problems = problemsWithAnalysis(transcript.text, result, deps.settings);
     if (problems.length > 0) throw badRequest(internalErrorCodes.invalidResult, `the analysis does not fit its transcript: ${problems.slice(0, 3).join("; ")}`, problems);
-    await insertAnalysis(
-      tx,
-      {
+    await createAnalysisRepository(tx).insertAnalysis({
         dialogueId: dialogue.dialogueId,
         transcriptId: transcript.id,
         pass: payload.pass,
@@ -76,43 +74,43 @@ export async function applyAnalysis(deps: AnalysisDeps, payload: AnalysisJobPayl
       },
       result.offers.map((offer) => ({ category: offer.category, product: offer.product, quote: offer.quote.text, quoteStart: offer.quote.start, quoteEnd: offer.quote.end })),
     );
-    await setAnalysisStatus(tx, dialogue.dialogueId, "DONE", { pass: payload.pass });
+    await createAnalysisRepository(tx).setAnalysisStatus(dialogue.dialogueId, "DONE", { pass: payload.pass });
     return "stored";
   });
 }
 
 /** An analysis job that went dead: visible on the dialogue with the reason, unless a newer transcript replaced it. */
 export async function recordAnalysisFailure(deps: Omit<AnalysisDeps, "settings">, payload: AnalysisJobPayload, error: string): Promise<void> {
-  const dialogue = await findDialogue(deps.db, payload.dialogue_id);
-  const transcript = dialogue ? await findTranscriptOfRevision(deps.db, dialogue.dialogueId, dialogue.revision) : null;
+  const dialogue = await createDialoguesRepository(deps.db).findDialogue(payload.dialogue_id);
+  const transcript = dialogue ? await createAsrRepository(deps.db).findTranscriptOfRevision(dialogue.dialogueId, dialogue.revision) : null;
   if (!dialogue || transcript?.id !== payload.transcript_id || dialogue.analysisPass >= payload.pass) return;
-  await setAnalysisStatus(deps.db, dialogue.dialogueId, "FAILED", { error });
+  await createAnalysisRepository(deps.db).setAnalysisStatus(dialogue.dialogueId, "FAILED", { error });
   deps.logger.warn("analysis gave up on a dialogue", { dialogueId: dialogue.dialogueId, transcriptId: payload.transcript_id, error });
 }
 
 /** Queues another analysis of the dialogue's current transcript (after an LLM was configured, or settings changed). */
 export async function requestReanalysis(deps: Pick<AnalysisDeps, "db" | "clock">, dialogueId: string): Promise<{ pass: number; queued: boolean }> {
   return deps.db.transaction(async (tx) => {
-    const dialogue = await findDialogue(tx, dialogueId);
+    const dialogue = await createDialoguesRepository(tx).findDialogue(dialogueId);
     if (!dialogue) throw notFound("dialogues.not_found", `no dialogue ${dialogueId}`);
-    const transcript = dialogue.asrStatus === "DONE" ? await findTranscriptOfRevision(tx, dialogueId, dialogue.revision) : null;
+    const transcript = dialogue.asrStatus === "DONE" ? await createAsrRepository(tx).findTranscriptOfRevision(dialogueId, dialogue.revision) : null;
     if (!transcript) throw conflict("analysis.not_transcribed", `dialogue ${dialogueId} has no transcript of its current revision yet (asr_status ${dialogue.asrStatus})`);
     if (transcript.text === "") throw conflict("analysis.empty_transcript", `the transcript of dialogue ${dialogueId} is empty: there is nothing to analyse`);
     const pass = dialogue.analysisPass + 1;
     const job = await enqueueAnalysisJob(tx, deps.clock, { dialogue_id: dialogueId, transcript_id: transcript.id, revision: dialogue.revision, pass, text: transcript.text, language: transcript.language });
     // The same pass asked for again: a job that gave up gets a fresh set of attempts.
     if (!job.created) await createAnalysisJobQueue(tx, deps.clock).retryDead(job.id);
-    await setAnalysisStatus(tx, dialogueId, "QUEUED");
+    await createAnalysisRepository(tx).setAnalysisStatus(dialogueId, "QUEUED");
     return { pass, queued: job.created };
   });
 }
 
 /** The dialogue's latest analysis with its offers, and the transcript of the dialogue's current revision. */
 export async function getCurrentAnalysis(deps: { db: CoreDatabase }, dialogueId: string) {
-  const dialogue = await findDialogue(deps.db, dialogueId);
+  const dialogue = await createDialoguesRepository(deps.db).findDialogue(dialogueId);
   if (!dialogue) throw notFound("dialogues.not_found", `no dialogue ${dialogueId}`);
-  const latest = await findLatestAnalysis(deps.db, dialogueId);
+  const latest = await createAnalysisRepository(deps.db).findLatestAnalysis(dialogueId);
   if (!latest) throw notFound("analysis.not_found", `dialogue ${dialogueId} has no analysis yet (analysis_status ${dialogue.analysisStatus})`);
-  const transcript = await findTranscriptOfRevision(deps.db, dialogueId, dialogue.revision);
+  const transcript = await createAsrRepository(deps.db).findTranscriptOfRevision(dialogueId, dialogue.revision);
   return { dialogue, transcript, ...latest };
 }

@@ -3,10 +3,11 @@ import { notFound } from "../../../shared/http/app-error.ts";
 import type { Logger } from "../../../shared/log/logger.ts";
 import type { Clock } from "../../../shared/runtime/clock.ts";
 import type { CoreDatabase } from "../../db/core-database.ts";
-import { findDialogue, findDialogueSegments } from "../dialogues/dialogues.repository.ts";
+import { createDialoguesRepository } from "../dialogues/dialogues.repository.ts";
 import type { DialogueRow, DialogueSegmentRow } from "../dialogues/dialogues.schema.ts";
-import { createAsrJobQueue, enqueueAnalysisJob, enqueueAsrJob } from "../pipeline-queues.ts";
-import { findDialoguesToTranscribe, findLatestTranscript, findTranscriptOfRevision, insertTranscript, markTranscribed, setAsrStatus } from "./asr.repository.ts";
+import { enqueueAnalysisJob } from "../analysis/analysis-queue.ts";
+import { createAsrJobQueue, enqueueAsrJob } from "./asr-queue.ts";
+import { createAsrRepository } from "./asr.repository.ts";
 
 export interface AsrDeps {
   db: CoreDatabase;
@@ -32,22 +33,23 @@ export function asrPayloadOf(dialogue: DialogueRow, segments: readonly DialogueS
  */
 export async function scheduleTranscriptions(deps: AsrDeps, limit = 100): Promise<number> {
   let queued = 0;
-  for (const candidate of await findDialoguesToTranscribe(deps.db, limit)) {
+  for (const candidate of await createAsrRepository(deps.db).findDialoguesToTranscribe(limit)) {
     await deps.db.transaction(async (tx) => {
-      const dialogue = await findDialogue(tx, candidate.dialogueId);
+      const transcripts = createAsrRepository(tx);
+      const dialogue = await createDialoguesRepository(tx).findDialogue(candidate.dialogueId);
       if (!dialogue || dialogue.status !== "closed" || dialogue.asrStatus !== "PENDING") return;
-      const segments = await findDialogueSegments(tx, dialogue.dialogueId);
+      const segments = await createDialoguesRepository(tx).findDialogueSegments(dialogue.dialogueId);
       if (segments.length === 0) {
-        await setAsrStatus(tx, dialogue.dialogueId, dialogue.revision, "FAILED", "the dialogue has no speech segments left (their chunks were deleted)");
+        await transcripts.setAsrStatus(dialogue.dialogueId, dialogue.revision, "FAILED", "the dialogue has no speech segments left (their chunks were deleted)");
         return;
       }
       const job = await enqueueAsrJob(tx, deps.clock, asrPayloadOf(dialogue, segments));
       const existing = job.created ? null : await createAsrJobQueue(tx, deps.clock).get(job.id);
       if (existing?.state === "dead") {
-        await setAsrStatus(tx, dialogue.dialogueId, dialogue.revision, "FAILED", existing.lastError);
+        await transcripts.setAsrStatus(dialogue.dialogueId, dialogue.revision, "FAILED", existing.lastError);
         return;
       }
-      await setAsrStatus(tx, dialogue.dialogueId, dialogue.revision, "QUEUED");
+      await transcripts.setAsrStatus(dialogue.dialogueId, dialogue.revision, "QUEUED");
       queued++;
     });
   }
@@ -61,12 +63,13 @@ export async function scheduleTranscriptions(deps: AsrDeps, limit = 100): Promis
  */
 export async function applyTranscription(deps: AsrDeps, payload: AsrJobPayload, result: AsrJobResult): Promise<ApplyOutcome> {
   return deps.db.transaction(async (tx) => {
-    const dialogue = await findDialogue(tx, payload.dialogue_id);
+    const transcripts = createAsrRepository(tx);
+    const dialogue = await createDialoguesRepository(tx).findDialogue(payload.dialogue_id);
     if (!dialogue) return "gone";
     if (dialogue.revision !== payload.revision) return "stale";
-    if (await findTranscriptOfRevision(tx, dialogue.dialogueId, dialogue.revision)) return "duplicate";
+    if (await transcripts.findTranscriptOfRevision(dialogue.dialogueId, dialogue.revision)) return "duplicate";
     const text = result.text.trim();
-    const transcriptId = await insertTranscript(tx, {
+    const transcriptId = await transcripts.insertTranscript({
       dialogueId: dialogue.dialogueId,
       revision: dialogue.revision,
       pass: dialogue.asrPass + 1,
@@ -90,29 +93,29 @@ export async function applyTranscription(deps: AsrDeps, payload: AsrJobPayload, 
         language: result.language,
       });
     }
-    await markTranscribed(tx, dialogue.dialogueId, { asrPass: dialogue.asrPass + 1, analysisStatus: text === "" ? "SKIPPED" : "QUEUED" });
+    await transcripts.markTranscribed(dialogue.dialogueId, { asrPass: dialogue.asrPass + 1, analysisStatus: text === "" ? "SKIPPED" : "QUEUED" });
     return "stored";
   });
 }
 
 /** A transcription job that went dead: visible on the dialogue with the reason, unless the dialogue moved on. */
 export async function recordTranscriptionFailure(deps: AsrDeps, payload: AsrJobPayload, error: string): Promise<void> {
-  if (await setAsrStatus(deps.db, payload.dialogue_id, payload.revision, "FAILED", error)) {
+  if (await createAsrRepository(deps.db).setAsrStatus(payload.dialogue_id, payload.revision, "FAILED", error)) {
     deps.logger.warn("transcription gave up on a dialogue", { dialogueId: payload.dialogue_id, revision: payload.revision, error });
   }
 }
 
 /** Whether a job still describes the dialogue's current revision (checked before spending provider time). */
 export async function isCurrentRevision(db: CoreDatabase, payload: Pick<AsrJobPayload, "dialogue_id" | "revision">): Promise<boolean> {
-  const dialogue = await findDialogue(db, payload.dialogue_id);
+  const dialogue = await createDialoguesRepository(db).findDialogue(payload.dialogue_id);
   return dialogue !== null && dialogue.revision === payload.revision;
 }
 
 /** The dialogue's latest transcript (of its current revision once that one is transcribed). */
 export async function getCurrentTranscript(deps: { db: CoreDatabase }, dialogueId: string) {
-  const dialogue = await findDialogue(deps.db, dialogueId);
+  const dialogue = await createDialoguesRepository(deps.db).findDialogue(dialogueId);
   if (!dialogue) throw notFound("dialogues.not_found", `no dialogue ${dialogueId}`);
-  const transcript = await findLatestTranscript(deps.db, dialogueId);
+  const transcript = await createAsrRepository(deps.db).findLatestTranscript(dialogueId);
   if (!transcript) throw notFound("transcripts.not_found", `dialogue ${dialogueId} has no transcript yet (asr_status ${dialogue.asrStatus})`);
   return { dialogue, transcript };
 }

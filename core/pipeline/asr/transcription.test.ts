@@ -19,7 +19,7 @@ import { noiseChunk, speechChunk } from "../../testing/test-audio.ts";
 import { dialogueSettingsOf } from "../dialogues/dialogue-settings.ts";
 import { createStoredChunkSource } from "../chunk-audio-source.ts";
 import { JobFailedError } from "../job-lease.ts";
-import { createAsrJobQueue } from "../pipeline-queues.ts";
+import { createAsrJobQueue } from "./asr-queue.ts";
 import { createOpusPcmDecoder, type OpusPcmDecoder } from "../vad/opus-pcm-decoder.ts";
 import { applyVadResult } from "../vad/vad.usecases.ts";
 import { type LocalAsrDeps, registerAsrMetrics, runAsrJob } from "./asr-jobs.ts";

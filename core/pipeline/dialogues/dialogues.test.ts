@@ -5,8 +5,8 @@ import { createFakeClock, type FakeClock } from "../../../shared/testing/fake-cl
 import { openTempDatabase, type TempDatabase } from "../../../shared/testing/temp-database.ts";
 import { migrations } from "../../db/migrations.ts";
 import * as schema from "../../db/schema.ts";
-import { insertDevice } from "../../devices/devices.repository.ts";
-import { insertChunk } from "../../ingest/ingest.repository.ts";
+import { createDevicesRepository } from "../../devices/devices.repository.ts";
+import { createIngestRepository } from "../../ingest/ingest.repository.ts";
 import { applyVadResult, type VadDeps } from "../vad/vad.usecases.ts";
 import { closeQuietDialogues, type DialogueSettings } from "./dialogues.usecases.ts";
 
@@ -20,7 +20,7 @@ beforeEach(async () => {
   database = await openTempDatabase(migrations, schema);
   clock = createFakeClock();
   timelineStart = clock.now() - 3_600_000;
-  await insertDevice(database.db, { ...device, tokenHash: randomUUID(), createdAt: 0, updatedAt: 0, tokenRotatedAt: 0 });
+  await createDevicesRepository(database.db).insertDevice({ ...device, tokenHash: randomUUID(), createdAt: 0, updatedAt: 0, tokenRotatedAt: 0 });
 });
 afterEach(() => database.dispose());
 
@@ -32,7 +32,7 @@ function deps(settings: Partial<DialogueSettings> = {}): VadDeps {
 async function addChunk(index: number): Promise<string> {
   const chunkId = `00000000-0000-4000-8000-${String(index).padStart(12, "0")}`;
   const startTs = timelineStart + index * chunkMs;
-  await insertChunk(database.db, {
+  await createIngestRepository(database.db).insertChunk({
     chunkId,
     ...device,
     startTs,
@@ -112,7 +112,7 @@ describe("dialogue building", () => {
     const inOrder = await dialogueView();
     database.dispose();
     database = await openTempDatabase(migrations, schema);
-    await insertDevice(database.db, { ...device, tokenHash: randomUUID(), createdAt: 0, updatedAt: 0, tokenRotatedAt: 0 });
+    await createDevicesRepository(database.db).insertDevice({ ...device, tokenHash: randomUUID(), createdAt: 0, updatedAt: 0, tokenRotatedAt: 0 });
     for (const index of [5, 2, 6, 0, 4, 3, 1]) await speech(index, timeline[index]![1]);
     expect(await dialogueView()).toEqual(inOrder);
     expect(inOrder.map((dialogue) => [dialogue.startS, dialogue.endS])).toEqual([

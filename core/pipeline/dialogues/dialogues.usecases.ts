@@ -2,26 +2,11 @@ import { randomUUID } from "node:crypto";
 import type { Clock } from "../../../shared/runtime/clock.ts";
 import type { CoreDatabase } from "../../db/core-database.ts";
 import type { SpeechSegmentRow } from "../vad/vad.schema.ts";
-import { findAnalysedChunksBetween } from "../vad/vad.repository.ts";
+import { createVadRepository } from "../vad/vad.repository.ts";
 import { type DialogueRules, type PlannedDialogue, planDialogues } from "./dialogue-planner.ts";
 import { type DialogueCloseReason, type DialogueRow, type DialogueStatus, pipelineStagesReset } from "./dialogues.schema.ts";
 import { notFound } from "../../../shared/http/app-error.ts";
-import {
-  closeDialoguesEndedBefore,
-  type DialogueFilter,
-  findDialogue,
-  findDialogueSegments,
-  listDialogues,
-  deleteDialogueMembers,
-  deleteDialogues,
-  findDialogueMembers,
-  findDialoguesOverlapping,
-  findSegmentsOverlapping,
-  insertDialogue,
-  insertDialogueMembers,
-  type Stream,
-  updateDialogue,
-} from "./dialogues.repository.ts";
+import { createDialoguesRepository, type DialogueFilter, type Stream } from "./dialogues.repository.ts";
 
 export interface DialogueSettings extends DialogueRules {
   /** After its silence gap, how long a dialogue waits for late chunks before closing without them. */
@@ -49,24 +34,22 @@ const chunkJoinToleranceMs = 1500;
  * Run it inside the transaction that changed the segments.
  */
 export async function rebuildDialogues(db: CoreDatabase, deps: DialogueDeps, stream: Stream, fromTs: number, toTs: number): Promise<DialogueChanges> {
+  const repository = createDialoguesRepository(db);
   const { silenceGapMs, maxDialogueMs } = deps.settings;
   let low = fromTs - silenceGapMs;
   let high = toTs + silenceGapMs;
   let existing: DialogueRow[];
   for (;;) {
-    existing = await findDialoguesOverlapping(db, stream, low, high, maxDialogueMs);
+    existing = await repository.findDialoguesOverlapping(stream, low, high, maxDialogueMs);
     const nextLow = Math.min(low, ...existing.map((dialogue) => dialogue.startTs - silenceGapMs));
     const nextHigh = Math.max(high, ...existing.map((dialogue) => dialogue.endTs + silenceGapMs));
     if (nextLow === low && nextHigh === high) break;
     low = nextLow;
     high = nextHigh;
   }
-  const segments = await findSegmentsOverlapping(db, stream, low, high);
+  const segments = await repository.findSegmentsOverlapping(stream, low, high);
   const planned = planDialogues(segments, deps.settings);
-  const members = await findDialogueMembers(
-    db,
-    existing.map((dialogue) => dialogue.dialogueId),
-  );
+  const members = await repository.findDialogueMembers(existing.map((dialogue) => dialogue.dialogueId));
   const matches = matchPlannedToExisting(planned, existing, members);
 
   const now = deps.clock.now();
@@ -84,7 +67,7 @@ export async function rebuildDialogues(db: CoreDatabase, deps: DialogueDeps, str
       const dialogueId = randomUUID();
       changes.created++;
       writes.push(async () => {
-        await insertDialogue(db, {
+        await repository.insertDialogue({
           dialogueId,
           pointId: stream.pointId,
           registerId: stream.registerId,
@@ -95,7 +78,7 @@ export async function rebuildDialogues(db: CoreDatabase, deps: DialogueDeps, str
           createdAt: now,
           updatedAt: now,
         });
-        await insertDialogueMembers(db, dialogueId, plan.segments);
+        await repository.insertDialogueMembers(dialogueId, plan.segments);
       });
       continue;
     }
@@ -108,7 +91,7 @@ export async function rebuildDialogues(db: CoreDatabase, deps: DialogueDeps, str
     if (membersChanged) membershipReplaced.push(previous.dialogueId);
     const keepsClosedAt = closing.status === "closed" && previous.status === "closed" && !membersChanged;
     writes.push(async () => {
-      await updateDialogue(db, previous.dialogueId, {
+      await repository.updateDialogue(previous.dialogueId, {
         ...shape,
         ...closing,
         revision: previous.revision + (membersChanged ? 1 : 0),
@@ -116,13 +99,13 @@ export async function rebuildDialogues(db: CoreDatabase, deps: DialogueDeps, str
         closedAt: closing.status === "closed" ? (keepsClosedAt ? previous.closedAt : now) : null,
         updatedAt: now,
       });
-      if (membersChanged) await insertDialogueMembers(db, previous.dialogueId, plan.segments);
+      if (membersChanged) await repository.insertDialogueMembers(previous.dialogueId, plan.segments);
     });
   }
 
   // Memberships are cleared before any is written: a segment may move from one dialogue to another.
-  await deleteDialogueMembers(db, membershipReplaced);
-  await deleteDialogues(db, unmatched);
+  await repository.deleteDialogueMembers(membershipReplaced);
+  await repository.deleteDialogues(unmatched);
   changes.deleted = unmatched.length;
   for (const write of writes) await write();
   return changes;
@@ -131,17 +114,17 @@ export async function rebuildDialogues(db: CoreDatabase, deps: DialogueDeps, str
 /** Closes open dialogues whose silence gap and grace have passed with no audio arriving to confirm them. */
 export function closeQuietDialogues(db: CoreDatabase, deps: DialogueDeps): Promise<number> {
   const now = deps.clock.now();
-  return closeDialoguesEndedBefore(db, now - deps.settings.silenceGapMs - deps.settings.closeGraceMs, now);
+  return createDialoguesRepository(db).closeDialoguesEndedBefore(now - deps.settings.silenceGapMs - deps.settings.closeGraceMs, now);
 }
 
 export function listDialogueRows(deps: { db: CoreDatabase }, filter: DialogueFilter): Promise<DialogueRow[]> {
-  return listDialogues(deps.db, filter);
+  return createDialoguesRepository(deps.db).listDialogues(filter);
 }
 
 export async function getDialogueWithSegments(deps: { db: CoreDatabase }, dialogueId: string) {
-  const dialogue = await findDialogue(deps.db, dialogueId);
+  const dialogue = await createDialoguesRepository(deps.db).findDialogue(dialogueId);
   if (!dialogue) throw notFound("dialogues.not_found", `no dialogue ${dialogueId}`);
-  return { dialogue, segments: await findDialogueSegments(deps.db, dialogueId) };
+  return { dialogue, segments: await createDialoguesRepository(deps.db).findDialogueSegments(dialogueId) };
 }
 
 function shapeOf(plan: PlannedDialogue<SpeechSegmentRow>) {
@@ -165,7 +148,7 @@ async function closingOf(
 /** Whether analysed chunks cover [fromTs, toTs] without a hole: the silence after a dialogue is confirmed. */
 async function audioCoversSpan(db: CoreDatabase, stream: Stream, fromTs: number, toTs: number): Promise<boolean> {
   let coveredUntil = fromTs;
-  for (const chunk of await findAnalysedChunksBetween(db, stream, fromTs, toTs)) {
+  for (const chunk of await createVadRepository(db).findAnalysedChunksBetween(stream, fromTs, toTs)) {
     if (chunk.startTs > coveredUntil + chunkJoinToleranceMs) return false;
     coveredUntil = Math.max(coveredUntil, chunk.endTs);
     if (coveredUntil + chunkJoinToleranceMs >= toTs) return true;

@@ -6,7 +6,7 @@ import type { BackgroundLoop } from "../../../shared/runtime/background-loop.ts"
 import type { Clock } from "../../../shared/runtime/clock.ts";
 import type { CoreDatabase } from "../../db/core-database.ts";
 import type { ChunkStorage } from "../../ingest/chunk-storage.ts";
-import { findChunk } from "../../ingest/ingest.repository.ts";
+import { createIngestRepository } from "../../ingest/ingest.repository.ts";
 import type { AudioChunkRow } from "../../ingest/ingest.schema.ts";
 import { failLocalJob, type JobFailure, startLocalJobSlots } from "../job-slots.ts";
 import { audioBoundOf, createSpeechAnalyzer, type SpeechAnalyzer, UndecodableAudioError } from "./speech-analyzer.ts";
@@ -57,7 +57,7 @@ export async function runVadJob(deps: LocalVadDeps, analyzer: SpeechAnalyzer, jo
     return;
   }
   const chunkId = payload.data.chunk_id;
-  const chunk = await findChunk(deps.db, chunkId);
+  const chunk = await createIngestRepository(deps.db).findChunk(chunkId);
   if (!chunk) {
     await deps.queue.complete(job);
     return;

@@ -1,9 +1,9 @@
 import type { VadJobResult } from "../../../shared/contracts/vad-jobs.ts";
 import { notFound } from "../../../shared/http/app-error.ts";
 import type { CoreDatabase } from "../../db/core-database.ts";
-import { findChunk } from "../../ingest/ingest.repository.ts";
+import { createIngestRepository } from "../../ingest/ingest.repository.ts";
 import { type DialogueChanges, type DialogueDeps, rebuildDialogues } from "../dialogues/dialogues.usecases.ts";
-import { findChunkSegments, markChunkVadDone, markChunkVadFailed, replaceChunkSegments } from "./vad.repository.ts";
+import { createVadRepository } from "./vad.repository.ts";
 
 export interface VadDeps extends DialogueDeps {
   db: CoreDatabase;
@@ -23,17 +23,18 @@ export interface VadOutcome {
  */
 export async function applyVadResult(deps: VadDeps, chunkId: string, result: VadJobResult): Promise<VadOutcome> {
   return deps.db.transaction(async (tx) => {
-    const chunk = await findChunk(tx, chunkId);
+    const speech = createVadRepository(tx);
+    const chunk = await createIngestRepository(tx).findChunk(chunkId);
     if (!chunk) throw notFound("vad.chunk_not_found", `no chunk ${chunkId}`);
-    const previous = await findChunkSegments(tx, chunkId);
+    const previous = await speech.findChunkSegments(chunkId);
     const wanted = result.segments.map((segment) => ({ offsetStartMs: segment.start_ms, offsetEndMs: segment.end_ms }));
     const segmentsChanged =
       previous.length !== wanted.length ||
       previous.some((segment, index) => segment.offsetStartMs !== wanted[index]!.offsetStartMs || segment.offsetEndMs !== wanted[index]!.offsetEndMs);
-    if (segmentsChanged) await replaceChunkSegments(tx, chunk, wanted);
+    if (segmentsChanged) await speech.replaceChunkSegments(chunk, wanted);
     const speechMs = wanted.reduce((total, segment) => total + segment.offsetEndMs - segment.offsetStartMs, 0);
     if (segmentsChanged || chunk.vadStatus !== "done" || chunk.audioMs !== result.audio_ms) {
-      await markChunkVadDone(tx, chunkId, { audioMs: result.audio_ms, speechMs, at: deps.clock.now() });
+      await speech.markChunkVadDone(chunkId, { audioMs: result.audio_ms, speechMs, at: deps.clock.now() });
     }
     // The chunk's own span, and wherever its old or new speech reached past the declared end.
     const reach = Math.max(chunk.endTs, chunk.startTs + result.audio_ms, chunk.startTs + (chunk.audioMs ?? 0), ...previous.map((segment) => segment.endTs));
@@ -44,5 +45,5 @@ export async function applyVadResult(deps: VadDeps, chunkId: string, result: Vad
 
 /** A chunk whose VAD job went dead: visible on the chunk, with the reason. */
 export async function recordVadFailure(deps: VadDeps, chunkId: string, error: string): Promise<void> {
-  await markChunkVadFailed(deps.db, chunkId, error, deps.clock.now());
+  await createVadRepository(deps.db).markChunkVadFailed(chunkId, error, deps.clock.now());
 }

@@ -1,0 +1,84 @@
+import type { ConfigOf } from "../shared/config/config-spec.ts";
+import type { NodeDatabase } from "../shared/db/open-database.ts";
+import type { MetricsRegistry } from "../shared/http/metrics.ts";
+import type { Logger } from "../shared/log/logger.ts";
+import type { BackgroundLoop, LoopState } from "../shared/runtime/background-loop.ts";
+import type { Clock } from "../shared/runtime/clock.ts";
+import type { CoreConfigSpec } from "./config.ts";
+import type { CoreDatabase } from "./db/core-database.ts";
+import { type DidPools, createDidPools } from "./dids/did-pools.ts";
+import { createDidsRepository } from "./dids/dids.repository.ts";
+import { type AudioStorage, createAudioStorage } from "./ingest/audio-retention.ts";
+import { type ChunkStorage, createChunkStorage } from "./ingest/chunk-storage.ts";
+import { type AnalysisSettings, loadAnalysisSettingsOrRefuse } from "./pipeline/analysis/analysis-settings.ts";
+import type { PipelineStages } from "./pipeline/pipeline-stage.ts";
+import { pipelineStages } from "./pipeline/pipeline-stages.ts";
+
+/** The background loops running in this process, for /health. */
+export interface RunningLoops {
+  add(...loops: BackgroundLoop[]): void;
+  states(): LoopState[];
+}
+
+/** Everything the core runs on: built once by buildCoreDeps, passed down as it is. */
+export interface CoreDeps {
+  config: ConfigOf<CoreConfigSpec>;
+  /** The core's one database handle; repositories are made from it (or from a transaction on it). */
+  db: CoreDatabase;
+  logger: Logger;
+  metrics: MetricsRegistry;
+  clock: Clock;
+  startedAt: number;
+  /** Where chunk audio lies (AUDIO_STORAGE_PATH). */
+  storage: ChunkStorage;
+  /** Retention and free-space reserve of the chunk audio. */
+  audioStorage: AudioStorage;
+  /** Categories, rubric and prompts of the upsell analysis, loaded once at start. */
+  analysisSettings: AnalysisSettings;
+  /** The pipeline's stages: loops, internal API, `core worker`, /health and /metrics read this list. */
+  stages: PipelineStages;
+  /** Each tenant's DIDs, statistics and daily usage, kept in memory between refreshes. */
+  didPools: DidPools;
+  /** DID selection draws from this (tests pass a seeded one). */
+  random: () => number;
+  loops: RunningLoops;
+}
+
+export interface CoreDepsOptions {
+  logger: Logger;
+  metrics: MetricsRegistry;
+  random?: () => number;
+  /** The standard list unless a test adds a stage. */
+  stages?: PipelineStages;
+}
+
+/** The core's composition root: `serve`, `core worker` and the test kits all build their deps here. */
+export function buildCoreDeps(config: ConfigOf<CoreConfigSpec>, database: Pick<NodeDatabase<any>, "db">, clock: Clock, options: CoreDepsOptions): CoreDeps {
+  const db = database.db as unknown as CoreDatabase;
+  const running: BackgroundLoop[] = [];
+  const storage = createChunkStorage(config.audioStoragePath);
+  return {
+    config,
+    db,
+    logger: options.logger,
+    metrics: options.metrics,
+    clock,
+    startedAt: clock.now(),
+    storage,
+    audioStorage: createAudioStorage({ db, clock, storage, settings: config, metrics: options.metrics }),
+    analysisSettings: loadAnalysisSettingsOrRefuse(config.analysisSettingsFile),
+    stages: options.stages ?? pipelineStages,
+    didPools: createDidPools({
+      repository: createDidsRepository(db),
+      clock,
+      logger: options.logger,
+      refreshMs: config.didPoolRefreshSeconds * 1000,
+      statsWindowDays: config.didStatsWindowDays,
+    }),
+    random: options.random ?? Math.random,
+    loops: {
+      add: (...loops) => void running.push(...loops),
+      states: () => running.map((loop) => loop.state()),
+    },
+  };
+}
