@@ -7,9 +7,10 @@ import { migrations } from "./db/migrations.ts";
 import * as schema from "./db/schema.ts";
 import { DefaultPromptError } from "./dialer/default-prompt.ts";
 import { type EdgeServices, startEdgeServices } from "./edge-services.ts";
-import type { CommandOutput } from "./cli-output.ts";
+import type { CommandOutput } from "../shared/cli/command-output.ts";
 import { runImportCommand } from "./importer/import.command.ts";
-import { processPasswordSource, runOperatorCommand } from "./operators/operator.command.ts";
+import { processPasswordSource, runOperatorCommand } from "../shared/accounts/operator.commands.ts";
+import { createEdgeAccounts } from "./operators/operator-accounts.ts";
 import { syncCommand } from "./sync/sync.commands.ts";
 
 type EdgeContext = NodeContext<EdgeConfigSpec, typeof schema>;
@@ -84,7 +85,7 @@ export const edgeNode: NodeDefinition<EdgeConfigSpec, typeof schema> = {
     operator: {
       usage: "operator add|password|remove|list [name]",
       summary: "manage the accounts that may open the importer and dashboard",
-      run: async (context, args) => runOperatorCommand({ client: context.database.client, clock: context.clock }, args, terminal, processPasswordSource()),
+      run: async (context, args) => runOperatorCommand(createEdgeAccounts({ ...context, db: context.database.db }), args, terminal, processPasswordSource()),
     },
     sync: syncCommand,
   },
