@@ -1,3 +1,4 @@
+import { accountsConfig } from "../shared/accounts/accounts.config.ts";
 import { listenConfig, storageConfig } from "../shared/config/common-config.ts";
 import { field } from "../shared/config/config-spec.ts";
 import { flag, optional, text } from "../shared/config/config-types.ts";
@@ -36,6 +37,7 @@ export const coreConfigSpec = {
   ...didsConfig,
   ...asrConfig,
   ...analysisConfig,
+  ...accountsConfig("the dashboard and studio"),
 };
 
 export type CoreConfigSpec = typeof coreConfigSpec;

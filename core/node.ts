@@ -2,13 +2,15 @@ import type { NodeDefinition } from "../shared/cli/node-definition.ts";
 import type { BackgroundLoop } from "../shared/runtime/background-loop.ts";
 import { startHttpServer } from "../shared/runtime/http-server.ts";
 import { resolveServingAdminToken } from "./admin/serving-tokens.ts";
+import { processPasswordSource, runOperatorCommand } from "../shared/accounts/operator.commands.ts";
 import { createCoreApp } from "./app.ts";
 import { type CoreConfigSpec, coreConfigSpec } from "./config.ts";
 import { migrations } from "./db/migrations.ts";
 import * as schema from "./db/schema.ts";
 import { createAudioStorage, startAudioRetention } from "./ingest/audio-retention.ts";
 import { createChunkStorage } from "./ingest/chunk-storage.ts";
-import { runWorkerCommand, workerUsage } from "./internal/worker-command.ts";
+import { runWorkerCommand, workerUsage } from "./internal/worker.commands.ts";
+import { createCoreAccounts } from "./operators/operator-accounts.ts";
 import { dialogueSettingsOf } from "./pipeline/dialogues/dialogue-settings.ts";
 import { startPipelineHousekeeping } from "./pipeline/pipeline-housekeeping.ts";
 import { describePipelineSetup, pipelineSetupOf } from "./pipeline/pipeline-setup.ts";
@@ -68,6 +70,11 @@ export const coreNode: NodeDefinition<CoreConfigSpec, typeof schema> = {
       usage: workerUsage,
       summary: "do a core's pipeline work on this host over its internal API: find speech (vad), transcribe (asr) or analyse (analysis)",
       run: ({ config, logger, clock, shutdown }, args) => runWorkerCommand({ config, logger, clock, shutdown }, args),
+    },
+    operator: {
+      usage: "operator add|access|password|remove|list [name] [--role admin|viewer] [--scope <point id>,…]",
+      summary: "manage the accounts that may sign in to the core's pages; a scope limits an account to some points",
+      run: (context, args) => runOperatorCommand(createCoreAccounts({ ...context, db: context.database.db }), args, context.output, processPasswordSource()),
     },
   },
 };

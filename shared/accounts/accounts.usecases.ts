@@ -79,11 +79,12 @@ export async function addOperator(
   username: string,
   password: string,
   access: OperatorAccess = fullAccess,
-): Promise<void> {
+): Promise<OperatorAccess> {
   checkNewCredentials(username, password);
   const checked = checkAccess(deps, access);
   const inserted = await deps.accounts.insert({ username, passwordHash: await hashPassword(password), ...checked, now: deps.clock.now() });
   if (!inserted) throw new AppError("operator.exists", 409, `operator ${username} already exists; use "operator password ${username}" to change the password`);
+  return checked;
 }
 
 export async function changeOperatorPassword(deps: Pick<AccountsDeps, "accounts" | "clock">, username: string, password: string): Promise<void> {
@@ -93,10 +94,11 @@ export async function changeOperatorPassword(deps: Pick<AccountsDeps, "accounts"
 }
 
 /** Sets what an account may do and see; its open sessions see the change on their next request. */
-export async function changeOperatorAccess(deps: Pick<AccountsDeps, "accounts" | "clock" | "scopeIds">, username: string, access: OperatorAccess): Promise<void> {
+export async function changeOperatorAccess(deps: Pick<AccountsDeps, "accounts" | "clock" | "scopeIds">, username: string, access: OperatorAccess): Promise<OperatorAccess> {
   checkUsername(username);
   const checked = checkAccess(deps, access);
   if (!(await deps.accounts.updateAccess({ username, ...checked, now: deps.clock.now() }))) throw notFound("operator.unknown", `no operator named ${username}`);
+  return checked;
 }
 
 export async function removeOperator(deps: Pick<AccountsDeps, "accounts">, username: string): Promise<void> {

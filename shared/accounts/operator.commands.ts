@@ -38,16 +38,16 @@ export async function runOperatorCommand(deps: OperatorCommandDeps, args: string
         const access = accessOptions(options, { role: "admin", scope: null });
         if (!access) break;
         const password = await passwords.read(`password for ${username}: `);
-        await addOperator(deps, username, password, access);
-        output.out(`operator ${username} added${describeAccess(access, " as ")}; sign in at /login\n`);
+        const added = await addOperator(deps, username, password, access);
+        output.out(`operator ${username} added${describeAccess(added, " as ")}; sign in at /login\n`);
         return 0;
       }
       case "access": {
         if (!username || username.startsWith("-") || !options.includes("--role")) break;
         const access = accessOptions(options, { role: "admin", scope: null });
         if (!access) break;
-        await changeOperatorAccess(deps, username, access);
-        output.out(`operator ${username} is now ${access.role}${access.scope ? ` limited to ${access.scope.join(", ")}` : " seeing everything"}\n`);
+        const changed = await changeOperatorAccess(deps, username, access);
+        output.out(`operator ${username} is now ${changed.role}${changed.scope ? ` limited to ${changed.scope.join(", ")}` : " seeing everything"}\n`);
         return 0;
       }
       case "password": {
