@@ -74,7 +74,7 @@ export const coreNode: NodeDefinition<CoreConfigSpec, typeof schema> = {
     operator: {
       usage: "operator add|access|password|remove|list [name] [--role admin|viewer] [--scope <point id>,…]",
       summary: "manage the accounts that may sign in to the core's pages; a scope limits an account to some points",
-      run: (context, args) => runOperatorCommand(createCoreAccounts({ ...context, db: context.database.db }), args, context.output, processPasswordSource()),
+      run: (context, args) => runOperatorCommand(createCoreAccounts({ config: context.config, db: context.database.db, clock: context.clock, logger: context.logger }), args, context.output, processPasswordSource()),
     },
   },
 };

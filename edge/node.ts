@@ -78,7 +78,7 @@ export const edgeNode: NodeDefinition<EdgeConfigSpec, typeof schema> = {
     operator: {
       usage: "operator add|access|password|remove|list [name] [--role admin|viewer] [--scope <id>,…]",
       summary: "manage the accounts that may open the importer and dashboard",
-      run: async (context, args) => runOperatorCommand(createEdgeAccounts({ ...context, db: context.database.db }), args, context.output, processPasswordSource()),
+      run: async (context, args) => runOperatorCommand(createEdgeAccounts({ config: context.config, db: context.database.db, clock: context.clock, logger: context.logger }), args, context.output, processPasswordSource()),
     },
     sync: syncCommand,
   },

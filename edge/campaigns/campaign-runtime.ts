@@ -93,7 +93,7 @@ export async function createCampaignRuntime(options: CampaignRuntimeOptions): Pr
     metrics,
     logger,
   });
-  const operators = createEdgeAccounts({ config, db: drizzle(client), clock, logger });
+  const operators = createEdgeAccounts({ config, db: drizzle(client), clock, logger, metrics });
   await recoverInterruptedImports(importer);
   if (serving) await deployment.load();
   return { deployment, dialer, importer, background: new BackgroundImports(), operators, audioStore, defaultPrompt, trustedProxies, watcher: null };

@@ -23,14 +23,16 @@ let clock: FakeClock;
 let logLines: Array<{ msg: string }>;
 let deps: AccountsDeps;
 let app: HttpApp;
+let metrics: MetricsRegistry;
 
 function accountsOver(db: TempDatabase<typeof schema>["db"]): AccountsDeps {
   const logger = createLogger({ node: "core", level: "debug", write: (line) => void logLines.push(JSON.parse(line)) });
-  return createAccountsDeps({ accounts: createAccountsRepository(db), clock, logger, node: "core", sessionTtlMs: 3_600_000, scopeIds: uuidScope });
+  metrics = new MetricsRegistry();
+  return createAccountsDeps({ accounts: createAccountsRepository(db), clock, logger, metrics, node: "core", sessionTtlMs: 3_600_000, scopeIds: uuidScope });
 }
 
 function appOver(accounts: AccountsDeps): HttpApp {
-  const http = createHttpApp({ node: "core", logger: accounts.logger, metrics: new MetricsRegistry(), health: () => ({ status: "ok" }), maxBodyBytes: 64 * 1024 });
+  const http = createHttpApp({ node: "core", logger: accounts.logger, metrics, health: () => ({ status: "ok" }), maxBodyBytes: 64 * 1024 });
   // The client address comes from the resolver the node passes in; here a test header stands for it.
   registerAccountRoutes(http, { ...accounts, baseUrl: undefined, clientAddress: (c) => c.req.header("x-test-client") ?? "unknown" });
   return http;
@@ -128,6 +130,10 @@ describe("sign-in lockout", () => {
     expect(statuses.filter((status) => status === 401)).toHaveLength(5);
     expect(statuses.filter((status) => status === 429)).toHaveLength(295);
     expect(logLines.filter((line) => line.msg === "operator login failed")).toHaveLength(5);
+    const rendered = metrics.render();
+    expect(rendered).toContain('operator_sign_ins_total{outcome="refused"} 5\n');
+    expect(rendered).toContain('operator_sign_ins_total{outcome="locked_out"} 295\n');
+    expect(rendered).not.toContain('outcome="signed_in"');
   });
 
   test("the lockout is kept in the database: a node opened again on the same file still refuses", async () => {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { NodeName } from "../cli/node-definition.ts";
 import { AppError, badRequest, notFound, unauthorized } from "../http/app-error.ts";
+import type { Counter, MetricsRegistry } from "../http/metrics.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Clock } from "../runtime/clock.ts";
 import { type AccountListing, type AccountsRepository, defaultLockoutPolicy, type LockoutPolicy } from "./accounts.repository.ts";
@@ -20,6 +21,8 @@ export interface AccountsDeps {
   sessionTtlMs: number;
   lockout: LockoutPolicy;
   scopeIds: ScopeIds;
+  /** Sign-in attempts by outcome: `signed_in` and `refused` had their password checked, `locked_out` did not. */
+  signIns: Counter;
 }
 
 /** What a scope may hold on this node: the core's point ids, … */
@@ -137,10 +140,15 @@ export class SignInLockedError extends AppError {
 export async function logIn(deps: AccountsDeps, input: { username: string; password: string; remoteAddress: string }): Promise<LoginResult> {
   const now = deps.clock.now();
   const reservation = await deps.accounts.reserveSignInAttempt(input.remoteAddress, now, deps.lockout);
-  if (!reservation.allowed) throw new SignInLockedError(reservation.blockedUntil, now);
+  if (!reservation.allowed) {
+    deps.signIns.inc({ outcome: "locked_out" });
+    // Read the clock again: parallel attempts reach the database in another order than they started.
+    throw new SignInLockedError(reservation.blockedUntil, deps.clock.now());
+  }
   const username = input.username.trim().toLowerCase();
   const operator = await deps.accounts.findByUsername(username);
   const valid = await verifyPassword(input.password, operator?.passwordHash ?? unknownUserHash);
+  deps.signIns.inc({ outcome: operator && valid ? "signed_in" : "refused" });
   if (!operator || !valid) {
     deps.logger.warn("operator login failed", { username: username.slice(0, 64), remoteAddress: input.remoteAddress });
     if (!operator && (await deps.accounts.count()) === 0) {
@@ -184,6 +192,10 @@ export function createAccountsDeps(options: {
   sessionTtlMs: number;
   scopeIds?: ScopeIds;
   lockout?: LockoutPolicy;
+  /** Where sign-in outcomes are counted; commands that sign nobody in leave it out. */
+  metrics?: MetricsRegistry;
 }): AccountsDeps {
-  return { ...options, scopeIds: options.scopeIds ?? plainScopeIds, lockout: options.lockout ?? defaultLockoutPolicy };
+  const { metrics, ...rest } = options;
+  const signIns = metrics?.counter("operator_sign_ins_total", "Operator sign-in attempts by outcome (signed_in, refused, locked_out).") ?? { inc: () => {} };
+  return { ...rest, scopeIds: options.scopeIds ?? plainScopeIds, lockout: options.lockout ?? defaultLockoutPolicy, signIns };
 }
