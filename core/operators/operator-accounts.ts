@@ -15,7 +15,8 @@ export function createCoreAccounts(options: { config: ConfigOf<CoreConfigSpec>; 
     logger: options.logger,
     metrics: options.metrics,
     node: "core",
+    signInPage: null,
     sessionTtlMs: options.config.operatorSessionHours * 3_600_000,
-    scopeIds: { pattern: uuidPattern, description: "a point id is a UUID (8-4-4-4-12 hex digits)" },
+    scopeIds: { parse: (id) => (uuidPattern.test(id) ? id.toLowerCase() : null), description: "a point id is a UUID (8-4-4-4-12 hex digits)" },
   });
 }

@@ -14,6 +14,7 @@ export function createEdgeAccounts(options: { config: ConfigOf<EdgeConfigSpec>; 
     logger: options.logger,
     metrics: options.metrics,
     node: "edge",
+    signInPage: "/login",
     sessionTtlMs: options.config.operatorSessionHours * 3_600_000,
   });
 }

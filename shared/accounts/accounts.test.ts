@@ -14,7 +14,8 @@ import { runOperatorCommand } from "./operator.commands.ts";
 const schema = { operators, operatorSessions, signInLockouts };
 const pointA = "00000000-0000-0000-0000-00000000000a";
 const pointB = "00000000-0000-0000-0000-00000000000b";
-const uuidScope = { pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, description: "a point id is a UUID" };
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const uuidScope = { parse: (id: string) => (uuidPattern.test(id) ? id : null), description: "a point id is a UUID" };
 const password = "correct horse battery";
 const json = { "content-type": "application/json", "x-requested-with": "salescontrol" };
 
@@ -28,7 +29,7 @@ let metrics: MetricsRegistry;
 function accountsOver(db: TempDatabase<typeof schema>["db"]): AccountsDeps {
   const logger = createLogger({ node: "core", level: "debug", write: (line) => void logLines.push(JSON.parse(line)) });
   metrics = new MetricsRegistry();
-  return createAccountsDeps({ accounts: createAccountsRepository(db), clock, logger, metrics, node: "core", sessionTtlMs: 3_600_000, scopeIds: uuidScope });
+  return createAccountsDeps({ accounts: createAccountsRepository(db), clock, logger, metrics, node: "core", signInPage: "/login", sessionTtlMs: 3_600_000, scopeIds: uuidScope });
 }
 
 function appOver(accounts: AccountsDeps): HttpApp {

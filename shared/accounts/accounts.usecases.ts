@@ -18,6 +18,8 @@ export interface AccountsDeps {
   logger: Logger;
   /** Named in messages ("salescontrol-edge operator add <name>"). */
   node: NodeName;
+  /** The page people sign in on, or null while the node has none. */
+  signInPage: string | null;
   sessionTtlMs: number;
   lockout: LockoutPolicy;
   scopeIds: ScopeIds;
@@ -27,12 +29,15 @@ export interface AccountsDeps {
 
 /** What a scope may hold on this node: the core's point ids, … */
 export interface ScopeIds {
-  pattern: RegExp;
+  /** The id in its stored form, or null when it is not an id of this node. */
+  parse(id: string): string | null;
   description: string;
 }
 
+const plainScopeId = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+
 /** Names any node can put in a scope. */
-export const plainScopeIds: ScopeIds = { pattern: /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, description: "1–64 letters, digits, '.', '_', ':' or '-'" };
+export const plainScopeIds: ScopeIds = { parse: (id) => (plainScopeId.test(id) ? id : null), description: "1–64 letters, digits, '.', '_', ':' or '-'" };
 
 export interface Operator {
   username: string;
@@ -70,9 +75,12 @@ export function checkAccess(deps: Pick<AccountsDeps, "scopeIds">, access: Operat
   if (access.scope === null) return access;
   if (access.scope.length === 0) throw badRequest("operator.bad_scope", "a scope names at least one id (leave it out for an account that sees everything)");
   if (access.scope.length > maxScopeIds) throw badRequest("operator.bad_scope", `a scope names at most ${maxScopeIds} ids`);
-  const bad = access.scope.find((id) => !deps.scopeIds.pattern.test(id));
-  if (bad !== undefined) throw badRequest("operator.bad_scope", `scope id ${JSON.stringify(bad.slice(0, 80))} is not valid: ${deps.scopeIds.description}`);
-  return { role: access.role, scope: [...new Set(access.scope)].sort() };
+  const scope = access.scope.map((id) => {
+    const parsed = deps.scopeIds.parse(id);
+    if (parsed === null) throw badRequest("operator.bad_scope", `scope id ${JSON.stringify(id.slice(0, 80))} is not valid: ${deps.scopeIds.description}`);
+    return parsed;
+  });
+  return { role: access.role, scope: [...new Set(scope)].sort() };
 }
 
 const fullAccess: OperatorAccess = { role: "admin", scope: null };
@@ -189,6 +197,7 @@ export function createAccountsDeps(options: {
   clock: Clock;
   logger: Logger;
   node: NodeName;
+  signInPage: string | null;
   sessionTtlMs: number;
   scopeIds?: ScopeIds;
   lockout?: LockoutPolicy;

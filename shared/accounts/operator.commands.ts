@@ -16,7 +16,7 @@ export interface PasswordSource {
   read(prompt: string): Promise<string>;
 }
 
-export type OperatorCommandDeps = Pick<AccountsDeps, "accounts" | "clock" | "node" | "scopeIds">;
+export type OperatorCommandDeps = Pick<AccountsDeps, "accounts" | "clock" | "node" | "scopeIds" | "signInPage">;
 
 export function operatorUsage(node: string): string {
   return [
@@ -39,7 +39,7 @@ export async function runOperatorCommand(deps: OperatorCommandDeps, args: string
         if (!access) break;
         const password = await passwords.read(`password for ${username}: `);
         const added = await addOperator(deps, username, password, access);
-        output.out(`operator ${username} added${describeAccess(added, " as ")}; sign in at /login\n`);
+        output.out(`operator ${username} added${describeAccess(added, " as ")}${deps.signInPage ? `; sign in at ${deps.signInPage}` : ""}\n`);
         return 0;
       }
       case "access": {
