@@ -1,8 +1,8 @@
 import type { NodeCommand } from "../shared/cli/node-definition.ts";
 import type { PiConfigSpec } from "./config.ts";
 import type * as schema from "./db/schema.ts";
+import { buildPiDeps } from "./pi-deps.ts";
 import { alsaDeviceName, detectMicrophone } from "./recorder/audio-device.ts";
-import { createSpoolRepository } from "./spool/spool.repository.ts";
 
 type PiCommand = NodeCommand<PiConfigSpec, typeof schema>;
 
@@ -30,8 +30,8 @@ const devices: PiCommand = {
 const requeue: PiCommand = {
   usage: "requeue",
   summary: "put chunks the core rejected back into the upload queue (they go with the next upload)",
-  async run({ database, output }) {
-    const count = await createSpoolRepository(database.db).requeueRejected();
+  async run({ config, database, clock, logger, output }) {
+    const count = await buildPiDeps(config, database.db, clock, { logger }).spool.repository.requeueRejected();
     output.out(`${count} rejected chunk(s) queued for upload again\n`);
     return 0;
   },

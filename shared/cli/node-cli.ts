@@ -12,6 +12,7 @@ import { MetricsRegistry, registerProcessMetrics } from "../http/metrics.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import { buildInfo, describeBuild } from "../runtime/build-info.ts";
 import { systemClock } from "../runtime/clock.ts";
+import type { CommandOutput } from "./command-output.ts";
 import type { DatabaseCommand, NodeContext, NodeDefinition } from "./node-definition.ts";
 
 export interface CliIo {
