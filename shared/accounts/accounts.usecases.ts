@@ -192,18 +192,14 @@ function hashToken(token: string): string {
 }
 
 /** The accounts of one node, as its composition root builds them. */
-export function createAccountsDeps(options: {
-  accounts: AccountsRepository;
-  clock: Clock;
-  logger: Logger;
-  node: NodeName;
-  signInPage: string | null;
-  sessionTtlMs: number;
-  scopeIds?: ScopeIds;
-  lockout?: LockoutPolicy;
-  /** Where sign-in outcomes are counted; commands that sign nobody in leave it out. */
-  metrics?: MetricsRegistry;
-}): AccountsDeps {
+export function createAccountsDeps(
+  options: Omit<AccountsDeps, "scopeIds" | "lockout" | "signIns"> & {
+    scopeIds?: ScopeIds;
+    lockout?: LockoutPolicy;
+    /** Where sign-in outcomes are counted; commands that sign nobody in leave it out. */
+    metrics?: MetricsRegistry;
+  },
+): AccountsDeps {
   const { metrics, ...rest } = options;
   const signIns = metrics?.counter("operator_sign_ins_total", "Operator sign-in attempts by outcome (signed_in, refused, locked_out).") ?? { inc: () => {} };
   return { ...rest, scopeIds: options.scopeIds ?? plainScopeIds, lockout: options.lockout ?? defaultLockoutPolicy, signIns };
