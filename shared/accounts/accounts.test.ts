@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
 import { openDatabase } from "../db/open-database.ts";
 import { createHttpApp, type HttpApp } from "../http/create-http-app.ts";
 import { MetricsRegistry } from "../http/metrics.ts";
@@ -98,6 +99,30 @@ describe("operator command: roles and scopes", () => {
       expect(result.err).toContain("usage: salescontrol-core operator add <name> [--role admin|viewer]");
     }
     expect(await database.db.select().from(operators)).toEqual([]);
+  });
+});
+
+describe("sessions", () => {
+  test("the database holds only the token's SHA-256; removing an account or expiry ends its sessions", async () => {
+    await addOperator(deps, "olga", password);
+    const response = await signIn({ username: "olga", password });
+    expect(response.status).toBe(200);
+    const token = /salescontrol_core_session=([^;]+)/.exec(response.headers.get("set-cookie") ?? "")![1]!;
+    const [stored] = await database.db.select().from(operatorSessions);
+    expect(stored!.tokenHash).toBe(createHash("sha256").update(token).digest("hex"));
+    expect(JSON.stringify(await database.db.select().from(operatorSessions))).not.toContain(token);
+
+    const cookie = { cookie: `salescontrol_core_session=${token}` };
+    expect((await app.request("/operator/api/session", { headers: cookie })).status).toBe(200);
+    await clock.advance(3_600_000);
+    expect((await app.request("/operator/api/session", { headers: cookie })).status).toBe(401);
+
+    const again = await signIn({ username: "olga", password });
+    const second = { cookie: /salescontrol_core_session=[^;]+/.exec(again.headers.get("set-cookie") ?? "")![0] };
+    expect((await app.request("/operator/api/session", { headers: second })).status).toBe(200);
+    expect(await command(["remove", "olga"])).toMatchObject({ code: 0 });
+    expect((await app.request("/operator/api/session", { headers: second })).status).toBe(401);
+    expect(await database.db.select().from(operatorSessions)).toEqual([]);
   });
 });
 
