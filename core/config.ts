@@ -1,3 +1,4 @@
+import { accountsConfig } from "../shared/accounts/accounts.config.ts";
 import { listenConfig, storageConfig } from "../shared/config/common-config.ts";
 import { field } from "../shared/config/config-spec.ts";
 import { flag, optional, text } from "../shared/config/config-types.ts";
@@ -38,6 +39,7 @@ export const coreConfigSpec = {
   ...asrConfig,
   ...analysisConfig,
   ...studioConfig,
+  ...accountsConfig("the dashboard and studio"),
 };
 
 export type CoreConfigSpec = typeof coreConfigSpec;

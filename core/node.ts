@@ -1,13 +1,15 @@
 import type { NodeDefinition } from "../shared/cli/node-definition.ts";
 import { startHttpServer } from "../shared/runtime/http-server.ts";
 import { resolveServingAdminToken } from "./admin/serving-tokens.ts";
+import { processPasswordSource, runOperatorCommand } from "../shared/accounts/operator.commands.ts";
 import { createCoreApp } from "./app.ts";
 import { type CoreConfigSpec, coreConfigSpec } from "./config.ts";
 import { buildCoreDeps } from "./core-deps.ts";
 import { migrations } from "./db/migrations.ts";
 import * as schema from "./db/schema.ts";
 import { startAudioRetention } from "./ingest/audio-retention.ts";
-import { runWorkerCommand, workerSummaryOf, workerUsageOf } from "./internal/worker-command.ts";
+import { runWorkerCommand, workerSummaryOf, workerUsageOf } from "./internal/worker.commands.ts";
+import { createCoreAccounts } from "./operators/operator-accounts.ts";
 import { dialogueSettingsOf } from "./pipeline/dialogues/dialogue-settings.ts";
 import { startPipelineHousekeeping } from "./pipeline/pipeline-housekeeping.ts";
 import { type PipelineStages, startPipelineStages } from "./pipeline/pipeline-stage.ts";
@@ -50,6 +52,11 @@ export function createCoreNode(stages: PipelineStages = pipelineStages): NodeDef
         usage: workerUsageOf(stages),
         summary: workerSummaryOf(stages),
         run: ({ config, database, logger, metrics, clock, shutdown }, args) => runWorkerCommand(buildCoreDeps(config, database, clock, { logger, metrics, stages }), shutdown, args),
+      },
+      operator: {
+        usage: "operator add|access|password|remove|list [name] [--role admin|viewer] [--scope <point id>,…]",
+        summary: "manage the accounts that may sign in to the core's pages; a scope limits an account to some points",
+        run: (context, args) => runOperatorCommand(createCoreAccounts({ config: context.config, db: context.database.db, clock: context.clock, logger: context.logger }), args, context.output, processPasswordSource()),
       },
     },
   };

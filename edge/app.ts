@@ -1,6 +1,8 @@
 import type { Client } from "@libsql/client";
 import type { ConfigOf } from "../shared/config/config-spec.ts";
-import { createHttpApp, type HttpApp } from "../shared/http/create-http-app.ts";
+import { registerAccountRoutes } from "../shared/accounts/accounts.routes.ts";
+import { currentOperator } from "../shared/accounts/operator-session.ts";
+import { clientAddressOf, createHttpApp, type HttpApp } from "../shared/http/create-http-app.ts";
 import type { MetricsRegistry } from "../shared/http/metrics.ts";
 import { baseHealth, worstStatus } from "../shared/http/node-health.ts";
 import type { Logger } from "../shared/log/logger.ts";
@@ -9,8 +11,6 @@ import type { CampaignRuntime } from "./campaigns/campaign-runtime.ts";
 import type { EdgeConfigSpec } from "./config.ts";
 import { registerDashboardRoutes } from "./dashboard/dashboard.routes.ts";
 import { importUploadPath, registerImporterRoutes } from "./importer/importer.routes.ts";
-import { currentOperator } from "./operators/operator-session.ts";
-import { registerOperatorRoutes } from "./operators/operators.routes.ts";
 import { registerEdgePageRoutes } from "./pages/edge-pages.routes.ts";
 import type { CallSyncService } from "./sync/sync.service.ts";
 
@@ -56,9 +56,9 @@ export function createEdgeApp(deps: EdgeDeps): HttpApp {
       };
     },
   });
-  registerOperatorRoutes(app, { ...campaigns.operators, baseUrl: deps.config.baseUrl });
+  registerAccountRoutes(app, { ...campaigns.operators, baseUrl: deps.config.baseUrl, clientAddress: clientAddressOf });
   registerEdgePageRoutes(app, { operators: campaigns.operators, maxPackageBytes: deps.config.maxPackageBytes });
   registerImporterRoutes(app, { importer: campaigns.importer, background: campaigns.background, operators: campaigns.operators });
-  registerDashboardRoutes(app, { deployment: campaigns.deployment, dialer: campaigns.dialer, operators: campaigns.operators, defaultPrompt: campaigns.defaultPrompt });
+  registerDashboardRoutes(app, { client: deps.client, deployment: campaigns.deployment, dialer: campaigns.dialer, operators: campaigns.operators, defaultPrompt: campaigns.defaultPrompt });
   return app;
 }

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { makeTempDir, type TempDir } from "../shared/testing/temp-dir.ts";
 import { buildTestPackage, createEdgeTestEnvironment, type EdgeTestEnvironment, importPackage, signInAsOperator, testOperator } from "./testing/edge-test-kit.ts";
-import { addOperator, changeOperatorPassword, removeOperator } from "./operators/operators.usecases.ts";
+import { addOperator, changeOperatorPassword, removeOperator } from "../shared/accounts/accounts.usecases.ts";
 
 let dir: TempDir;
 let edge: EdgeTestEnvironment;

@@ -1,5 +1,6 @@
 import { totalmem } from "node:os";
 import { join } from "node:path";
+import { accountsConfig } from "../shared/accounts/accounts.config.ts";
 import { listenConfig, storageConfig } from "../shared/config/common-config.ts";
 import { field } from "../shared/config/config-spec.ts";
 import { httpUrl, integer, optional, text } from "../shared/config/config-types.ts";
@@ -56,11 +57,7 @@ export const edgeConfigSpec = {
     default: () => Math.min(1024, Math.floor(totalmem() / 8 / 1024 / 1024)),
     description: "Memory for audio served to the dialer, in MiB (default: an eighth of RAM, at most 1024; 0 reads every request from disk).",
   }),
-  operatorSessionHours: field(integer({ min: 1, max: 24 * 30 }), {
-    env: "OPERATOR_SESSION_HOURS",
-    default: 12,
-    description: "How long an operator stays signed in to the importer and dashboard.",
-  }),
+  ...accountsConfig("the importer and dashboard"),
 };
 
 export type EdgeConfigSpec = typeof edgeConfigSpec;

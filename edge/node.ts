@@ -1,4 +1,4 @@
-import type { NodeContext, NodeDefinition } from "../shared/cli/node-definition.ts";
+import type { CommandContext, NodeDefinition } from "../shared/cli/node-definition.ts";
 import { type FetchHandler, startHttpServer } from "../shared/runtime/http-server.ts";
 import { runCampaignsCommand, runRollbackCommand } from "./campaigns/campaign.commands.ts";
 import { type CampaignRuntime, createCampaignRuntime } from "./campaigns/campaign-runtime.ts";
@@ -7,18 +7,12 @@ import { migrations } from "./db/migrations.ts";
 import * as schema from "./db/schema.ts";
 import { DefaultPromptError } from "./dialer/default-prompt.ts";
 import { type EdgeServices, startEdgeServices } from "./edge-services.ts";
-import type { CommandOutput } from "./cli-output.ts";
-import { runImportCommand } from "./importer/import.command.ts";
-import { processPasswordSource, runOperatorCommand } from "./operators/operator.command.ts";
+import { runImportCommand } from "./importer/import.commands.ts";
+import { processPasswordSource, runOperatorCommand } from "../shared/accounts/operator.commands.ts";
+import { createEdgeAccounts } from "./operators/operator-accounts.ts";
 import { syncCommand } from "./sync/sync.commands.ts";
 
-type EdgeContext = NodeContext<EdgeConfigSpec, typeof schema>;
-
-const terminal: CommandOutput = {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
-  interactive: Boolean(process.stderr.isTTY),
-};
+type EdgeContext = CommandContext<EdgeConfigSpec, typeof schema>;
 
 /** The runtime for a one-off command: the same code paths as the server, without a listener. */
 function commandRuntime(context: EdgeContext): Promise<CampaignRuntime> {
@@ -69,22 +63,22 @@ export const edgeNode: NodeDefinition<EdgeConfigSpec, typeof schema> = {
     import: {
       usage: "import <package.zip>",
       summary: "validate a campaign package and deploy it atomically (the previous campaign is kept for rollback)",
-      run: async (context, args) => runImportCommand(await commandRuntime(context), args, terminal, context.shutdown),
+      run: async (context, args) => runImportCommand(await commandRuntime(context), args, context.output, context.shutdown),
     },
     rollback: {
       usage: "rollback",
       summary: "serve the previous campaign again",
-      run: async (context) => runRollbackCommand(await commandRuntime(context), terminal),
+      run: async (context) => runRollbackCommand(await commandRuntime(context), context.output),
     },
     campaigns: {
       usage: "campaigns [--limit N]",
       summary: "show the import history: what is served, what was replaced or refused and why",
-      run: async (context, args) => runCampaignsCommand(context.database.client, args, terminal),
+      run: async (context, args) => runCampaignsCommand(context.database.client, args, context.output),
     },
     operator: {
-      usage: "operator add|password|remove|list [name]",
+      usage: "operator add|access|password|remove|list [name] [--role admin|viewer] [--scope <id>,…]",
       summary: "manage the accounts that may open the importer and dashboard",
-      run: async (context, args) => runOperatorCommand({ client: context.database.client, clock: context.clock }, args, terminal, processPasswordSource()),
+      run: async (context, args) => runOperatorCommand(createEdgeAccounts({ config: context.config, db: context.database.db, clock: context.clock, logger: context.logger }), args, context.output, processPasswordSource()),
     },
     sync: syncCommand,
   },

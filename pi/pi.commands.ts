@@ -1,8 +1,8 @@
 import type { NodeCommand } from "../shared/cli/node-definition.ts";
 import type { PiConfigSpec } from "./config.ts";
 import type * as schema from "./db/schema.ts";
+import { buildPiDeps } from "./pi-deps.ts";
 import { alsaDeviceName, detectMicrophone } from "./recorder/audio-device.ts";
-import { createSpoolRepository } from "./spool/spool.repository.ts";
 
 type PiCommand = NodeCommand<PiConfigSpec, typeof schema>;
 
@@ -11,17 +11,17 @@ const devices: PiCommand = {
   usage: "devices",
   summary: "list ALSA capture devices and the one the recorder picks when audio_device is empty",
   database: false,
-  async run({ config }) {
+  async run({ config, output }) {
     const detection = await detectMicrophone();
     if (detection.candidates.length === 0) {
-      process.stdout.write("no capture device found (arecord -l and /proc/asound list none): plug in the USB microphone\n");
+      output.out("no capture device found (arecord -l and /proc/asound list none): plug in the USB microphone\n");
       return 1;
     }
     for (const device of detection.candidates) {
       const chosen = device === detection.chosen ? "  <- picked" : "";
-      process.stdout.write(`card ${device.card} device ${device.device}  ${alsaDeviceName(device)}  ${device.name}${device.usb ? " (USB)" : ""}${chosen}\n`);
+      output.out(`card ${device.card} device ${device.device}  ${alsaDeviceName(device)}  ${device.name}${device.usb ? " (USB)" : ""}${chosen}\n`);
     }
-    if (config.audioInput || config.audioDevice) process.stdout.write(`configured: ${config.audioInput ?? config.audioDevice} (used instead of the pick)\n`);
+    if (config.audioInput || config.audioDevice) output.out(`configured: ${config.audioInput ?? config.audioDevice} (used instead of the pick)\n`);
     return 0;
   },
 };
@@ -30,9 +30,9 @@ const devices: PiCommand = {
 const requeue: PiCommand = {
   usage: "requeue",
   summary: "put chunks the core rejected back into the upload queue (they go with the next upload)",
-  async run({ database }) {
-    const count = await createSpoolRepository(database.db).requeueRejected();
-    process.stdout.write(`${count} rejected chunk(s) queued for upload again\n`);
+  async run({ config, database, clock, logger, output }) {
+    const count = await buildPiDeps(config, database.db, clock, { logger }).spool.repository.requeueRejected();
+    output.out(`${count} rejected chunk(s) queued for upload again\n`);
     return 0;
   },
 };

@@ -5,6 +5,7 @@ import migration1 from "./migrations/0001_ingest_vad_dialogues.sql" with { type:
 import migration2 from "./migrations/0002_did_optimizer.sql" with { type: "text" };
 import migration3 from "./migrations/0003_transcripts_analyses.sql" with { type: "text" };
 import migration4 from "./migrations/0004_chunk_audio_retention.sql" with { type: "text" };
+import migration5 from "./migrations/0005_operator_accounts.sql" with { type: "text" };
 
 export const migrations: readonly Migration[] = [
   { tag: "0000_init", sql: migration0 },
@@ -12,4 +13,5 @@ export const migrations: readonly Migration[] = [
   { tag: "0002_did_optimizer", sql: migration2 },
   { tag: "0003_transcripts_analyses", sql: migration3 },
   { tag: "0004_chunk_audio_retention", sql: migration4 },
+  { tag: "0005_operator_accounts", sql: migration5 },
 ];

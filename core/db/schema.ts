@@ -8,3 +8,4 @@ export { callResultChanges, callResults, dispositionOverrides } from "../calls/c
 export { areaCodes, didSelections, dids } from "../dids/dids.schema.ts";
 export { dialogueTranscripts } from "../pipeline/asr/asr.schema.ts";
 export { dialogueAnalyses, upsellOffers } from "../pipeline/analysis/analysis.schema.ts";
+export { operatorSessions, operators, signInLockouts } from "../../shared/accounts/accounts.schema.ts";

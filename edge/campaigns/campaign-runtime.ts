@@ -1,5 +1,7 @@
 import { join, resolve } from "node:path";
 import type { Client } from "@libsql/client";
+import { drizzle } from "drizzle-orm/libsql";
+import type { AccountsDeps } from "../../shared/accounts/accounts.usecases.ts";
 import { campaignPackageLimits } from "../../shared/contracts/campaign-package.ts";
 import type { ConfigOf } from "../../shared/config/config-spec.ts";
 import type { MetricsRegistry } from "../../shared/http/metrics.ts";
@@ -12,7 +14,7 @@ import { type DefaultPrompt, loadDefaultPrompt } from "../dialer/default-prompt.
 import { type AddressMatcher, createAddressMatcher } from "../../shared/http/address-list.ts";
 import { createDialerApi, type DialerApi } from "../dialer/dialer.routes.ts";
 import { BackgroundImports, createLeaseOwner, type ImporterDeps, recoverInterruptedImports } from "../importer/campaign-import.usecases.ts";
-import { LoginThrottle, type OperatorDeps } from "../operators/operators.usecases.ts";
+import { createEdgeAccounts } from "../operators/operator-accounts.ts";
 import { ServedCampaignsHolder } from "./campaign-snapshot.ts";
 import { CampaignDeployment, importAudioDirectory } from "./campaigns.usecases.ts";
 
@@ -22,7 +24,7 @@ export interface CampaignRuntime {
   dialer: DialerApi;
   importer: ImporterDeps;
   background: BackgroundImports;
-  operators: OperatorDeps;
+  operators: AccountsDeps;
   audioStore: AudioStore;
   defaultPrompt: DefaultPrompt;
   /** Proxies whose forwarding headers name the client (TRUSTED_PROXIES). */
@@ -91,7 +93,7 @@ export async function createCampaignRuntime(options: CampaignRuntimeOptions): Pr
     metrics,
     logger,
   });
-  const operators: OperatorDeps = { client, clock, logger, sessionTtlMs: config.operatorSessionHours * 3_600_000, throttle: new LoginThrottle() };
+  const operators = createEdgeAccounts({ config, db: drizzle(client), clock, logger, metrics });
   await recoverInterruptedImports(importer);
   if (serving) await deployment.load();
   return { deployment, dialer, importer, background: new BackgroundImports(), operators, audioStore, defaultPrompt, trustedProxies, watcher: null };

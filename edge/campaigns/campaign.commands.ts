@@ -1,5 +1,5 @@
 import type { Client } from "@libsql/client";
-import { type CommandOutput, reportingExpectedErrors } from "../cli-output.ts";
+import { type CommandOutput, reportingExpectedErrors } from "../../shared/cli/command-output.ts";
 import { findImport, listImports } from "../importer/import.repository.ts";
 import type { CampaignRuntime } from "./campaign-runtime.ts";
 

@@ -1,3 +1,4 @@
+import type { Client } from "@libsql/client";
 import { z } from "zod";
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { isoTime } from "../../shared/http/iso-time.ts";
@@ -6,8 +7,8 @@ import type { DefaultPrompt } from "../dialer/default-prompt.ts";
 import type { DialerApi } from "../dialer/dialer.routes.ts";
 import { findImport, findRunningImport } from "../importer/import.repository.ts";
 import { importJson } from "../importer/importer.routes.ts";
-import { requireOperator } from "../operators/operator-session.ts";
-import type { OperatorDeps } from "../operators/operators.usecases.ts";
+import type { AccountsDeps } from "../../shared/accounts/accounts.usecases.ts";
+import { requireOperator } from "../../shared/accounts/operator-session.ts";
 import { campaignSummary, searchLeads } from "./dashboard.usecases.ts";
 
 const leadsQuery = z.object({
@@ -16,14 +17,14 @@ const leadsQuery = z.object({
   per_page: z.coerce.number().int().min(1).max(200).default(25),
 });
 
-export function registerDashboardRoutes(app: HttpApp, deps: { deployment: CampaignDeployment; dialer: DialerApi; operators: OperatorDeps; defaultPrompt: DefaultPrompt }): void {
+export function registerDashboardRoutes(app: HttpApp, deps: { client: Client; deployment: CampaignDeployment; dialer: DialerApi; operators: AccountsDeps; defaultPrompt: DefaultPrompt }): void {
   app.get("/", (c) => c.redirect("/dashboard", 303));
 
   app.get("/operator/api/campaign", async (c) => {
     await requireOperator(c, deps.operators);
     const served = deps.deployment.served.current();
-    const previous = served.previousImportId === null ? null : await findImport(deps.operators.client, served.previousImportId);
-    const running = await findRunningImport(deps.operators.client);
+    const previous = served.previousImportId === null ? null : await findImport(deps.client, served.previousImportId);
+    const running = await findRunningImport(deps.client);
     c.header("Cache-Control", "no-store");
     return c.json({
       ...campaignSummary(served),

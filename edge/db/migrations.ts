@@ -5,6 +5,7 @@ import migration1 from "./migrations/0001_call_sync.sql" with { type: "text" };
 import migration2 from "./migrations/0002_campaigns_operators.sql" with { type: "text" };
 import migration3 from "./migrations/0003_drop_unused_jobs.sql" with { type: "text" };
 import migration4 from "./migrations/0004_campaign_rollbacks.sql" with { type: "text" };
+import migration5 from "./migrations/0005_operator_roles_sign_in_lockouts.sql" with { type: "text" };
 
 export const migrations: readonly Migration[] = [
   { tag: "0000_init", sql: migration0 },
@@ -12,4 +13,5 @@ export const migrations: readonly Migration[] = [
   { tag: "0002_campaigns_operators", sql: migration2 },
   { tag: "0003_drop_unused_jobs", sql: migration3 },
   { tag: "0004_campaign_rollbacks", sql: migration4 },
+  { tag: "0005_operator_roles_sign_in_lockouts", sql: migration5 },
 ];

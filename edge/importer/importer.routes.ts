@@ -2,8 +2,8 @@ import { z } from "zod";
 import { notFound } from "../../shared/http/app-error.ts";
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { isoTime } from "../../shared/http/iso-time.ts";
-import { requireOperator } from "../operators/operator-session.ts";
-import type { OperatorDeps } from "../operators/operators.usecases.ts";
+import type { AccountsDeps } from "../../shared/accounts/accounts.usecases.ts";
+import { requireOperator } from "../../shared/accounts/operator-session.ts";
 import { type BackgroundImports, type ImporterDeps, startUploadedImport } from "./campaign-import.usecases.ts";
 import { listRollbacks } from "../campaigns/campaigns.repository.ts";
 import { findImport, type ImportRecord, listImports } from "./import.repository.ts";
@@ -44,7 +44,7 @@ export function importJson(record: ImportRecord): Record<string, unknown> {
   };
 }
 
-export function registerImporterRoutes(app: HttpApp, deps: { importer: ImporterDeps; background: BackgroundImports; operators: OperatorDeps }): void {
+export function registerImporterRoutes(app: HttpApp, deps: { importer: ImporterDeps; background: BackgroundImports; operators: AccountsDeps }): void {
   /** The package is the raw request body (application/zip); X-File-Name carries its name. */
   app.post(importUploadPath, async (c) => {
     const operator = await requireOperator(c, deps.operators);

@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createEdgeTestEnvironment, type EdgeTestEnvironment, signInAsOperator, testOperator } from "../testing/edge-test-kit.ts";
-import { runOperatorCommand } from "./operator.command.ts";
-import { addOperator, hashPassword, LoginThrottle, verifyPassword } from "./operators.usecases.ts";
+import { defaultLockoutPolicy } from "../../shared/accounts/accounts.repository.ts";
+import { addOperator } from "../../shared/accounts/accounts.usecases.ts";
+import { runOperatorCommand } from "../../shared/accounts/operator.commands.ts";
+import { hashPassword, verifyPassword } from "../../shared/accounts/password-hash.ts";
 
 let edge: EdgeTestEnvironment;
 beforeEach(async () => {
@@ -89,16 +91,16 @@ describe("operator login", () => {
     }
   });
 
-  test("the throttle doubles the lockout and forgets after a success", () => {
-    const throttle = new LoginThrottle(2);
-    throttle.recordFailure("a", 0);
-    expect(throttle.blockedFor("a", 0)).toBe(0);
-    throttle.recordFailure("a", 0);
-    expect(throttle.blockedFor("a", 0)).toBe(30_000);
-    throttle.recordFailure("a", 0);
-    expect(throttle.blockedFor("a", 0)).toBe(60_000);
-    throttle.recordSuccess("a");
-    expect(throttle.blockedFor("a", 0)).toBe(0);
+  test("the throttle doubles the lockout and forgets after a success", async () => {
+    const { accounts } = edge.runtime.operators;
+    const policy = { ...defaultLockoutPolicy, freeAttempts: 2 };
+    expect(await accounts.reserveSignInAttempt("a", 0, policy)).toEqual({ allowed: true });
+    expect(await accounts.reserveSignInAttempt("a", 0, policy)).toEqual({ allowed: true });
+    expect(await accounts.reserveSignInAttempt("a", 0, policy)).toEqual({ allowed: false, blockedUntil: 30_000 });
+    expect(await accounts.reserveSignInAttempt("a", 30_000, policy)).toEqual({ allowed: true });
+    expect(await accounts.reserveSignInAttempt("a", 30_000, policy)).toEqual({ allowed: false, blockedUntil: 90_000 });
+    await accounts.clearSignInFailures("a");
+    expect(await accounts.reserveSignInAttempt("a", 30_000, policy)).toEqual({ allowed: true });
   });
 
   test("requests from other sites are refused (CSRF): no custom header, or a foreign Origin", async () => {
@@ -141,7 +143,7 @@ describe("operator accounts", () => {
     return { lines, io: { out: (text: string) => void (lines.out += text), err: (text: string) => void (lines.err += text), interactive: false } };
   };
   const password = (value: string) => ({ read: async () => value });
-  const deps = () => ({ client: edge.database.client, clock: edge.runtime.operators.clock });
+  const deps = () => edge.runtime.operators;
 
   test("edge operator add | list | password | remove", async () => {
     const first = output();

@@ -4,7 +4,7 @@ import { type RunningHttpServer, startHttpServer } from "../../shared/runtime/ht
 import { collectPageErrors, horizontalOverflow, launchChromium, openIsolatedContext, seriousAccessibilityViolations, type ViewportName, walkWithKeyboard } from "../../shared/testing/chromium.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { beginImport, importPackageFile } from "../importer/campaign-import.usecases.ts";
-import { addOperator } from "../operators/operators.usecases.ts";
+import { addOperator } from "../../shared/accounts/accounts.usecases.ts";
 import { buildPagePackages, type PagePackages } from "../testing/edge-page-fixture.ts";
 import { createEdgeTestEnvironment, type EdgeTestEnvironment, testOperator } from "../testing/edge-test-kit.ts";
 

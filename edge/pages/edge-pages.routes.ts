@@ -2,13 +2,12 @@ import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { registerPageAssets } from "../../shared/pages/page-document.ts";
 import { dashboardMain } from "../dashboard/dashboard.page.ts";
 import { importerMain } from "../importer/importer.page.ts";
-import { currentOperator } from "../operators/operator-session.ts";
-import type { OperatorDeps } from "../operators/operators.usecases.ts";
+import { currentOperator, type SessionDeps } from "../../shared/accounts/operator-session.ts";
 import { renderEdgePage } from "./edge-page.ts";
 import { signInMain } from "./sign-in.page.ts";
 
 /** The edge's pages: sign-in, dashboard and importer; their data comes from the operator API. */
-export function registerEdgePageRoutes(app: HttpApp, deps: { operators: Pick<OperatorDeps, "client" | "clock">; maxPackageBytes: number }): void {
+export function registerEdgePageRoutes(app: HttpApp, deps: { operators: SessionDeps; maxPackageBytes: number }): void {
   registerPageAssets(app);
 
   app.get("/login", async (c) => {

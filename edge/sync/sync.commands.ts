@@ -1,4 +1,4 @@
-import type { NodeCommand, NodeContext } from "../../shared/cli/node-definition.ts";
+import type { CommandContext, NodeCommand } from "../../shared/cli/node-definition.ts";
 import type { EdgeConfigSpec } from "../config.ts";
 import type * as schema from "../db/schema.ts";
 import { describeDatabase, describeVicidialSettings, resolveVicidialSettings, type VicidialSettings } from "../vicidial/vicidial-settings.ts";
@@ -7,7 +7,7 @@ import { createSyncRepository, type SyncRepository } from "./sync.repository.ts"
 import { DeliveryError, deliverOutbox, deliveryLogFields, releaseOrphanedLeases, runScheduledScan, type ScanSummary, scanLogFields, scanVicidialLog, shiftWallTime, stateKeys, syncDepsFrom } from "./sync.usecases.ts";
 import { connectVicidialLog, type VicidialLogReader } from "./vicidial-log.repository.ts";
 
-type EdgeContext = NodeContext<EdgeConfigSpec, typeof schema>;
+type EdgeContext = CommandContext<EdgeConfigSpec, typeof schema>;
 
 const usage = "usage: salescontrol-edge sync [--once | --since <time> | --status | --retry-dead | --check]\n";
 
@@ -20,10 +20,10 @@ export const syncCommand: NodeCommand<EdgeConfigSpec, typeof schema> = {
   usage: "sync [--once|--since <time>|--status|--retry-dead|--check]",
   summary: "ship vicidial_log call results to the core once (cron), re-send a period since <time> (2026-01-15 09:00, 2h, 3d), or show the outbox",
   async run(context, args) {
-    const out = (line: string) => process.stdout.write(`${line}\n`);
+    const out = (line: string) => context.output.out(`${line}\n`);
     const [mode = "--once", value, ...rest] = args;
     if (rest.length > 0 || (mode === "--since") !== (value !== undefined) || !["--once", "--since", "--status", "--retry-dead", "--check"].includes(mode)) {
-      process.stderr.write(usage);
+      context.output.err(usage);
       return 2;
     }
     const settings = resolveVicidialSettings(context.config);

@@ -19,7 +19,7 @@ import * as schema from "../db/schema.ts";
 import { startEdgeServices } from "../edge-services.ts";
 import { beginImport, importPackageFile } from "../importer/campaign-import.usecases.ts";
 import type { ImportReport } from "../importer/import-report.ts";
-import { addOperator } from "../operators/operators.usecases.ts";
+import { addOperator } from "../../shared/accounts/accounts.usecases.ts";
 import type { CallSyncService } from "../sync/sync.service.ts";
 
 /** A complete edge (database, runtime, app) in a temp directory, as `serve` builds it, for tests. */

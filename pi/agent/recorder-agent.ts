@@ -1,38 +1,28 @@
-import type { LibSQLDatabase } from "drizzle-orm/libsql";
 import type { MetricsRegistry } from "../../shared/http/metrics.ts";
 import type { BackoffPolicy } from "../../shared/jobs/backoff.ts";
 import type { Logger } from "../../shared/log/logger.ts";
 import { startBackgroundLoop } from "../../shared/runtime/background-loop.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import type { PiConfig } from "../config.ts";
-import { detectMicrophone, type MicrophoneDetection } from "../recorder/audio-device.ts";
+import type { MicrophoneDetection } from "../recorder/audio-device.ts";
 import { describeAudioSource, parseAudioInput } from "../recorder/ffmpeg-command.ts";
-import { type InputLevel, measureInputLevel } from "../recorder/input-level.ts";
 import { type Recorder, type ResolvedInput, startRecorder } from "../recorder/recorder.supervisor.ts";
 import { recoverInterruptedSessions } from "../recorder/recording-session.ts";
 import { createScheduleTicker, scheduleCheckIntervalMs } from "../schedule/schedule-loop.ts";
 import { parseDailySchedule } from "../schedule/schedule.ts";
-import { type DiskSpace, type JanitorReport, readDiskSpace, runJanitorPass, spoolLimitBytes } from "../spool/spool-janitor.ts";
-import { ensureSpoolDirectories, spoolLayout } from "../spool/spool-layout.ts";
-import { createSpoolLock } from "../spool/spool-lock.ts";
-import { createSpoolRepository } from "../spool/spool.repository.ts";
-import { type RegisteredChunk, registerSegment, type SegmentToRegister, type SpoolDeps } from "../spool/spool.usecases.ts";
-import { createUploader } from "../uploader/uploader.usecases.ts";
+import { type JanitorReport, runJanitorPass, spoolLimitBytes } from "../spool/spool-janitor.ts";
+import { ensureSpoolDirectories } from "../spool/spool-layout.ts";
+import { type RegisteredChunk, registerSegment, type SegmentToRegister } from "../spool/spool.usecases.ts";
+import { buildPiDeps, type PiDatabase, type PiDepsOptions } from "../pi-deps.ts";
 import { describeRecorderHealth, type RecorderHealth, recorderHealthStatus } from "./recorder-health.ts";
 
-export interface RecorderAgentDeps {
+/** What `serve` and the tests start the agent with; the parts are built by `buildPiDeps`. */
+export interface RecorderAgentDeps extends PiDepsOptions {
   config: PiConfig;
-  db: LibSQLDatabase<Record<string, unknown>>;
+  db: PiDatabase;
   logger: Logger;
   metrics: MetricsRegistry;
   clock: Clock;
-  detectMicrophone?: () => Promise<MicrophoneDetection>;
-  measureLevel?: (path: string) => Promise<InputLevel | null>;
-  diskSpace?: (path: string) => DiskSpace | null;
-  /** The schedule's time zone; the system's local zone when absent. */
-  timeZone?: string;
-  janitorIntervalMs?: number;
-  uploadPollMs?: number;
 }
 
 /** Upload retries: retry_min_s doubling up to retry_max_s, jittered, but never sooner than retry_min_s. */
@@ -51,44 +41,26 @@ export interface RecorderAgent {
  * supervisor, the uploader, and the spool janitor every 5 minutes; state survives in the
  * database and the spool, and whatever a crash interrupted is recovered before anything starts.
  */
-export async function startRecorderAgent(deps: RecorderAgentDeps): Promise<RecorderAgent> {
-  const { config, logger, clock } = deps;
-  const layout = spoolLayout(config.spoolDir);
+export async function startRecorderAgent(options: RecorderAgentDeps): Promise<RecorderAgent> {
+  const deps = buildPiDeps(options.config, options.db, options.clock, options);
+  const { config, logger, clock, spool, uploader, diskSpace, janitorIntervalMs } = deps;
+  const { layout, repository } = spool;
   try {
     ensureSpoolDirectories(layout);
   } catch (error) {
     throw new Error(`spool_dir ${config.spoolDir} cannot be used (${(error as Error).message}); set RA_SPOOL_DIR to a writable directory`);
   }
-  const repository = createSpoolRepository(deps.db);
-  const spool: SpoolDeps = { repository, layout, lock: createSpoolLock(), clock, logger, measureLevel: deps.measureLevel ?? measureInputLevel };
-  const diskSpace = deps.diskSpace ?? readDiskSpace;
   const maxSpoolBytes = config.maxSpoolGb * 1e9;
-  const janitorIntervalMs = deps.janitorIntervalMs ?? 5 * 60_000;
   const stopAll = new AbortController();
 
   let lastChunk: RegisteredChunk | null = null;
   let detection: MicrophoneDetection | null = null;
   let lastJanitorReport: JanitorReport | null = null;
-  const uploader = createUploader({
-    repository,
-    layout,
-    lock: spool.lock,
-    clock,
-    logger: logger.child({ component: "uploader" }),
-    settings: {
-      ingestBaseUrl: config.ingestBaseUrl,
-      ingestToken: config.ingestToken,
-      pointId: config.pointId,
-      registerId: config.registerId,
-      deviceId: config.deviceId,
-      sampleRate: config.sampleRate,
-      deviceRejectionRetryMs: config.retryMaxS * 1000,
-    },
-  });
   const janitorOptions = { maxSpoolDays: config.maxSpoolDays, maxSpoolBytes, inFlightChunkId: () => uploader.inFlightChunkId(), diskSpace };
   const janitorLogger = logger.child({ component: "spool-janitor" });
   const sessionDeps = { deviceId: config.deviceId, logger, registerSegment: (segment: SegmentToRegister) => registerSegment(spool, segment) };
-  let activeSessionDir = (): string | null => null;
+  // The recorder is created below; the janitor asks it only once it runs (after start-up).
+  const activeSessionDir = (): string | null => recorder.activeSessionDir();
   let janitorRunning: Promise<void> | null = null;
   const passJanitor = async () => {
     const report = await runJanitorPass(spool, janitorOptions);
@@ -137,7 +109,7 @@ export async function startRecorderAgent(deps: RecorderAgentDeps): Promise<Recor
       const source = { kind: "alsa" as const, device: config.audioDevice };
       return { source, description: describeAudioSource(source) };
     }
-    detection = await (deps.detectMicrophone ?? detectMicrophone)();
+    detection = await deps.detectMicrophone();
     if (!detection.alsaName) return { error: "no microphone found: arecord -l and /proc/asound list no capture device (plug in the USB microphone, or set audio_device)" };
     if (detection.chosen) logger.info("microphone detected", { device: detection.alsaName, name: detection.chosen.name, via: detection.source });
     return { source: { kind: "alsa", device: detection.alsaName }, description: detection.alsaName };
@@ -166,8 +138,6 @@ export async function startRecorderAgent(deps: RecorderAgentDeps): Promise<Recor
     },
   });
 
-  activeSessionDir = () => recorder.activeSessionDir();
-
   const schedule = createScheduleTicker({
     schedule: parseDailySchedule(config.scheduleStart, config.scheduleEnd),
     clock,
@@ -178,7 +148,7 @@ export async function startRecorderAgent(deps: RecorderAgentDeps): Promise<Recor
     schedule: startBackgroundLoop({ name: "schedule", intervalMs: scheduleCheckIntervalMs, tick: schedule.tick, clock, logger, signal: stopAll.signal }),
     uploader: startBackgroundLoop({
       name: "uploader",
-      intervalMs: deps.uploadPollMs ?? 1_000,
+      intervalMs: deps.uploadPollMs,
       tick: uploader.tick,
       clock,
       logger: logger.child({ component: "uploader" }),

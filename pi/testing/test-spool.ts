@@ -1,17 +1,15 @@
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { LibSQLDatabase } from "drizzle-orm/libsql";
-import { silentLogger } from "../../shared/log/logger.ts";
+import { loadConfig } from "../../shared/config/config-loader.ts";
 import { type Clock, systemClock } from "../../shared/runtime/clock.ts";
 import { createFakeClock, type FakeClock } from "../../shared/testing/fake-clock.ts";
 import { openTempDatabase, type TempDatabase } from "../../shared/testing/temp-database.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { migrations } from "../db/migrations.ts";
 import * as schema from "../db/schema.ts";
-import { measureInputLevel } from "../recorder/input-level.ts";
-import { absoluteChunkPath, ensureSpoolDirectories, spoolLayout } from "../spool/spool-layout.ts";
-import { createSpoolLock } from "../spool/spool-lock.ts";
-import { createSpoolRepository } from "../spool/spool.repository.ts";
+import { piConfigSpec } from "../config.ts";
+import { buildPiDeps, type PiDatabase } from "../pi-deps.ts";
+import { absoluteChunkPath, ensureSpoolDirectories } from "../spool/spool-layout.ts";
 import { chunkIdFor, moveDurably, type RegisteredChunk, registerSegment, type SpoolDeps } from "../spool/spool.usecases.ts";
 
 export interface TestSpool {
@@ -37,11 +35,26 @@ export async function createTestSpool(): Promise<TestSpool> {
   };
 }
 
-/** The spool at `spoolDir` (its folders created) over a pi database, wired as the agent wires it. */
-export function createSpoolDeps(db: LibSQLDatabase<Record<string, unknown>>, spoolDir: string, clock: Clock = systemClock): SpoolDeps {
-  const layout = spoolLayout(spoolDir);
-  ensureSpoolDirectories(layout);
-  return { repository: createSpoolRepository(db), layout, lock: createSpoolLock(), clock, logger: silentLogger, measureLevel: measureInputLevel };
+/** The spool at `spoolDir` (its folders created) over a pi database, built by the node's own composition root. */
+export function createSpoolDeps(db: PiDatabase, spoolDir: string, clock: Clock = systemClock): SpoolDeps {
+  const { spool } = buildPiDeps(testPiConfig({ RA_SPOOL_DIR: spoolDir }), db, clock);
+  ensureSpoolDirectories(spool.layout);
+  return spool;
+}
+
+/** A recorder's settings for tests: this recorder's identity, a core that is never asked, and `env` on top. */
+export function testPiConfig(env: Record<string, string> = {}) {
+  return loadConfig(piConfigSpec, {
+    env: {
+      RA_POINT_ID: "00000000-0000-0000-0000-000000000001",
+      RA_REGISTER_ID: "00000000-0000-0000-0000-000000000002",
+      RA_DEVICE_ID: "00000000-0000-0000-0000-000000000003",
+      RA_INGEST_BASE_URL: "http://127.0.0.1:9",
+      RA_INGEST_TOKEN: "test-device-token-0123456789",
+      ...env,
+    },
+    dotenvPath: null,
+  }).values;
 }
 
 /**

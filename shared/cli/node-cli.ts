@@ -12,6 +12,7 @@ import { MetricsRegistry, registerProcessMetrics } from "../http/metrics.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import { buildInfo, describeBuild } from "../runtime/build-info.ts";
 import { systemClock } from "../runtime/clock.ts";
+import type { CommandOutput } from "./command-output.ts";
 import type { DatabaseCommand, NodeContext, NodeDefinition } from "./node-definition.ts";
 
 export interface CliIo {
@@ -19,6 +20,8 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** stderr is a terminal: commands redraw progress on one line. */
+  interactive?: boolean;
 }
 
 const shutdownGraceMs = 25_000;
@@ -27,27 +30,35 @@ const duplicateSignalWindowMs = 5_000;
 /** Exit codes: 0 done, 1 failed at run time, 2 bad usage or configuration. */
 export async function runNodeCli<S extends ConfigSpec, T extends Record<string, unknown>>(
   node: NodeDefinition<S, T>,
-  io: CliIo = { argv: process.argv.slice(2), env: process.env, stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) },
+  io: CliIo = {
+    argv: process.argv.slice(2),
+    env: process.env,
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    interactive: Boolean(process.stderr.isTTY),
+  },
 ): Promise<number> {
+  // Built-in commands and the node's own print through the same output.
+  const output: CommandOutput = { out: io.stdout, err: io.stderr, interactive: io.interactive ?? false };
   let parsed: ParsedArguments;
   try {
     parsed = parseArguments(io.argv);
   } catch (error) {
-    io.stderr(`${(error as Error).message}\n\n${usageText(node)}`);
+    output.err(`${(error as Error).message}\n\n${usageText(node)}`);
     return 2;
   }
   if (parsed.flags.has("version")) {
-    io.stdout(`${describeBuild(node.name)}\n`);
+    output.out(`${describeBuild(node.name)}\n`);
     return 0;
   }
   const command = parsed.command ?? "serve";
   if (parsed.flags.has("help") || command === "help") {
-    io.stdout(usageText(node));
+    output.out(usageText(node));
     return 0;
   }
   const known = ["serve", "migrate", "check-config", "backup", "self-test", ...Object.keys(node.commands ?? {})];
   if (!known.includes(command)) {
-    io.stderr(`unknown command "${command}"\n\n${usageText(node)}`);
+    output.err(`unknown command "${command}"\n\n${usageText(node)}`);
     return 2;
   }
 
@@ -64,16 +75,16 @@ export async function runNodeCli<S extends ConfigSpec, T extends Record<string, 
     if (problems.length > 0) throw new ConfigError(problems);
   } catch (error) {
     if (error instanceof ConfigError) {
-      io.stderr(`salescontrol-${node.name}: ${error.message}\n`);
+      output.err(`salescontrol-${node.name}: ${error.message}\n`);
       return 2;
     }
     throw error;
   }
 
   if (command === "check-config") {
-    io.stdout(formatEffectiveConfig(node.configSpec, loaded));
+    output.out(formatEffectiveConfig(node.configSpec, loaded));
     const setup = node.describeSetup?.(loaded.values) ?? [];
-    if (setup.length > 0) io.stdout(`\n${setup.join("\n")}\n`);
+    if (setup.length > 0) output.out(`\n${setup.join("\n")}\n`);
     return 0;
   }
 
@@ -81,7 +92,7 @@ export async function runNodeCli<S extends ConfigSpec, T extends Record<string, 
   const logger = createLogger({ node: node.name, level: node.logLevel(config) });
   const nodeCommand = node.commands?.[command];
   if (nodeCommand?.database === false) {
-    return runWithSignals((signal) => nodeCommand.run({ config, logger, clock: systemClock, shutdown: signal }, parsed.positionals));
+    return runWithSignals((signal) => nodeCommand.run({ config, logger, clock: systemClock, output, shutdown: signal }, parsed.positionals));
   }
   const databaseOptions = node.database(config);
   if (command === "serve" || command === "self-test") {
@@ -91,7 +102,7 @@ export async function runNodeCli<S extends ConfigSpec, T extends Record<string, 
     const directories = [...(filePath && filePath !== ":memory:" ? [{ setting: databaseSetting, path: dirname(filePath) }] : []), ...(node.writableDirectories?.(config) ?? [])];
     const problems = unwritableDirectoryProblems(node.name, directories);
     if (problems.length > 0) {
-      io.stderr(`salescontrol-${node.name}: ${new ConfigError(problems).message}\n`);
+      output.err(`salescontrol-${node.name}: ${new ConfigError(problems).message}\n`);
       return 2;
     }
   }
@@ -99,14 +110,14 @@ export async function runNodeCli<S extends ConfigSpec, T extends Record<string, 
   try {
     database = openDatabase({ url: databaseOptions.url, authToken: databaseOptions.authToken, underLitestream: databaseOptions.underLitestream }, node.schema);
   } catch (error) {
-    io.stderr(`salescontrol-${node.name}: cannot open database ${databaseOptions.url}: ${(error as Error).message}\n`);
+    output.err(`salescontrol-${node.name}: cannot open database ${databaseOptions.url}: ${(error as Error).message}\n`);
     return 1;
   }
 
   try {
     const migrated = await applyMigrations(database.client, node.migrations);
     if (command === "migrate") {
-      io.stdout(
+      output.out(
         migrated.applied.length > 0
           ? `applied ${migrated.applied.length} migration(s): ${migrated.applied.join(", ")}\n`
           : `database is up to date (${migrated.alreadyApplied} migration(s) applied)\n`,
@@ -118,17 +129,17 @@ export async function runNodeCli<S extends ConfigSpec, T extends Record<string, 
     if (command === "backup") {
       const target = parsed.positionals[0];
       if (!target) {
-        io.stderr(`usage: salescontrol-${node.name} backup <file>\n`);
+        output.err(`usage: salescontrol-${node.name} backup <file>\n`);
         return 2;
       }
       const written = await backupDatabase(database.client, target);
-      io.stdout(`backup written to ${written.path} (${written.bytes} bytes)\n`);
+      output.out(`backup written to ${written.path} (${written.bytes} bytes)\n`);
       return 0;
     }
 
     if (command === "self-test") {
       const result = await runDatabaseSelfTest(database.client, { underLitestream: databaseOptions.underLitestream, isFile: database.filePath !== null });
-      io.stdout(`${JSON.stringify({ node: node.name, version: buildInfo.version, commit: buildInfo.commit, arch: process.arch, database: { path: database.filePath, ...result } }, null, 2)}\n`);
+      output.out(`${JSON.stringify({ node: node.name, version: buildInfo.version, commit: buildInfo.commit, arch: process.arch, database: { path: database.filePath, ...result } }, null, 2)}\n`);
       return result.ok ? 0 : 1;
     }
 
@@ -137,20 +148,20 @@ export async function runNodeCli<S extends ConfigSpec, T extends Record<string, 
     const shutdown = new AbortController();
     const context: NodeContext<S, T> = { config, database, logger, metrics, clock: systemClock, shutdown: shutdown.signal };
 
-    if (command !== "serve") return await runWithSignals((signal) => (nodeCommand as DatabaseCommand<S, T>).run({ ...context, shutdown: signal }, parsed.positionals));
+    if (command !== "serve") return await runWithSignals((signal) => (nodeCommand as DatabaseCommand<S, T>).run({ ...context, output, shutdown: signal }, parsed.positionals));
     return await serveUntilSignalled(node, context, logger, shutdown);
   } catch (error) {
     // A node may refuse settings that only matter to one command (serve's admin token).
     if (error instanceof ConfigError) {
-      io.stderr(`salescontrol-${node.name}: ${error.message}\n`);
+      output.err(`salescontrol-${node.name}: ${error.message}\n`);
       return 2;
     }
     if (error instanceof MigrationError || error instanceof BackupError) {
-      io.stderr(`salescontrol-${node.name}: ${error.message}\n`);
+      output.err(`salescontrol-${node.name}: ${error.message}\n`);
       return 1;
     }
     logger.error("command failed", { command, error, stack: (error as Error).stack });
-    io.stderr(`salescontrol-${node.name}: ${command} failed: ${(error as Error).message}\n`);
+    output.err(`salescontrol-${node.name}: ${command} failed: ${(error as Error).message}\n`);
     return 1;
   } finally {
     database.close();

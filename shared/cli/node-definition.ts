@@ -1,3 +1,4 @@
+import type { CommandOutput } from "./command-output.ts";
 import type { ConfigOf, ConfigSpec } from "../config/config-spec.ts";
 import type { Migration } from "../db/migrations.ts";
 import type { NodeDatabase } from "../db/open-database.ts";
@@ -26,12 +27,18 @@ export interface RunningNode {
 
 export type NodeCommand<S extends ConfigSpec, TSchema extends Record<string, unknown>> = DatabaseCommand<S, TSchema> | CommandWithoutDatabase<S>;
 
+/** What a one-off command runs with: the node's context and the one place it prints to. */
+export interface CommandContext<S extends ConfigSpec, TSchema extends Record<string, unknown>> extends NodeContext<S, TSchema> {
+  /** The command's result on `out`; progress and errors on `err`. */
+  output: CommandOutput;
+}
+
 export interface DatabaseCommand<S extends ConfigSpec, TSchema extends Record<string, unknown>> {
   usage: string;
   summary: string;
   database?: true;
   /** Returns the process exit code. */
-  run(context: NodeContext<S, TSchema>, args: string[]): Promise<number>;
+  run(context: CommandContext<S, TSchema>, args: string[]): Promise<number>;
 }
 
 /** A command that never opens (or creates) the database, e.g. listing the microphones. */
@@ -39,7 +46,7 @@ export interface CommandWithoutDatabase<S extends ConfigSpec> {
   usage: string;
   summary: string;
   database: false;
-  run(context: Omit<NodeContext<S, Record<string, unknown>>, "database" | "metrics">, args: string[]): Promise<number>;
+  run(context: Omit<CommandContext<S, Record<string, unknown>>, "database" | "metrics">, args: string[]): Promise<number>;
 }
 
 /** A directory the node writes, and the setting that names it (for the message when it cannot). */

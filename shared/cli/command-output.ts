@@ -1,4 +1,4 @@
-import { AppError } from "../shared/http/app-error.ts";
+import { AppError } from "../http/app-error.ts";
 
 /** Where a command prints: its result on `out`, progress and errors on `err`. */
 export interface CommandOutput {

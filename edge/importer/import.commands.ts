@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import type { CampaignRuntime } from "../campaigns/campaign-runtime.ts";
-import { type CommandOutput, reportingExpectedErrors } from "../cli-output.ts";
+import { type CommandOutput, reportingExpectedErrors } from "../../shared/cli/command-output.ts";
 import { beginImport, type ImportProgress, importPackageFile } from "./campaign-import.usecases.ts";
 import type { ImportReport } from "./import-report.ts";
 import { summarizeReport } from "./import-report.ts";
