@@ -42,10 +42,22 @@ describe("resolveClientAddress", () => {
     expect(resolveClientAddress(headers({ "x-forwarded-for": "127.0.0.1" }), "127.0.0.1", trustLoopback)).toBe("127.0.0.1");
   });
 
-  test("RFC 7239 Forwarded: quoted IPv6 with a port, IPv4 with a port, several elements; it wins over X-Forwarded-For", () => {
+  test("RFC 7239 Forwarded: quoted IPv6 with a port, IPv4 with a port, several elements", () => {
     expect(resolveClientAddress(headers({ forwarded: 'for="[2001:db8::17]:4711";proto=https' }), "127.0.0.1", trustLoopback)).toBe("2001:db8::17");
     expect(resolveClientAddress(headers({ forwarded: "for=192.0.2.60:8080, for=10.0.0.2;by=10.0.0.1" }), "::1", trustProxyNetwork)).toBe("192.0.2.60");
-    expect(resolveClientAddress(headers({ forwarded: "for=192.0.2.61", "x-forwarded-for": "192.0.2.99" }), "127.0.0.1", trustLoopback)).toBe("192.0.2.61");
+  });
+
+  test("a header the proxy passed on as the client wrote it cannot name another client: several headers must agree", () => {
+    // nginx appends the client to X-Forwarded-For and passes Forwarded and X-Real-IP through untouched.
+    const dialer = "10.1.2.3";
+    const attacker = "203.0.113.66";
+    expect(resolveClientAddress(headers({ forwarded: `for=${dialer}`, "x-forwarded-for": attacker }), "127.0.0.1", trustLoopback)).toBeUndefined();
+    expect(resolveClientAddress(headers({ "x-real-ip": dialer, "x-forwarded-for": attacker }), "127.0.0.1", trustLoopback)).toBeUndefined();
+    // A proxy that sets X-Real-IP alone: a forged X-Forwarded-For does not win over it.
+    expect(resolveClientAddress(headers({ "x-forwarded-for": dialer, "x-real-ip": attacker }), "127.0.0.1", trustLoopback)).toBeUndefined();
+    // Headers that agree on the client keep naming it, whatever trusted hops each lists.
+    expect(resolveClientAddress(headers({ forwarded: "for=192.0.2.61", "x-forwarded-for": "192.0.2.61" }), "127.0.0.1", trustLoopback)).toBe("192.0.2.61");
+    expect(resolveClientAddress(headers({ "x-forwarded-for": "192.0.2.62, 10.0.0.2", "x-real-ip": "192.0.2.62" }), "127.0.0.1", trustProxyNetwork)).toBe("192.0.2.62");
   });
 
   test("hidden, unknown or malformed hops make the client unknown", () => {
