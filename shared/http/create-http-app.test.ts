@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { connect } from "node:net";
 import { z } from "zod";
 import { createLogger } from "../log/logger.ts";
 import { startHttpServer } from "../runtime/http-server.ts";
@@ -104,6 +105,33 @@ describe("createHttpApp", () => {
     const larger = await app.request("/upload", { method: "POST", body: "z".repeat(900) }, loopback);
     expect(await larger.json()).toEqual({ length: 900 });
     expect((await app.request("/upload", { method: "POST", body: "z".repeat(1001) }, loopback)).status).toBe(413);
+  });
+
+  test("over a real socket, a chunked body read up to the limit is answered 413 and its connection closed: the rest is never read", async () => {
+    const { app } = buildApp();
+    const server = startHttpServer({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 });
+    try {
+      const socket = connect(server.port, "127.0.0.1");
+      let answer = "";
+      let closed = false;
+      socket.on("data", (data) => (answer += data.toString()));
+      socket.on("close", () => (closed = true));
+      socket.on("error", () => (closed = true)); // EPIPE once the server has closed
+      await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+      socket.write("POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n");
+      const piece = `${(10_000).toString(16)}\r\n${"x".repeat(10_000)}\r\n`;
+      // The client keeps sending (up to 4 MB against a 100-byte limit) for as long as the server listens.
+      for (let sent = 0; !closed && sent < 4_000_000; sent += 10_000) {
+        await new Promise<void>((resolve) => socket.write(piece, () => resolve()));
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      socket.destroy();
+      expect(answer).toStartWith("HTTP/1.1 413");
+      expect(answer.toLowerCase()).toContain("connection: close");
+      expect(closed).toBe(true);
+    } finally {
+      await server.forceStop();
+    }
   });
 
   test("streamed routes take bodies up to their own cap, declared up front, and refuse chunked ones", async () => {

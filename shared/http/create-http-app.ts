@@ -75,8 +75,9 @@ export function createHttpApp(options: CreateHttpAppOptions): HttpApp {
     c.set("requestId", requestId);
     await next();
     c.header("X-Request-Id", requestId);
-    // A refused request whose body was never read: close rather than drain what the client still sends.
-    if (c.res.status >= 400 && c.req.raw.body !== null && !c.req.raw.bodyUsed) c.header("Connection", "close");
+    // A refused request whose body was never read, or was read only up to the limit: close rather
+    // than drain what the client still sends.
+    if (c.res.status >= 400 && c.req.raw.body !== null && (!c.req.raw.bodyUsed || c.get("errorCode") === "request.body_too_large")) c.header("Connection", "close");
     const route = c.res.status === 404 && routePath(c) === "/*" ? "unmatched" : routePath(c);
     requests.inc({ method: c.req.method, route, status: c.res.status });
     durations.observe((performance.now() - started) / 1000, { route });
