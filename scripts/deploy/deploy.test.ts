@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { piConfigSpec } from "../../pi/config.ts";
 import { loadConfig } from "../../shared/config/config-loader.ts";
@@ -164,6 +164,30 @@ describe("the installed command (salescontrol-command.sh)", () => {
       expect(env).toMatchObject({ ADMIN_TOKEN: "quoted value $HOME", PORT: "8123", BASE_URL: "https://core.example.com", DATA_DIR: "/srv/core", NODE: "core", LITESTREAM: "false" });
       expect(env.TMPDIR).toBe(join(root, "var/lib/salescontrol/core/tmp"));
       expect(result.stdout).toContain("args: backup /tmp/x y.db");
+    } finally {
+      dir.remove();
+    }
+  });
+  test("an env file the service user cannot read stops the command naming the file and the fix, instead of running without its settings", async () => {
+    const dir = makeTempDir();
+    try {
+      const root = dir.path;
+      chmodSync(root, 0o755);
+      // As root the command switches to `nobody`, who cannot read a root-only file; otherwise the file is unreadable to its owner.
+      const asRoot = process.getuid?.() === 0;
+      const serviceUser = asRoot ? "nobody" : (await runCommand("id", ["-un"])).stdout.trim();
+      mkdirSync(join(root, "usr/local/lib/salescontrol"), { recursive: true, mode: 0o755 });
+      mkdirSync(join(root, "etc/salescontrol"), { recursive: true, mode: 0o755 });
+      writeFileSync(join(root, "usr/local/lib/salescontrol/salescontrol-core"), '#!/bin/sh\necho "ran with ADMIN_TOKEN=$ADMIN_TOKEN"\n', { mode: 0o755 });
+      writeFileSync(join(root, "usr/local/bin-command"), template.replaceAll("@NODE@", "core").replaceAll("@ROOT@", root).replaceAll("@USER@", serviceUser), { mode: 0o755 });
+      const envFile = join(root, "etc/salescontrol/core.env");
+      writeFileSync(envFile, "ADMIN_TOKEN=from-the-env-file\n");
+      chmodSync(envFile, asRoot ? 0o600 : 0o000);
+      const result = await runCommand(join(root, "usr/local/bin-command"), ["check-config"], { cwd: root, env: { PATH: "/usr/bin:/bin:/usr/sbin:/sbin" } });
+      expect(result.stdout).not.toContain("ran with");
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`${envFile} cannot be read by ${serviceUser}`);
+      expect(result.stderr).toContain(`chmod 0640 ${envFile}`);
     } finally {
       dir.remove();
     }

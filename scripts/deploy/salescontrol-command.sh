@@ -15,8 +15,13 @@ if [ "$(id -u)" = 0 ] && [ "$service_user" != root ]; then
 fi
 
 # Reads KEY=value lines as systemd's EnvironmentFile does: comments, optional quotes, no shell.
+# The file is read as the service user: one it cannot read stops the command, never ignored.
 load_env_file() {
-  [ -r "$1" ] || return 0
+  [ -e "$1" ] || return 0
+  if [ ! -r "$1" ]; then
+    echo "salescontrol-$node: $1 cannot be read by $(id -un), so none of its settings would apply; fix: chgrp $(id -gn) $1 && chmod 0640 $1" >&2
+    exit 2
+  fi
   while IFS= read -r line || [ -n "$line" ]; do
     line=${line%"$(printf '\r')"}
     line=${line#"${line%%[! 	]*}"}
