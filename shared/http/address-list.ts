@@ -63,6 +63,17 @@ export function isIpAddress(text: string): boolean {
   return parseAddress(text) !== null;
 }
 
+/**
+ * The /64 network of an IPv6 address (`2001:db8:1:2::/64`), which one site or one attacker holds
+ * whole; null for IPv4 (IPv4-mapped forms included) and for what is not an address.
+ */
+export function ipv6Network64(text: string): string | null {
+  const parsed = parseAddress(text);
+  if (parsed?.family !== 6) return null;
+  const groups = [48n, 32n, 16n, 0n].map((shift) => ((parsed.value >> (64n + shift)) & 0xffffn).toString(16));
+  return `${groups.join(":")}::/64`;
+}
+
 /** IPv4-mapped IPv6 addresses (`::ffff:10.0.0.5`, as dual-stack sockets report them) count as IPv4. */
 function parseAddress(input: string): { family: 4 | 6; value: bigint } | null {
   const address = input.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");

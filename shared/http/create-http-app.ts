@@ -7,7 +7,7 @@ import { ZodError } from "zod";
 import type { Logger } from "../log/logger.ts";
 import { describeZodError, zodIssueDetails } from "./zod-issues.ts";
 import { type HttpBindings, isLoopbackAddress } from "../runtime/http-server.ts";
-import type { AddressMatcher } from "./address-list.ts";
+import { type AddressMatcher, ipv6Network64 } from "./address-list.ts";
 import { AppError, type ErrorEnvelope } from "./app-error.ts";
 import { resolveClientAddress, trustNoProxy } from "./client-address.ts";
 import type { RefusedCredentials } from "./refused-credentials.ts";
@@ -86,7 +86,9 @@ export function createHttpApp(options: CreateHttpAppOptions): HttpApp {
   const refused = options.refusedCredentials;
   if (refused) {
     app.use(async (c, next) => {
-      const address = clientAddressOf(c) ?? "unknown";
+      // An IPv6 client holds its whole /64: counted as one, or it could take a fresh address per guess.
+      const client = clientAddressOf(c);
+      const address = client === undefined ? "unknown" : (ipv6Network64(client) ?? client);
       const path = c.req.path;
       const waitMs = path === "/health" || path === "/metrics" ? 0 : refused.throttledFor(address);
       if (waitMs > 0) {

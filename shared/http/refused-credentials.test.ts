@@ -62,6 +62,16 @@ describe("refused credentials", () => {
     expect(lines.filter((line) => line.msg.startsWith("credentials refused")).length).toBe(2);
   });
 
+  test("IPv6 clients are counted by their /64: a fresh address per guess is still the same client", async () => {
+    const { app, lines } = buildApp();
+    for (let attempt = 0; attempt < 3; attempt++) {
+      expect((await app.request("/secret", withToken(`guess-${attempt}`), from(`2001:db8:1:2::${attempt + 1}`))).status).toBe(401);
+    }
+    expect((await app.request("/secret", withToken("guess-3"), from("2001:db8:1:2:aaaa:bbbb:cccc:dddd"))).status).toBe(429);
+    expect((await app.request("/secret", withToken("right-token-12345"), from("2001:db8:1:3::1"))).status).toBe(200);
+    expect(lines.filter((line) => line.level === "warn").map((line) => line.remoteAddress)).toEqual(["2001:db8:1:2::/64", "2001:db8:1:2::/64"]);
+  });
+
   test("4000 wrong tokens from one address produce two log lines and stop being checked", async () => {
     const { app, lines } = buildApp();
     const statuses = new Map<number, number>();
