@@ -181,12 +181,6 @@ export function isPermanentUploadRejection(status: number): boolean {
 }
 
 /**
- * 401 (bad or rotated token) and 403 (device disabled, or registered for another point/register)
- * are about the recorder's credentials, not the chunk: an operator fixes them on the core or in
- * the recorder's settings, after which every waiting chunk must still upload. The recorder holds
- * its whole queue, probes at its longest retry interval, and shows the problem in its health.
- */
-/**
  * 507: the core cannot store anything right now (its disk is at the reserve). Nothing is wrong with
  * the chunk: it is retried like a network failure and never counts towards setting a chunk aside.
  */
@@ -194,6 +188,12 @@ export function isCoreStorageFull(status: number): boolean {
   return status === 507;
 }
 
+/**
+ * 401 (bad or rotated token) and 403 (device disabled, or registered for another point/register)
+ * are about the recorder's credentials, not the chunk: an operator fixes them on the core or in
+ * the recorder's settings, after which every waiting chunk must still upload. The recorder holds
+ * its whole queue, probes at its longest retry interval, and shows the problem in its health.
+ */
 export function isCredentialRejection(status: number): boolean {
   return status === 401 || status === 403;
 }
