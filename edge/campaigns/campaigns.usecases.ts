@@ -4,7 +4,6 @@ import type { Client } from "@libsql/client";
 import { audioRelativePath } from "../../shared/contracts/campaign-package.ts";
 import { conflict } from "../../shared/http/app-error.ts";
 import type { Logger } from "../../shared/log/logger.ts";
-import { type BackgroundLoop, startBackgroundLoop } from "../../shared/runtime/background-loop.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import { eventLoopTurns } from "../../shared/runtime/event-loop-turns.ts";
 import {
@@ -117,7 +116,8 @@ export async function loadServedCampaigns(deps: Pick<CampaignDeps, "client" | "a
 
 /**
  * Keeps the served snapshot in step with the database when another process (`edge import`,
- * `edge rollback`) switches the campaign: a cheap signature query each interval, a reload on change.
+ * `edge rollback`) switches the campaign: the serving edge's watcher runs a cheap signature query
+ * each second and reloads on change.
  */
 export class CampaignDeployment {
   #signature: string | null = null;
@@ -150,19 +150,6 @@ export class CampaignDeployment {
     this.#reloading = this.load().finally(() => (this.#reloading = null));
     await this.#reloading;
     return true;
-  }
-
-  startWatching(signal: AbortSignal, intervalMs = 1000): BackgroundLoop {
-    return startBackgroundLoop({
-      name: "campaign-watcher",
-      intervalMs,
-      clock: this.deps.clock,
-      logger: this.deps.logger,
-      signal,
-      tick: async () => {
-        await this.reloadIfChanged();
-      },
-    });
   }
 
   /**

@@ -7,7 +7,8 @@ import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { waitUntil } from "../../shared/testing/wait-until.ts";
 import { defaultSpeechCache } from "../../scripts/campaign-package/generate-campaign-package.ts";
 import { createSpeechSynthesizer } from "../../scripts/campaign-package/speech-synthesizer.ts";
-import { createCampaignRuntime } from "../campaigns/campaign-runtime.ts";
+import { buildEdgeDeps } from "../edge-deps.ts";
+import { MetricsRegistry } from "../../shared/http/metrics.ts";
 import {
   buildTestPackage,
   createEdgeTestEnvironment,
@@ -16,7 +17,8 @@ import {
   loopback,
   writeHandmadePackage,
 } from "../testing/edge-test-kit.ts";
-import { beginImport, importPackageFile, recoverInterruptedImports } from "./campaign-import.usecases.ts";
+import { importPackageFile } from "./campaign-import.usecases.ts";
+import { beginImport, recoverInterruptedImports } from "./import-lock.ts";
 import { findImport, listImports } from "./import.repository.ts";
 
 let files: TempDir;
@@ -202,6 +204,38 @@ describe("broken and hostile packages are refused and the previous campaign stay
       "leads.syntax",
       'leads.sql: line 2: only INSERT statements are read (nothing is executed); found "DELETE"',
     ],
+    [
+      "a leads.csv saved as Latin-1",
+      () =>
+        writeHandmadePackage(dir, "latin1.zip", {
+          leads: "lead_id,phone_number,first_name,audio_greeting\r\n7001,5125550100,José,greeting/maria\r\n",
+          leadsEncoding: "latin1",
+          audio: { "audio/greeting/maria.wav": speechWav },
+        }),
+      "leads.not_utf8",
+      "leads.csv line 2 is not UTF-8 text: byte 20 of that line (0xE9), byte 68 of the file",
+    ],
+    [
+      "a quote opened on one line and never closed",
+      () =>
+        writeHandmadePackage(dir, "quote.zip", {
+          leads: `${goodLeads}7003,5125550102,"Aisha,greeting/maria\r\n7004,5125550103,Bo,greeting/maria\r\n7005,5125550104,"Cy",greeting/maria\r\n`,
+          leadCount: 5,
+          audio: { "audio/greeting/maria.wav": speechWav },
+        }),
+      "leads.syntax",
+      "leads.csv: line 4: a quoted field opens here and is not closed on its line",
+    ],
+    [
+      "a WAV whose RIFF size field says 4",
+      () => {
+        const damaged = speechWav.slice();
+        new DataView(damaged.buffer).setUint32(4, 4, true);
+        return writeHandmadePackage(dir, "riff.zip", { leads: goodLeads, audio: { "audio/greeting/maria.wav": damaged } });
+      },
+      "audio.not_wav",
+      "audio/greeting/maria.wav is a file whose RIFF header declares 12 bytes although the file has",
+    ],
   ];
 
   test.each(cases)("%s", async (_name, build, code, message) => {
@@ -281,13 +315,15 @@ describe("deployments, rollback and history", () => {
 
   test("the deployed campaign survives a restart: a new process serves it from the database", async () => {
     const id = await deploy("DURABLE");
-    const restarted = await createCampaignRuntime({ ...edge.runtime.importer, config: edge.config, metrics: new (await import("../../shared/http/metrics.ts")).MetricsRegistry(), baseUrl: "http://127.0.0.1:8001" });
+    const stopRestarted = new AbortController();
+    const restarted = await buildEdgeDeps(edge.config, edge.database, edge.runtime.clock, { logger: edge.runtime.logger, metrics: new MetricsRegistry(), serve: { signal: stopRestarted.signal, callSync: false } });
+    stopRestarted.abort();
     expect(restarted.deployment.served.current().active).toMatchObject({ importId: id, campaignId: "DURABLE" });
     expect(restarted.deployment.served.current().active!.byLeadId.get(7002)!.fields.first_name).toBe("James");
   });
 
   test("a campaign switched by another process (edge import) is picked up by the running one", async () => {
-    const other = await createCampaignRuntime({ ...edge.runtime.importer, config: edge.config, metrics: new (await import("../../shared/http/metrics.ts")).MetricsRegistry(), baseUrl: "http://127.0.0.1:8001", serving: false });
+    const other = await buildEdgeDeps(edge.config, edge.database, edge.runtime.clock, { logger: edge.runtime.logger, metrics: new MetricsRegistry() });
     const run = await beginImport(other.importer, { source: "cli", fileName: "other.zip", operator: null });
     const report = await importPackageFile(other.importer, run, writeHandmadePackage(dir, "other.zip", { campaignId: "OTHER", leads: goodLeads, audio: { "audio/greeting/maria.wav": speechWav } }));
     expect(report).toMatchObject({ outcome: "deployed", replaced_import_id: null });

@@ -4,7 +4,8 @@ import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { isoTime } from "../../shared/http/iso-time.ts";
 import type { AccountsDeps } from "../../shared/accounts/accounts.usecases.ts";
 import { requireOperator } from "../../shared/accounts/operator-session.ts";
-import { type BackgroundImports, type ImporterDeps, startUploadedImport } from "./campaign-import.usecases.ts";
+import { type BackgroundImports, startUploadedImport } from "./background-imports.ts";
+import type { ImporterDeps } from "./campaign-import.usecases.ts";
 import { listRollbacks } from "../campaigns/campaigns.repository.ts";
 import { findImport, type ImportRecord, listImports } from "./import.repository.ts";
 

@@ -5,7 +5,7 @@ import { connect } from "node:net";
 import { type RunningHttpServer, startHttpServer } from "../../shared/runtime/http-server.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { buildTestPackage, createEdgeTestEnvironment, type EdgeTestEnvironment, loopback, signInAsOperator } from "../testing/edge-test-kit.ts";
-import { beginImport } from "./campaign-import.usecases.ts";
+import { beginImport } from "./import-lock.ts";
 
 let packages: TempDir;
 let goodPackage: Uint8Array;

@@ -32,9 +32,9 @@ export interface SyncRepository {
   markDead(rows: ReadonlyArray<Pick<ClaimedCallResult, "uniqueid" | "fingerprint"> & { error: string }>): Promise<number>;
   /** Gives back the rows of a claim that are still there (not delivered, not dead). */
   releaseLease(leaseToken: string, uniqueids: readonly string[]): Promise<void>;
-  /** Process ids of the senders holding leases (a lease token starts with its holder's pid). */
-  leaseHolders(): Promise<number[]>;
-  releaseLeasesOf(pid: number): Promise<number>;
+  /** The lease owners (shared/jobs/lease.ts) holding claimed batches. */
+  leaseOwners(): Promise<string[]>;
+  releaseLeasesOf(owner: string): Promise<number>;
   counts(): Promise<OutboxCounts>;
   listDead(limit: number): Promise<DeadCallResult[]>;
   retryDead(now: number): Promise<number>;
@@ -116,18 +116,13 @@ export function createSyncRepository(client: Client): SyncRepository {
       });
     },
 
-    async leaseHolders() {
-      const result = await client.execute(
-        "SELECT DISTINCT substr(lease_token, 1, instr(lease_token, '-') - 1) AS pid FROM call_sync_outbox WHERE lease_token IS NOT NULL",
-      );
-      return result.rows.map((row) => Number(row.pid)).filter((pid) => Number.isInteger(pid) && pid > 0);
+    async leaseOwners() {
+      const result = await client.execute("SELECT DISTINCT lease_token FROM call_sync_outbox WHERE lease_token IS NOT NULL");
+      return result.rows.map((row) => String(row.lease_token));
     },
 
-    async releaseLeasesOf(pid) {
-      const result = await client.execute({
-        sql: "UPDATE call_sync_outbox SET lease_token = NULL, lease_expires_at = NULL WHERE lease_token LIKE ?",
-        args: [`${pid}-%`],
-      });
+    async releaseLeasesOf(owner) {
+      const result = await client.execute({ sql: "UPDATE call_sync_outbox SET lease_token = NULL, lease_expires_at = NULL WHERE lease_token = ?", args: [owner] });
       return result.rowsAffected;
     },
 
