@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { zipSync } from "fflate";
 import { encodePcmWav } from "../../shared/audio/wav-format.ts";
-import { runCommand } from "../../shared/runtime/process.ts";
+import { runCommand, spawnProcess } from "../../shared/runtime/process.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { waitUntil } from "../../shared/testing/wait-until.ts";
 import { defaultSpeechCache } from "../../scripts/campaign-package/generate-campaign-package.ts";
@@ -19,7 +20,7 @@ import {
 } from "../testing/edge-test-kit.ts";
 import { importPackageFile } from "./campaign-import.usecases.ts";
 import { beginImport, recoverInterruptedImports } from "./import-lock.ts";
-import { findImport, listImports } from "./import.repository.ts";
+import { findImport, findRunningImport, listImports } from "./import.repository.ts";
 
 let files: TempDir;
 /** Real speech, as Asterisk plays it, and the same speech in formats it does not. */
@@ -377,6 +378,33 @@ describe("the import lock", () => {
     run.stop();
     expect(await findImport(edge.database.client, Number(stale.rows[0]!.id))).toMatchObject({ state: "failed", errorCode: "import.interrupted" });
     expect(run.id).toBeGreaterThan(Number(stale.rows[0]!.id));
+  });
+
+  test("an `edge import` killed mid-import is cleared by the serving edge at once: rows, staging folder and lock, the served campaign untouched", async () => {
+    const good = await importPackage(edge, writeHandmadePackage(dir, "good.zip", { campaignId: "GOOD", leads: goodLeads, audio: { "audio/greeting/maria.wav": speechWav } }));
+    const generated = await buildTestPackage(dir, "killed.zip", { leads: 4000, audioFiles: 400, campaignId: "KILLED" });
+    const child = spawnProcess(process.execPath, [join(import.meta.dir, "../main.ts"), "import", generated.path], {
+      env: { PATH: process.env.PATH, HOME: dir.path, TMPDIR: dir.path, DATA_DIR: edge.config.dataDir, DATABASE_URL: edge.database.url, LOG_LEVEL: "error" },
+    });
+    let killedId = 0;
+    try {
+      await waitUntil("the command to stage audio", async () => {
+        const running = await findRunningImport(edge.database.client);
+        if (running?.phase !== "audio" || !existsSync(`${edge.config.audioStoragePath}/${running.id}`)) return false;
+        killedId = running.id;
+        return true;
+      }, 60_000, 5);
+    } finally {
+      child.kill("SIGKILL");
+    }
+    expect(await child.exited).toBe(137);
+    expect(await storedRows(killedId)).toBeGreaterThan(0);
+    // No new import starts: the running edge's watcher finds the holder gone and clears what it left.
+    await waitUntil("the killed import to be cleared", async () => (await findImport(edge.database.client, killedId))?.state === "failed");
+    expect(await findImport(edge.database.client, killedId)).toMatchObject({ state: "failed", errorCode: "import.interrupted", leaseOwner: null });
+    await waitUntil("its staged rows and files to be removed", async () => (await storedRows(killedId)) === 0 && !campaignDirectories().includes(String(killedId)));
+    expect(campaignDirectories()).toEqual([String(good.import_id)]);
+    expect((await lookup(7001)).body.campaign).toMatchObject({ id: "GOOD", import_id: good.import_id });
   });
 
   test("an import interrupted by shutdown fails cleanly and changes nothing", async () => {
