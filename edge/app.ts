@@ -38,6 +38,6 @@ export function createEdgeApp(deps: EdgeDeps): HttpApp {
   registerAccountRoutes(app, { ...deps.operators, baseUrl: deps.config.baseUrl, clientAddress: clientAddressOf });
   registerEdgePageRoutes(app, { operators: deps.operators, maxPackageBytes: deps.config.maxPackageBytes });
   registerImporterRoutes(app, { importer: deps.importer, background: deps.background, operators: deps.operators });
-  registerDashboardRoutes(app, { client: deps.client, deployment: deps.deployment, dialer: deps.dialer, operators: deps.operators, defaultPrompt: deps.defaultPrompt });
+  registerDashboardRoutes(app, { deployment: deps.deployment, imports: deps.importer.imports, dialer: deps.dialer, operators: deps.operators, defaultPrompt: deps.defaultPrompt });
   return app;
 }

@@ -20,6 +20,7 @@ import { createDialerApi, type DialerApi } from "./dialer/dialer.routes.ts";
 import { BackgroundImports } from "./importer/background-imports.ts";
 import type { ImporterDeps } from "./importer/campaign-import.usecases.ts";
 import { clearAbandonedImports, recoverInterruptedImports } from "./importer/import-lock.ts";
+import { createImportRepository } from "./importer/import.repository.ts";
 import { createEdgeAccounts } from "./operators/operator-accounts.ts";
 import { type CallSyncService, startCallSyncService } from "./sync/sync.service.ts";
 import { resolveVicidialSettings } from "./vicidial/vicidial-settings.ts";
@@ -72,7 +73,7 @@ export async function buildEdgeDeps(configured: ConfigOf<EdgeConfigSpec>, databa
   const served = new ServedCampaignsHolder();
   const audioStore = new AudioStore(config.audioCacheMegabytes * 1024 * 1024);
   const deployment = new CampaignDeployment({
-    client,
+    db: database.db,
     clock,
     logger,
     audioStoragePath: config.audioStoragePath,
@@ -87,7 +88,7 @@ export async function buildEdgeDeps(configured: ConfigOf<EdgeConfigSpec>, databa
   const defaultPrompt = await loadDefaultPrompt(serve ? config.defaultPromptPath : undefined);
   const baseUrl = options.baseUrl ?? config.baseUrl ?? `http://127.0.0.1:${config.port}`;
   const importer: ImporterDeps = {
-    client,
+    imports: createImportRepository(database.db),
     clock,
     logger,
     audioStoragePath: config.audioStoragePath,

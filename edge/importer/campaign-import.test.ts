@@ -20,7 +20,6 @@ import {
 } from "../testing/edge-test-kit.ts";
 import { importPackageFile } from "./campaign-import.usecases.ts";
 import { beginImport, recoverInterruptedImports } from "./import-lock.ts";
-import { findImport, findRunningImport, listImports } from "./import.repository.ts";
 
 let files: TempDir;
 /** Real speech, as Asterisk plays it, and the same speech in formats it does not. */
@@ -98,7 +97,7 @@ describe("importing generated packages", () => {
     }
     expect(await storedRows(report.import_id)).toBe(options.leads + report.audio.files);
     expect(campaignDirectories()).toEqual([String(report.import_id)]);
-    const record = await findImport(edge.database.client, report.import_id);
+    const record = await edge.runtime.importer.imports.findImport(report.import_id);
     expect(record).toMatchObject({ state: "active", leadCount: options.leads, audioCount: report.audio.files, report: { outcome: "deployed" } });
   });
 });
@@ -254,7 +253,7 @@ describe("broken and hostile packages are refused and the previous campaign stay
     expect(audio.headers.get("x-audio-fallback")).toBeNull();
     expect(campaignDirectories()).toEqual([String(goodImportId)]);
     expect(await storedRows(report.import_id)).toBe(0);
-    expect(await findImport(edge.database.client, report.import_id)).toMatchObject({ state: "failed", errorCode: report.problems[0]!.code, errorMessage: expect.stringContaining("nothing changed") });
+    expect(await edge.runtime.importer.imports.findImport(report.import_id)).toMatchObject({ state: "failed", errorCode: report.problems[0]!.code, errorMessage: expect.stringContaining("nothing changed") });
   });
 
   test("every problem of a package is reported at once, with row and column", async () => {
@@ -288,8 +287,8 @@ describe("deployments, rollback and history", () => {
     const third = await deploy("THIRD");
     expect(campaignDirectories()).toEqual([String(second), String(third)].sort());
     expect(await storedRows(first)).toBe(0);
-    expect(await findImport(edge.database.client, first)).toMatchObject({ state: "retired", report: { outcome: "deployed" } });
-    const history = await listImports(edge.database.client, { limit: 10 });
+    expect(await edge.runtime.importer.imports.findImport(first)).toMatchObject({ state: "retired", report: { outcome: "deployed" } });
+    const history = await edge.runtime.importer.imports.listImports({ limit: 10 });
     expect(history.map((record) => [record.id, record.state])).toEqual([
       [third, "active"],
       [second, "previous"],
@@ -361,7 +360,7 @@ describe("the import lock", () => {
     await Bun.write(`${staged}/half.wav`, "partial");
     await Bun.write(`${edge.runtime.importer.uploadDirectory}/import-${crashedId}.zip`, "half an upload");
     await recoverInterruptedImports(edge.runtime.importer);
-    expect(await findImport(edge.database.client, crashedId)).toMatchObject({ state: "failed", errorCode: "import.interrupted" });
+    expect(await edge.runtime.importer.imports.findImport(crashedId)).toMatchObject({ state: "failed", errorCode: "import.interrupted" });
     expect(existsSync(staged)).toBe(false);
     expect(readdirSync(edge.runtime.importer.uploadDirectory)).toEqual([]);
     const run = await beginImport(edge.runtime.importer, { source: "cli", fileName: "next.zip", operator: null });
@@ -376,7 +375,7 @@ describe("the import lock", () => {
     });
     const run = await beginImport(edge.runtime.importer, { source: "cli", fileName: "next.zip", operator: null });
     run.stop();
-    expect(await findImport(edge.database.client, Number(stale.rows[0]!.id))).toMatchObject({ state: "failed", errorCode: "import.interrupted" });
+    expect(await edge.runtime.importer.imports.findImport(Number(stale.rows[0]!.id))).toMatchObject({ state: "failed", errorCode: "import.interrupted" });
     expect(run.id).toBeGreaterThan(Number(stale.rows[0]!.id));
   });
 
@@ -389,7 +388,7 @@ describe("the import lock", () => {
     let killedId = 0;
     try {
       await waitUntil("the command to stage audio", async () => {
-        const running = await findRunningImport(edge.database.client);
+        const running = await edge.runtime.importer.imports.findRunningImport();
         if (running?.phase !== "audio" || !existsSync(`${edge.config.audioStoragePath}/${running.id}`)) return false;
         killedId = running.id;
         return true;
@@ -400,8 +399,8 @@ describe("the import lock", () => {
     expect(await child.exited).toBe(137);
     expect(await storedRows(killedId)).toBeGreaterThan(0);
     // No new import starts: the running edge's watcher finds the holder gone and clears what it left.
-    await waitUntil("the killed import to be cleared", async () => (await findImport(edge.database.client, killedId))?.state === "failed");
-    expect(await findImport(edge.database.client, killedId)).toMatchObject({ state: "failed", errorCode: "import.interrupted", leaseOwner: null });
+    await waitUntil("the killed import to be cleared", async () => (await edge.runtime.importer.imports.findImport(killedId))?.state === "failed");
+    expect(await edge.runtime.importer.imports.findImport(killedId)).toMatchObject({ state: "failed", errorCode: "import.interrupted", leaseOwner: null });
     await waitUntil("its staged rows and files to be removed", async () => (await storedRows(killedId)) === 0 && !campaignDirectories().includes(String(killedId)));
     expect(campaignDirectories()).toEqual([String(good.import_id)]);
     expect((await lookup(7001)).body.campaign).toMatchObject({ id: "GOOD", import_id: good.import_id });

@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
-import type { Client } from "@libsql/client";
 import type { Logger } from "../../shared/log/logger.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import { runCommand } from "../../shared/runtime/process.ts";
@@ -8,7 +7,7 @@ import { type CampaignDeployment, importAudioDirectory } from "../campaigns/camp
 import type { ImportRun } from "./import-lock.ts";
 import { type ImportProblem, PackageRejectedError, reject } from "./import-problem.ts";
 import { type ImportReport, summarizeReport } from "./import-report.ts";
-import { markImportFailed, recordPackageDetails } from "./import.repository.ts";
+import type { ImportRepository } from "./import.repository.ts";
 import { ImportAbortedError, PackageStaging } from "./package-validation.ts";
 import { openZipArchive, type ZipArchive, type ZipLimits } from "./zip-archive.ts";
 
@@ -19,7 +18,7 @@ export interface ImportLimits extends ZipLimits {
 }
 
 export interface ImporterDeps {
-  client: Client;
+  imports: ImportRepository;
   clock: Clock;
   logger: Logger;
   audioStoragePath: string;
@@ -65,7 +64,7 @@ export async function importPackageFile(deps: ImporterDeps, run: ImportRun, pack
       leaseOwner: deps.leaseOwner,
       report: (previousImportId) => {
         report.replaced_import_id = previousImportId;
-        return JSON.stringify(report);
+        return { ...report };
       },
     });
     run.stop();
@@ -94,7 +93,7 @@ async function finishFailed(deps: ImporterDeps, run: ImportRun, outcome: "reject
   run.stop();
   const report = run.report.finish(outcome, deps.clock.now(), run.startedAt);
   const first = report.problems[0];
-  await markImportFailed(deps.client, { id: run.id, errorCode: first?.code ?? "import.failed", errorMessage: summarizeReport(report), report: JSON.stringify(report), now: deps.clock.now() });
+  await deps.imports.markImportFailed({ id: run.id, errorCode: first?.code ?? "import.failed", errorMessage: summarizeReport(report), report: { ...report }, now: deps.clock.now() });
   await deps.deployment.purgeUnservedImports().catch((error) => deps.logger.warn("could not remove a refused import's staged data", { importId: run.id, error }));
   deps.logger.warn(outcome === "rejected" ? "package refused" : "import failed", { importId: run.id, problems: report.problem_count, first: first?.message });
   return report;
@@ -116,7 +115,7 @@ async function hashPackageFile(deps: ImporterDeps, run: ImportRun, path: string)
     }
     run.report.report.package.bytes = size;
     run.report.report.package.sha256 = hash.digest("hex");
-    await recordPackageDetails(deps.client, run.id, { packageBytes: size, packageSha256: run.report.report.package.sha256 });
+    await deps.imports.recordPackageDetails(run.id, { packageBytes: size, packageSha256: run.report.report.package.sha256 });
   } finally {
     await handle.close();
   }

@@ -5,7 +5,7 @@ import { isLeaseOwnerGone, keepLeaseAlive, type LeaseKeeper } from "../../shared
 import type { ImportSource } from "../campaigns/campaigns.schema.ts";
 import type { ImporterDeps } from "./campaign-import.usecases.ts";
 import { ImportReportBuilder } from "./import-report.ts";
-import { failExpiredImports, findRunningImport, ImportLockTakenError, type ImportRecord, insertRunningImport, renewImport } from "./import.repository.ts";
+import { ImportLockTakenError, type ImportRecord } from "./import.repository.ts";
 
 /**
  * The single import lock: a `running` import row held under a lease. Its holder renews the lease
@@ -89,10 +89,10 @@ export class ImportRun {
   /** Writes the progress and renews the lease; false once the lease is no longer this process's. */
   #write(): Promise<boolean> {
     this.#lastWrite = this.deps.clock.now();
-    const progress = JSON.stringify(this.progress);
+    const progress = { ...this.progress };
     const written = this.#writing.then(async () => {
       try {
-        const renewed = await renewImport(this.deps.client, { id: this.id, leaseOwner: this.deps.leaseOwner, phase: this.progress.phase, progress, leaseExpiresAt: this.deps.clock.now() + leaseMs });
+        const renewed = await this.deps.imports.renewImport({ id: this.id, leaseOwner: this.deps.leaseOwner, phase: this.progress.phase, progress, leaseExpiresAt: this.deps.clock.now() + leaseMs });
         if (!renewed && this.#lease) this.#lost = true;
         return renewed;
       } catch (error) {
@@ -120,7 +120,7 @@ export async function beginImport(
   for (let attempt = 0; ; attempt++) {
     const now = deps.clock.now();
     try {
-      const id = await insertRunningImport(deps.client, { source: options.source, fileName, operator: options.operator, leaseOwner: deps.leaseOwner, now, leaseExpiresAt: now + leaseMs });
+      const id = await deps.imports.insertRunningImport({ source: options.source, fileName, operator: options.operator, leaseOwner: deps.leaseOwner, startedAt: now, leaseExpiresAt: now + leaseMs });
       deps.logger.info("import started", { importId: id, source: options.source, fileName, operator: options.operator });
       return new ImportRun(deps, id, options.source, fileName, options.operator, now, options.onProgress);
     } catch (error) {
@@ -143,21 +143,21 @@ async function clearAbandonedImport(deps: ImporterDeps, running: ImportRecord): 
   const now = deps.clock.now();
   if ((running.leaseExpiresAt ?? 0) >= now) {
     // Its process is gone: expire the lease now instead of waiting for it to run out.
-    await renewImport(deps.client, { id: running.id, leaseOwner: running.leaseOwner ?? "", phase: running.phase, progress: JSON.stringify(running.progress), leaseExpiresAt: now - 1 });
+    await deps.imports.renewImport({ id: running.id, leaseOwner: running.leaseOwner ?? "", phase: running.phase, progress: running.progress, leaseExpiresAt: now - 1 });
   }
-  const failed = await failExpiredImports(deps.client, now);
+  const failed = await deps.imports.failExpiredImports(now);
   if (failed.length > 0) deps.logger.warn("cleared an import whose process stopped", { imports: failed });
   await deps.deployment.purgeUnservedImports();
 }
 
 /** At start: imports left running by a process that died are failed, their staged data and uploads removed. */
 export async function recoverInterruptedImports(deps: ImporterDeps): Promise<void> {
-  const running = await findRunningImport(deps.client);
+  const running = await deps.imports.findRunningImport();
   if (running && isAbandoned(running, deps.clock.now())) await clearAbandonedImport(deps, running);
   else await deps.deployment.purgeUnservedImports();
   // Listed before the running import is read again: an upload's row is written before its file.
   const uploads = await readdir(deps.uploadDirectory).catch(() => [] as string[]);
-  const current = await findRunningImport(deps.client);
+  const current = await deps.imports.findRunningImport();
   for (const name of uploads) {
     if (current && name === `import-${current.id}.zip`) continue;
     await rm(join(deps.uploadDirectory, name), { force: true });
@@ -169,7 +169,7 @@ export async function recoverInterruptedImports(deps: ImporterDeps): Promise<voi
  * is failed and its staged rows, upload and staging folder removed now, not when the next import starts.
  */
 export async function clearAbandonedImports(deps: ImporterDeps): Promise<boolean> {
-  const running = await findRunningImport(deps.client);
+  const running = await deps.imports.findRunningImport();
   if (!running || !isAbandoned(running, deps.clock.now())) return false;
   await recoverInterruptedImports(deps);
   return true;

@@ -18,7 +18,7 @@ import type { ImporterDeps } from "./campaign-import.usecases.ts";
 import { CsvReader, CsvSyntaxError } from "../../shared/csv/csv-reader.ts";
 import type { ImportRun } from "./import-lock.ts";
 import { type ImportProblem, reject } from "./import-problem.ts";
-import { insertStagedAudioFiles, insertStagedLeads, recordPackageDetails, type StagedAudioFile } from "./import.repository.ts";
+import type { StagedAudioFile } from "./import.repository.ts";
 import { type LeadColumnPlan, LeadUniqueness, type ParsedLead, parseLeadRow, planLeadColumns } from "../../shared/campaign-package/lead-rows.ts";
 import { SqlInsertReader, SqlSyntaxError } from "./sql-insert-reader.ts";
 import { firstInvalidUtf8Byte, LineTracker } from "./utf8-position.ts";
@@ -69,7 +69,7 @@ export class PackageStaging {
     await this.#readAudio();
     await this.#finalChecks();
     const report = this.#report.report;
-    await recordPackageDetails(this.deps.client, this.run.id, { leadCount: report.leads.valid, audioCount: report.audio.files, audioBytes: report.audio.bytes });
+    await this.deps.imports.recordPackageDetails(this.run.id, { leadCount: report.leads.valid, audioCount: report.audio.files, audioBytes: report.audio.bytes });
   }
 
   #classifyEntries(): ZipEntry | null {
@@ -148,7 +148,7 @@ export class PackageStaging {
     report.package.generator = `${parsed.data.generator.name} ${parsed.data.generator.version}`;
     report.leads.declared = parsed.data.lead_count;
     for (const listed of parsed.data.files) this.#listed.set(listed.path, { size: listed.size, sha256: listed.sha256 });
-    await recordPackageDetails(this.deps.client, this.run.id, {
+    await this.deps.imports.recordPackageDetails(this.run.id, {
       campaignId: parsed.data.campaign.id,
       campaignName: parsed.data.campaign.name,
       defaultAudio: parsed.data.default_audio ?? null,
@@ -284,7 +284,7 @@ export class PackageStaging {
           if (batch.length >= leadBatchSize) {
             const staged = batch;
             batch = [];
-            if (this.#report.clean) await insertStagedLeads(this.deps.client, this.run.id, staged);
+            if (this.#report.clean) await this.deps.imports.insertStagedLeads(this.run.id, staged);
           }
           await turns.pause();
         }
@@ -312,7 +312,7 @@ export class PackageStaging {
       throw error;
     }
     if (!sawHeader) this.#report.problem({ code: "leads.empty", message: `${file} holds no leads: it needs ${file.endsWith(".csv") ? "a header row and" : "INSERT statements with"} at least one lead`, file });
-    if (this.#report.clean && batch.length > 0) await insertStagedLeads(this.deps.client, this.run.id, batch);
+    if (this.#report.clean && batch.length > 0) await this.deps.imports.insertStagedLeads(this.run.id, batch);
     await this.run.update({ leads_read: rowNumber }, true);
     this.#checkChecksum(file, hash.digest("hex"));
     report.leads.shared_phone_numbers = [...phoneCounts.values()].filter((count) => count > 1).length;
@@ -360,12 +360,12 @@ export class PackageStaging {
         if (this.#report.clean) batch.push(staged);
       }
       if (batch.length >= audioBatchSize) {
-        await insertStagedAudioFiles(this.deps.client, this.run.id, batch);
+        await this.deps.imports.insertStagedAudioFiles(this.run.id, batch);
         batch = [];
       }
       await this.run.update({ audio_done: report.audio.files, audio_bytes_done: report.audio.bytes });
     }
-    if (this.#report.clean) await insertStagedAudioFiles(this.deps.client, this.run.id, batch);
+    if (this.#report.clean) await this.deps.imports.insertStagedAudioFiles(this.run.id, batch);
     await this.run.update({ audio_done: report.audio.files, audio_bytes_done: report.audio.bytes }, true);
   }
 

@@ -6,7 +6,6 @@ import { AppError, badRequest } from "../../shared/http/app-error.ts";
 import { writeAllSync } from "../../shared/runtime/files.ts";
 import type { ImporterDeps } from "./campaign-import.usecases.ts";
 import type { ImportRun } from "./import-lock.ts";
-import { recordPackageDetails } from "./import.repository.ts";
 
 /**
  * Streams an upload to a file under the upload directory, hashing it on the way; the body is
@@ -54,7 +53,7 @@ export async function receiveUpload(
   }
   run.report.report.package.bytes = received;
   run.report.report.package.sha256 = hash.digest("hex");
-  await recordPackageDetails(deps.client, run.id, { packageBytes: received, packageSha256: run.report.report.package.sha256 });
+  await deps.imports.recordPackageDetails(run.id, { packageBytes: received, packageSha256: run.report.report.package.sha256 });
   return path;
 }
 
