@@ -123,7 +123,7 @@ export async function buildEdgeDeps(configured: ConfigOf<EdgeConfigSpec>, databa
         await clearAbandonedImports(importer);
       },
     });
-    if (serve.callSync) callSync = startCallSyncService({ config, settings: resolveVicidialSettings(config), client, logger, metrics, clock, signal: serve.signal });
+    if (serve.callSync) callSync = startCallSyncService({ config, settings: resolveVicidialSettings(config), db: database.db, logger, metrics, clock, signal: serve.signal });
   }
   return {
     config,

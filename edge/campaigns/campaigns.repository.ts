@@ -171,24 +171,12 @@ export function createCampaignsRepository(db: EdgeExecutor): CampaignsRepository
     },
 
     async deleteImportRows(importId, limit) {
-      const leads = await db
-        .delete(campaignLeads)
-        .where(
-          and(
-            eq(campaignLeads.importId, importId),
-            inArray(campaignLeads.rowNumber, db.select({ rowNumber: campaignLeads.rowNumber }).from(campaignLeads).where(eq(campaignLeads.importId, importId)).limit(limit)),
-          ),
-        );
-      if (leads.rowsAffected > 0) return leads.rowsAffected;
-      const audio = await db
-        .delete(campaignAudioFiles)
-        .where(
-          and(
-            eq(campaignAudioFiles.importId, importId),
-            inArray(campaignAudioFiles.path, db.select({ path: campaignAudioFiles.path }).from(campaignAudioFiles).where(eq(campaignAudioFiles.importId, importId)).limit(limit)),
-          ),
-        );
-      return audio.rowsAffected;
+      // Leads first, then audio files; the builder has no DELETE … LIMIT, so a rowid subquery says it.
+      for (const table of [campaignLeads, campaignAudioFiles]) {
+        const deleted = await db.delete(table).where(sql`rowid IN (SELECT rowid FROM ${table} WHERE ${table.importId} = ${importId} LIMIT ${limit})`);
+        if (deleted.rowsAffected > 0) return deleted.rowsAffected;
+      }
+      return 0;
     },
   };
 }

@@ -24,7 +24,7 @@ export async function runSyncCommand(deps: EdgeDeps, args: string[], command: { 
     return 2;
   }
   const settings = resolveVicidialSettings(context.config);
-  const repository = createSyncRepository(context.client);
+  const repository = createSyncRepository(context.database.db);
   if (mode === "--status") return printStatus(context, settings, repository, out);
   if (mode === "--retry-dead") {
     out(`${await repository.retryDead(context.clock.now())} refused call results queued again`);

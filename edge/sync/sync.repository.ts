@@ -1,12 +1,9 @@
-import type { Client } from "@libsql/client";
+import { and, asc, count, eq, inArray, isNotNull, lt, min, sql } from "drizzle-orm";
+import type { EdgeDatabase } from "../db/edge-database.ts";
 import type { SerializedCallResult } from "./call-result-payload.ts";
-import { nullableNumber, nullableText } from "../../shared/db/row-values.ts";
+import { type CallSyncOutboxRow, callSyncOutbox, callSyncSeen, callSyncState } from "./sync.schema.ts";
 
-export interface ClaimedCallResult {
-  uniqueid: string;
-  payload: string;
-  fingerprint: string;
-}
+export type ClaimedCallResult = Pick<CallSyncOutboxRow, "uniqueid" | "payload" | "fingerprint">;
 
 export interface OutboxCounts {
   pending: number;
@@ -14,12 +11,7 @@ export interface OutboxCounts {
   oldestPendingQueuedAt: number | null;
 }
 
-export interface DeadCallResult {
-  uniqueid: string;
-  callDate: string | null;
-  lastError: string | null;
-  queuedAt: number;
-}
+export type DeadCallResult = Pick<CallSyncOutboxRow, "uniqueid" | "callDate" | "lastError" | "queuedAt">;
 
 /** The edge's side of the sync: fingerprints of what was queued, the outbox, and progress. */
 export interface SyncRepository {
@@ -44,141 +36,122 @@ export interface SyncRepository {
   writeState(values: Record<string, string>, now: number): Promise<void>;
 }
 
-export function createSyncRepository(client: Client): SyncRepository {
+// Batches travel as one JSON parameter read with json_each (a few thousand ids, no parameter limit):
+// the query builder has no json_each, so those statements are sql templates.
+export function createSyncRepository(db: EdgeDatabase): SyncRepository {
   return {
     async findFingerprints(uniqueids) {
       if (uniqueids.length === 0) return new Map();
-      const result = await client.execute({
-        sql: "SELECT uniqueid, fingerprint FROM call_sync_seen WHERE uniqueid IN (SELECT value FROM json_each(?))",
-        args: [JSON.stringify(uniqueids)],
-      });
-      return new Map(result.rows.map((row) => [String(row.uniqueid), String(row.fingerprint)]));
+      const rows = await db
+        .select({ uniqueid: callSyncSeen.uniqueid, fingerprint: callSyncSeen.fingerprint })
+        .from(callSyncSeen)
+        .where(sql`${callSyncSeen.uniqueid} IN (SELECT value FROM json_each(${JSON.stringify(uniqueids)}))`);
+      return new Map(rows.map((row) => [row.uniqueid, row.fingerprint]));
     },
 
     async enqueue(rows, now) {
       if (rows.length === 0) return;
       const json = JSON.stringify(rows);
-      await client.batch(
-        [
-          {
-            sql: `INSERT INTO call_sync_seen (uniqueid, call_date, fingerprint, seen_at)
-                  SELECT j.value ->> 'uniqueid', j.value ->> 'callDate', j.value ->> 'fingerprint', ? FROM json_each(?) AS j WHERE true
-                  ON CONFLICT (uniqueid) DO UPDATE SET call_date = excluded.call_date, fingerprint = excluded.fingerprint, seen_at = excluded.seen_at`,
-            args: [now, json],
-          },
-          {
-            sql: `INSERT INTO call_sync_outbox (uniqueid, call_date, payload, fingerprint, state, queued_at, attempts)
-                  SELECT j.value ->> 'uniqueid', j.value ->> 'callDate', j.value ->> 'payload', j.value ->> 'fingerprint', 'pending', ?, 0 FROM json_each(?) AS j WHERE true
+      await db.batch([
+        db.run(sql`INSERT INTO ${callSyncSeen} (uniqueid, call_date, fingerprint, seen_at)
+                  SELECT j.value ->> 'uniqueid', j.value ->> 'callDate', j.value ->> 'fingerprint', ${now} FROM json_each(${json}) AS j WHERE true
+                  ON CONFLICT (uniqueid) DO UPDATE SET call_date = excluded.call_date, fingerprint = excluded.fingerprint, seen_at = excluded.seen_at`),
+        db.run(sql`INSERT INTO ${callSyncOutbox} (uniqueid, call_date, payload, fingerprint, state, queued_at, attempts)
+                  SELECT j.value ->> 'uniqueid', j.value ->> 'callDate', j.value ->> 'payload', j.value ->> 'fingerprint', 'pending', ${now}, 0 FROM json_each(${json}) AS j WHERE true
                   ON CONFLICT (uniqueid) DO UPDATE SET call_date = excluded.call_date, payload = excluded.payload, fingerprint = excluded.fingerprint,
-                    state = 'pending', queued_at = excluded.queued_at, attempts = 0, last_error = NULL`,
-            args: [now, json],
-          },
-        ],
-        "write",
-      );
+                    state = 'pending', queued_at = excluded.queued_at, attempts = 0, last_error = NULL`),
+      ]);
     },
 
     async claimBatch(limit, leaseToken, now, leaseMs) {
-      const result = await client.execute({
-        sql: `UPDATE call_sync_outbox SET lease_token = ?, lease_expires_at = ?, attempts = attempts + 1
-              WHERE uniqueid IN (
-                SELECT uniqueid FROM call_sync_outbox WHERE state = 'pending' AND (lease_expires_at IS NULL OR lease_expires_at <= ?) ORDER BY queued_at LIMIT ?)
-              RETURNING uniqueid, payload, fingerprint`,
-        args: [leaseToken, now + leaseMs, now, limit],
-      });
-      return result.rows.map((row) => ({ uniqueid: String(row.uniqueid), payload: String(row.payload), fingerprint: String(row.fingerprint) }));
+      const claimable = db
+        .select({ uniqueid: callSyncOutbox.uniqueid })
+        .from(callSyncOutbox)
+        .where(and(eq(callSyncOutbox.state, "pending"), sql`(${callSyncOutbox.leaseExpiresAt} IS NULL OR ${callSyncOutbox.leaseExpiresAt} <= ${now})`))
+        .orderBy(asc(callSyncOutbox.queuedAt))
+        .limit(limit);
+      return db
+        .update(callSyncOutbox)
+        .set({ leaseToken, leaseExpiresAt: now + leaseMs, attempts: sql`${callSyncOutbox.attempts} + 1` })
+        .where(inArray(callSyncOutbox.uniqueid, claimable))
+        .returning({ uniqueid: callSyncOutbox.uniqueid, payload: callSyncOutbox.payload, fingerprint: callSyncOutbox.fingerprint });
     },
 
     async deleteDelivered(rows) {
       if (rows.length === 0) return 0;
-      const result = await client.execute({
-        sql: "DELETE FROM call_sync_outbox WHERE (uniqueid, fingerprint) IN (SELECT j.value ->> 'uniqueid', j.value ->> 'fingerprint' FROM json_each(?) AS j)",
-        args: [JSON.stringify(rows.map(({ uniqueid, fingerprint }) => ({ uniqueid, fingerprint })))],
-      });
+      const json = JSON.stringify(rows.map(({ uniqueid, fingerprint }) => ({ uniqueid, fingerprint })));
+      const result = await db.run(sql`DELETE FROM ${callSyncOutbox} WHERE (uniqueid, fingerprint) IN (SELECT j.value ->> 'uniqueid', j.value ->> 'fingerprint' FROM json_each(${json}) AS j)`);
       return result.rowsAffected;
     },
 
     async markDead(rows) {
       if (rows.length === 0) return 0;
-      const result = await client.execute({
-        sql: `UPDATE call_sync_outbox AS o SET state = 'dead', last_error = j.value ->> 'error', lease_token = NULL, lease_expires_at = NULL
-              FROM json_each(?) AS j WHERE o.uniqueid = j.value ->> 'uniqueid' AND o.fingerprint = j.value ->> 'fingerprint'`,
-        args: [JSON.stringify(rows)],
-      });
+      const result = await db.run(sql`UPDATE ${callSyncOutbox} AS o SET state = 'dead', last_error = j.value ->> 'error', lease_token = NULL, lease_expires_at = NULL
+              FROM json_each(${JSON.stringify(rows)}) AS j WHERE o.uniqueid = j.value ->> 'uniqueid' AND o.fingerprint = j.value ->> 'fingerprint'`);
       return result.rowsAffected;
     },
 
     async releaseLease(leaseToken, uniqueids) {
       if (uniqueids.length === 0) return;
-      await client.execute({
-        sql: "UPDATE call_sync_outbox SET lease_token = NULL, lease_expires_at = NULL WHERE uniqueid IN (SELECT value FROM json_each(?)) AND lease_token = ?",
-        args: [JSON.stringify(uniqueids), leaseToken],
-      });
+      await db
+        .update(callSyncOutbox)
+        .set({ leaseToken: null, leaseExpiresAt: null })
+        .where(and(sql`${callSyncOutbox.uniqueid} IN (SELECT value FROM json_each(${JSON.stringify(uniqueids)}))`, eq(callSyncOutbox.leaseToken, leaseToken)));
     },
 
     async leaseOwners() {
-      const result = await client.execute("SELECT DISTINCT lease_token FROM call_sync_outbox WHERE lease_token IS NOT NULL");
-      return result.rows.map((row) => String(row.lease_token));
+      const rows = await db.selectDistinct({ leaseToken: callSyncOutbox.leaseToken }).from(callSyncOutbox).where(isNotNull(callSyncOutbox.leaseToken));
+      return rows.map((row) => row.leaseToken!);
     },
 
     async releaseLeasesOf(owner) {
-      const result = await client.execute({ sql: "UPDATE call_sync_outbox SET lease_token = NULL, lease_expires_at = NULL WHERE lease_token = ?", args: [owner] });
+      const result = await db.update(callSyncOutbox).set({ leaseToken: null, leaseExpiresAt: null }).where(eq(callSyncOutbox.leaseToken, owner));
       return result.rowsAffected;
     },
 
     async counts() {
-      const result = await client.execute(
-        "SELECT state, count(*) AS n, min(queued_at) AS oldest FROM call_sync_outbox GROUP BY state",
-      );
+      const rows = await db.select({ state: callSyncOutbox.state, n: count(), oldest: min(callSyncOutbox.queuedAt) }).from(callSyncOutbox).groupBy(callSyncOutbox.state);
       const counts: OutboxCounts = { pending: 0, dead: 0, oldestPendingQueuedAt: null };
-      for (const row of result.rows) {
+      for (const row of rows) {
         if (row.state === "pending") {
-          counts.pending = Number(row.n);
-          counts.oldestPendingQueuedAt = nullableNumber(row.oldest);
-        } else if (row.state === "dead") counts.dead = Number(row.n);
+          counts.pending = row.n;
+          counts.oldestPendingQueuedAt = row.oldest;
+        } else if (row.state === "dead") counts.dead = row.n;
       }
       return counts;
     },
 
     async listDead(limit) {
-      const result = await client.execute({
-        sql: "SELECT uniqueid, call_date, last_error, queued_at FROM call_sync_outbox WHERE state = 'dead' ORDER BY queued_at LIMIT ?",
-        args: [limit],
-      });
-      return result.rows.map((row) => ({
-        uniqueid: String(row.uniqueid),
-        callDate: nullableText(row.call_date),
-        lastError: nullableText(row.last_error),
-        queuedAt: Number(row.queued_at),
-      }));
+      return db
+        .select({ uniqueid: callSyncOutbox.uniqueid, callDate: callSyncOutbox.callDate, lastError: callSyncOutbox.lastError, queuedAt: callSyncOutbox.queuedAt })
+        .from(callSyncOutbox)
+        .where(eq(callSyncOutbox.state, "dead"))
+        .orderBy(asc(callSyncOutbox.queuedAt))
+        .limit(limit);
     },
 
     async retryDead(now) {
-      const result = await client.execute({
-        sql: "UPDATE call_sync_outbox SET state = 'pending', attempts = 0, last_error = NULL, queued_at = ? WHERE state = 'dead'",
-        args: [now],
-      });
+      const result = await db.update(callSyncOutbox).set({ state: "pending", attempts: 0, lastError: null, queuedAt: now }).where(eq(callSyncOutbox.state, "dead"));
       return result.rowsAffected;
     },
 
     async forgetSeenBefore(callDate) {
-      const result = await client.execute({ sql: "DELETE FROM call_sync_seen WHERE call_date < ?", args: [callDate] });
+      const result = await db.delete(callSyncSeen).where(lt(callSyncSeen.callDate, callDate));
       return result.rowsAffected;
     },
 
     async readState() {
-      const result = await client.execute("SELECT key, value FROM call_sync_state");
-      return new Map(result.rows.map((row) => [String(row.key), String(row.value)]));
+      const rows = await db.select({ key: callSyncState.key, value: callSyncState.value }).from(callSyncState);
+      return new Map(rows.map((row) => [row.key, row.value]));
     },
 
     async writeState(values, now) {
       const entries = Object.entries(values);
       if (entries.length === 0) return;
-      await client.execute({
-        sql: `INSERT INTO call_sync_state (key, value, updated_at) SELECT j.value ->> 0, j.value ->> 1, ? FROM json_each(?) AS j WHERE true
-              ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-        args: [now, JSON.stringify(entries)],
-      });
+      await db
+        .insert(callSyncState)
+        .values(entries.map(([key, value]) => ({ key, value, updatedAt: now })))
+        .onConflictDoUpdate({ target: callSyncState.key, set: { value: sql`excluded.value`, updatedAt: sql`excluded.updated_at` } });
     },
   };
 }

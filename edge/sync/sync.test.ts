@@ -35,7 +35,7 @@ let deps: SyncDeps;
 let tenantCount = 0;
 beforeEach(async () => {
   edge = await openTempDatabase(migrations, schema);
-  repository = createSyncRepository(edge.client);
+  repository = createSyncRepository(edge.db);
   clock = createFakeClock(Date.now());
   await mariadb.query("TRUNCATE asterisk.vicidial_log");
   reader = await connectVicidialLog({ host: "127.0.0.1", port: mariadb.port, user: "cron", password: "1234", database: "asterisk", sources: {} as never });
