@@ -17,7 +17,7 @@ export function createEdgeApp(deps: EdgeDeps): HttpApp {
     authorizeOperations: async (c) => (await currentOperator(c, deps.operators)) !== null,
     trustedProxies: deps.trustedProxies,
     health: async () => {
-      const base = await baseHealth("edge", deps.startedAt, deps.client, deps.config.litestream);
+      const base = await baseHealth("edge", deps.startedAt, deps.database.client, deps.config.litestream);
       const served = deps.deployment.served.current();
       const active = served.active;
       const watcher = deps.watcher?.state() ?? null;

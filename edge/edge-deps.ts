@@ -1,5 +1,4 @@
 import { join, resolve } from "node:path";
-import type { Client } from "@libsql/client";
 import type { AccountsDeps } from "../shared/accounts/accounts.usecases.ts";
 import type { ConfigOf } from "../shared/config/config-spec.ts";
 import { campaignPackageLimits } from "../shared/contracts/campaign-package.ts";
@@ -29,7 +28,6 @@ import { resolveVicidialSettings } from "./vicidial/vicidial-settings.ts";
 export interface EdgeDeps {
   config: ConfigOf<EdgeConfigSpec>;
   database: NodeDatabase<typeof schema>;
-  client: Client;
   logger: Logger;
   metrics: MetricsRegistry;
   clock: Clock;
@@ -69,7 +67,6 @@ export async function buildEdgeDeps(configured: ConfigOf<EdgeConfigSpec>, databa
   const { logger, metrics, serve } = options;
   // The dialer hands these paths to Asterisk, which resolves a relative one against its own sounds folder.
   const config = { ...configured, audioStoragePath: resolve(configured.audioStoragePath) };
-  const client = database.client;
   const served = new ServedCampaignsHolder();
   const audioStore = new AudioStore(config.audioCacheMegabytes * 1024 * 1024);
   const deployment = new CampaignDeployment({
@@ -128,7 +125,6 @@ export async function buildEdgeDeps(configured: ConfigOf<EdgeConfigSpec>, databa
   return {
     config,
     database,
-    client,
     logger,
     metrics,
     clock,
