@@ -406,6 +406,22 @@ describe("the import lock", () => {
     expect((await lookup(7001)).body.campaign).toMatchObject({ id: "GOOD", import_id: good.import_id });
   });
 
+  test("an import whose holder elsewhere stopped renewing its lease is cleared by the serving edge once the lease runs out", async () => {
+    const now = Date.now();
+    const inserted = await edge.database.client.execute({
+      sql: "INSERT INTO campaign_imports (state, phase, source, file_name, started_at, lease_owner, lease_expires_at) VALUES ('running', 'audio', 'cli', 'far.zip', ?, 'other-host.example/4242/x', ?) RETURNING id",
+      args: [now - 60_000, now + 1500],
+    });
+    const id = Number(inserted.rows[0]!.id);
+    await Bun.write(`${edge.config.audioStoragePath}/${id}/greeting/half.wav`, "partial");
+    await Bun.sleep(500);
+    // Still within its lease: a holder on another host may be slow, not gone.
+    expect(await edge.runtime.importer.imports.findImport(id)).toMatchObject({ state: "running" });
+    await waitUntil("the expired import to be cleared", async () => (await edge.runtime.importer.imports.findImport(id))?.state === "failed");
+    expect(await edge.runtime.importer.imports.findImport(id)).toMatchObject({ state: "failed", errorCode: "import.interrupted" });
+    await waitUntil("its staging folder to be removed", () => !campaignDirectories().includes(String(id)));
+  });
+
   test("an import interrupted by shutdown fails cleanly and changes nothing", async () => {
     const generated = await buildTestPackage(dir, "big.zip", { leads: 2000, audioFiles: 30, campaignId: "BIG" });
     const controller = new AbortController();
