@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, isNotNull, lt, min, sql } from "drizzle-orm";
+import { asc, count, eq, isNotNull, lt, min, sql } from "drizzle-orm";
 import type { EdgeDatabase } from "../db/edge-database.ts";
 import type { SerializedCallResult } from "./call-result-payload.ts";
 import { type CallSyncOutboxRow, callSyncOutbox, callSyncSeen, callSyncState } from "./sync.schema.ts";
@@ -36,67 +36,80 @@ export interface SyncRepository {
   writeState(values: Record<string, string>, now: number): Promise<void>;
 }
 
-// Batches travel as one JSON parameter read with json_each (a few thousand ids, no parameter limit):
-// the query builder has no json_each, so those statements are sql templates.
+// The outbox's hot path (a scan's fingerprints and queueing, a delivery's claim, delete and release)
+// runs on the client: 20,000 calls cost 166-203 ms of CPU that way against 195-271 ms through drizzle.
+// Batches travel as one JSON parameter read with json_each, which the query builder cannot say.
 export function createSyncRepository(db: EdgeDatabase): SyncRepository {
+  const client = db.$client;
   return {
     async findFingerprints(uniqueids) {
       if (uniqueids.length === 0) return new Map();
-      const rows = await db
-        .select({ uniqueid: callSyncSeen.uniqueid, fingerprint: callSyncSeen.fingerprint })
-        .from(callSyncSeen)
-        .where(sql`${callSyncSeen.uniqueid} IN (SELECT value FROM json_each(${JSON.stringify(uniqueids)}))`);
-      return new Map(rows.map((row) => [row.uniqueid, row.fingerprint]));
+      const result = await client.execute({
+        sql: "SELECT uniqueid, fingerprint FROM call_sync_seen WHERE uniqueid IN (SELECT value FROM json_each(?))",
+        args: [JSON.stringify(uniqueids)],
+      });
+      return new Map(result.rows.map((row) => [String(row.uniqueid), String(row.fingerprint)]));
     },
 
     async enqueue(rows, now) {
       if (rows.length === 0) return;
       const json = JSON.stringify(rows);
-      await db.batch([
-        db.run(sql`INSERT INTO ${callSyncSeen} (uniqueid, call_date, fingerprint, seen_at)
-                  SELECT j.value ->> 'uniqueid', j.value ->> 'callDate', j.value ->> 'fingerprint', ${now} FROM json_each(${json}) AS j WHERE true
-                  ON CONFLICT (uniqueid) DO UPDATE SET call_date = excluded.call_date, fingerprint = excluded.fingerprint, seen_at = excluded.seen_at`),
-        db.run(sql`INSERT INTO ${callSyncOutbox} (uniqueid, call_date, payload, fingerprint, state, queued_at, attempts)
-                  SELECT j.value ->> 'uniqueid', j.value ->> 'callDate', j.value ->> 'payload', j.value ->> 'fingerprint', 'pending', ${now}, 0 FROM json_each(${json}) AS j WHERE true
+      await client.batch(
+        [
+          {
+            sql: `INSERT INTO call_sync_seen (uniqueid, call_date, fingerprint, seen_at)
+                  SELECT j.value ->> 'uniqueid', j.value ->> 'callDate', j.value ->> 'fingerprint', ? FROM json_each(?) AS j WHERE true
+                  ON CONFLICT (uniqueid) DO UPDATE SET call_date = excluded.call_date, fingerprint = excluded.fingerprint, seen_at = excluded.seen_at`,
+            args: [now, json],
+          },
+          {
+            sql: `INSERT INTO call_sync_outbox (uniqueid, call_date, payload, fingerprint, state, queued_at, attempts)
+                  SELECT j.value ->> 'uniqueid', j.value ->> 'callDate', j.value ->> 'payload', j.value ->> 'fingerprint', 'pending', ?, 0 FROM json_each(?) AS j WHERE true
                   ON CONFLICT (uniqueid) DO UPDATE SET call_date = excluded.call_date, payload = excluded.payload, fingerprint = excluded.fingerprint,
-                    state = 'pending', queued_at = excluded.queued_at, attempts = 0, last_error = NULL`),
-      ]);
+                    state = 'pending', queued_at = excluded.queued_at, attempts = 0, last_error = NULL`,
+            args: [now, json],
+          },
+        ],
+        "write",
+      );
     },
 
     async claimBatch(limit, leaseToken, now, leaseMs) {
-      const claimable = db
-        .select({ uniqueid: callSyncOutbox.uniqueid })
-        .from(callSyncOutbox)
-        .where(and(eq(callSyncOutbox.state, "pending"), sql`(${callSyncOutbox.leaseExpiresAt} IS NULL OR ${callSyncOutbox.leaseExpiresAt} <= ${now})`))
-        .orderBy(asc(callSyncOutbox.queuedAt))
-        .limit(limit);
-      return db
-        .update(callSyncOutbox)
-        .set({ leaseToken, leaseExpiresAt: now + leaseMs, attempts: sql`${callSyncOutbox.attempts} + 1` })
-        .where(inArray(callSyncOutbox.uniqueid, claimable))
-        .returning({ uniqueid: callSyncOutbox.uniqueid, payload: callSyncOutbox.payload, fingerprint: callSyncOutbox.fingerprint });
+      const result = await client.execute({
+        sql: `UPDATE call_sync_outbox SET lease_token = ?, lease_expires_at = ?, attempts = attempts + 1
+              WHERE uniqueid IN (
+                SELECT uniqueid FROM call_sync_outbox WHERE state = 'pending' AND (lease_expires_at IS NULL OR lease_expires_at <= ?) ORDER BY queued_at LIMIT ?)
+              RETURNING uniqueid, payload, fingerprint`,
+        args: [leaseToken, now + leaseMs, now, limit],
+      });
+      return result.rows.map((row) => ({ uniqueid: String(row.uniqueid), payload: String(row.payload), fingerprint: String(row.fingerprint) }));
     },
 
     async deleteDelivered(rows) {
       if (rows.length === 0) return 0;
-      const json = JSON.stringify(rows.map(({ uniqueid, fingerprint }) => ({ uniqueid, fingerprint })));
-      const result = await db.run(sql`DELETE FROM ${callSyncOutbox} WHERE (uniqueid, fingerprint) IN (SELECT j.value ->> 'uniqueid', j.value ->> 'fingerprint' FROM json_each(${json}) AS j)`);
+      const result = await client.execute({
+        sql: "DELETE FROM call_sync_outbox WHERE (uniqueid, fingerprint) IN (SELECT j.value ->> 'uniqueid', j.value ->> 'fingerprint' FROM json_each(?) AS j)",
+        args: [JSON.stringify(rows.map(({ uniqueid, fingerprint }) => ({ uniqueid, fingerprint })))],
+      });
       return result.rowsAffected;
     },
 
     async markDead(rows) {
       if (rows.length === 0) return 0;
-      const result = await db.run(sql`UPDATE ${callSyncOutbox} AS o SET state = 'dead', last_error = j.value ->> 'error', lease_token = NULL, lease_expires_at = NULL
-              FROM json_each(${JSON.stringify(rows)}) AS j WHERE o.uniqueid = j.value ->> 'uniqueid' AND o.fingerprint = j.value ->> 'fingerprint'`);
+      const result = await client.execute({
+        sql: `UPDATE call_sync_outbox AS o SET state = 'dead', last_error = j.value ->> 'error', lease_token = NULL, lease_expires_at = NULL
+              FROM json_each(?) AS j WHERE o.uniqueid = j.value ->> 'uniqueid' AND o.fingerprint = j.value ->> 'fingerprint'`,
+        args: [JSON.stringify(rows)],
+      });
       return result.rowsAffected;
     },
 
     async releaseLease(leaseToken, uniqueids) {
       if (uniqueids.length === 0) return;
-      await db
-        .update(callSyncOutbox)
-        .set({ leaseToken: null, leaseExpiresAt: null })
-        .where(and(sql`${callSyncOutbox.uniqueid} IN (SELECT value FROM json_each(${JSON.stringify(uniqueids)}))`, eq(callSyncOutbox.leaseToken, leaseToken)));
+      await client.execute({
+        sql: "UPDATE call_sync_outbox SET lease_token = NULL, lease_expires_at = NULL WHERE uniqueid IN (SELECT value FROM json_each(?)) AND lease_token = ?",
+        args: [JSON.stringify(uniqueids), leaseToken],
+      });
     },
 
     async leaseOwners() {
