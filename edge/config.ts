@@ -52,6 +52,11 @@ export const edgeConfigSpec = {
     default: 32 * gibibyte,
     description: "Largest total a package may expand to, in bytes (zip bombs are refused before anything is written).",
   }),
+  uploadStallSeconds: field(integer({ min: 1, max: 3600 }), {
+    env: "UPLOAD_STALL_SECONDS",
+    default: 15,
+    description: "An upload to the importer page that sends nothing for this long is stopped, so the single import lock is free again.",
+  }),
   audioCacheMegabytes: field(integer({ min: 0, max: 1024 * 1024 }), {
     env: "AUDIO_CACHE_MB",
     default: () => Math.min(1024, Math.floor(totalmem() / 8 / 1024 / 1024)),

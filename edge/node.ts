@@ -1,23 +1,22 @@
 import type { CommandContext, NodeDefinition } from "../shared/cli/node-definition.ts";
+import { processPasswordSource, runOperatorCommand } from "../shared/accounts/operator.commands.ts";
 import { type FetchHandler, startHttpServer } from "../shared/runtime/http-server.ts";
+import { createEdgeApp } from "./app.ts";
 import { runCampaignsCommand, runRollbackCommand } from "./campaigns/campaign.commands.ts";
-import { type CampaignRuntime, createCampaignRuntime } from "./campaigns/campaign-runtime.ts";
 import { type EdgeConfigSpec, edgeConfigSpec } from "./config.ts";
 import { migrations } from "./db/migrations.ts";
 import * as schema from "./db/schema.ts";
 import { DefaultPromptError } from "./dialer/default-prompt.ts";
-import { type EdgeServices, startEdgeServices } from "./edge-services.ts";
+import { withDialerFastPath } from "./dialer/dialer.routes.ts";
+import { buildEdgeDeps, type EdgeDeps } from "./edge-deps.ts";
 import { runImportCommand } from "./importer/import.commands.ts";
-import { processPasswordSource, runOperatorCommand } from "../shared/accounts/operator.commands.ts";
-import { createEdgeAccounts } from "./operators/operator-accounts.ts";
-import { syncCommand } from "./sync/sync.commands.ts";
+import { runSyncCommand } from "./sync/sync.commands.ts";
 
 type EdgeContext = CommandContext<EdgeConfigSpec, typeof schema>;
 
-/** The runtime for a one-off command: the same code paths as the server, without a listener. */
-function commandRuntime(context: EdgeContext): Promise<CampaignRuntime> {
-  const { config } = context;
-  return createCampaignRuntime({ ...context, client: context.database.client, baseUrl: config.baseUrl ?? `http://127.0.0.1:${config.port}`, serving: false });
+/** A one-off command runs on the same deps as the server, without a listener or loops. */
+function withEdgeDeps(run: (deps: EdgeDeps, args: string[], context: EdgeContext) => Promise<number>): (context: EdgeContext, args: string[]) => Promise<number> {
+  return async (context, args) => run(await buildEdgeDeps(context.config, context.database, context.clock, { logger: context.logger, metrics: context.metrics }), args, context);
 }
 
 export const edgeNode: NodeDefinition<EdgeConfigSpec, typeof schema> = {
@@ -39,23 +38,22 @@ export const edgeNode: NodeDefinition<EdgeConfigSpec, typeof schema> = {
       maxRequestBodyBytes: config.maxPackageBytes + 1024 * 1024,
       idleTimeoutSeconds: 120,
     });
-    let services: EdgeServices;
+    let deps: EdgeDeps;
     try {
       const baseUrl = config.baseUrl ?? `http://127.0.0.1:${server.port}`;
-      services = await startEdgeServices({ config, client: database.client, logger, metrics, clock, baseUrl, signal: shutdown, callSync: true });
+      deps = await buildEdgeDeps(config, database, clock, { logger, metrics, baseUrl, serve: { signal: shutdown, callSync: true } });
     } catch (error) {
       await server.forceStop();
       if (error instanceof DefaultPromptError) logger.error(error.message);
       throw error;
     }
-    const { campaigns, callSync } = services;
-    handle = services.fetch;
+    handle = withDialerFastPath(deps.dialer, createEdgeApp(deps).fetch);
     return {
       url: server.url,
       stop: async () => {
-        await campaigns.background.stop();
+        await deps.background.stop();
         await server.stop();
-        await Promise.all([campaigns.watcher?.stopped, callSync?.stop()]);
+        await Promise.all([deps.watcher?.stopped, deps.callSync?.stop()]);
       },
     };
   },
@@ -63,23 +61,27 @@ export const edgeNode: NodeDefinition<EdgeConfigSpec, typeof schema> = {
     import: {
       usage: "import <package.zip>",
       summary: "validate a campaign package and deploy it atomically (the previous campaign is kept for rollback)",
-      run: async (context, args) => runImportCommand(await commandRuntime(context), args, context.output, context.shutdown),
+      run: withEdgeDeps((deps, args, context) => runImportCommand(deps, args, context.output, context.shutdown)),
     },
     rollback: {
       usage: "rollback",
       summary: "serve the previous campaign again",
-      run: async (context) => runRollbackCommand(await commandRuntime(context), context.output),
+      run: withEdgeDeps((deps, _args, context) => runRollbackCommand(deps, context.output)),
     },
     campaigns: {
       usage: "campaigns [--limit N]",
       summary: "show the import history: what is served, what was replaced or refused and why",
-      run: async (context, args) => runCampaignsCommand(context.database.client, args, context.output),
+      run: withEdgeDeps((deps, args, context) => runCampaignsCommand(deps, args, context.output)),
     },
     operator: {
       usage: "operator add|access|password|remove|list [name] [--role admin|viewer] [--scope <id>,…]",
       summary: "manage the accounts that may open the importer and dashboard",
-      run: async (context, args) => runOperatorCommand(createEdgeAccounts({ config: context.config, db: context.database.db, clock: context.clock, logger: context.logger }), args, context.output, processPasswordSource()),
+      run: withEdgeDeps((deps, args, context) => runOperatorCommand(deps.operators, args, context.output, processPasswordSource())),
     },
-    sync: syncCommand,
+    sync: {
+      usage: "sync [--once|--since <time>|--status|--retry-dead|--check]",
+      summary: "ship vicidial_log call results to the core once (cron), re-send a period since <time> (2026-01-15 09:00, 2h, 3d), or show the outbox",
+      run: withEdgeDeps((deps, args, context) => runSyncCommand(deps, args, context)),
+    },
   },
 };

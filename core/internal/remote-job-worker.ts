@@ -3,7 +3,8 @@ import { type ClaimedJobWire, internalErrorCodes } from "../../shared/contracts/
 import type { Logger } from "../../shared/log/logger.ts";
 import type { BackgroundLoop } from "../../shared/runtime/background-loop.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
-import { JobFailedError, keepLeaseAlive } from "../pipeline/job-lease.ts";
+import { keepLeaseAlive } from "../../shared/jobs/lease.ts";
+import { JobFailedError } from "../pipeline/job-lease.ts";
 import { startJobSlots } from "../pipeline/job-slots.ts";
 import { InternalApiError, type InternalApiClient } from "./internal-api-client.ts";
 
@@ -56,7 +57,7 @@ export function startRemoteJobWorker(deps: RemoteWorkerDeps, options: RemoteJobW
     if (!job) return "idle" as const;
     const runStarted = performance.now();
     const lease = keepLeaseAlive({
-      jobId: job.job_id,
+      what: `job ${job.job_id}`,
       leaseMs: options.leaseSeconds * 1000,
       clock: deps.clock,
       heartbeat: async () => {

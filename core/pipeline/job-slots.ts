@@ -2,7 +2,8 @@ import type { ClaimedJob, JobQueue } from "../../shared/jobs/job-queue.ts";
 import type { Logger } from "../../shared/log/logger.ts";
 import { type BackgroundLoop, type BackgroundLoopOptions, startBackgroundLoop } from "../../shared/runtime/background-loop.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
-import { JobFailedError, keepLeaseAlive } from "./job-lease.ts";
+import { keepLeaseAlive } from "../../shared/jobs/lease.ts";
+import { JobFailedError } from "./job-lease.ts";
 
 export interface JobSlots {
   loops: BackgroundLoop[];
@@ -48,7 +49,7 @@ export function startLocalJobSlots(options: LocalJobSlotsOptions): JobSlots {
         options.onIdle?.();
         return "idle";
       }
-      const lease = keepLeaseAlive({ jobId: job.id, leaseMs: options.leaseMs, clock: options.clock, heartbeat: () => options.queue.heartbeat(job, options.leaseMs) });
+      const lease = keepLeaseAlive({ what: `job ${job.id}`, leaseMs: options.leaseMs, clock: options.clock, heartbeat: () => options.queue.heartbeat(job, options.leaseMs) });
       try {
         await options.run(job, lease.signal);
       } finally {

@@ -1,27 +1,27 @@
-import type { Client } from "@libsql/client";
 import { type CommandOutput, reportingExpectedErrors } from "../../shared/cli/command-output.ts";
-import { findImport, listImports } from "../importer/import.repository.ts";
-import type { CampaignRuntime } from "./campaign-runtime.ts";
+import type { EdgeDeps } from "../edge-deps.ts";
+import { recoverInterruptedImports } from "../importer/import-lock.ts";
 
 /** `edge rollback`: the previous campaign is served again (a running edge picks it up within a second). */
-export async function runRollbackCommand(runtime: CampaignRuntime, output: CommandOutput): Promise<number> {
+export async function runRollbackCommand(deps: EdgeDeps, output: CommandOutput): Promise<number> {
   return reportingExpectedErrors(output, async () => {
-    const swapped = await runtime.deployment.rollback();
-    const active = await findImport(runtime.importer.client, swapped.activeImportId);
+    await recoverInterruptedImports(deps.importer);
+    const swapped = await deps.deployment.rollback();
+    const active = await deps.importer.imports.findImport(swapped.activeImportId);
     output.out(`rolled back: import ${swapped.activeImportId} (campaign ${active?.campaignId} "${active?.campaignName}", ${active?.leadCount} leads) is served again; import ${swapped.previousImportId} is kept as the previous one\n`);
     return 0;
   });
 }
 
 /** `edge campaigns [--limit N]`: what is served and the import history. */
-export async function runCampaignsCommand(client: Client, args: string[], output: CommandOutput): Promise<number> {
+export async function runCampaignsCommand(deps: Pick<EdgeDeps, "importer">, args: string[], output: CommandOutput): Promise<number> {
   const limitIndex = args.indexOf("--limit");
   const limit = limitIndex >= 0 ? Number(args[limitIndex + 1]) : 20;
   if (!Number.isInteger(limit) || limit < 1) {
     output.err("usage: salescontrol-edge campaigns [--limit N]\n");
     return 2;
   }
-  const imports = await listImports(client, { limit });
+  const imports = await deps.importer.imports.listImports({ limit });
   if (imports.length === 0) {
     output.out("no imports yet: salescontrol-edge import <package.zip>, or the importer page at /importer\n");
     return 0;

@@ -1,33 +1,17 @@
-import type { Client, Row, Transaction } from "@libsql/client";
-import { nullableNumber, nullableText } from "../../shared/db/row-values.ts";
+import { and, asc, desc, eq, exists, inArray, or, sql } from "drizzle-orm";
+import type { EdgeExecutor } from "../db/edge-database.ts";
+import { type CampaignAudioFile, type CampaignImport, type CampaignLead, type CampaignRollback, campaignAudioFiles, campaignImports, campaignLeads, campaignRollbacks } from "./campaigns.schema.ts";
 
-/** The SQL behind deploying, switching and rolling back campaigns. */
-
-export interface DeployedImport {
-  id: number;
+/** An import the dialer is served from (active) or can be rolled back to (previous). */
+export type DeployedImport = Pick<CampaignImport, "id" | "startedAt" | "defaultAudio"> & {
   state: "active" | "previous";
   campaignId: string;
   campaignName: string;
-  startedAt: number;
   activatedAt: number;
-  defaultAudio: string | null;
-}
+};
 
-export interface LeadRecord {
-  rowNumber: number;
-  leadId: number;
-  vendorLeadCode: string;
-  phoneNumber: string;
-  fields: string;
-  audio: string;
-}
-
-export interface AudioFileRecord {
-  path: string;
-  size: number;
-  sha256: string;
-  durationMs: number | null;
-}
+export type LeadRecord = Pick<CampaignLead, "rowNumber" | "leadId" | "vendorLeadCode" | "phoneNumber" | "fields" | "audio">;
+export type AudioFileRecord = Pick<CampaignAudioFile, "path" | "size" | "sha256" | "durationMs">;
 
 export class DeploymentConflictError extends Error {
   constructor(message: string) {
@@ -36,173 +20,154 @@ export class DeploymentConflictError extends Error {
   }
 }
 
-export async function findDeployedImports(client: Client): Promise<DeployedImport[]> {
-  const result = await client.execute(
-    "SELECT id, state, campaign_id, campaign_name, started_at, activated_at, default_audio FROM campaign_imports WHERE state IN ('active', 'previous')",
-  );
-  return result.rows.map((row) => ({
-    id: Number(row.id),
-    state: String(row.state) as "active" | "previous",
-    campaignId: String(row.campaign_id ?? ""),
-    campaignName: String(row.campaign_name ?? ""),
-    startedAt: Number(row.started_at),
-    activatedAt: Number(row.activated_at ?? row.started_at),
-    defaultAudio: nullableText(row.default_audio),
-  }));
+/** Deploying, switching and rolling back campaigns; the switches run in the caller's transaction. */
+export interface CampaignsRepository {
+  findDeployedImports(): Promise<DeployedImport[]>;
+  /** Changes whenever an import is switched in or a rollback happens, in this process or another. */
+  readDeploymentSignature(): Promise<string>;
+  findImportSource(importId: number): Promise<Omit<DeployedImport, "state" | "activatedAt"> | null>;
+  readLeadsPage(importId: number, afterRowNumber: number, limit: number): Promise<LeadRecord[]>;
+  readAudioFiles(importId: number): Promise<AudioFileRecord[]>;
+  /** True while `leaseOwner` still holds the running import. */
+  holdsImport(importId: number, leaseOwner: string): Promise<boolean>;
+  findImportInState(state: "active" | "previous"): Promise<Pick<CampaignImport, "id" | "startedAt"> | null>;
+  retirePrevious(now: number): Promise<void>;
+  demoteActive(): Promise<void>;
+  activateStaged(importId: number, now: number, report: Record<string, unknown>): Promise<void>;
+  setState(importId: number, state: "active" | "previous" | "retired", activatedAt?: number): Promise<void>;
+  recordRollback(rollback: Omit<CampaignRollback, "id">): Promise<void>;
+  /** The latest rollbacks, newest first, for the import history. */
+  listRollbacks(limit: number): Promise<CampaignRollback[]>;
+  /** Imports whose rows may still be stored although nothing serves them (retired or failed). */
+  findUnservedImportsWithData(): Promise<number[]>;
+  /** Import ids whose files may stay on disk: everything else under the audio directory is removed. */
+  findImportsKeepingFiles(): Promise<Set<number>>;
+  /** Deletes up to `limit` stored rows of an import; small batches keep each write short. */
+  deleteImportRows(importId: number, limit: number): Promise<number>;
 }
 
-/** Changes whenever an import is switched in or a rollback happens, in this process or another. */
-export async function readDeploymentSignature(client: Client | Transaction): Promise<string> {
-  const result = await client.execute("SELECT id, state, activated_at FROM campaign_imports WHERE state IN ('active', 'previous') ORDER BY state");
-  return result.rows.map((row) => `${row.state}:${row.id}@${row.activated_at}`).join("|");
-}
-
-export async function findImportSource(client: Client, importId: number): Promise<Omit<DeployedImport, "state" | "activatedAt"> | null> {
-  const result = await client.execute({ sql: "SELECT id, campaign_id, campaign_name, started_at, default_audio FROM campaign_imports WHERE id = ?", args: [importId] });
-  const row = result.rows[0];
-  if (!row) return null;
-  return {
-    id: importId,
-    campaignId: String(row.campaign_id ?? ""),
-    campaignName: String(row.campaign_name ?? ""),
-    startedAt: Number(row.started_at),
-    defaultAudio: nullableText(row.default_audio),
+export function createCampaignsRepository(db: EdgeExecutor): CampaignsRepository {
+  const deployedColumns = {
+    id: campaignImports.id,
+    startedAt: campaignImports.startedAt,
+    defaultAudio: campaignImports.defaultAudio,
+    campaignId: campaignImports.campaignId,
+    campaignName: campaignImports.campaignName,
   };
-}
+  return {
+    async findDeployedImports() {
+      const rows = await db
+        .select({ ...deployedColumns, state: campaignImports.state, activatedAt: campaignImports.activatedAt })
+        .from(campaignImports)
+        .where(inArray(campaignImports.state, ["active", "previous"]));
+      return rows.map((row) => ({
+        ...row,
+        state: row.state as "active" | "previous",
+        campaignId: row.campaignId ?? "",
+        campaignName: row.campaignName ?? "",
+        activatedAt: row.activatedAt ?? row.startedAt,
+      }));
+    },
 
-export async function readLeadsPage(client: Client, importId: number, afterRowNumber: number, limit: number): Promise<LeadRecord[]> {
-  const result = await client.execute({
-    sql: "SELECT row_number, lead_id, vendor_lead_code, phone_number, fields, audio FROM campaign_leads WHERE import_id = ? AND row_number > ? ORDER BY row_number LIMIT ?",
-    args: [importId, afterRowNumber, limit],
-  });
-  return result.rows.map((row: Row) => ({
-    rowNumber: Number(row.row_number),
-    leadId: Number(row.lead_id),
-    vendorLeadCode: String(row.vendor_lead_code),
-    phoneNumber: String(row.phone_number),
-    fields: String(row.fields),
-    audio: String(row.audio),
-  }));
-}
+    async readDeploymentSignature() {
+      const rows = await db
+        .select({ id: campaignImports.id, state: campaignImports.state, activatedAt: campaignImports.activatedAt })
+        .from(campaignImports)
+        .where(inArray(campaignImports.state, ["active", "previous"]))
+        .orderBy(asc(campaignImports.state));
+      return rows.map((row) => `${row.state}:${row.id}@${row.activatedAt}`).join("|");
+    },
 
-export async function readAudioFiles(client: Client, importId: number): Promise<AudioFileRecord[]> {
-  const result = await client.execute({ sql: "SELECT path, size, sha256, duration_ms FROM campaign_audio_files WHERE import_id = ?", args: [importId] });
-  return result.rows.map((row) => ({
-    path: String(row.path),
-    size: Number(row.size),
-    sha256: String(row.sha256),
-    durationMs: nullableNumber(row.duration_ms),
-  }));
-}
+    async findImportSource(importId) {
+      const [row] = await db.select(deployedColumns).from(campaignImports).where(eq(campaignImports.id, importId));
+      return row ? { ...row, campaignId: row.campaignId ?? "", campaignName: row.campaignName ?? "" } : null;
+    },
 
-/**
- * The switch, in one transaction: previous → retired, active → previous, the staged import →
- * active. It succeeds only while the caller still holds the import's lease. The report is written
- * naming the import it replaces, as read inside the same transaction.
- */
-export async function activateImport(
-  client: Client,
-  options: { importId: number; leaseOwner: string; now: number; report: (previousImportId: number | null) => string },
-): Promise<{ previous: { id: number; startedAt: number } | null; signature: string }> {
-  const transaction = await client.transaction("write");
-  try {
-    const claimed = await transaction.execute({
-      sql: "SELECT id FROM campaign_imports WHERE id = ? AND state = 'running' AND lease_owner = ?",
-      args: [options.importId, options.leaseOwner],
-    });
-    if (claimed.rows.length === 0) throw new DeploymentConflictError(`import ${options.importId} is no longer held by this process`);
-    const active = (await transaction.execute("SELECT id, started_at FROM campaign_imports WHERE state = 'active'")).rows[0];
-    const previous = active ? { id: Number(active.id), startedAt: Number(active.started_at) } : null;
-    await transaction.execute({ sql: "UPDATE campaign_imports SET state = 'retired', retired_at = ? WHERE state = 'previous'", args: [options.now] });
-    await transaction.execute("UPDATE campaign_imports SET state = 'previous' WHERE state = 'active'");
-    await transaction.execute({
-      sql: "UPDATE campaign_imports SET state = 'active', phase = 'done', activated_at = ?, finished_at = ?, report = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?",
-      args: [options.now, options.now, options.report(previous?.id ?? null), options.importId],
-    });
-    const signature = await readDeploymentSignature(transaction);
-    await transaction.commit();
-    return { signature, previous };
-  } catch (error) {
-    await transaction.rollback().catch(() => {});
-    throw error;
-  } finally {
-    transaction.close();
-  }
-}
+    // A snapshot load reads every lead: 100,000 leads cost a median 277 ms of CPU as an sql template, 314 ms through the builder.
+    async readLeadsPage(importId, afterRowNumber, limit) {
+      return db.all<LeadRecord>(sql`
+        SELECT row_number AS rowNumber, lead_id AS leadId, vendor_lead_code AS vendorLeadCode, phone_number AS phoneNumber, fields, audio
+        FROM ${campaignLeads} WHERE import_id = ${importId} AND row_number > ${afterRowNumber} ORDER BY row_number LIMIT ${limit}`);
+    },
 
-/** Rollback: the previous campaign becomes active again and the active one becomes previous. */
-export async function swapActiveAndPrevious(client: Client, now: number, operator: string | null = null): Promise<{ activeImportId: number; previousImportId: number; signature: string } | null> {
-  const transaction = await client.transaction("write");
-  try {
-    const previous = await transaction.execute("SELECT id FROM campaign_imports WHERE state = 'previous'");
-    const active = await transaction.execute("SELECT id FROM campaign_imports WHERE state = 'active'");
-    if (previous.rows.length === 0 || active.rows.length === 0) {
-      await transaction.rollback();
-      return null;
-    }
-    const previousId = Number(previous.rows[0]!.id);
-    const activeId = Number(active.rows[0]!.id);
-    // Through a state without a uniqueness rule: each partial unique index holds at every step.
-    await transaction.execute({ sql: "UPDATE campaign_imports SET state = 'retired' WHERE id = ?", args: [activeId] });
-    await transaction.execute({ sql: "UPDATE campaign_imports SET state = 'active', activated_at = ? WHERE id = ?", args: [now, previousId] });
-    await transaction.execute({ sql: "UPDATE campaign_imports SET state = 'previous' WHERE id = ?", args: [activeId] });
-    await transaction.execute({ sql: "INSERT INTO campaign_rollbacks (rolled_back_at, operator, from_import_id, to_import_id) VALUES (?, ?, ?, ?)", args: [now, operator, activeId, previousId] });
-    const signature = await readDeploymentSignature(transaction);
-    await transaction.commit();
-    return { activeImportId: previousId, previousImportId: activeId, signature };
-  } catch (error) {
-    await transaction.rollback().catch(() => {});
-    throw error;
-  } finally {
-    transaction.close();
-  }
-}
+    async readAudioFiles(importId) {
+      return db
+        .select({ path: campaignAudioFiles.path, size: campaignAudioFiles.size, sha256: campaignAudioFiles.sha256, durationMs: campaignAudioFiles.durationMs })
+        .from(campaignAudioFiles)
+        .where(eq(campaignAudioFiles.importId, importId));
+    },
 
-export interface RollbackRecord {
-  id: number;
-  rolledBackAt: number;
-  operator: string | null;
-  fromImportId: number;
-  toImportId: number;
-}
+    async holdsImport(importId, leaseOwner) {
+      const rows = await db
+        .select({ id: campaignImports.id })
+        .from(campaignImports)
+        .where(and(eq(campaignImports.id, importId), eq(campaignImports.state, "running"), eq(campaignImports.leaseOwner, leaseOwner)));
+      return rows.length > 0;
+    },
 
-/** The latest rollbacks, newest first, for the import history. */
-export async function listRollbacks(client: Client, limit: number): Promise<RollbackRecord[]> {
-  const result = await client.execute({ sql: "SELECT id, rolled_back_at, operator, from_import_id, to_import_id FROM campaign_rollbacks ORDER BY id DESC LIMIT ?", args: [limit] });
-  return result.rows.map((row) => ({
-    id: Number(row.id),
-    rolledBackAt: Number(row.rolled_back_at),
-    operator: nullableText(row.operator),
-    fromImportId: Number(row.from_import_id),
-    toImportId: Number(row.to_import_id),
-  }));
-}
+    async findImportInState(state) {
+      const [row] = await db.select({ id: campaignImports.id, startedAt: campaignImports.startedAt }).from(campaignImports).where(eq(campaignImports.state, state));
+      return row ?? null;
+    },
 
-/** Imports whose rows may still be stored although nothing serves them (retired or failed). */
-export async function findUnservedImportsWithData(client: Client): Promise<number[]> {
-  const result = await client.execute(`
-    SELECT id FROM campaign_imports i
-    WHERE state IN ('retired', 'failed')
-      AND (EXISTS (SELECT 1 FROM campaign_leads l WHERE l.import_id = i.id) OR EXISTS (SELECT 1 FROM campaign_audio_files a WHERE a.import_id = i.id))`);
-  return result.rows.map((row) => Number(row.id));
-}
+    async retirePrevious(now) {
+      await db.update(campaignImports).set({ state: "retired", retiredAt: now }).where(eq(campaignImports.state, "previous"));
+    },
 
-/** Import ids whose files may stay on disk: everything else under the audio directory is removed. */
-export async function findImportsKeepingFiles(client: Client): Promise<Set<number>> {
-  const result = await client.execute("SELECT id FROM campaign_imports WHERE state IN ('running', 'active', 'previous')");
-  return new Set(result.rows.map((row) => Number(row.id)));
-}
+    async demoteActive() {
+      await db.update(campaignImports).set({ state: "previous" }).where(eq(campaignImports.state, "active"));
+    },
 
-/** Deletes up to `limit` stored rows of an import; small batches keep each write short. */
-export async function deleteImportRows(client: Client, importId: number, limit: number): Promise<number> {
-  const leads = await client.execute({
-    sql: "DELETE FROM campaign_leads WHERE import_id = ? AND row_number IN (SELECT row_number FROM campaign_leads WHERE import_id = ? LIMIT ?)",
-    args: [importId, importId, limit],
-  });
-  if (leads.rowsAffected > 0) return leads.rowsAffected;
-  const audio = await client.execute({
-    sql: "DELETE FROM campaign_audio_files WHERE import_id = ? AND path IN (SELECT path FROM campaign_audio_files WHERE import_id = ? LIMIT ?)",
-    args: [importId, importId, limit],
-  });
-  return audio.rowsAffected;
+    async activateStaged(importId, now, report) {
+      await db
+        .update(campaignImports)
+        .set({ state: "active", phase: "done", activatedAt: now, finishedAt: now, report, leaseOwner: null, leaseExpiresAt: null })
+        .where(eq(campaignImports.id, importId));
+    },
+
+    async setState(importId, state, activatedAt) {
+      await db
+        .update(campaignImports)
+        .set(activatedAt === undefined ? { state } : { state, activatedAt })
+        .where(eq(campaignImports.id, importId));
+    },
+
+    async recordRollback(rollback) {
+      await db.insert(campaignRollbacks).values(rollback);
+    },
+
+    async listRollbacks(limit) {
+      return db.select().from(campaignRollbacks).orderBy(desc(campaignRollbacks.id)).limit(limit);
+    },
+
+    async findUnservedImportsWithData() {
+      const rows = await db
+        .select({ id: campaignImports.id })
+        .from(campaignImports)
+        .where(
+          and(
+            inArray(campaignImports.state, ["retired", "failed"]),
+            or(
+              exists(db.select({ one: sql`1` }).from(campaignLeads).where(eq(campaignLeads.importId, campaignImports.id))),
+              exists(db.select({ one: sql`1` }).from(campaignAudioFiles).where(eq(campaignAudioFiles.importId, campaignImports.id))),
+            ),
+          ),
+        );
+      return rows.map((row) => row.id);
+    },
+
+    async findImportsKeepingFiles() {
+      const rows = await db.select({ id: campaignImports.id }).from(campaignImports).where(inArray(campaignImports.state, ["running", "active", "previous"]));
+      return new Set(rows.map((row) => row.id));
+    },
+
+    async deleteImportRows(importId, limit) {
+      // Leads first, then audio files; the builder has no DELETE … LIMIT, so a rowid subquery says it.
+      for (const table of [campaignLeads, campaignAudioFiles]) {
+        const deleted = await db.delete(table).where(sql`rowid IN (SELECT rowid FROM ${table} WHERE ${table.importId} = ${importId} LIMIT ${limit})`);
+        if (deleted.rowsAffected > 0) return deleted.rowsAffected;
+      }
+      return 0;
+    },
+  };
 }

@@ -31,9 +31,9 @@ export const campaignImports = sqliteTable(
     /** Package path of the campaign's own fallback prompt, if the manifest names one. */
     defaultAudio: text("default_audio"),
     /** JSON: counters of the running phases, for progress bars in any process. */
-    progress: text("progress").notNull().default("{}"),
+    progress: text("progress", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
     /** JSON report (ImportReport) once finished. */
-    report: text("report"),
+    report: text("report", { mode: "json" }).$type<Record<string, unknown>>(),
     errorCode: text("error_code"),
     errorMessage: text("error_message"),
     startedAt: integer("started_at").notNull(),
@@ -98,3 +98,8 @@ export const campaignRollbacks = sqliteTable("campaign_rollbacks", {
   fromImportId: integer("from_import_id").notNull(),
   toImportId: integer("to_import_id").notNull(),
 });
+
+export type CampaignImport = typeof campaignImports.$inferSelect;
+export type CampaignLead = typeof campaignLeads.$inferSelect;
+export type CampaignAudioFile = typeof campaignAudioFiles.$inferSelect;
+export type CampaignRollback = typeof campaignRollbacks.$inferSelect;

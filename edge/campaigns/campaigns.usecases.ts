@@ -1,10 +1,8 @@
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { Client } from "@libsql/client";
 import { audioRelativePath } from "../../shared/contracts/campaign-package.ts";
 import { conflict } from "../../shared/http/app-error.ts";
 import type { Logger } from "../../shared/log/logger.ts";
-import { type BackgroundLoop, startBackgroundLoop } from "../../shared/runtime/background-loop.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import { eventLoopTurns } from "../../shared/runtime/event-loop-turns.ts";
 import {
@@ -16,22 +14,12 @@ import {
   type ServedCampaignsHolder,
   type ServedLead,
 } from "./campaign-snapshot.ts";
-import {
-  activateImport,
-  type DeployedImport,
-  deleteImportRows,
-  findDeployedImports,
-  findImportSource,
-  findImportsKeepingFiles,
-  findUnservedImportsWithData,
-  readAudioFiles,
-  readDeploymentSignature,
-  readLeadsPage,
-  swapActiveAndPrevious,
-} from "./campaigns.repository.ts";
+import type { EdgeDatabase } from "../db/edge-database.ts";
+import type { CampaignRollback } from "./campaigns.schema.ts";
+import { type CampaignsRepository, createCampaignsRepository, type DeployedImport, DeploymentConflictError } from "./campaigns.repository.ts";
 
 export interface CampaignDeps {
-  client: Client;
+  db: EdgeDatabase;
   clock: Clock;
   logger: Logger;
   /** Where each import's audio lives, one directory per import id. */
@@ -51,13 +39,19 @@ export function importAudioDirectory(audioStoragePath: string, importId: number)
 }
 
 /** Reads an import's leads and audio from the database into a snapshot, yielding between pages. */
-export async function loadCampaignSnapshot(deps: Pick<CampaignDeps, "client" | "audioStoragePath">, source: Omit<DeployedImport, "state">): Promise<CampaignSnapshot> {
+/** What reading a campaign needs: its rows, and where its audio lives. */
+interface CampaignSource {
+  campaigns: CampaignsRepository;
+  audioStoragePath: string;
+}
+
+export async function loadCampaignSnapshot(deps: CampaignSource, source: Omit<DeployedImport, "state">): Promise<CampaignSnapshot> {
   const audio = await loadAudioIndex(deps, source.id, source.startedAt);
   const leads = new CampaignSnapshotBuilder();
   const turns = eventLoopTurns();
   let after = 0;
   while (true) {
-    const page = await readLeadsPage(deps.client, source.id, after, leadsPageSize);
+    const page = await deps.campaigns.readLeadsPage(source.id, after, leadsPageSize);
     for (const record of page) {
       leads.add(
         Object.freeze({
@@ -81,10 +75,10 @@ export async function loadCampaignSnapshot(deps: Pick<CampaignDeps, "client" | "
   );
 }
 
-async function loadAudioIndex(deps: Pick<CampaignDeps, "client" | "audioStoragePath">, importId: number, importedAt: number): Promise<Map<string, ServedAudioFile>> {
+async function loadAudioIndex(deps: CampaignSource, importId: number, importedAt: number): Promise<Map<string, ServedAudioFile>> {
   const directory = importAudioDirectory(deps.audioStoragePath, importId);
   const files = new Map<string, ServedAudioFile>();
-  for (const record of await readAudioFiles(deps.client, importId)) {
+  for (const record of await deps.campaigns.readAudioFiles(importId)) {
     files.set(
       record.path,
       Object.freeze({
@@ -104,8 +98,8 @@ async function loadAudioIndex(deps: Pick<CampaignDeps, "client" | "audioStorageP
 }
 
 /** Builds what the dialer is served from out of the database's active and previous imports. */
-export async function loadServedCampaigns(deps: Pick<CampaignDeps, "client" | "audioStoragePath">): Promise<Omit<ServedCampaigns, "generation">> {
-  const deployed = await findDeployedImports(deps.client);
+export async function loadServedCampaigns(deps: CampaignSource): Promise<Omit<ServedCampaigns, "generation">> {
+  const deployed = await deps.campaigns.findDeployedImports();
   const active = deployed.find((entry) => entry.state === "active");
   const previous = deployed.find((entry) => entry.state === "previous");
   const snapshot = active ? await loadCampaignSnapshot(deps, active) : null;
@@ -117,13 +111,17 @@ export async function loadServedCampaigns(deps: Pick<CampaignDeps, "client" | "a
 
 /**
  * Keeps the served snapshot in step with the database when another process (`edge import`,
- * `edge rollback`) switches the campaign: a cheap signature query each interval, a reload on change.
+ * `edge rollback`) switches the campaign: the serving edge's watcher runs a cheap signature query
+ * each second and reloads on change.
  */
 export class CampaignDeployment {
   #signature: string | null = null;
   #reloading: Promise<void> | null = null;
+  readonly #source: CampaignSource;
 
-  constructor(private readonly deps: CampaignDeps) {}
+  constructor(private readonly deps: CampaignDeps) {
+    this.#source = { campaigns: createCampaignsRepository(deps.db), audioStoragePath: deps.audioStoragePath };
+  }
 
   get served(): ServedCampaignsHolder {
     return this.deps.served;
@@ -131,8 +129,8 @@ export class CampaignDeployment {
 
   async load(): Promise<void> {
     // Read before loading: a switch that lands meanwhile changes the signature and is loaded next tick.
-    const signature = await readDeploymentSignature(this.deps.client);
-    const next = await loadServedCampaigns(this.deps);
+    const signature = await this.#source.campaigns.readDeploymentSignature();
+    const next = await loadServedCampaigns(this.#source);
     this.deps.onServedChange?.(this.deps.served.replace(next));
     this.#signature = signature;
     const active = next.active;
@@ -145,52 +143,66 @@ export class CampaignDeployment {
       await this.#reloading;
       return false;
     }
-    const signature = await readDeploymentSignature(this.deps.client);
+    const signature = await this.#source.campaigns.readDeploymentSignature();
     if (signature === this.#signature) return false;
     this.#reloading = this.load().finally(() => (this.#reloading = null));
     await this.#reloading;
     return true;
   }
 
-  startWatching(signal: AbortSignal, intervalMs = 1000): BackgroundLoop {
-    return startBackgroundLoop({
-      name: "campaign-watcher",
-      intervalMs,
-      clock: this.deps.clock,
-      logger: this.deps.logger,
-      signal,
-      tick: async () => {
-        await this.reloadIfChanged();
-      },
-    });
-  }
-
   /**
    * Switches the dialer to a staged import: a serving process builds its snapshot first, then the
    * database switches in one transaction, then the snapshot is swapped in with one assignment.
    */
-  async deployStagedImport(options: { importId: number; leaseOwner: string; report: (previousImportId: number | null) => string }): Promise<void> {
+  async deployStagedImport(options: { importId: number; leaseOwner: string; report: (previousImportId: number | null) => Record<string, unknown> }): Promise<void> {
     const now = this.deps.clock.now();
     let snapshot: CampaignSnapshot | null = null;
     if (this.deps.serving) {
-      const staged = await findImportSource(this.deps.client, options.importId);
+      const staged = await this.#source.campaigns.findImportSource(options.importId);
       if (!staged) throw new Error(`import ${options.importId} does not exist`);
-      snapshot = await loadCampaignSnapshot(this.deps, { ...staged, activatedAt: now });
+      snapshot = await loadCampaignSnapshot(this.#source, { ...staged, activatedAt: now });
     }
-    const switched = await activateImport(this.deps.client, { importId: options.importId, leaseOwner: options.leaseOwner, now, report: options.report });
+    // One transaction: previous → retired, active → previous, the staged import → active, only while
+    // the caller still holds its lease; the report names the import it replaces, read inside it.
+    const switched = await this.deps.db.transaction(async (transaction) => {
+      const campaigns = createCampaignsRepository(transaction);
+      if (!(await campaigns.holdsImport(options.importId, options.leaseOwner))) throw new DeploymentConflictError(`import ${options.importId} is no longer held by this process`);
+      const previous = await campaigns.findImportInState("active");
+      await campaigns.retirePrevious(now);
+      await campaigns.demoteActive();
+      await campaigns.activateStaged(options.importId, now, options.report(previous?.id ?? null));
+      return { previous, signature: await campaigns.readDeploymentSignature() };
+    });
     if (snapshot) {
       const before = this.deps.served.current();
       const audioByImport = new Map<number, ReadonlyMap<string, ServedAudioFile>>([[snapshot.importId, snapshot.audio]]);
       const previous = switched.previous;
-      if (previous) audioByImport.set(previous.id, before.audioByImport.get(previous.id) ?? (await loadAudioIndex(this.deps, previous.id, previous.startedAt)));
+      if (previous) audioByImport.set(previous.id, before.audioByImport.get(previous.id) ?? (await loadAudioIndex(this.#source, previous.id, previous.startedAt)));
       this.deps.onServedChange?.(this.deps.served.replace({ active: snapshot, audioByImport, previousImportId: previous?.id ?? null }));
     }
     this.#signature = switched.signature;
   }
 
+  /** The latest rollbacks, newest first, for the import history. */
+  listRollbacks(limit: number): Promise<CampaignRollback[]> {
+    return this.#source.campaigns.listRollbacks(limit);
+  }
+
   /** `edge rollback` and the dashboard's button: the previous campaign is served again. */
   async rollback(operator: string | null = null): Promise<{ activeImportId: number; previousImportId: number }> {
-    const swapped = await swapActiveAndPrevious(this.deps.client, this.deps.clock.now(), operator);
+    const now = this.deps.clock.now();
+    const swapped = await this.deps.db.transaction(async (transaction) => {
+      const campaigns = createCampaignsRepository(transaction);
+      const previous = await campaigns.findImportInState("previous");
+      const active = await campaigns.findImportInState("active");
+      if (!previous || !active) return null;
+      // Through a state without a uniqueness rule: each partial unique index holds at every step.
+      await campaigns.setState(active.id, "retired");
+      await campaigns.setState(previous.id, "active", now);
+      await campaigns.setState(active.id, "previous");
+      await campaigns.recordRollback({ rolledBackAt: now, operator, fromImportId: active.id, toImportId: previous.id });
+      return { activeImportId: previous.id, previousImportId: active.id, signature: await campaigns.readDeploymentSignature() };
+    });
     if (!swapped) throw conflict("campaign.no_previous", "there is no previous campaign to roll back to");
     if (this.deps.serving) await this.load();
     this.deps.logger.info("campaign rolled back", swapped);
@@ -200,8 +212,8 @@ export class CampaignDeployment {
   /** Removes the rows and files of imports nothing serves any more (retired, failed, interrupted). */
   async purgeUnservedImports(): Promise<number[]> {
     const purged: number[] = [];
-    for (const importId of await findUnservedImportsWithData(this.deps.client)) {
-      while ((await deleteImportRows(this.deps.client, importId, deleteBatchSize)) > 0) {
+    for (const importId of await this.#source.campaigns.findUnservedImportsWithData()) {
+      while ((await this.#source.campaigns.deleteImportRows(importId, deleteBatchSize)) > 0) {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       purged.push(importId);
@@ -213,7 +225,7 @@ export class CampaignDeployment {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     }
-    const keep = await findImportsKeepingFiles(this.deps.client);
+    const keep = await this.#source.campaigns.findImportsKeepingFiles();
     for (const entry of entries) {
       if (!/^\d+$/.test(entry) || keep.has(Number(entry))) continue;
       await rm(join(this.deps.audioStoragePath, entry), { recursive: true, force: true });

@@ -1,13 +1,15 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { zipSync } from "fflate";
 import { encodePcmWav } from "../../shared/audio/wav-format.ts";
-import { runCommand } from "../../shared/runtime/process.ts";
+import { runCommand, spawnProcess } from "../../shared/runtime/process.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { waitUntil } from "../../shared/testing/wait-until.ts";
 import { defaultSpeechCache } from "../../scripts/campaign-package/generate-campaign-package.ts";
 import { createSpeechSynthesizer } from "../../scripts/campaign-package/speech-synthesizer.ts";
-import { createCampaignRuntime } from "../campaigns/campaign-runtime.ts";
+import { buildEdgeDeps } from "../edge-deps.ts";
+import { MetricsRegistry } from "../../shared/http/metrics.ts";
 import {
   buildTestPackage,
   createEdgeTestEnvironment,
@@ -16,8 +18,8 @@ import {
   loopback,
   writeHandmadePackage,
 } from "../testing/edge-test-kit.ts";
-import { beginImport, importPackageFile, recoverInterruptedImports } from "./campaign-import.usecases.ts";
-import { findImport, listImports } from "./import.repository.ts";
+import { importPackageFile } from "./campaign-import.usecases.ts";
+import { beginImport, recoverInterruptedImports } from "./import-lock.ts";
 
 let files: TempDir;
 /** Real speech, as Asterisk plays it, and the same speech in formats it does not. */
@@ -95,7 +97,7 @@ describe("importing generated packages", () => {
     }
     expect(await storedRows(report.import_id)).toBe(options.leads + report.audio.files);
     expect(campaignDirectories()).toEqual([String(report.import_id)]);
-    const record = await findImport(edge.database.client, report.import_id);
+    const record = await edge.runtime.importer.imports.findImport(report.import_id);
     expect(record).toMatchObject({ state: "active", leadCount: options.leads, audioCount: report.audio.files, report: { outcome: "deployed" } });
   });
 });
@@ -202,6 +204,38 @@ describe("broken and hostile packages are refused and the previous campaign stay
       "leads.syntax",
       'leads.sql: line 2: only INSERT statements are read (nothing is executed); found "DELETE"',
     ],
+    [
+      "a leads.csv saved as Latin-1",
+      () =>
+        writeHandmadePackage(dir, "latin1.zip", {
+          leads: "lead_id,phone_number,first_name,audio_greeting\r\n7001,5125550100,José,greeting/maria\r\n",
+          leadsEncoding: "latin1",
+          audio: { "audio/greeting/maria.wav": speechWav },
+        }),
+      "leads.not_utf8",
+      "leads.csv line 2 is not UTF-8 text: byte 20 of that line (0xE9), byte 68 of the file",
+    ],
+    [
+      "a quote opened on one line and never closed",
+      () =>
+        writeHandmadePackage(dir, "quote.zip", {
+          leads: `${goodLeads}7003,5125550102,"Aisha,greeting/maria\r\n7004,5125550103,Bo,greeting/maria\r\n7005,5125550104,"Cy",greeting/maria\r\n`,
+          leadCount: 5,
+          audio: { "audio/greeting/maria.wav": speechWav },
+        }),
+      "leads.syntax",
+      "leads.csv: line 4: a quoted field opens here and is not closed on its line",
+    ],
+    [
+      "a WAV whose RIFF size field says 4",
+      () => {
+        const damaged = speechWav.slice();
+        new DataView(damaged.buffer).setUint32(4, 4, true);
+        return writeHandmadePackage(dir, "riff.zip", { leads: goodLeads, audio: { "audio/greeting/maria.wav": damaged } });
+      },
+      "audio.not_wav",
+      "audio/greeting/maria.wav is a file whose RIFF header declares 12 bytes although the file has",
+    ],
   ];
 
   test.each(cases)("%s", async (_name, build, code, message) => {
@@ -219,7 +253,7 @@ describe("broken and hostile packages are refused and the previous campaign stay
     expect(audio.headers.get("x-audio-fallback")).toBeNull();
     expect(campaignDirectories()).toEqual([String(goodImportId)]);
     expect(await storedRows(report.import_id)).toBe(0);
-    expect(await findImport(edge.database.client, report.import_id)).toMatchObject({ state: "failed", errorCode: report.problems[0]!.code, errorMessage: expect.stringContaining("nothing changed") });
+    expect(await edge.runtime.importer.imports.findImport(report.import_id)).toMatchObject({ state: "failed", errorCode: report.problems[0]!.code, errorMessage: expect.stringContaining("nothing changed") });
   });
 
   test("every problem of a package is reported at once, with row and column", async () => {
@@ -253,8 +287,8 @@ describe("deployments, rollback and history", () => {
     const third = await deploy("THIRD");
     expect(campaignDirectories()).toEqual([String(second), String(third)].sort());
     expect(await storedRows(first)).toBe(0);
-    expect(await findImport(edge.database.client, first)).toMatchObject({ state: "retired", report: { outcome: "deployed" } });
-    const history = await listImports(edge.database.client, { limit: 10 });
+    expect(await edge.runtime.importer.imports.findImport(first)).toMatchObject({ state: "retired", report: { outcome: "deployed" } });
+    const history = await edge.runtime.importer.imports.listImports({ limit: 10 });
     expect(history.map((record) => [record.id, record.state])).toEqual([
       [third, "active"],
       [second, "previous"],
@@ -281,13 +315,15 @@ describe("deployments, rollback and history", () => {
 
   test("the deployed campaign survives a restart: a new process serves it from the database", async () => {
     const id = await deploy("DURABLE");
-    const restarted = await createCampaignRuntime({ ...edge.runtime.importer, config: edge.config, metrics: new (await import("../../shared/http/metrics.ts")).MetricsRegistry(), baseUrl: "http://127.0.0.1:8001" });
+    const stopRestarted = new AbortController();
+    const restarted = await buildEdgeDeps(edge.config, edge.database, edge.runtime.clock, { logger: edge.runtime.logger, metrics: new MetricsRegistry(), serve: { signal: stopRestarted.signal, callSync: false } });
+    stopRestarted.abort();
     expect(restarted.deployment.served.current().active).toMatchObject({ importId: id, campaignId: "DURABLE" });
     expect(restarted.deployment.served.current().active!.byLeadId.get(7002)!.fields.first_name).toBe("James");
   });
 
   test("a campaign switched by another process (edge import) is picked up by the running one", async () => {
-    const other = await createCampaignRuntime({ ...edge.runtime.importer, config: edge.config, metrics: new (await import("../../shared/http/metrics.ts")).MetricsRegistry(), baseUrl: "http://127.0.0.1:8001", serving: false });
+    const other = await buildEdgeDeps(edge.config, edge.database, edge.runtime.clock, { logger: edge.runtime.logger, metrics: new MetricsRegistry() });
     const run = await beginImport(other.importer, { source: "cli", fileName: "other.zip", operator: null });
     const report = await importPackageFile(other.importer, run, writeHandmadePackage(dir, "other.zip", { campaignId: "OTHER", leads: goodLeads, audio: { "audio/greeting/maria.wav": speechWav } }));
     expect(report).toMatchObject({ outcome: "deployed", replaced_import_id: null });
@@ -324,7 +360,7 @@ describe("the import lock", () => {
     await Bun.write(`${staged}/half.wav`, "partial");
     await Bun.write(`${edge.runtime.importer.uploadDirectory}/import-${crashedId}.zip`, "half an upload");
     await recoverInterruptedImports(edge.runtime.importer);
-    expect(await findImport(edge.database.client, crashedId)).toMatchObject({ state: "failed", errorCode: "import.interrupted" });
+    expect(await edge.runtime.importer.imports.findImport(crashedId)).toMatchObject({ state: "failed", errorCode: "import.interrupted" });
     expect(existsSync(staged)).toBe(false);
     expect(readdirSync(edge.runtime.importer.uploadDirectory)).toEqual([]);
     const run = await beginImport(edge.runtime.importer, { source: "cli", fileName: "next.zip", operator: null });
@@ -339,8 +375,51 @@ describe("the import lock", () => {
     });
     const run = await beginImport(edge.runtime.importer, { source: "cli", fileName: "next.zip", operator: null });
     run.stop();
-    expect(await findImport(edge.database.client, Number(stale.rows[0]!.id))).toMatchObject({ state: "failed", errorCode: "import.interrupted" });
+    expect(await edge.runtime.importer.imports.findImport(Number(stale.rows[0]!.id))).toMatchObject({ state: "failed", errorCode: "import.interrupted" });
     expect(run.id).toBeGreaterThan(Number(stale.rows[0]!.id));
+  });
+
+  test("an `edge import` killed mid-import is cleared by the serving edge at once: rows, staging folder and lock, the served campaign untouched", async () => {
+    const good = await importPackage(edge, writeHandmadePackage(dir, "good.zip", { campaignId: "GOOD", leads: goodLeads, audio: { "audio/greeting/maria.wav": speechWav } }));
+    const generated = await buildTestPackage(dir, "killed.zip", { leads: 4000, audioFiles: 400, campaignId: "KILLED" });
+    const child = spawnProcess(process.execPath, [join(import.meta.dir, "../main.ts"), "import", generated.path], {
+      env: { PATH: process.env.PATH, HOME: dir.path, TMPDIR: dir.path, DATA_DIR: edge.config.dataDir, DATABASE_URL: edge.database.url, LOG_LEVEL: "error" },
+    });
+    let killedId = 0;
+    try {
+      await waitUntil("the command to stage audio", async () => {
+        const running = await edge.runtime.importer.imports.findRunningImport();
+        if (running?.phase !== "audio" || !existsSync(`${edge.config.audioStoragePath}/${running.id}`)) return false;
+        killedId = running.id;
+        return true;
+      }, 60_000, 5);
+    } finally {
+      child.kill("SIGKILL");
+    }
+    expect(await child.exited).toBe(137);
+    expect(await storedRows(killedId)).toBeGreaterThan(0);
+    // No new import starts: the running edge's watcher finds the holder gone and clears what it left.
+    await waitUntil("the killed import to be cleared", async () => (await edge.runtime.importer.imports.findImport(killedId))?.state === "failed");
+    expect(await edge.runtime.importer.imports.findImport(killedId)).toMatchObject({ state: "failed", errorCode: "import.interrupted", leaseOwner: null });
+    await waitUntil("its staged rows and files to be removed", async () => (await storedRows(killedId)) === 0 && !campaignDirectories().includes(String(killedId)));
+    expect(campaignDirectories()).toEqual([String(good.import_id)]);
+    expect((await lookup(7001)).body.campaign).toMatchObject({ id: "GOOD", import_id: good.import_id });
+  });
+
+  test("an import whose holder elsewhere stopped renewing its lease is cleared by the serving edge once the lease runs out", async () => {
+    const now = Date.now();
+    const inserted = await edge.database.client.execute({
+      sql: "INSERT INTO campaign_imports (state, phase, source, file_name, started_at, lease_owner, lease_expires_at) VALUES ('running', 'audio', 'cli', 'far.zip', ?, 'other-host.example/4242/x', ?) RETURNING id",
+      args: [now - 60_000, now + 1500],
+    });
+    const id = Number(inserted.rows[0]!.id);
+    await Bun.write(`${edge.config.audioStoragePath}/${id}/greeting/half.wav`, "partial");
+    await Bun.sleep(500);
+    // Still within its lease: a holder on another host may be slow, not gone.
+    expect(await edge.runtime.importer.imports.findImport(id)).toMatchObject({ state: "running" });
+    await waitUntil("the expired import to be cleared", async () => (await edge.runtime.importer.imports.findImport(id))?.state === "failed");
+    expect(await edge.runtime.importer.imports.findImport(id)).toMatchObject({ state: "failed", errorCode: "import.interrupted" });
+    await waitUntil("its staging folder to be removed", () => !campaignDirectories().includes(String(id)));
   });
 
   test("an import interrupted by shutdown fails cleanly and changes nothing", async () => {

@@ -1,8 +1,9 @@
 import { existsSync, statSync } from "node:fs";
 import { basename } from "node:path";
-import type { CampaignRuntime } from "../campaigns/campaign-runtime.ts";
 import { type CommandOutput, reportingExpectedErrors } from "../../shared/cli/command-output.ts";
-import { beginImport, type ImportProgress, importPackageFile } from "./campaign-import.usecases.ts";
+import type { EdgeDeps } from "../edge-deps.ts";
+import { importPackageFile } from "./campaign-import.usecases.ts";
+import { beginImport, type ImportProgress, recoverInterruptedImports } from "./import-lock.ts";
 import type { ImportReport } from "./import-report.ts";
 import { summarizeReport } from "./import-report.ts";
 
@@ -10,7 +11,7 @@ import { summarizeReport } from "./import-report.ts";
  * `edge import <zip>`: the same validation and atomic switch as the importer page, with progress
  * on the terminal. A running edge picks the new campaign up within a second.
  */
-export async function runImportCommand(runtime: CampaignRuntime, args: string[], output: CommandOutput, signal: AbortSignal): Promise<number> {
+export async function runImportCommand(deps: EdgeDeps, args: string[], output: CommandOutput, signal: AbortSignal): Promise<number> {
   const path = args.find((arg) => !arg.startsWith("-"));
   if (!path) {
     output.err("usage: salescontrol-edge import <package.zip>\n");
@@ -22,9 +23,10 @@ export async function runImportCommand(runtime: CampaignRuntime, args: string[],
   }
   const progress = createProgressPrinter(output);
   return reportingExpectedErrors(output, async () => {
-    const run = await beginImport(runtime.importer, { source: "cli", fileName: basename(path), operator: process.env.USER ?? null, onProgress: progress });
+    await recoverInterruptedImports(deps.importer);
+    const run = await beginImport(deps.importer, { source: "cli", fileName: basename(path), operator: process.env.USER ?? null, onProgress: progress });
     output.err(`import ${run.id}: reading ${path}\n`);
-    const report = await importPackageFile(runtime.importer, run, path, signal);
+    const report = await importPackageFile(deps.importer, run, path, signal);
     progress.finish();
     output.out(formatReport(report));
     return report.outcome === "deployed" ? 0 : 1;

@@ -5,7 +5,7 @@ import { connect } from "node:net";
 import { type RunningHttpServer, startHttpServer } from "../../shared/runtime/http-server.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { buildTestPackage, createEdgeTestEnvironment, type EdgeTestEnvironment, loopback, signInAsOperator } from "../testing/edge-test-kit.ts";
-import { beginImport } from "./campaign-import.usecases.ts";
+import { beginImport } from "./import-lock.ts";
 
 let packages: TempDir;
 let goodPackage: Uint8Array;
@@ -109,6 +109,33 @@ describe("uploading a package", () => {
     }
     expect(history[0]).toMatchObject({ state: "failed", error_code: "import.upload_incomplete", error_message: expect.stringContaining("of 100000 bytes") });
     expect(existsSync(`${edge.config.dataDir}/uploads`) ? readdirSync(`${edge.config.dataDir}/uploads`) : []).toEqual([]);
+  });
+
+  test("a stalled upload loses the import lock after UPLOAD_STALL_SECONDS, and the next upload is taken", async () => {
+    const stalling = await createEdgeTestEnvironment({ env: { UPLOAD_STALL_SECONDS: "1" } });
+    const stallingServer = startHttpServer({ fetch: stalling.fetch, hostname: "127.0.0.1", port: 0 });
+    const stallingCookie = await signInAsOperator(stalling);
+    const socket = connect(stallingServer.port, "127.0.0.1");
+    try {
+      await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+      const answer = new Promise<string>((resolve) => socket.once("data", (data) => resolve(data.toString())));
+      socket.write(
+        ["POST /operator/api/imports HTTP/1.1", "Host: 127.0.0.1", `Cookie: ${stallingCookie}`, "X-Requested-With: salescontrol", "Content-Type: application/zip", `Content-Length: ${goodPackage.length}`, "", ""].join("\r\n"),
+      );
+      socket.write(goodPackage.subarray(0, 5000));
+      // The connection stays open and silent: the server, not the client, ends the upload.
+      expect(await answer).toContain("408");
+      const history = ((await (await fetch(`${stallingServer.url}/operator/api/imports`, { headers: { cookie: stallingCookie } })).json()) as { imports: Array<Record<string, any>> }).imports;
+      expect(history[0]).toMatchObject({ state: "failed", error_code: "import.upload_stalled", error_message: expect.stringContaining(`after 5000 of ${goodPackage.length} bytes`) });
+      expect(readdirSync(`${stalling.config.dataDir}/uploads`)).toEqual([]);
+      const next = await fetch(`${stallingServer.url}/operator/api/imports`, { method: "POST", headers: { ...uploadHeaders(), cookie: stallingCookie }, body: goodPackage });
+      expect(next.status).toBe(202);
+      await stalling.runtime.background.idle();
+    } finally {
+      socket.destroy();
+      await stallingServer.stop();
+      await stalling.dispose();
+    }
   });
 
   test("a second upload while an import runs is refused with the running one named", async () => {

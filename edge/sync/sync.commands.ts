@@ -1,13 +1,12 @@
-import type { CommandContext, NodeCommand } from "../../shared/cli/node-definition.ts";
-import type { EdgeConfigSpec } from "../config.ts";
-import type * as schema from "../db/schema.ts";
+import type { CommandOutput } from "../../shared/cli/command-output.ts";
+import type { EdgeDeps } from "../edge-deps.ts";
 import { describeDatabase, describeVicidialSettings, resolveVicidialSettings, type VicidialSettings } from "../vicidial/vicidial-settings.ts";
 import { createDidOptimizerClient, type DidOptimizerClient } from "./did-optimizer.client.ts";
 import { createSyncRepository, type SyncRepository } from "./sync.repository.ts";
 import { DeliveryError, deliverOutbox, deliveryLogFields, releaseOrphanedLeases, runScheduledScan, type ScanSummary, scanLogFields, scanVicidialLog, shiftWallTime, stateKeys, syncDepsFrom } from "./sync.usecases.ts";
 import { connectVicidialLog, type VicidialLogReader } from "./vicidial-log.repository.ts";
 
-type EdgeContext = CommandContext<EdgeConfigSpec, typeof schema>;
+type EdgeContext = EdgeDeps & { shutdown: AbortSignal; output: CommandOutput };
 
 const usage = "usage: salescontrol-edge sync [--once | --since <time> | --status | --retry-dead | --check]\n";
 
@@ -16,34 +15,31 @@ const usage = "usage: salescontrol-edge sync [--once | --since <time> | --status
  * `--since <time>` re-sends a period (as resetting the seed's checkpoint did), `--status` shows the
  * outbox, `--retry-dead` re-queues refused rows, `--check` tests the database and the API key.
  */
-export const syncCommand: NodeCommand<EdgeConfigSpec, typeof schema> = {
-  usage: "sync [--once|--since <time>|--status|--retry-dead|--check]",
-  summary: "ship vicidial_log call results to the core once (cron), re-send a period since <time> (2026-01-15 09:00, 2h, 3d), or show the outbox",
-  async run(context, args) {
-    const out = (line: string) => context.output.out(`${line}\n`);
-    const [mode = "--once", value, ...rest] = args;
-    if (rest.length > 0 || (mode === "--since") !== (value !== undefined) || !["--once", "--since", "--status", "--retry-dead", "--check"].includes(mode)) {
-      context.output.err(usage);
-      return 2;
-    }
-    const settings = resolveVicidialSettings(context.config);
-    const repository = createSyncRepository(context.database.client);
-    if (mode === "--status") return printStatus(context, settings, repository, out);
-    if (mode === "--retry-dead") {
-      out(`${await repository.retryDead(context.clock.now())} refused call results queued again`);
-      return 0;
-    }
-    for (const problem of settings.problems) out(`problem: ${problem}`);
-    if (settings.problems.length > 0) return 1;
-    if (mode === "--check") return check(context, settings, out);
-    const core = createDidOptimizerClient(settings.api);
-    if (!core) {
-      out(`no API key: set api_key in ${settings.files.dids.path} or DID_OPTIMIZER_API_KEY`);
-      return 1;
-    }
-    return syncOnce(context, settings, core, repository, out, mode === "--since" ? value! : null);
-  },
-};
+export async function runSyncCommand(deps: EdgeDeps, args: string[], command: { shutdown: AbortSignal; output: CommandOutput }): Promise<number> {
+  const context: EdgeContext = { ...deps, shutdown: command.shutdown, output: command.output };
+  const out = (line: string) => context.output.out(`${line}\n`);
+  const [mode = "--once", value, ...rest] = args;
+  if (rest.length > 0 || (mode === "--since") !== (value !== undefined) || !["--once", "--since", "--status", "--retry-dead", "--check"].includes(mode)) {
+    context.output.err(usage);
+    return 2;
+  }
+  const settings = resolveVicidialSettings(context.config);
+  const repository = createSyncRepository(context.database.db);
+  if (mode === "--status") return printStatus(context, settings, repository, out);
+  if (mode === "--retry-dead") {
+    out(`${await repository.retryDead(context.clock.now())} refused call results queued again`);
+    return 0;
+  }
+  for (const problem of settings.problems) out(`problem: ${problem}`);
+  if (settings.problems.length > 0) return 1;
+  if (mode === "--check") return check(context, settings, out);
+  const core = createDidOptimizerClient(settings.api);
+  if (!core) {
+    out(`no API key: set api_key in ${settings.files.dids.path} or DID_OPTIMIZER_API_KEY`);
+    return 1;
+  }
+  return syncOnce(context, settings, core, repository, out, mode === "--since" ? value! : null);
+}
 
 async function syncOnce(context: EdgeContext, settings: VicidialSettings, core: DidOptimizerClient, repository: SyncRepository, out: (line: string) => void, since: string | null): Promise<number> {
   const deps = syncDepsFrom(context.config, { repository, clock: context.clock });

@@ -1,12 +1,9 @@
-import type { Client } from "@libsql/client";
+import { asc, count, eq, isNotNull, lt, min, sql } from "drizzle-orm";
+import type { EdgeDatabase } from "../db/edge-database.ts";
 import type { SerializedCallResult } from "./call-result-payload.ts";
-import { nullableNumber, nullableText } from "../../shared/db/row-values.ts";
+import { type CallSyncOutboxRow, callSyncOutbox, callSyncSeen, callSyncState } from "./sync.schema.ts";
 
-export interface ClaimedCallResult {
-  uniqueid: string;
-  payload: string;
-  fingerprint: string;
-}
+export type ClaimedCallResult = Pick<CallSyncOutboxRow, "uniqueid" | "payload" | "fingerprint">;
 
 export interface OutboxCounts {
   pending: number;
@@ -14,12 +11,7 @@ export interface OutboxCounts {
   oldestPendingQueuedAt: number | null;
 }
 
-export interface DeadCallResult {
-  uniqueid: string;
-  callDate: string | null;
-  lastError: string | null;
-  queuedAt: number;
-}
+export type DeadCallResult = Pick<CallSyncOutboxRow, "uniqueid" | "callDate" | "lastError" | "queuedAt">;
 
 /** The edge's side of the sync: fingerprints of what was queued, the outbox, and progress. */
 export interface SyncRepository {
@@ -32,9 +24,9 @@ export interface SyncRepository {
   markDead(rows: ReadonlyArray<Pick<ClaimedCallResult, "uniqueid" | "fingerprint"> & { error: string }>): Promise<number>;
   /** Gives back the rows of a claim that are still there (not delivered, not dead). */
   releaseLease(leaseToken: string, uniqueids: readonly string[]): Promise<void>;
-  /** Process ids of the senders holding leases (a lease token starts with its holder's pid). */
-  leaseHolders(): Promise<number[]>;
-  releaseLeasesOf(pid: number): Promise<number>;
+  /** The lease owners (shared/jobs/lease.ts) holding claimed batches. */
+  leaseOwners(): Promise<string[]>;
+  releaseLeasesOf(owner: string): Promise<number>;
   counts(): Promise<OutboxCounts>;
   listDead(limit: number): Promise<DeadCallResult[]>;
   retryDead(now: number): Promise<number>;
@@ -44,7 +36,11 @@ export interface SyncRepository {
   writeState(values: Record<string, string>, now: number): Promise<void>;
 }
 
-export function createSyncRepository(client: Client): SyncRepository {
+// The outbox's hot path (a scan's fingerprints and queueing, a delivery's claim, delete and release)
+// runs on the client: 20,000 calls cost 166-203 ms of CPU that way against 195-271 ms through drizzle.
+// Batches travel as one JSON parameter read with json_each, which the query builder cannot say.
+export function createSyncRepository(db: EdgeDatabase): SyncRepository {
+  const client = db.$client;
   return {
     async findFingerprints(uniqueids) {
       if (uniqueids.length === 0) return new Map();
@@ -116,74 +112,59 @@ export function createSyncRepository(client: Client): SyncRepository {
       });
     },
 
-    async leaseHolders() {
-      const result = await client.execute(
-        "SELECT DISTINCT substr(lease_token, 1, instr(lease_token, '-') - 1) AS pid FROM call_sync_outbox WHERE lease_token IS NOT NULL",
-      );
-      return result.rows.map((row) => Number(row.pid)).filter((pid) => Number.isInteger(pid) && pid > 0);
+    async leaseOwners() {
+      const rows = await db.selectDistinct({ leaseToken: callSyncOutbox.leaseToken }).from(callSyncOutbox).where(isNotNull(callSyncOutbox.leaseToken));
+      return rows.map((row) => row.leaseToken!);
     },
 
-    async releaseLeasesOf(pid) {
-      const result = await client.execute({
-        sql: "UPDATE call_sync_outbox SET lease_token = NULL, lease_expires_at = NULL WHERE lease_token LIKE ?",
-        args: [`${pid}-%`],
-      });
+    async releaseLeasesOf(owner) {
+      const result = await db.update(callSyncOutbox).set({ leaseToken: null, leaseExpiresAt: null }).where(eq(callSyncOutbox.leaseToken, owner));
       return result.rowsAffected;
     },
 
     async counts() {
-      const result = await client.execute(
-        "SELECT state, count(*) AS n, min(queued_at) AS oldest FROM call_sync_outbox GROUP BY state",
-      );
+      const rows = await db.select({ state: callSyncOutbox.state, n: count(), oldest: min(callSyncOutbox.queuedAt) }).from(callSyncOutbox).groupBy(callSyncOutbox.state);
       const counts: OutboxCounts = { pending: 0, dead: 0, oldestPendingQueuedAt: null };
-      for (const row of result.rows) {
+      for (const row of rows) {
         if (row.state === "pending") {
-          counts.pending = Number(row.n);
-          counts.oldestPendingQueuedAt = nullableNumber(row.oldest);
-        } else if (row.state === "dead") counts.dead = Number(row.n);
+          counts.pending = row.n;
+          counts.oldestPendingQueuedAt = row.oldest;
+        } else if (row.state === "dead") counts.dead = row.n;
       }
       return counts;
     },
 
     async listDead(limit) {
-      const result = await client.execute({
-        sql: "SELECT uniqueid, call_date, last_error, queued_at FROM call_sync_outbox WHERE state = 'dead' ORDER BY queued_at LIMIT ?",
-        args: [limit],
-      });
-      return result.rows.map((row) => ({
-        uniqueid: String(row.uniqueid),
-        callDate: nullableText(row.call_date),
-        lastError: nullableText(row.last_error),
-        queuedAt: Number(row.queued_at),
-      }));
+      return db
+        .select({ uniqueid: callSyncOutbox.uniqueid, callDate: callSyncOutbox.callDate, lastError: callSyncOutbox.lastError, queuedAt: callSyncOutbox.queuedAt })
+        .from(callSyncOutbox)
+        .where(eq(callSyncOutbox.state, "dead"))
+        .orderBy(asc(callSyncOutbox.queuedAt))
+        .limit(limit);
     },
 
     async retryDead(now) {
-      const result = await client.execute({
-        sql: "UPDATE call_sync_outbox SET state = 'pending', attempts = 0, last_error = NULL, queued_at = ? WHERE state = 'dead'",
-        args: [now],
-      });
+      const result = await db.update(callSyncOutbox).set({ state: "pending", attempts: 0, lastError: null, queuedAt: now }).where(eq(callSyncOutbox.state, "dead"));
       return result.rowsAffected;
     },
 
     async forgetSeenBefore(callDate) {
-      const result = await client.execute({ sql: "DELETE FROM call_sync_seen WHERE call_date < ?", args: [callDate] });
+      const result = await db.delete(callSyncSeen).where(lt(callSyncSeen.callDate, callDate));
       return result.rowsAffected;
     },
 
     async readState() {
-      const result = await client.execute("SELECT key, value FROM call_sync_state");
-      return new Map(result.rows.map((row) => [String(row.key), String(row.value)]));
+      const rows = await db.select({ key: callSyncState.key, value: callSyncState.value }).from(callSyncState);
+      return new Map(rows.map((row) => [row.key, row.value]));
     },
 
     async writeState(values, now) {
       const entries = Object.entries(values);
       if (entries.length === 0) return;
-      await client.execute({
-        sql: `INSERT INTO call_sync_state (key, value, updated_at) SELECT j.value ->> 0, j.value ->> 1, ? FROM json_each(?) AS j WHERE true
-              ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-        args: [now, JSON.stringify(entries)],
-      });
+      await db
+        .insert(callSyncState)
+        .values(entries.map(([key, value]) => ({ key, value, updatedAt: now })))
+        .onConflictDoUpdate({ target: callSyncState.key, set: { value: sql`excluded.value`, updatedAt: sql`excluded.updated_at` } });
     },
   };
 }

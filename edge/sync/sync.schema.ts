@@ -42,3 +42,5 @@ export const callSyncState = sqliteTable("call_sync_state", {
   value: text("value").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });
+
+export type CallSyncOutboxRow = typeof callSyncOutbox.$inferSelect;

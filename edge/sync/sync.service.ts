@@ -1,4 +1,3 @@
-import type { Client } from "@libsql/client";
 import type { ConfigOf } from "../../shared/config/config-spec.ts";
 import type { HealthStatus } from "../../shared/http/create-http-app.ts";
 import { isoTime } from "../../shared/http/iso-time.ts";
@@ -6,6 +5,7 @@ import type { MetricsRegistry } from "../../shared/http/metrics.ts";
 import type { Logger } from "../../shared/log/logger.ts";
 import { type BackgroundLoop, startBackgroundLoop } from "../../shared/runtime/background-loop.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
+import type { EdgeDatabase } from "../db/edge-database.ts";
 import type { vicidialConfig } from "../vicidial/vicidial.config.ts";
 import { describeDatabase, type VicidialSettings } from "../vicidial/vicidial-settings.ts";
 import { createDidOptimizerClient } from "./did-optimizer.client.ts";
@@ -40,7 +40,7 @@ export interface CallSyncService {
 export interface CallSyncServiceOptions {
   config: CallSyncConfig;
   settings: VicidialSettings;
-  client: Client;
+  db: EdgeDatabase;
   logger: Logger;
   metrics: MetricsRegistry;
   clock: Clock;
@@ -90,7 +90,7 @@ export function registerCallSyncMetrics(metrics: MetricsRegistry, read: () => { 
  */
 export function startCallSyncService(options: CallSyncServiceOptions): CallSyncService {
   const { config, settings, clock, logger } = options;
-  const repository = createSyncRepository(options.client);
+  const repository = createSyncRepository(options.db);
   let counts: OutboxCounts = { pending: 0, dead: 0, oldestPendingQueuedAt: null };
   let lastScan: (ScanSummary & { at: number }) | null = null;
   let lastScanAt: number | null = null;

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { hostname } from "node:os";
 import { createFakeClock, type FakeClock } from "../../shared/testing/fake-clock.ts";
 import { findFreePort } from "../../shared/testing/free-port.ts";
 import type { MariaDbServer } from "../../shared/testing/mariadb-server.ts";
@@ -34,7 +35,7 @@ let deps: SyncDeps;
 let tenantCount = 0;
 beforeEach(async () => {
   edge = await openTempDatabase(migrations, schema);
-  repository = createSyncRepository(edge.client);
+  repository = createSyncRepository(edge.db);
   clock = createFakeClock(Date.now());
   await mariadb.query("TRUNCATE asterisk.vicidial_log");
   reader = await connectVicidialLog({ host: "127.0.0.1", port: mariadb.port, user: "cron", password: "1234", database: "asterisk", sources: {} as never });
@@ -214,8 +215,8 @@ describe("delivering to the core", () => {
     ]);
     await runScheduledScan(deps, reader);
     const deadPid = 2 ** 22 + 12345;
-    expect(await repository.claimBatch(1, `${deadPid}-lost`, clock.now(), 120_000)).toHaveLength(1);
-    expect(await repository.claimBatch(1, `${process.ppid}-alive`, clock.now(), 120_000)).toHaveLength(1);
+    expect(await repository.claimBatch(1, `${hostname()}/${deadPid}/lost`, clock.now(), 120_000)).toHaveLength(1);
+    expect(await repository.claimBatch(1, `${hostname()}/${process.ppid}/alive`, clock.now(), 120_000)).toHaveLength(1);
     expect(await deliverOutbox(deps, coreClient())).toMatchObject({ sent: 0 });
     expect(await releaseOrphanedLeases(repository)).toBe(1);
     expect(await deliverOutbox(deps, coreClient())).toMatchObject({ sent: 1 });

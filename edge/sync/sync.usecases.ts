@@ -1,6 +1,5 @@
-import { randomUUID } from "node:crypto";
+import { createLeaseOwner, isLeaseOwnerGone, isOwnedByThisProcess } from "../../shared/jobs/lease.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
-import { isProcessAlive } from "../../shared/runtime/process.ts";
 import { serializeCallResult, type VicidialLogRow } from "./call-result-payload.ts";
 import type { DidOptimizerClient } from "./did-optimizer.client.ts";
 import type { SyncRepository } from "./sync.repository.ts";
@@ -262,7 +261,7 @@ export async function deliverOutbox(deps: SyncDeps, client: DidOptimizerClient, 
   let size = deps.tuning.batchSize;
   const finish = () => ({ ...summary, durationMs: performance.now() - started });
   while (summary.batches < (options.maxBatches ?? Number.POSITIVE_INFINITY) && !options.signal?.aborted) {
-    const leaseToken = `${process.pid}-${randomUUID()}`;
+    const leaseToken = createLeaseOwner();
     const claimed = await deps.repository.claimBatch(size, leaseToken, deps.clock.now(), leaseMs);
     if (claimed.length === 0) break;
     const result = await client.sendBatch(
@@ -302,11 +301,11 @@ export async function deliverOutbox(deps: SyncDeps, client: DidOptimizerClient, 
   return finish();
 }
 
-/** Frees the batches a sender that no longer runs (killed, crashed) had claimed. */
+/** Frees the batches a sender that no longer runs (killed, crashed) had claimed, and this process's own from before. */
 export async function releaseOrphanedLeases(repository: SyncRepository): Promise<number> {
   let released = 0;
-  for (const pid of await repository.leaseHolders()) {
-    if (pid === process.pid || !isProcessAlive(pid)) released += await repository.releaseLeasesOf(pid);
+  for (const owner of await repository.leaseOwners()) {
+    if (isLeaseOwnerGone(owner) || isOwnedByThisProcess(owner)) released += await repository.releaseLeasesOf(owner);
   }
   return released;
 }

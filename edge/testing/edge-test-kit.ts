@@ -12,12 +12,14 @@ import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import type { CampaignPackageManifest } from "../../shared/contracts/campaign-package.ts";
 import { CampaignPackageWriter } from "../../shared/campaign-package/campaign-package-writer.ts";
 import { defaultSpeechCache, type GenerateOptions, type GeneratedPackage, generateCampaignPackage } from "../../scripts/campaign-package/generate-campaign-package.ts";
-import type { CampaignRuntime } from "../campaigns/campaign-runtime.ts";
 import { type EdgeConfigSpec, edgeConfigSpec } from "../config.ts";
 import { migrations } from "../db/migrations.ts";
 import * as schema from "../db/schema.ts";
-import { startEdgeServices } from "../edge-services.ts";
-import { beginImport, importPackageFile } from "../importer/campaign-import.usecases.ts";
+import { createEdgeApp } from "../app.ts";
+import { withDialerFastPath } from "../dialer/dialer.routes.ts";
+import { buildEdgeDeps, type EdgeDeps, stopEdgeDeps } from "../edge-deps.ts";
+import { importPackageFile } from "../importer/campaign-import.usecases.ts";
+import { beginImport } from "../importer/import-lock.ts";
 import type { ImportReport } from "../importer/import-report.ts";
 import { addOperator } from "../../shared/accounts/accounts.usecases.ts";
 import type { CallSyncService } from "../sync/sync.service.ts";
@@ -27,7 +29,8 @@ export interface EdgeTestEnvironment {
   dir: TempDir;
   database: TempDatabase<typeof schema>;
   config: ConfigOf<EdgeConfigSpec>;
-  runtime: CampaignRuntime;
+  /** Everything `serve` runs on, built by the same buildEdgeDeps. */
+  runtime: EdgeDeps;
   app: HttpApp;
   /** The server's handler: the dialer's fast path, then the app. */
   fetch: FetchHandler;
@@ -47,30 +50,25 @@ export async function createEdgeTestEnvironment(
   const clock = options.clock ?? systemClock;
   const metrics = new MetricsRegistry();
   const stop = new AbortController();
-  const services = await startEdgeServices({
-    config,
-    client: database.client,
+  const runtime = await buildEdgeDeps(config, database, clock, {
     logger,
     metrics,
-    clock,
     baseUrl: options.baseUrl ?? "http://127.0.0.1:8001",
-    signal: stop.signal,
-    callSync: options.withCallSync ?? false,
+    serve: { signal: stop.signal, callSync: options.withCallSync ?? false },
   });
-  const { campaigns: runtime, callSync } = services;
+  const app = createEdgeApp(runtime);
   return {
     dir,
     database,
     config,
     runtime,
-    app: services.app,
-    fetch: services.fetch,
+    app,
+    fetch: withDialerFastPath(runtime.dialer, app.fetch),
     metrics,
-    callSync,
+    callSync: runtime.callSync,
     async dispose() {
       stop.abort();
-      await runtime.background.stop();
-      await Promise.all([runtime.watcher?.stopped, callSync?.stop()]);
+      await stopEdgeDeps(runtime);
       database.dispose();
       dir.remove();
     },
@@ -109,6 +107,8 @@ export interface HandmadePackage {
   /** leads.csv (or leads.sql with `leadsFile`) text; lead_count is taken from `leadCount` or the rows. */
   leads: string;
   leadsFile?: "leads.csv" | "leads.sql";
+  /** Write the leads file as Latin-1 instead of UTF-8 (as some spreadsheet exports do). */
+  leadsEncoding?: "latin1";
   leadCount?: number;
   /** Package path → bytes; listed in the manifest with their real size and SHA-256. */
   audio?: Record<string, Uint8Array>;
@@ -128,7 +128,7 @@ export function writeHandmadePackage(dir: TempDir, name: string, content: Handma
   for (const [entry, bytes] of Object.entries(content.audio ?? {})) writer.addFile(entry, bytes);
   for (const [entry, bytes] of Object.entries(content.compressed ?? {})) writer.addFile(entry, bytes, { compress: true });
   for (const [entry, bytes] of Object.entries(content.unlisted ?? {})) writer.addFile(entry, bytes, { unlisted: true });
-  writer.addFile(content.leadsFile ?? "leads.csv", content.leads, { compress: true });
+  writer.addFile(content.leadsFile ?? "leads.csv", content.leadsEncoding ? new Uint8Array(Buffer.from(content.leads, content.leadsEncoding)) : content.leads, { compress: true });
   const rows = content.leads.split(/\r?\n/).filter((line) => line.trim() !== "").length - 1;
   writer.finish(
     { campaign: { id: content.campaignId ?? "HANDMADE", name: `Handmade ${content.campaignId ?? "HANDMADE"}` }, leadCount: content.leadCount ?? rows, defaultAudio: content.defaultAudio },

@@ -82,6 +82,11 @@ describe("inspectWavHeader", () => {
     new DataView(unset.buffer).setUint32(4, 36 + 100, true);
     expect(inspectWavHeader(unset, unset.length)).toMatchObject({ status: "invalid", reason: expect.stringContaining("size is unset") });
     expect(inspectWavHeader(encodePcmWav(new Uint8Array(0)), 44)).toMatchObject({ status: "invalid", reason: expect.stringContaining("empty") });
+    const wrongSize = encodePcmWav(new Uint8Array(100));
+    new DataView(wrongSize.buffer).setUint32(4, 4, true);
+    expect(inspectWavHeader(wrongSize, wrongSize.length)).toMatchObject({ status: "invalid", reason: expect.stringContaining("declares 12 bytes although the file has 144") });
+    const appended = new Uint8Array([...encodePcmWav(new Uint8Array(100)), ...new Uint8Array(50)]);
+    expect(inspectWavHeader(appended, appended.length)).toMatchObject({ status: "invalid", reason: expect.stringContaining("bytes were appended") });
   });
 
   test("what it writes, ffprobe reads as 8 kHz mono 16-bit PCM", async () => {

@@ -52,6 +52,10 @@ export function inspectWavHeader(bytes: Uint8Array, fileSize: number): WavHeader
   if (riffSize + 8 > fileSize + 1) {
     return { status: "invalid", reason: `the RIFF header declares ${riffSize + 8} bytes but the file has ${fileSize}: the file is truncated` };
   }
+  // One byte either way is a pad byte counted or not; anything more is a damaged header or bytes appended after the audio.
+  if (riffSize + 8 < fileSize - 1) {
+    return { status: "invalid", reason: `a file whose RIFF header declares ${riffSize + 8} bytes although the file has ${fileSize}: the header is damaged or bytes were appended` };
+  }
 
   let offset = 12;
   let format: Omit<WavFormat, "dataOffset" | "dataBytes" | "durationMs"> | null = null;

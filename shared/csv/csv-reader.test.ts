@@ -46,6 +46,7 @@ describe("CsvReader", () => {
     ['a,b"c\n', 1, "a quote inside an unquoted field"],
     ['a,"b"c\n', 1, "unexpected character after a closing quote"],
     ['x\na,"never closed\n', 2, "never closed"],
+    ['h\n1,2\n3,"open\n4,5\n6,7\n8,"x"y\n', 3, "not closed on its line"],
   ])("refuses %j, naming line %d", (text, line, message) => {
     try {
       read(text);

@@ -38,6 +38,8 @@ export class CsvReader {
   #field = "";
   #line = 1;
   #recordLine = 1;
+  /** Line where the current quoted field opened: an unclosed quote is reported there, not where parsing gave up. */
+  #quoteLine = 1;
   #afterCarriageReturn = false;
   #started = false;
 
@@ -68,6 +70,7 @@ export class CsvReader {
         case State.FieldStart:
           if (code === quote) {
             this.#state = State.Quoted;
+            this.#quoteLine = this.#line;
             index++;
           } else if (code === comma) {
             this.#endField();
@@ -113,6 +116,9 @@ export class CsvReader {
           } else if (code === lineFeed || code === carriageReturn) {
             this.#recordBreak(code, true);
             index++;
+          } else if (this.#quoteLine < this.#line) {
+            // The quote that "closes" here most likely opens the next field: the earlier one was never closed.
+            throw new CsvSyntaxError(this.#quoteLine, `line ${this.#quoteLine}: a quoted field opens here and is not closed on its line (the next quote, on line ${this.#line}, is followed by more text); close or double the quote`);
           } else {
             throw new CsvSyntaxError(this.#line, `line ${this.#line}: unexpected character after a closing quote`);
           }
@@ -123,7 +129,7 @@ export class CsvReader {
 
   /** Ends the input; a last record without a final line break is still a record. */
   end(): void {
-    if (this.#state === State.Quoted) throw new CsvSyntaxError(this.#recordLine, `a quoted field that starts on line ${this.#recordLine} is never closed`);
+    if (this.#state === State.Quoted) throw new CsvSyntaxError(this.#quoteLine, `a quoted field that starts on line ${this.#quoteLine} is never closed`);
     if (this.#state !== State.FieldStart || this.#fields.length > 0) {
       this.#endField();
       this.#endRecord();
@@ -145,6 +151,9 @@ export class CsvReader {
   #append(text: string): void {
     this.#field += text;
     if (this.#field.length > this.maxFieldLength) {
+      if (this.#state === State.Quoted && this.#quoteLine < this.#line) {
+        throw new CsvSyntaxError(this.#quoteLine, `line ${this.#quoteLine}: a quoted field opens here and runs on for more than ${this.maxFieldLength} characters; is its closing quote missing?`);
+      }
       throw new CsvSyntaxError(this.#recordLine, `line ${this.#recordLine}: a field longer than ${this.maxFieldLength} characters`);
     }
   }

@@ -19,7 +19,8 @@ export interface OpenDatabaseOptions {
 
 export interface NodeDatabase<TSchema extends Record<string, unknown> = Record<string, never>> {
   readonly client: Client;
-  readonly db: LibSQLDatabase<TSchema>;
+  /** Drizzle over `client` (`db.$client`): the query builder, and the client itself for the few hot paths that need it. */
+  readonly db: LibSQLDatabase<TSchema> & { $client: Client };
   /** Absolute path of the database file, or null for a libSQL server. */
   readonly filePath: string | null;
   close(): void;
@@ -40,7 +41,7 @@ export function openDatabase<TSchema extends Record<string, unknown> = Record<st
     // Open the connection now: a bad path or a locked file fails at start, not on the first request.
     pool.release(pool.acquireSync());
   }
-  const db = drizzle(client, { schema }) as LibSQLDatabase<TSchema>;
+  const db = drizzle(client, { schema }) as LibSQLDatabase<TSchema> & { $client: Client };
   if (client instanceof SerializedClient) {
     const serialized = client;
     const runTransaction = db.transaction.bind(db);

@@ -1,10 +1,10 @@
-import { randomUUID } from "node:crypto";
 import { and, eq, inArray, lte, sql } from "drizzle-orm";
 import type { ResultSet } from "@libsql/client";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import type { Clock } from "../runtime/clock.ts";
 import { type BackoffPolicy, backoffDelayMs } from "./backoff.ts";
 import { type JobRow, type JobState, jobs } from "./jobs.schema.ts";
+import { createLeaseOwner } from "./lease.ts";
 
 export interface JobQueueOptions {
   clock: Clock;
@@ -95,7 +95,7 @@ export function createJobQueue(db: AnyDatabase, options: JobQueueOptions): JobQu
         .update(jobs)
         .set({ state: "dead", lastError: sql`coalesce(${jobs.lastError} || '; ', '') || 'lease expired on the last attempt (worker lost)'`, leaseToken: null, updatedAt: now, finishedAt: now })
         .where(and(inArray(jobs.queue, names), eq(jobs.state, "running"), lte(jobs.leaseExpiresAt, now), sql`${jobs.attempts} >= ${jobs.maxAttempts}`));
-      const leaseToken = randomUUID();
+      const leaseToken = createLeaseOwner();
       const claimable = sql`(SELECT id FROM ${jobs} WHERE ${inArray(jobs.queue, names)} AND ((${jobs.state} = 'queued' AND ${jobs.runAt} <= ${now}) OR (${jobs.state} = 'running' AND ${jobs.leaseExpiresAt} <= ${now})) ORDER BY ${jobs.runAt}, ${jobs.id} LIMIT 1)`;
       const claimed = await db
         .update(jobs)
