@@ -1,11 +1,10 @@
-import type { Client } from "@libsql/client";
 import { z } from "zod";
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { isoTime } from "../../shared/http/iso-time.ts";
 import type { CampaignDeployment } from "../campaigns/campaigns.usecases.ts";
 import type { DefaultPrompt } from "../dialer/default-prompt.ts";
 import type { DialerApi } from "../dialer/dialer.routes.ts";
-import { findImport, findRunningImport } from "../importer/import.repository.ts";
+import { type ImportHistoryDeps, surroundingImports } from "../importer/import-history.usecases.ts";
 import { importJson } from "../importer/importer.routes.ts";
 import type { AccountsDeps } from "../../shared/accounts/accounts.usecases.ts";
 import { requireOperator } from "../../shared/accounts/operator-session.ts";
@@ -17,14 +16,13 @@ const leadsQuery = z.object({
   per_page: z.coerce.number().int().min(1).max(200).default(25),
 });
 
-export function registerDashboardRoutes(app: HttpApp, deps: { client: Client; deployment: CampaignDeployment; dialer: DialerApi; operators: AccountsDeps; defaultPrompt: DefaultPrompt }): void {
+export function registerDashboardRoutes(app: HttpApp, deps: ImportHistoryDeps & { deployment: CampaignDeployment; dialer: DialerApi; operators: AccountsDeps; defaultPrompt: DefaultPrompt }): void {
   app.get("/", (c) => c.redirect("/dashboard", 303));
 
   app.get("/operator/api/campaign", async (c) => {
     await requireOperator(c, deps.operators);
     const served = deps.deployment.served.current();
-    const previous = served.previousImportId === null ? null : await findImport(deps.client, served.previousImportId);
-    const running = await findRunningImport(deps.client);
+    const { previous, running } = await surroundingImports(deps, served.previousImportId);
     c.header("Cache-Control", "no-store");
     return c.json({
       ...campaignSummary(served),

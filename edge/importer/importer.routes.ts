@@ -1,12 +1,11 @@
 import { z } from "zod";
-import { notFound } from "../../shared/http/app-error.ts";
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { isoTime } from "../../shared/http/iso-time.ts";
 import type { AccountsDeps } from "../../shared/accounts/accounts.usecases.ts";
 import { requireOperator } from "../../shared/accounts/operator-session.ts";
 import { type BackgroundImports, type ImporterDeps, startUploadedImport } from "./campaign-import.usecases.ts";
-import { listRollbacks } from "../campaigns/campaigns.repository.ts";
-import { findImport, type ImportRecord, listImports } from "./import.repository.ts";
+import { listImportHistory, requireImport } from "./import-history.usecases.ts";
+import type { ImportRecord } from "./import.repository.ts";
 
 export const importUploadPath = "/operator/api/imports";
 
@@ -69,10 +68,7 @@ export function registerImporterRoutes(app: HttpApp, deps: { importer: ImporterD
   app.get(importUploadPath, async (c) => {
     await requireOperator(c, deps.operators);
     const query = historyQuery.parse(c.req.query());
-    const imports = await listImports(deps.importer.client, { limit: query.limit, beforeId: query.before });
-    // Rollbacks since the oldest import listed, so the history shows both in order.
-    const oldest = imports.at(-1)?.startedAt ?? 0;
-    const rollbacks = (await listRollbacks(deps.importer.client, query.limit)).filter((rollback) => rollback.rolledBackAt >= oldest);
+    const { imports, rollbacks } = await listImportHistory(deps.importer, { limit: query.limit, beforeId: query.before });
     c.header("Cache-Control", "no-store");
     return c.json({
       imports: imports.map(importJson),
@@ -88,8 +84,7 @@ export function registerImporterRoutes(app: HttpApp, deps: { importer: ImporterD
 
   app.get(`${importUploadPath}/:id`, async (c) => {
     await requireOperator(c, deps.operators);
-    const record = await findImport(deps.importer.client, importIdParam.parse(c.req.param("id")));
-    if (!record) throw notFound("import.not_found", `no import ${c.req.param("id")}`);
+    const record = await requireImport(deps.importer, importIdParam.parse(c.req.param("id")));
     c.header("Cache-Control", "no-store");
     return c.json(importJson(record));
   });
