@@ -1,3 +1,6 @@
+import { denoApi, runtimeKind } from "./runtime-kind.ts";
+import { bunWebSocketHandlers } from "./websocket.ts";
+
 /** The one place that starts an HTTP listener; node code sees only `fetch` handlers. */
 export interface HttpBindings {
   /** The peer's IP address, as the socket reports it (never from forwarded headers). */
@@ -27,30 +30,90 @@ export interface RunningHttpServer {
 }
 
 export function startHttpServer(options: HttpServerOptions): RunningHttpServer {
+  return runtimeKind === "bun" ? startBunHttpServer(options) : startDenoHttpServer(options);
+}
+
+function startBunHttpServer(options: HttpServerOptions): RunningHttpServer {
   const server = Bun.serve({
     hostname: options.hostname,
     port: options.port,
     maxRequestBodySize: options.maxRequestBodyBytes,
     idleTimeout: options.idleTimeoutSeconds ?? 30,
+    websocket: bunWebSocketHandlers!, // always set under Bun
     fetch(request, bunServer) {
-      const bindings: HttpBindings = {
+      const bindings = {
         get remoteAddress() {
           return bunServer.requestIP(request)?.address;
         },
+        // Hono's Bun WebSocket upgrade finds the server here.
+        server: bunServer,
       };
       return options.fetch(request, bindings);
     },
   });
   const port = server.port ?? options.port;
-  const displayHost = server.hostname?.includes(":") ? `[${server.hostname}]` : server.hostname;
   return {
     hostname: server.hostname ?? options.hostname,
     port,
-    url: `http://${displayHost}:${port}`,
+    url: serverUrl(server.hostname ?? options.hostname, port),
     stop: () => server.stop(false),
     forceStop: () => server.stop(true),
     pendingRequests: () => server.pendingRequests,
   };
+}
+
+/**
+ * Deno.serve has no body cap and no idle timeout of its own: the cap is enforced here (a declared
+ * length at once, a streamed body as it arrives); idle connections are left to Deno's defaults.
+ */
+function startDenoHttpServer(options: HttpServerOptions): RunningHttpServer {
+  let pending = 0;
+  const server = denoApi().serve({ hostname: options.hostname, port: options.port, onListen: () => {} }, async (request, info) => {
+    pending++;
+    try {
+      const limited = options.maxRequestBodyBytes === undefined ? request : limitRequestBody(request, options.maxRequestBodyBytes);
+      if (limited === null) return new Response("Payload Too Large", { status: 413 });
+      return await options.fetch(limited, { remoteAddress: info.remoteAddr.hostname });
+    } finally {
+      pending--;
+    }
+  });
+  const { hostname, port } = server.addr;
+  let stopping: Promise<void> | null = null;
+  const stop = () => (stopping ??= server.shutdown());
+  return {
+    hostname,
+    port,
+    url: serverUrl(hostname, port),
+    stop,
+    // Deno closes connections only once their requests are answered; nothing waits for that here.
+    forceStop: async () => {
+      void stop();
+    },
+    pendingRequests: () => pending,
+  };
+}
+
+/** The request with its body capped at `maxBytes`, or null when its declared length is already over. */
+function limitRequestBody(request: Request, maxBytes: number): Request | null {
+  if (request.body === null) return request;
+  const declared = request.headers.get("content-length");
+  if (declared !== null) return Number(declared) > maxBytes ? null : request;
+  let received = 0;
+  const capped = request.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        received += chunk.byteLength;
+        if (received > maxBytes) controller.error(new Error(`request body is larger than ${maxBytes} bytes`));
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
+  return new Request(request, { body: capped, duplex: "half" } as RequestInit);
+}
+
+function serverUrl(hostname: string, port: number): string {
+  return `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
 }
 
 export function isLoopbackAddress(address: string | undefined): boolean {
