@@ -71,9 +71,18 @@ function startDenoHttpServer(options: HttpServerOptions): RunningHttpServer {
   const server = denoApi().serve({ hostname: options.hostname, port: options.port, onListen: () => {} }, async (request, info) => {
     pending++;
     try {
-      const limited = options.maxRequestBodyBytes === undefined ? request : limitRequestBody(request, options.maxRequestBodyBytes);
-      if (limited === null) return new Response("Payload Too Large", { status: 413 });
-      return await options.fetch(limited, { remoteAddress: info.remoteAddr.hostname });
+      if (options.maxRequestBodyBytes === undefined || request.body === null) return await options.fetch(request, { remoteAddress: info.remoteAddr.hostname });
+      const limited = limitRequestBody(request, options.maxRequestBodyBytes);
+      if (limited === null) return payloadTooLarge();
+      let response: Response;
+      try {
+        response = await options.fetch(limited.request, { remoteAddress: info.remoteAddr.hostname });
+      } catch (error) {
+        if (limited.exceeded()) return payloadTooLarge();
+        throw error;
+      }
+      // The handler saw its body end early, whatever it answered: the caller learns why, as under Bun.
+      return limited.exceeded() ? payloadTooLarge() : response;
     } finally {
       pending--;
     }
@@ -94,13 +103,19 @@ function startDenoHttpServer(options: HttpServerOptions): RunningHttpServer {
   };
 }
 
-/** The request with its body capped at `maxBytes`, or null when its declared length is already over. */
-function limitRequestBody(request: Request, maxBytes: number): Request | null {
-  if (request.body === null) return request;
+function payloadTooLarge(): Response {
+  return new Response("Payload Too Large", { status: 413 });
+}
+
+/**
+ * The request with its body capped at `maxBytes` (a streamed body fails once it passes the cap),
+ * or null when its declared length is already over.
+ */
+function limitRequestBody(request: Request, maxBytes: number): { request: Request; exceeded: () => boolean } | null {
   const declared = request.headers.get("content-length");
-  if (declared !== null) return Number(declared) > maxBytes ? null : request;
+  if (declared !== null && Number(declared) > maxBytes) return null;
   let received = 0;
-  const capped = request.body.pipeThrough(
+  const capped = (request.body as ReadableStream<Uint8Array>).pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         received += chunk.byteLength;
@@ -109,7 +124,7 @@ function limitRequestBody(request: Request, maxBytes: number): Request | null {
       },
     }),
   );
-  return new Request(request, { body: capped, duplex: "half" } as RequestInit);
+  return { request: new Request(request, { body: capped, duplex: "half" } as RequestInit), exceeded: () => received > maxBytes };
 }
 
 function serverUrl(hostname: string, port: number): string {
