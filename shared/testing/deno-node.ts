@@ -9,14 +9,24 @@ const projectRoot = realpathSync(join(import.meta.dir, "../.."));
 const nodeModules = realpathSync(join(projectRoot, "node_modules"));
 export const denoExecutable = join(nodeModules, ".bin/deno");
 
+export interface DenoNodePaths {
+  dataDir: string;
+  /** The working directory (the node reads its .env there). */
+  workDir: string;
+  /** Hosts besides 127.0.0.1 the node may reach or listen on. */
+  net?: string[];
+  /** Files besides its own the node reads (a package to import, a config file). */
+  read?: string[];
+}
+
 /**
  * The narrowest Deno permissions a node serves with, as the README lists them: read the source,
  * node_modules, the working directory (its .env) and the node's config file; write only the data
  * directory; load only libsql's native addon; run only the tools the node runs; the system facts
  * libsql's platform probe and the node's metrics read; loopback and the hosts in `net`.
  */
-export function denoPermissions(node: NodeName, options: { dataDir: string; workDir: string; net?: string[] }): string[] {
-  const read = [projectRoot, nodeModules, options.workDir, options.dataDir, ...(node === "pi" ? ["/etc/recorder-agent/config.yaml"] : [])];
+export function denoPermissions(node: NodeName, options: DenoNodePaths): string[] {
+  const read = [projectRoot, nodeModules, options.workDir, options.dataDir, ...(node === "pi" ? ["/etc/recorder-agent/config.yaml"] : []), ...(options.read ?? [])];
   const run = { core: [], edge: ["sync"], pi: ["ffmpeg", "arecord"] }[node];
   return [
     "--no-prompt",
@@ -31,7 +41,7 @@ export function denoPermissions(node: NodeName, options: { dataDir: string; work
 }
 
 /** `deno run <permissions> <node>/main.ts <args>`: the node from source under Deno. */
-export function denoNodeArgs(node: NodeName, args: string[], options: { dataDir: string; workDir: string; net?: string[] }): string[] {
+export function denoNodeArgs(node: NodeName, args: string[], options: DenoNodePaths): string[] {
   return ["run", ...denoPermissions(node, options), join(projectRoot, node, "main.ts"), ...args];
 }
 
@@ -39,7 +49,7 @@ export function denoNodeArgs(node: NodeName, args: string[], options: { dataDir:
 export function startDenoNode(
   node: NodeName,
   args: string[],
-  options: { env: Record<string, string>; dataDir: string; workDir: string; net?: string[]; readyMessage?: string },
+  options: DenoNodePaths & { env: Record<string, string>; readyMessage?: string },
 ): Promise<RunningNodeProcess> {
   return startNodeProcess(denoExecutable, denoNodeArgs(node, args, options), { env: denoEnv(options.env), cwd: options.workDir, timeoutMs: 60_000, readyMessage: options.readyMessage });
 }
