@@ -6,15 +6,12 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
-import { chunkUploadPath, chunkUploadResponse } from "../shared/contracts/chunk-upload.ts";
+import { mkdirSync } from "node:fs";
 import { startDenoNode } from "../shared/testing/deno-node.ts";
 import { makeTempDir, type TempDir } from "../shared/testing/temp-dir.ts";
-import { waitUntil } from "../shared/testing/wait-until.ts";
-import { uploadForm } from "./testing/core-test-app.ts";
+import { driveCoreThroughAnalysis, transcribingCoreEnv } from "./testing/core-over-http.ts";
 import { startOpenAiCompatibleServer } from "./testing/openai-compatible-server.ts";
 import { englishSalesCorpus } from "./testing/sales-corpus.ts";
-import { speechChunk } from "./testing/test-audio.ts";
 
 const dirs: TempDir[] = [];
 afterAll(() => {
@@ -28,69 +25,13 @@ describe("core under Deno", () => {
     mkdirSync(dir.join("tmp"));
     const adminToken = randomUUID();
     const provider = await startOpenAiCompatibleServer({ corpus: englishSalesCorpus });
-    const env = {
-      PATH: "/usr/bin:/bin",
-      HOME: dir.path,
-      TMPDIR: dir.join("tmp"),
-      LANG: "C.UTF-8",
-      DATA_DIR: dir.join("data"),
-      ADMIN_TOKEN: adminToken,
-      PORT: "0",
-      HOST: "127.0.0.1",
-      TRANSCRIPTION_BASE_URL: provider.baseUrl,
-      DIALOGUE_SILENCE_GAP_SECONDS: "2",
-    };
-    const { bytes, speech } = await speechChunk({ seconds: 6, atMs: 2000, text: "Would you like a bag for that?" });
+    const env = { PATH: "/usr/bin:/bin", HOME: dir.path, TMPDIR: dir.join("tmp"), LANG: "C.UTF-8", DATA_DIR: dir.join("data"), PORT: "0", HOST: "127.0.0.1", ...transcribingCoreEnv(adminToken, provider.baseUrl) };
     const core = await startDenoNode("core", ["serve"], { env, dataDir: dir.join("data"), workDir: dir.path });
     try {
       const admin = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
       const get = async (path: string, headers: Record<string, string> = admin) => fetch(`${core.url}${path}`, { headers });
-
       expect((await get("/api/v1/admin/dialogues", { authorization: "Bearer not-the-token" })).status).toBe(401);
-      const device = { pointId: randomUUID(), registerId: randomUUID(), deviceId: randomUUID(), token: randomUUID() };
-      const registered = await fetch(`${core.url}/api/v1/admin/devices`, {
-        method: "POST",
-        headers: admin,
-        body: JSON.stringify({ point_id: device.pointId, register_id: device.registerId, device_id: device.deviceId, token_plain: device.token }),
-      });
-      expect(registered.status).toBe(201);
-
-      const startTs = Date.now() - 60_000;
-      const forged = await fetch(`${core.url}${chunkUploadPath}`, {
-        method: "POST",
-        body: uploadForm(device, { bytes, startTs, endTs: startTs + 6000 }, Date.now()),
-        headers: { authorization: `Bearer ${randomUUID()}` },
-      });
-      expect(forged.status).toBe(401);
-      const uploaded = await fetch(`${core.url}${chunkUploadPath}`, {
-        method: "POST",
-        body: uploadForm(device, { bytes, startTs, endTs: startTs + 6000 }, Date.now()),
-        headers: { authorization: `Bearer ${device.token}` },
-      });
-      expect(uploaded.status).toBe(200);
-      const { chunk_id, stored_path } = chunkUploadResponse.parse(await uploaded.json());
-      expect(existsSync(dir.join("data/audio", stored_path))).toBe(true);
-
-      type ChunkDetail = { vad: { status: string; audio_ms: number }; speech_segments: Array<{ offset_start_ms: number; offset_end_ms: number }> };
-      let chunk: ChunkDetail | null = null;
-      await waitUntil("the chunk's speech found", async () => {
-        chunk = (await (await get(`/api/v1/admin/chunks/${chunk_id}`)).json()) as ChunkDetail;
-        return chunk.vad.status !== "pending";
-      }, 30_000, 100);
-      const found = chunk as unknown as ChunkDetail;
-      expect(found.vad).toMatchObject({ status: "done", audio_ms: 6000 });
-      expect(found.speech_segments).toHaveLength(1);
-      expect(Math.abs(found.speech_segments[0]!.offset_start_ms - speech.startMs)).toBeLessThanOrEqual(500);
-      expect(Math.abs(found.speech_segments[0]!.offset_end_ms - speech.endMs)).toBeLessThanOrEqual(500);
-
-      let dialogue: { dialogue_id: string; asr_status: string; analysis_status: string } | undefined;
-      await waitUntil("the dialogue transcribed and analysed", async () => {
-        [dialogue] = ((await (await get("/api/v1/admin/dialogues")).json()) as { dialogues: Array<typeof dialogue> }).dialogues;
-        return dialogue?.analysis_status === "DONE";
-      }, 30_000, 100);
-      expect(dialogue).toMatchObject({ asr_status: "DONE", analysis_status: "DONE" });
-      const transcript = (await (await get(`/api/v1/admin/dialogues/${dialogue!.dialogue_id}/transcript`)).json()) as { text: string };
-      expect(transcript.text).toContain("would you like a bag");
+      await driveCoreThroughAnalysis(core.url, adminToken, dir.join("data/audio"), expect);
 
       // The call-results API: a tenant and key made through the admin API, a result recorded and read back.
       const tenant = await fetch(`${core.url}/api/v1/admin/tenants`, { method: "POST", headers: admin, body: JSON.stringify({ name: "Acme" }) });
