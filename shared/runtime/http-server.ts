@@ -68,7 +68,8 @@ function startBunHttpServer(options: HttpServerOptions): RunningHttpServer {
  */
 function startDenoHttpServer(options: HttpServerOptions): RunningHttpServer {
   let pending = 0;
-  const server = denoApi().serve({ hostname: options.hostname, port: options.port, onListen: () => {} }, async (request, info) => {
+  const abort = new AbortController();
+  const server = denoApi().serve({ hostname: options.hostname, port: options.port, signal: abort.signal, onListen: () => {} }, async (request, info) => {
     pending++;
     try {
       if (options.maxRequestBodyBytes === undefined || request.body === null) return await options.fetch(request, { remoteAddress: info.remoteAddr.hostname });
@@ -95,9 +96,9 @@ function startDenoHttpServer(options: HttpServerOptions): RunningHttpServer {
     port,
     url: serverUrl(hostname, port),
     stop,
-    // Deno closes connections only once their requests are answered; nothing waits for that here.
     forceStop: async () => {
-      void stop();
+      abort.abort();
+      await server.finished;
     },
     pendingRequests: () => pending,
   };

@@ -22,6 +22,8 @@ export interface DenoApi {
 export interface DenoServeOptions {
   hostname: string;
   port: number;
+  /** Aborting closes the server and every connection at once. */
+  signal?: AbortSignal;
   onListen?: (address: { hostname: string; port: number }) => void;
 }
 

@@ -14,7 +14,8 @@ import { upgradeWebSocket } from "../runtime/websocket.ts";
 export const probeBodyLimitBytes = 1024;
 export const probeToken = "probe-token-2f9c";
 
-export function createRuntimeProbeApp(): Hono<{ Bindings: HttpBindings }> {
+/** `forceStop` serves POST /force-stop, which drops every connection a moment after it answers. */
+export function createRuntimeProbeApp(forceStop: () => Promise<void> = async () => {}): Hono<{ Bindings: HttpBindings }> {
   const sockets = new Set<WSContext>();
   const app = new Hono<{ Bindings: HttpBindings }>();
   app.get("/runtime", (c) => c.json({ runtime: runtimeKind, peer: c.env.remoteAddress ?? null }));
@@ -51,12 +52,18 @@ export function createRuntimeProbeApp(): Hono<{ Bindings: HttpBindings }> {
     for (const socket of sockets) socket.send(event);
     return c.json({ delivered: sockets.size });
   });
+  app.post("/force-stop", (c) => {
+    setTimeout(() => void forceStop(), 50);
+    return c.json({ stopping: true }, 202);
+  });
   return app;
 }
 
 export function startRuntimeProbe(): RunningHttpServer {
-  const app = createRuntimeProbeApp();
-  return startHttpServer({ fetch: (request, bindings) => app.fetch(request, bindings), hostname: "127.0.0.1", port: 0, maxRequestBodyBytes: probeBodyLimitBytes });
+  let server: RunningHttpServer | null = null;
+  const app = createRuntimeProbeApp(async () => server?.forceStop());
+  server = startHttpServer({ fetch: (request, bindings) => app.fetch(request, bindings), hostname: "127.0.0.1", port: 0, maxRequestBodyBytes: probeBodyLimitBytes });
+  return server;
 }
 
 if (import.meta.main) {
