@@ -5,14 +5,13 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { openDatabase } from "../shared/db/open-database.ts";
 import { startDenoNode } from "../shared/testing/deno-node.ts";
 import type { RunningNodeProcess } from "../shared/testing/node-process.ts";
 import { makeTempDir, type TempDir } from "../shared/testing/temp-dir.ts";
-import { waitUntil } from "../shared/testing/wait-until.ts";
-import { agentEnvironment, closedScheduleWindow, type DeliveredChunk, expectDeliveredExactlyOnce, testDevice, waitForHealth } from "./testing/agent-process.ts";
+import { agentEnvironment, chunksStoredByCore, type DeliveredChunk, expectRecordingDeliveredToCore, testDevice } from "./testing/agent-process.ts";
 
 let dir: TempDir | undefined;
 const running: RunningNodeProcess[] = [];
@@ -30,20 +29,14 @@ async function stopNode(node: RunningNodeProcess): Promise<number> {
   return node.stop("SIGTERM");
 }
 
-/** The chunks the core stored, in the order it stored them, each with the file it wrote. */
-function storedByCore(coreData: string): Promise<DeliveredChunk[]> {
+/** The chunks the core stored, read from its database file. */
+async function storedByCore(coreData: string): Promise<DeliveredChunk[]> {
   const database = openDatabase({ url: `file:${join(coreData, "core.db")}` });
-  return database.client
-    .execute("SELECT chunk_id, sha256, start_ts, end_ts, stored_path FROM audio_chunks ORDER BY rowid")
-    .then((rows) =>
-      rows.rows.map((row) => ({
-        chunkId: String(row.chunk_id),
-        sha256: String(row.sha256),
-        fields: { start_ts: Number(row.start_ts), end_ts: Number(row.end_ts) },
-        bytes: new Uint8Array(readFileSync(join(coreData, "audio", String(row.stored_path)))),
-      })),
-    )
-    .finally(() => database.close());
+  try {
+    return await chunksStoredByCore(database.client, join(coreData, "audio"));
+  } finally {
+    database.close();
+  }
 }
 
 describe("recorder → core, both under Deno", () => {
@@ -72,17 +65,7 @@ describe("recorder → core, both under Deno", () => {
       return recorder;
     };
 
-    const recorder = await startRecorder();
-    await waitUntil("three chunks stored by the core", async () => (await storedByCore(coreData)).length >= 3, 60_000, 200);
-    expect(await stopNode(recorder)).toBe(0);
-    // The chunk finished at the stop is still queued: a run outside the schedule delivers it.
-    const drain = await startRecorder(closedScheduleWindow());
-    const drained = await waitForHealth(drain, "an empty queue", (report) => report.queue_size === 0);
-    expect(await stopNode(drain)).toBe(0);
-
-    expect(drained).toMatchObject({ upload_errors_total: 0, rejected_total: 0 });
-    const stored = await expectDeliveredExactlyOnce(testDir, await storedByCore(coreData), expect);
-    expect(stored.length).toBeGreaterThanOrEqual(3);
+    await expectRecordingDeliveredToCore({ dir: testDir, startRecorder, stopRecorder: stopNode, storedByCore: () => storedByCore(coreData), expect });
     expect(await stopNode(core)).toBe(0);
   });
 });
