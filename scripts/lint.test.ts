@@ -35,6 +35,11 @@ const files: Record<string, { source: string; expected: string[] }> = {
   },
   "edge/importer/client.routes.ts": { source: 'import type { Client } from "@libsql/client";\nexport type Database = Client;\n', expected: ["lint/style/noRestrictedImports"] },
   "edge/importer/repository.routes.ts": { source: 'import { findImport } from "./import.repository.ts";\nexport const find = findImport;\n', expected: ["lint/style/noRestrictedImports"] },
+  "edge/importer/repository-types.routes.ts": {
+    source: 'import type { ImportRecord } from "./import.repository.ts";\nimport { ImportLockTakenError } from "./import.repository.ts";\nexport type Record = ImportRecord;\nexport const refused = ImportLockTakenError;\n',
+    expected: [],
+  },
+  "edge/importer/repository-namespace.routes.ts": { source: 'import * as imports from "./import.repository.ts";\nexport const find = imports.findImport;\n', expected: ["lint/style/noRestrictedImports"] },
   "edge/importer/sql.usecases.ts": { source: 'import { sql } from "drizzle-orm";\nimport { findImport } from "./import.repository.ts";\nexport const parts = [sql, findImport];\n', expected: [] },
   "pi/recorder/bun-global.ts": { source: 'export const bytes = await Bun.file("chunk.opus").bytes();\n', expected: ["lint/style/noRestrictedGlobals"] },
   "shared/jobs/bun-module.ts": { source: 'import { Database } from "bun:sqlite";\nexport const database = new Database(":memory:");\n', expected: ["lint/style/noRestrictedImports"] },

@@ -3,7 +3,8 @@ import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { isoTime } from "../../shared/http/iso-time.ts";
 import { requireApiKey } from "../tenants/api-key.middleware.ts";
 import type { TenantsDeps } from "../tenants/tenants.usecases.ts";
-import { type CallStatsDeps, type StatsDimension, summarizeOutcomes } from "./call-stats.usecases.ts";
+import type { StatsDimension } from "./call-stats.repository.ts";
+import { type CallStatsDeps, summarizeOutcomes } from "./call-stats.usecases.ts";
 
 /** A point in time as Unix seconds or an ISO 8601 date/time. */
 const instant = z

@@ -3,8 +3,6 @@ import type { Clock } from "../../shared/runtime/clock.ts";
 import type { CallStatsRepository, StatsDimension, StatsFilter } from "./call-stats.repository.ts";
 import { callOutcomes, type CallOutcome, isHumanAnswered, pendingOutcome } from "./dispositions.ts";
 
-export type { StatsDimension } from "./call-stats.repository.ts";
-
 export interface CallStatsDeps {
   callStats: CallStatsRepository;
   clock: Clock;

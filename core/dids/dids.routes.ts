@@ -5,7 +5,8 @@ import { isoTime } from "../../shared/http/iso-time.ts";
 import { readJsonBody } from "../../shared/http/json-body.ts";
 import { requireApiKey } from "../tenants/api-key.middleware.ts";
 import type { TenantsDeps } from "../tenants/tenants.usecases.ts";
-import { type Did, type DidsDeps, type DidWithStats, importDids, listDidsWithStats, loadAreaCodes, selectNextDid, updateDid } from "./dids.usecases.ts";
+import type { Did } from "./dids.repository.ts";
+import { type DidsDeps, type DidWithStats, importDids, listDidsWithStats, loadAreaCodes, selectNextDid, updateDid } from "./dids.usecases.ts";
 
 const printable = /^[^\u0000-\u001f\u007f]+$/;
 const campaignId = z

@@ -7,8 +7,6 @@ import type { DidPools, TenantPool } from "./did-pools.ts";
 import type { AreaCodeLocation, Did, DidFields, DidsRepository } from "./dids.repository.ts";
 import { areaCodeOf, phoneKeyOf } from "./phone-numbers.ts";
 
-export type { Did } from "./dids.repository.ts";
-
 export interface DidsDeps {
   dids: DidsRepository;
   pools: DidPools;

@@ -2,7 +2,8 @@ import { z } from "zod";
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { isoTime } from "../../shared/http/iso-time.ts";
 import { readJsonBody } from "../../shared/http/json-body.ts";
-import { type ApiKeyRecord, apiKeyScopes, createApiKey, createTenant, listApiKeys, requireTenant, revokeApiKey, type Tenant, type TenantsDeps, updateTenant } from "./tenants.usecases.ts";
+import type { ApiKeyRecord, Tenant } from "./tenants.repository.ts";
+import { apiKeyScopes, createApiKey, createTenant, listApiKeys, requireTenant, revokeApiKey, type TenantsDeps, updateTenant } from "./tenants.usecases.ts";
 
 const name = z.string().trim().min(1, { message: "name may not be empty" }).max(100, { message: "name may be at most 100 characters" });
 const timezone = z.string().trim().min(1).max(64);

@@ -4,8 +4,6 @@ import type { Clock } from "../../shared/runtime/clock.ts";
 import { hashSecret } from "../admin/admin-auth.ts";
 import type { ApiKeyOwner, ApiKeyRecord, Tenant, TenantsRepository } from "./tenants.repository.ts";
 
-export type { ApiKeyRecord, Tenant } from "./tenants.repository.ts";
-
 /** What a key may do. `manage` changes DID pools and disposition mapping; the others only read or report. */
 export const apiKeyScopes = ["call_results", "dids_next", "stats", "manage"] as const;
 export type ApiKeyScope = (typeof apiKeyScopes)[number];

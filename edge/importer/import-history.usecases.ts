@@ -3,8 +3,6 @@ import { notFound } from "../../shared/http/app-error.ts";
 import { listRollbacks, type RollbackRecord } from "../campaigns/campaigns.repository.ts";
 import { findImport, findRunningImport, type ImportRecord, listImports } from "./import.repository.ts";
 
-export type { ImportRecord };
-
 /** What reading the import history takes: the edge's database. */
 export interface ImportHistoryDeps {
   client: Client;
