@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { startDenoNode } from "../shared/testing/deno-node.ts";
 import { makeTempDir, type TempDir } from "../shared/testing/temp-dir.ts";
-import { driveCoreThroughAnalysis, transcribingCoreEnv } from "./testing/core-over-http.ts";
+import { driveCoreThroughAnalysis, expectSpeechFound, transcribingCoreEnv, uploadSpeechChunk } from "./testing/core-over-http.ts";
 import { startOpenAiCompatibleServer } from "./testing/openai-compatible-server.ts";
 import { englishSalesCorpus } from "./testing/sales-corpus.ts";
 
@@ -61,6 +61,33 @@ describe("core under Deno", () => {
     } finally {
       expect(await core.stop("SIGTERM")).toBe(0);
       await provider.stop();
+    }
+  });
+
+  test("`core worker --role vad` under Deno pulls the chunk's job from a core under Deno and finds its speech", async () => {
+    const dir = makeTempDir("salescontrol-core-worker-deno-");
+    dirs.push(dir);
+    mkdirSync(dir.join("tmp"));
+    const adminToken = randomUUID();
+    const internalToken = randomUUID();
+    const base = { PATH: "/usr/bin:/bin", HOME: dir.path, TMPDIR: dir.join("tmp"), LANG: "C.UTF-8" };
+    const core = await startDenoNode("core", ["serve"], {
+      env: { ...base, DATA_DIR: dir.join("data"), PORT: "0", HOST: "127.0.0.1", ADMIN_TOKEN: adminToken, INTERNAL_TOKEN: internalToken, VAD_IN_PROCESS: "false" },
+      dataDir: dir.join("data"),
+      workDir: dir.path,
+    });
+    const workerData = dir.join("worker-data");
+    const worker = await startDenoNode("core", ["worker", "--role", "vad", "--core-url", core.url], {
+      env: { ...base, DATA_DIR: workerData, INTERNAL_TOKEN: internalToken },
+      dataDir: workerData,
+      workDir: dir.path,
+      readyMessage: "worker started",
+    });
+    try {
+      await expectSpeechFound(core.url, adminToken, await uploadSpeechChunk(core.url, adminToken, expect), expect);
+    } finally {
+      expect(await worker.stop("SIGTERM")).toBe(0);
+      expect(await core.stop("SIGTERM")).toBe(0);
     }
   });
 });

@@ -12,21 +12,22 @@ export function transcribingCoreEnv(adminToken: string, transcriptionBaseUrl: st
   return { ADMIN_TOKEN: adminToken, TRANSCRIPTION_BASE_URL: transcriptionBaseUrl, DIALOGUE_SILENCE_GAP_SECONDS: "2" };
 }
 
-/**
- * Drives a running core process (a binary, or the source under Bun or Deno) over HTTP as a shop
- * does: registers a recorder through the admin API, refuses a forged upload, ingests a chunk with
- * speech, and waits until its speech is found, transcribed and analysed (the core must run with
- * transcribingCoreEnv and the sales corpus behind its transcription server).
- */
-export async function driveCoreThroughAnalysis(coreUrl: string, adminToken: string, audioDir: string, expect: typeof bunExpect): Promise<void> {
-  const { bytes, speech } = await speechChunk({ seconds: 6, atMs: 2000, text: "Would you like a bag for that?" });
-  const admin = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
-  const get = async (path: string) => (await fetch(`${coreUrl}${path}`, { headers: admin })).json();
+export interface UploadedSpeech {
+  chunkId: string;
+  storedPath: string;
+  speech: { startMs: number; endMs: number };
+}
 
+/**
+ * Registers a recorder through a running core's admin API and uploads a 6 s chunk with speech from
+ * it; a forged token is refused first.
+ */
+export async function uploadSpeechChunk(coreUrl: string, adminToken: string, expect: typeof bunExpect): Promise<UploadedSpeech> {
+  const { bytes, speech } = await speechChunk({ seconds: 6, atMs: 2000, text: "Would you like a bag for that?" });
   const device = { pointId: randomUUID(), registerId: randomUUID(), deviceId: randomUUID(), token: randomUUID() };
   const registered = await fetch(`${coreUrl}/api/v1/admin/devices`, {
     method: "POST",
-    headers: admin,
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
     body: JSON.stringify({ point_id: device.pointId, register_id: device.registerId, device_id: device.deviceId, token_plain: device.token }),
   });
   expect(registered.status).toBe(201);
@@ -37,15 +38,36 @@ export async function driveCoreThroughAnalysis(coreUrl: string, adminToken: stri
   const uploaded = await upload(device.token);
   expect(uploaded.status).toBe(200);
   const { chunk_id, stored_path } = chunkUploadResponse.parse(await uploaded.json());
-  expect(existsSync(join(audioDir, stored_path))).toBe(true);
+  return { chunkId: chunk_id, storedPath: stored_path, speech };
+}
 
+/** Waits until the core (or a worker of it) has looked for the chunk's speech, and checks it found the one segment. */
+export async function expectSpeechFound(coreUrl: string, adminToken: string, uploaded: UploadedSpeech, expect: typeof bunExpect): Promise<void> {
   type ChunkDetail = { vad: { status: string; audio_ms: number }; speech_segments: Array<{ offset_start_ms: number; offset_end_ms: number }> };
   let chunk = {} as ChunkDetail;
-  await waitUntil("the chunk's speech found", async () => (chunk = (await get(`/api/v1/admin/chunks/${chunk_id}`)) as ChunkDetail).vad.status !== "pending", 30_000, 100);
+  await waitUntil(
+    "the chunk's speech found",
+    async () => (chunk = (await (await fetch(`${coreUrl}/api/v1/admin/chunks/${uploaded.chunkId}`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as ChunkDetail).vad.status !== "pending",
+    30_000,
+    100,
+  );
   expect(chunk.vad).toMatchObject({ status: "done", audio_ms: 6000 });
   expect(chunk.speech_segments).toHaveLength(1);
-  expect(Math.abs(chunk.speech_segments[0]!.offset_start_ms - speech.startMs)).toBeLessThanOrEqual(500);
-  expect(Math.abs(chunk.speech_segments[0]!.offset_end_ms - speech.endMs)).toBeLessThanOrEqual(500);
+  expect(Math.abs(chunk.speech_segments[0]!.offset_start_ms - uploaded.speech.startMs)).toBeLessThanOrEqual(500);
+  expect(Math.abs(chunk.speech_segments[0]!.offset_end_ms - uploaded.speech.endMs)).toBeLessThanOrEqual(500);
+}
+
+/**
+ * Drives a running core process (a binary, or the source under Bun or Deno) over HTTP as a shop
+ * does: a recorder's chunk with speech is ingested, and its speech is found, transcribed and
+ * analysed (the core must run with transcribingCoreEnv and the sales corpus behind its
+ * transcription server).
+ */
+export async function driveCoreThroughAnalysis(coreUrl: string, adminToken: string, audioDir: string, expect: typeof bunExpect): Promise<void> {
+  const get = async (path: string) => (await fetch(`${coreUrl}${path}`, { headers: { authorization: `Bearer ${adminToken}` } })).json();
+  const uploaded = await uploadSpeechChunk(coreUrl, adminToken, expect);
+  expect(existsSync(join(audioDir, uploaded.storedPath))).toBe(true);
+  await expectSpeechFound(coreUrl, adminToken, uploaded, expect);
 
   let dialogue: { dialogue_id: string; asr_status: string; analysis_status: string } | undefined;
   await waitUntil(
