@@ -1,7 +1,8 @@
 /**
  * The edge from source under Deno 2 (`deno run` with the README's permissions) on a fresh data
  * directory: an operator added from the command line uploads a campaign package over HTTP, and the
- * dialer's lead lookups and audio requests are answered from it.
+ * dialer's lead lookups and audio requests are answered from it; `sync --once` ships VICIdial's
+ * call results from a private MariaDB to a core.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync } from "node:fs";
@@ -9,7 +10,9 @@ import { asteriskWav, inspectWavHeader } from "../shared/audio/wav-format.ts";
 import { runCommand } from "../shared/runtime/process.ts";
 import { denoEnv, denoExecutable, denoNodeArgs, startDenoNode } from "../shared/testing/deno-node.ts";
 import type { RunningNodeProcess } from "../shared/testing/node-process.ts";
+import { startMariaDb } from "../shared/testing/mariadb-server.ts";
 import { makeTempDir, type TempDir } from "../shared/testing/temp-dir.ts";
+import { expectSyncShipsVicidialCalls, startCoreProcess } from "./sync/sync.testing.ts";
 import { buildTestPackage, testOperator } from "./testing/edge-test-kit.ts";
 
 let dir: TempDir;
@@ -84,5 +87,21 @@ describe("edge under Deno", () => {
 
     expect(await edge.stop("SIGTERM")).toBe(0);
     expect(edge.logLines().some((line) => line.includes('"msg":"stopped"'))).toBe(true);
+  });
+
+  test("sync --once reads vicidial_log through mysql2 and the core stores every call, a changed one updated", async () => {
+    const mariadb = await startMariaDb();
+    const syncDir = makeTempDir("salescontrol-edge-sync-deno-");
+    const core = await startCoreProcess(syncDir);
+    try {
+      const dataDir = syncDir.join("edge-data");
+      const runSync = (settings: Record<string, string>) =>
+        runCommand(denoExecutable, denoNodeArgs("edge", ["sync", "--once"], { dataDir, workDir: syncDir.path }), { cwd: syncDir.path, env: denoEnv({ ...env, DATA_DIR: dataDir, ...settings }) });
+      await expectSyncShipsVicidialCalls({ mariadb, core, dir: syncDir, runSync, expect });
+    } finally {
+      await core.stop();
+      await mariadb.stop();
+      syncDir.remove();
+    }
   });
 });
