@@ -14,7 +14,6 @@ import {
   type ServedAudioFile,
   type ServedCampaigns,
   type ServedCampaignsHolder,
-  type ServedLead,
 } from "./campaign-snapshot.ts";
 import {
   activateImport,
