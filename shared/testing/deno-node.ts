@@ -34,7 +34,7 @@ export function denoPermissions(node: NodeName, options: DenoNodePaths): string[
     `--allow-write=${options.dataDir}`,
     `--allow-ffi=${join(nodeModules, "@libsql")}`,
     "--allow-env",
-    "--allow-sys=hostname,cpus,networkInterfaces,systemMemoryInfo,statfs",
+    "--allow-sys=hostname,cpus,networkInterfaces,systemMemoryInfo,statfs,uid",
     `--allow-net=${["127.0.0.1", ...(options.net ?? [])].join(",")}`,
     ...(run.length > 0 ? [`--allow-run=${run.join(",")}`] : []),
   ];
