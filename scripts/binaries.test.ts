@@ -16,8 +16,7 @@ import { expectDeliveredExactlyOnce, testDevice, waitForHealth } from "../pi/tes
 import { startLocalIngestServer } from "../pi/testing/local-ingest-server.ts";
 import { binaryPath, nodeNames } from "./build.ts";
 import { isolatedNodeEnv } from "./testing/isolated-node.ts";
-import { compareCallResults, readCoreCallResults, readVicidialCallResults, startCoreProcess } from "../edge/sync/sync.testing.ts";
-import { createVicidialDatabase } from "../edge/vicidial/testing/vicidial-log.fixture.ts";
+import { expectSyncShipsVicidialCalls, startCoreProcess } from "../edge/sync/sync.testing.ts";
 import { startMariaDb } from "../shared/testing/mariadb-server.ts";
 
 const qemu = "/usr/bin/qemu-aarch64-static";
@@ -179,24 +178,8 @@ describe("edge-linux-x64 → core-linux-x64", () => {
     copyFileSync(binaryPath("core", "x64"), coreDir.join("salescontrol-core"));
     const core = await startCoreProcess(coreDir, { binary: coreDir.join("salescontrol-core") });
     try {
-      await createVicidialDatabase(mariadb);
-      await mariadb.query("SET SESSION sql_mode = ''");
-      await mariadb.query(
-        `INSERT INTO asterisk.vicidial_log (uniqueid, lead_id, list_id, campaign_id, call_date, start_epoch, end_epoch, length_in_sec, status, phone_code, phone_number, user, user_group, term_reason, comments)
-         VALUES ('1768200000.1', 1, 1001, 'OUTBND', NOW(), UNIX_TIMESTAMP(), NULL, 0, 'NA', '1', '4155550101', 'VDAD', NULL, '', NULL),
-                ('1768200000.2', 2, 1001, 'OUTBND', NOW(), UNIX_TIMESTAMP(), UNIX_TIMESTAMP(), 61, 'SALE', '1', '4155550102', 'agent1', 'AGENTS', 'AGENT', 'prêt à signer')`,
-      );
       const { dir, binary, env } = isolate("edge", "x64");
-      writeFileSync(dir.join("astguiclient.conf"), `VARDB_server => 127.0.0.1\nVARDB_user => cron\nVARDB_pass => 1234\nVARDB_port => ${mariadb.port}\n`);
-      writeFileSync(dir.join("dids.conf"), `[general]\r\napi_base_url=${core.url}\r\napi_key=${core.key}\r\n`);
-      const syncEnv = { ...env, ASTGUICLIENT_CONF: dir.join("astguiclient.conf"), DIDS_CONF: dir.join("dids.conf") };
-      const first = await runCommand(binary, ["sync", "--once"], { cwd: dir.path, env: syncEnv });
-      expect(first.stdout).toContain("sent 2 to");
-      expect(first.code).toBe(0);
-      await mariadb.query("UPDATE asterisk.vicidial_log SET status = 'CALLBK' WHERE uniqueid = '1768200000.2'");
-      const second = await runCommand(binary, ["sync", "--once"], { cwd: dir.path, env: syncEnv });
-      expect(second.stdout).toMatch(/sent 1 to .*: 0 created, 1 updated/);
-      expect(compareCallResults(await readVicidialCallResults(mariadb), await readCoreCallResults(core))).toEqual([]);
+      await expectSyncShipsVicidialCalls({ mariadb, core, dir, runSync: (settings) => runCommand(binary, ["sync", "--once"], { cwd: dir.path, env: { ...env, ...settings } }), expect });
     } finally {
       await core.stop();
       await mariadb.stop();

@@ -12,7 +12,6 @@ import {
   type ServedAudioFile,
   type ServedCampaigns,
   type ServedCampaignsHolder,
-  type ServedLead,
 } from "./campaign-snapshot.ts";
 import type { EdgeDatabase } from "../db/edge-database.ts";
 import type { CampaignRollback } from "./campaigns.schema.ts";

@@ -10,7 +10,7 @@ import type { vicidialConfig } from "../vicidial/vicidial.config.ts";
 import { describeDatabase, type VicidialSettings } from "../vicidial/vicidial-settings.ts";
 import { createDidOptimizerClient } from "./did-optimizer.client.ts";
 import type { callSyncConfig } from "./sync.config.ts";
-import { createSyncRepository, type OutboxCounts, type SyncRepository } from "./sync.repository.ts";
+import { createSyncRepository, type OutboxCounts } from "./sync.repository.ts";
 import { DeliveryError, deliverOutbox, deliveryLogFields, releaseOrphanedLeases, runScheduledScan, type ScanSummary, scanLogFields, type SyncObserver, syncDepsFrom } from "./sync.usecases.ts";
 import { connectVicidialLog, type VicidialLogReader } from "./vicidial-log.repository.ts";
 

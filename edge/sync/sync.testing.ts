@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { callResultInput, callResultOf } from "../../shared/contracts/call-results.ts";
 import { openDatabase } from "../../shared/db/open-database.ts";
-import { spawnProcess } from "../../shared/runtime/process.ts";
+import { type CommandResult, spawnProcess } from "../../shared/runtime/process.ts";
 import { findFreePort } from "../../shared/testing/free-port.ts";
 import { type MariaDbServer, startMariaDb } from "../../shared/testing/mariadb-server.ts";
 import { type RunningNodeProcess, startNodeProcess, waitForHttpOk } from "../../shared/testing/node-process.ts";
@@ -178,4 +178,37 @@ http {
       await child.exited;
     },
   };
+}
+
+/**
+ * The sync as a dialer host runs it: two calls in vicidial_log go to the core with one
+ * `sync --once`, a changed disposition with the next, and the core then holds exactly what VICIdial
+ * holds. `runSync` runs `edge sync --once` (a binary, or the source under Deno) with the settings
+ * it is given, which point at config files written into `dir`.
+ */
+export async function expectSyncShipsVicidialCalls(options: {
+  mariadb: MariaDbServer;
+  core: CoreProcess;
+  dir: TempDir;
+  runSync: (settings: Record<string, string>) => Promise<CommandResult>;
+  expect: typeof import("bun:test").expect;
+}): Promise<void> {
+  const { mariadb, core, dir, expect } = options;
+  await createVicidialDatabase(mariadb);
+  await mariadb.query("SET SESSION sql_mode = ''");
+  await mariadb.query(
+    `INSERT INTO asterisk.vicidial_log (uniqueid, lead_id, list_id, campaign_id, call_date, start_epoch, end_epoch, length_in_sec, status, phone_code, phone_number, user, user_group, term_reason, comments)
+     VALUES ('1768200000.1', 1, 1001, 'OUTBND', NOW(), UNIX_TIMESTAMP(), NULL, 0, 'NA', '1', '4155550101', 'VDAD', NULL, '', NULL),
+            ('1768200000.2', 2, 1001, 'OUTBND', NOW(), UNIX_TIMESTAMP(), UNIX_TIMESTAMP(), 61, 'SALE', '1', '4155550102', 'agent1', 'AGENTS', 'AGENT', 'prêt à signer')`,
+  );
+  writeFileSync(dir.join("astguiclient.conf"), `VARDB_server => 127.0.0.1\nVARDB_user => cron\nVARDB_pass => 1234\nVARDB_port => ${mariadb.port}\n`);
+  writeFileSync(dir.join("dids.conf"), `[general]\r\napi_base_url=${core.url}\r\napi_key=${core.key}\r\n`);
+  const settings = { ASTGUICLIENT_CONF: dir.join("astguiclient.conf"), DIDS_CONF: dir.join("dids.conf") };
+  const first = await options.runSync(settings);
+  expect(first.stdout).toContain("sent 2 to");
+  expect(first.code).toBe(0);
+  await mariadb.query("UPDATE asterisk.vicidial_log SET status = 'CALLBK' WHERE uniqueid = '1768200000.2'");
+  const second = await options.runSync(settings);
+  expect(second.stdout).toMatch(/sent 1 to .*: 0 created, 1 updated/);
+  expect(compareCallResults(await readVicidialCallResults(mariadb), await readCoreCallResults(core))).toEqual([]);
 }

@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Client } from "@libsql/client";
 import { openDatabase } from "../../shared/db/open-database.ts";
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { type RunningNodeProcess, startNodeProcess } from "../../shared/testing/node-process.ts";
@@ -110,6 +112,17 @@ export type DeliveredChunk = Pick<StoredChunk, "chunkId" | "sha256" | "bytes"> &
  * the ingest stored them in recording order (`stored` in arrival order), and each is a valid Ogg
  * Opus file whose decoded length matches its wall-clock span. Returns the stored chunks.
  */
+/** The chunks a core stored (read from its database and audio directory), in the order it stored them. */
+export async function chunksStoredByCore(client: Client, audioDir: string): Promise<DeliveredChunk[]> {
+  const rows = await client.execute("SELECT chunk_id, sha256, start_ts, end_ts, stored_path FROM audio_chunks ORDER BY rowid");
+  return rows.rows.map((row) => ({
+    chunkId: String(row.chunk_id),
+    sha256: String(row.sha256),
+    fields: { start_ts: Number(row.start_ts), end_ts: Number(row.end_ts) },
+    bytes: new Uint8Array(readFileSync(join(audioDir, String(row.stored_path)))),
+  }));
+}
+
 export async function expectDeliveredExactlyOnce<T extends DeliveredChunk>(dir: TempDir, stored: T[], expect: typeof import("bun:test").expect): Promise<T[]> {
   const journal = (await readJournal(dir)).filter((row) => row.state !== "discarded");
   expect(journal.every((row) => row.state === "uploaded")).toBe(true);
@@ -123,4 +136,29 @@ export async function expectDeliveredExactlyOnce<T extends DeliveredChunk>(dir: 
     expect(Math.abs(decoded.samples / 48 - (row.endTs - row.startTs))).toBeLessThan(25);
   }
   return stored;
+}
+
+/**
+ * The recorder against a real core: it records until three chunks reached the core, stops (SIGTERM
+ * exits 0), and a run outside the schedule delivers the chunk finished at the stop; every chunk
+ * then arrived once, at the first attempt, and decodes.
+ */
+export async function expectRecordingDeliveredToCore(options: {
+  dir: TempDir;
+  startRecorder: (overrides?: Record<string, string>) => Promise<RunningNodeProcess>;
+  stopRecorder: (recorder: RunningNodeProcess) => Promise<number>;
+  storedByCore: () => Promise<DeliveredChunk[]>;
+  expect: typeof import("bun:test").expect;
+}): Promise<void> {
+  const { expect } = options;
+  const recorder = await options.startRecorder();
+  await waitUntil("three chunks stored by the core", async () => (await options.storedByCore()).length >= 3, 60_000, 100);
+  expect(await options.stopRecorder(recorder)).toBe(0);
+  const drain = await options.startRecorder(closedScheduleWindow());
+  const drained = await waitForHealth(drain, "an empty queue", (report) => report.queue_size === 0);
+  expect(await options.stopRecorder(drain)).toBe(0);
+  // No field, format or clock the core refused.
+  expect(drained).toMatchObject({ upload_errors_total: 0, rejected_total: 0 });
+  const stored = await expectDeliveredExactlyOnce(options.dir, await options.storedByCore(), expect);
+  expect(stored.length).toBeGreaterThanOrEqual(3);
 }

@@ -19,6 +19,7 @@ import { startNodeProcess } from "../../shared/testing/node-process.ts";
 import { makeTempDir } from "../../shared/testing/temp-dir.ts";
 import { binaryPath } from "../build.ts";
 import { printTable } from "./bench-report.ts";
+import { measureAlternating, randomPathScript, runWrk } from "./load-drivers.ts";
 
 const leadCount = Number(process.argv[2] ?? 100_000);
 const audioCount = Number(process.argv[3] ?? 10_000);
@@ -47,30 +48,6 @@ async function timed(command: string, args: string[], options: { cwd?: string; e
   const match = /(\d+(?:\.\d+)?) (\d+)\s*$/.exec(result.stderr.trim());
   if (!match) throw new Error(`${command} ${args.join(" ")}: no timing in ${result.stderr.slice(-500)}`);
   return { seconds: Number(match[1]), peakMb: Number(match[2]) / 1024, stdout: result.stdout, code: result.code };
-}
-
-interface WrkResult {
-  requestsPerSecond: number;
-  p99Ms: number;
-  errors: number;
-}
-
-async function runWrk(url: string, script: string, duration: number): Promise<WrkResult> {
-  const result = await runCommand("wrk", ["-t2", "-c50", `-d${duration}s`, "--latency", "-s", script, url]);
-  if (result.code !== 0) throw new Error(`wrk failed: ${result.stderr}`);
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(result.stdout)?.[1]);
-  const p99 = /\s99%\s+([\d.]+)(us|ms|s)/.exec(result.stdout);
-  const unit = p99?.[2] === "us" ? 0.001 : p99?.[2] === "s" ? 1000 : 1;
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(result.stdout)?.[1] ?? 0);
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(result.stdout);
-  const socketErrors = socket ? socket.slice(1).reduce((sum, value) => sum + Number(value), 0) : 0;
-  return { requestsPerSecond: rps, p99Ms: Number(p99?.[1]) * unit, errors: non2xx + socketErrors };
-}
-
-function randomPathScript(name: string, pattern: string, first: number, last: number): string {
-  const path = work.join(`${name}.lua`);
-  writeFileSync(path, `math.randomseed(${Date.now() % 100000})\nrequest = function()\n  return wrk.format("GET", string.format("${pattern}", math.random(${first}, ${last})))\nend\n`);
-  return path;
 }
 
 async function waitForHttp(url: string): Promise<void> {
@@ -181,13 +158,13 @@ const greetings = readdirSync(join(extracted, "audio/greeting")).filter((name) =
 
 // --- load tests ----------------------------------------------------------------------------------
 const lookupTargets = [
-  { name: "edge lookups (GET /api/v1/leads/{id})", url: `http://127.0.0.1:${edgePort}`, script: randomPathScript("edge-leads", "/api/v1/leads/%d", firstLead, lastLead) },
-  { name: "bare Bun.serve + bun:sqlite (baseline)", url: `http://127.0.0.1:${barePort}`, script: randomPathScript("bare-leads", "/leads/%d", firstLead, lastLead) },
-  { name: "nginx static JSON files", url: `http://127.0.0.1:${nginxPort}`, script: randomPathScript("nginx-leads", "/leads/%d.json", firstLead, lastLead) },
+  { name: "edge lookups (GET /api/v1/leads/{id})", url: `http://127.0.0.1:${edgePort}`, script: randomPathScript(work, "edge-leads", "/api/v1/leads/%d", firstLead, lastLead) },
+  { name: "bare Bun.serve + bun:sqlite (baseline)", url: `http://127.0.0.1:${barePort}`, script: randomPathScript(work, "bare-leads", "/leads/%d", firstLead, lastLead) },
+  { name: "nginx static JSON files", url: `http://127.0.0.1:${nginxPort}`, script: randomPathScript(work, "nginx-leads", "/leads/%d.json", firstLead, lastLead) },
 ];
 const audioTargets = [
-  { name: "edge audio (GET /audio/…)", url: `http://127.0.0.1:${edgePort}`, script: randomPathScript("edge-audio", `/audio/${importId}/greeting/greeting-%d.wav`, 1, greetings) },
-  { name: "nginx, same files (baseline)", url: `http://127.0.0.1:${nginxPort}`, script: randomPathScript("nginx-audio", "/audio/greeting/greeting-%d.wav", 1, greetings) },
+  { name: "edge audio (GET /audio/…)", url: `http://127.0.0.1:${edgePort}`, script: randomPathScript(work, "edge-audio", `/audio/${importId}/greeting/greeting-%d.wav`, 1, greetings) },
+  { name: "nginx, same files (baseline)", url: `http://127.0.0.1:${nginxPort}`, script: randomPathScript(work, "nginx-audio", "/audio/greeting/greeting-%d.wav", 1, greetings) },
 ];
 
 /** Every URL once, a few at a time: nothing measured afterwards is a first read from disk. */
@@ -200,29 +177,13 @@ async function warmUp(urls: string[]): Promise<void> {
   );
 }
 
-/** Rounds alternate between the targets, so load from elsewhere on the machine hits them alike; figures are means. */
-async function measure(targets: Array<{ name: string; url: string; script: string }>, rounds = 2): Promise<WrkResult[]> {
-  const runs = targets.map(() => [] as WrkResult[]);
-  for (let round = 0; round < rounds; round++) {
-    for (const [index, target] of targets.entries()) {
-      log(`wrk round ${round + 1}/${rounds}: ${target.name}…`);
-      runs[index]!.push(await runWrk(target.url, target.script, seconds));
-    }
-  }
-  return runs.map((results) => ({
-    requestsPerSecond: results.reduce((sum, result) => sum + result.requestsPerSecond, 0) / results.length,
-    p99Ms: results.reduce((sum, result) => sum + result.p99Ms, 0) / results.length,
-    errors: results.reduce((sum, result) => sum + result.errors, 0),
-  }));
-}
-
 for (const target of lookupTargets) await runWrk(target.url, target.script, 2);
-const lookupResults = await measure(lookupTargets);
+const lookupResults = await measureAlternating(lookupTargets, seconds, log);
 log("warming up: every audio file once through each server…");
 const greetingNumbers = Array.from({ length: greetings }, (_, index) => index + 1);
 await warmUp(greetingNumbers.map((number) => `http://127.0.0.1:${edgePort}/audio/${importId}/greeting/greeting-${number}.wav`));
 await warmUp(greetingNumbers.map((number) => `http://127.0.0.1:${nginxPort}/audio/greeting/greeting-${number}.wav`));
-const audioResults = await measure(audioTargets);
+const audioResults = await measureAlternating(audioTargets, seconds, log);
 const edgeHealth = (await (await fetch(`http://127.0.0.1:${edgePort}/health`)).json()) as { audio_cache: { hits: number; misses: number; bytes: number } };
 
 // --- lookups while the serving edge imports a large package --------------------------------------

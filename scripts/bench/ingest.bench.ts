@@ -9,15 +9,16 @@
  *   bun run bench ingest [seconds per measurement] [concurrency]
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { chunkFileField, chunkUploadFormFields, chunkUploadPath } from "../../shared/contracts/chunk-upload.ts";
+import { chunkUploadPath } from "../../shared/contracts/chunk-upload.ts";
 import { runCommand } from "../../shared/runtime/process.ts";
 import { findFreePort } from "../../shared/testing/free-port.ts";
 import { startNodeProcess } from "../../shared/testing/node-process.ts";
 import { makeTempDir } from "../../shared/testing/temp-dir.ts";
 import { binaryPath } from "../build.ts";
 import { percentile, printTable, processCpuSeconds } from "./bench-report.ts";
+import { driveUploads, type LoadResult, multipartBody, realisticChunk, registerRecorders, type UploadRequest, uploadSequence } from "./load-drivers.ts";
 
 const seconds = Number(process.argv[2] ?? 10);
 const concurrency = Number(process.argv[3] ?? 32);
@@ -27,80 +28,8 @@ const root = join(import.meta.dir, "../..");
 const dir = makeTempDir("salescontrol-bench-ingest-");
 const adminToken = `bench-${randomUUID()}`;
 
-interface Recorder {
-  pointId: string;
-  registerId: string;
-  deviceId: string;
-  token: string;
-  nextStart: number;
-}
-
-/** A chunk as the recorder's ffmpeg writes it: 60 s, OGG/Opus 24 kbps constant bitrate. */
-async function realisticChunk(): Promise<Uint8Array> {
-  const path = dir.join("chunk.ogg");
-  const made = await runCommand("ffmpeg", [
-    "-hide_banner", "-loglevel", "error", "-y",
-    "-f", "lavfi", "-i", "anoisesrc=color=pink:amplitude=0.05:sample_rate=48000:duration=60",
-    "-ac", "1", "-c:a", "libopus", "-b:a", "24k", "-vbr", "off", path,
-  ]);
-  if (made.code !== 0) throw new Error(made.stderr);
-  return new Uint8Array(readFileSync(path));
-}
-
-/** multipart/form-data assembled by hand so the client spends little CPU per upload. */
-function multipartBody(fields: Record<string, string>, file: Uint8Array, boundary: string): Uint8Array {
-  let head = "";
-  for (const [name, value] of Object.entries(fields)) head += `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
-  head += `--${boundary}\r\nContent-Disposition: form-data; name="${chunkFileField}"; filename="chunk.ogg"\r\nContent-Type: audio/ogg\r\n\r\n`;
-  const headBytes = new TextEncoder().encode(head);
-  const tail = new TextEncoder().encode(`\r\n--${boundary}--\r\n`);
-  const body = new Uint8Array(headBytes.length + file.length + tail.length);
-  body.set(headBytes);
-  body.set(file, headBytes.length);
-  body.set(tail, headBytes.length + file.length);
-  return body;
-}
-
-interface LoadResult {
-  uploads: number;
-  errors: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
-  cpuMsPerUpload: number;
-}
-
-/** `concurrency` clients upload back to back for `seconds`; every answer must be 200. */
-async function drive(url: string, pid: number, nextRequest: () => { body: Uint8Array; headers: Record<string, string> }): Promise<LoadResult> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let firstError = "";
-  const cpuBefore = processCpuSeconds(pid).own;
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < deadline) {
-        const request = nextRequest();
-        const sent = performance.now();
-        const response = await fetch(url, { method: "POST", body: request.body, headers: request.headers });
-        const text = await response.text();
-        latencies.push(performance.now() - sent);
-        if (response.status !== 200) {
-          errors++;
-          firstError ||= `${response.status} ${text.slice(0, 200)}`;
-        }
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  const cpu = processCpuSeconds(pid).own - cpuBefore;
-  if (errors > 0) console.error(`${errors} uploads failed, first: ${firstError}`);
-  return { uploads: latencies.length, errors, perSecond: latencies.length / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), cpuMsPerUpload: (cpu * 1000) / latencies.length };
-}
-
 /** Open loop: uploads start at a fixed rate whatever the answers do, as recorders would. */
-async function drivePaced(url: string, pid: number, rate: number, nextRequest: () => { body: Uint8Array; headers: Record<string, string> }): Promise<LoadResult> {
+async function drivePaced(url: string, pid: number, rate: number, nextRequest: UploadRequest): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
   const inFlight: Array<Promise<void>> = [];
@@ -147,7 +76,7 @@ process.on("SIGTERM", () => { server.stop(); process.exit(0); });\n`,
 }
 
 try {
-  const file = await realisticChunk();
+  const file = await realisticChunk(dir);
   const coreBinary = binaryPath("core", "x64");
   const useBinary = existsSync(coreBinary);
   console.log(
@@ -166,7 +95,7 @@ try {
     const body = multipartBody({ note: "baseline" }, file, boundary);
     const request = () => ({ body, headers: { "content-type": `multipart/form-data; boundary=${boundary}` } });
     const name = `bare Bun.serve writing the body${withFsync ? " + fsync" : ""} (baseline)`;
-    addRow(name, await drive(baseline.url, baseline.pid, request));
+    addRow(name, await driveUploads(baseline.url, baseline.pid, { seconds, concurrency }, request));
     addPacedRow(name, await drivePaced(baseline.url, baseline.pid, targetRate, request));
     await baseline.stop();
   }
@@ -178,30 +107,9 @@ try {
     ? await startNodeProcess(coreBinary, ["serve"], { cwd: dir.path, env: { ...env, LOG_LEVEL: "info" } })
     : await startNodeProcess(process.execPath, [join(root, "core/main.ts"), "serve"], { cwd: dir.path, env: { ...env, LOG_LEVEL: "info" } });
   try {
-    const fleet: Recorder[] = [];
-    const firstStart = Date.now() - 30 * 86_400_000;
-    for (let index = 0; index < recorders; index++) {
-      const recorder = { pointId: randomUUID(), registerId: randomUUID(), deviceId: randomUUID(), token: randomUUID(), nextStart: firstStart };
-      const response = await fetch(`${core.url}/api/v1/admin/devices`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-        body: JSON.stringify({ point_id: recorder.pointId, register_id: recorder.registerId, device_id: recorder.deviceId, token_plain: recorder.token }),
-      });
-      if (response.status !== 201) throw new Error(`registering a recorder failed: ${response.status} ${await response.text()}`);
-      fleet.push(recorder);
-    }
-    const sha256 = new Bun.CryptoHasher("sha256").update(file).digest("hex");
-    let turn = 0;
-    const nextUpload = () => {
-      const recorder = fleet[turn++ % fleet.length]!;
-      const startTs = recorder.nextStart;
-      recorder.nextStart += 60_000;
-      const boundary = `----chunk${turn}`;
-      const fields = chunkUploadFormFields({ ...recorder, startTs, endTs: startTs + 60_000, sampleRate: 48000, channels: 1, chunkId: randomUUID(), sha256 });
-      return { body: multipartBody(fields, file, boundary), headers: { authorization: `Bearer ${recorder.token}`, "content-type": `multipart/form-data; boundary=${boundary}` } };
-    };
+    const nextUpload = uploadSequence(await registerRecorders(core.url, adminToken, recorders), file);
     const name = "core POST /api/v1/chunks (validate, sha256, fsync file + dir, SQLite row + VAD job)";
-    addRow(name, await drive(`${core.url}${chunkUploadPath}`, core.pid, nextUpload));
+    addRow(name, await driveUploads(`${core.url}${chunkUploadPath}`, core.pid, { seconds, concurrency }, nextUpload));
     addPacedRow(name, await drivePaced(`${core.url}${chunkUploadPath}`, core.pid, targetRate, nextUpload));
   } finally {
     await core.stop();

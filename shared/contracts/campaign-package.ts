@@ -161,7 +161,6 @@ export function checkPhoneNumber(raw: string): FieldCheck {
 
 /** Checks an optional lead field; lookup keys must fit VICIdial's column or the dialer never finds them. */
 export function checkLeadField(column: string, raw: string): FieldCheck {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(raw)) return { ok: false, message: `${column} contains control characters` };
   if (raw.length > campaignPackageLimits.maxFieldLength) return { ok: false, message: `${column} is ${raw.length} characters long; at most ${campaignPackageLimits.maxFieldLength}` };
   const value = raw.trim();

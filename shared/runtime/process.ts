@@ -1,3 +1,5 @@
+import { denoApi, runtimeKind } from "./runtime-kind.ts";
+
 /** Child processes behind one small interface (ffmpeg on the Pi, tools in scripts and tests). */
 export interface ChildProcessHandle {
   readonly pid: number;
@@ -19,6 +21,10 @@ export interface SpawnOptions {
 }
 
 export function spawnProcess(command: string, args: readonly string[], options: SpawnOptions = {}): ChildProcessHandle {
+  return runtimeKind === "bun" ? spawnBunProcess(command, args, options) : spawnDenoProcess(command, args, options);
+}
+
+function spawnBunProcess(command: string, args: readonly string[], options: SpawnOptions): ChildProcessHandle {
   const child = Bun.spawn([command, ...args], {
     cwd: options.cwd,
     env: options.env as Record<string, string> | undefined,
@@ -33,6 +39,39 @@ export function spawnProcess(command: string, args: readonly string[], options: 
     stdout: (options.stdout === "pipe" ? child.stdout : null) as ReadableStream<Uint8Array> | null,
     stderr: ((options.stderr ?? "pipe") === "pipe" ? child.stderr : null) as ReadableStream<Uint8Array> | null,
     kill: (signal) => child.kill(signal as NodeJS.Signals),
+  };
+}
+
+const denoStdio = { ignore: "null", pipe: "piped", inherit: "inherit" } as const;
+
+function spawnDenoProcess(command: string, args: readonly string[], options: SpawnOptions): ChildProcessHandle {
+  const stdout = options.stdout ?? "ignore";
+  const stderr = options.stderr ?? "pipe";
+  // Like Bun.spawn, an env given replaces the parent's environment instead of adding to it.
+  const env = options.env === undefined ? undefined : Object.fromEntries(Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const child = new (denoApi().Command)(command, {
+    args: [...args],
+    cwd: options.cwd,
+    env,
+    clearEnv: env !== undefined,
+    stdin: denoStdio[options.stdin ?? "ignore"],
+    stdout: denoStdio[stdout],
+    stderr: denoStdio[stderr],
+    detached: options.detached,
+  }).spawn();
+  return {
+    pid: child.pid,
+    exited: child.status.then((status) => (status.signal ? 128 + signalNumber(status.signal) : status.code)),
+    stdout: stdout === "pipe" ? child.stdout : null,
+    stderr: stderr === "pipe" ? child.stderr : null,
+    kill: (signal) => {
+      try {
+        child.kill(typeof signal === "number" ? signalName(signal) : (signal ?? "SIGTERM"));
+      } catch (error) {
+        // Bun ignores a kill after the child exited; Deno throws.
+        if (!(error instanceof TypeError && /already terminated/i.test(error.message))) throw error;
+      }
+    },
   };
 }
 
@@ -58,6 +97,10 @@ const signalNumbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3
 
 function signalNumber(signal: string): number {
   return signalNumbers[signal] ?? 0;
+}
+
+function signalName(signal: number): string {
+  return Object.keys(signalNumbers).find((name) => signalNumbers[name] === signal) ?? "SIGTERM";
 }
 
 /** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */

@@ -25,7 +25,7 @@ import { applyVadResult } from "../vad/vad.usecases.ts";
 import { type LocalAsrDeps, registerAsrMetrics, runAsrJob } from "./asr-jobs.ts";
 import { applyTranscription, scheduleTranscriptions } from "./asr.usecases.ts";
 import { assembleDialogueAudio } from "./dialogue-audio.ts";
-import { createTranscriptionProvider, languageCodeOf, TranscriptionFailedError, type TranscriptionSettings, transcriptionSettingsOf } from "./transcription-provider.ts";
+import { createTranscriptionProvider, languageCodeOf, type TranscriptionFailedError, type TranscriptionSettings, transcriptionSettingsOf } from "./transcription-provider.ts";
 
 const providerKey = "local-provider-key-2";
 let server: OpenAiCompatibleServer;

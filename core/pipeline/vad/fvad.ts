@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import createFvadModule from "@echogarden/fvad-wasm/fvad.js";
-// Embedded in the compiled binary; the module would otherwise look for it beside its own .js file.
-import fvadWasmPath from "@echogarden/fvad-wasm/fvad.wasm" with { type: "file" };
+import { embeddedFilePath } from "../../../shared/runtime/embedded-file.ts";
 import { frameSamples } from "./speech-collector.ts";
 
 interface FvadModule {
@@ -25,9 +24,14 @@ export interface VoiceActivityDetector {
 let modulePromise: Promise<FvadModule> | null = null;
 
 function loadFvadModule(): Promise<FvadModule> {
-  modulePromise ??= (createFvadModule as unknown as (options: { wasmBinary: Uint8Array }) => Promise<FvadModule>)({
-    wasmBinary: new Uint8Array(readFileSync(fvadWasmPath)),
-  });
+  modulePromise ??= embeddedFilePath({
+    loadEmbedded: () => import("./fvad-wasm.embedded.ts"),
+    installedAt: () => new URL("./fvad.wasm", import.meta.resolve("@echogarden/fvad-wasm/fvad.js")).href,
+  }).then((wasmPath) =>
+    (createFvadModule as unknown as (options: { wasmBinary: Uint8Array }) => Promise<FvadModule>)({
+      wasmBinary: new Uint8Array(readFileSync(wasmPath)),
+    }),
+  );
   return modulePromise;
 }
 
