@@ -7,6 +7,8 @@ import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { respondWithRepresentation } from "../../shared/http/http-representation.ts";
 import { isoTime } from "../../shared/http/iso-time.ts";
 import { presentAnalysisFindings } from "../pipeline/analysis/analysis.routes.ts";
+import { currentOperator, type SessionDeps, sessionTokenOf } from "../../shared/accounts/operator-session.ts";
+import type { AppEnv } from "../../shared/http/create-http-app.ts";
 import type { PointScope } from "./analytics.repository.ts";
 import {
   type AnalyticsDeps,
@@ -26,13 +28,23 @@ import type { DialogueAudioReader } from "./dialogue-audio-file.ts";
 /** Who is calling and which points they may see; refuses callers it does not know. */
 export type CallerScopeResolver = (c: Context) => Promise<PointScope>;
 
-/** The admin token sees every point; without a configured token the API is off, never open. */
-export function adminTokenScope(adminToken: string | undefined): CallerScopeResolver {
+/**
+ * `Authorization: Bearer <ADMIN_TOKEN>` sees every point; an operator's session (its cookie) sees the
+ * points of the account's scope, or every point when the account has none. Without a configured
+ * token the bearer form is off, never open.
+ */
+export function dashboardCallerScope(deps: { adminToken: string | undefined; sessions: SessionDeps }): CallerScopeResolver {
   return async (c) => {
-    if (!adminToken) throw forbidden("analytics.disabled", "the analytics API is off: set ADMIN_TOKEN to enable it");
-    const given = bearerTokenOf(c.req.header("authorization"));
-    if (!given) throw unauthorized("auth.missing_token", "an Authorization: Bearer <token> header is required");
-    if (!tokensMatch(given, adminToken)) throw unauthorized("auth.invalid_token", "the token is not valid for the analytics API");
+    const header = c.req.header("authorization");
+    if (header === undefined && sessionTokenOf(c as Context<AppEnv>, deps.sessions.node) !== null) {
+      const operator = await currentOperator(c as Context<AppEnv>, deps.sessions);
+      if (!operator) throw unauthorized("auth.required", "the session has ended: sign in again");
+      return operator.scope === null ? { kind: "all" } : { kind: "points", pointIds: operator.scope };
+    }
+    if (!deps.adminToken) throw forbidden("analytics.disabled", "the analytics API is off: set ADMIN_TOKEN to enable it");
+    const given = bearerTokenOf(header);
+    if (!given) throw unauthorized("auth.missing_token", "an Authorization: Bearer <token> header or an operator session is required");
+    if (!tokensMatch(given, deps.adminToken)) throw unauthorized("auth.invalid_token", "the token is not valid for the analytics API");
     return { kind: "all" };
   };
 }

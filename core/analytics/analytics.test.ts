@@ -4,6 +4,10 @@ import { speechSegments } from "../pipeline/vad/vad.schema.ts";
 import { dialogueSegments } from "../pipeline/dialogues/dialogues.schema.ts";
 import { dialogueAnalyses } from "../pipeline/analysis/analysis.schema.ts";
 import { speechChunk } from "../testing/test-audio.ts";
+import { addOperator, logIn } from "../../shared/accounts/accounts.usecases.ts";
+import { sessionCookieNameOf } from "../../shared/accounts/operator-session.ts";
+import { silentLogger } from "../../shared/log/logger.ts";
+import { createCoreAccounts } from "../operators/operator-accounts.ts";
 import { createTestCore, type TestCore, testAdminToken } from "../testing/core-test-app.ts";
 import type { PointScope } from "./analytics.repository.ts";
 import { type AnalysedDialogueFixture, insertAnalysedDialogue } from "./analytics.testing.ts";
@@ -347,5 +351,39 @@ describe("analysed dialogues", () => {
     await core.database.db.insert(dialogueAnalyses).values({ ...first!, id: undefined, pass: 2, upsellAttempted: true, customerReaction: "accepted", qualityScore: 9 });
     expect((await json(`/api/v1/analytics/overview?${period}`)).body).toMatchObject({ dialogues: 1, upsell_attempts: 1, accepted: 1, average_quality: 9 });
     expect((await json(`/api/v1/dialogues?${period}`)).body.dialogues.map((row: { dialogue_id: string; quality_score: number }) => [row.dialogue_id, row.quality_score])).toEqual([[id, 9]]);
+  });
+
+  test("an operator limited to one point cannot see another point by API; an unlimited one sees both", async () => {
+    core = await createTestCore();
+    const [mine, theirs] = [randomUUID(), randomUUID()];
+    const base = { registerId: randomUUID(), startTs: Date.parse("2026-05-02T10:00:00Z"), upsell: true, reaction: "accepted", quality: 8, text: "x" } as const;
+    const myId = await insertAnalysedDialogue(core.database.db, { ...base, pointId: mine });
+    const theirId = await insertAnalysedDialogue(core.database.db, { ...base, pointId: theirs });
+    const accounts = createCoreAccounts({ config: core.config, db: core.database.db as never, clock: core.clock, logger: silentLogger });
+    await addOperator(accounts, "shop-manager", "manager-password-1", { role: "viewer", scope: [mine] });
+    await addOperator(accounts, "owner", "owner-password-12", { role: "viewer", scope: null });
+    const sessionOf = async (username: string, password: string) => (await logIn(accounts, { username, password, remoteAddress: "198.51.100.7" })).token;
+    const as = (token: string) => async (path: string) => {
+      const response = await core.app.request(path, { headers: { cookie: `${sessionCookieNameOf("core")}=${token}` } }, { remoteAddress: "198.51.100.7" });
+      return { status: response.status, body: (await response.json()) as any };
+    };
+    const manager = as(await sessionOf("shop-manager", "manager-password-1"));
+    const owner = as(await sessionOf("owner", "owner-password-12"));
+    const period = "from=2026-05-01&to=2026-05-03";
+
+    expect((await manager(`/api/v1/analytics/overview?${period}`)).body.dialogues).toBe(1);
+    expect((await owner(`/api/v1/analytics/overview?${period}`)).body.dialogues).toBe(2);
+    expect((await manager(`/api/v1/analytics/points?${period}`)).body.points.map((point: { point_id: string }) => point.point_id)).toEqual([mine]);
+    expect((await manager(`/api/v1/dialogues?${period}`)).body.dialogues.map((row: { dialogue_id: string }) => row.dialogue_id)).toEqual([myId]);
+    expect((await manager(`/api/v1/dialogues/${myId}`)).status).toBe(200);
+    for (const path of [`/api/v1/dialogues/${theirId}`, `/api/v1/dialogues/${theirId}/audio`]) {
+      const refused = await manager(path);
+      expect([path, refused.status, refused.body.error.code]).toEqual([path, 404, "dialogues.not_found"]);
+    }
+    const otherPoint = await manager(`/api/v1/analytics/overview?${period}&point_id=${theirs}`);
+    expect([otherPoint.status, otherPoint.body.error.code]).toEqual([403, "analytics.point_forbidden"]);
+    expect((await owner(`/api/v1/dialogues/${theirId}`)).status).toBe(200);
+    const forged = await as("forged-session-token")(`/api/v1/analytics/overview?${period}`);
+    expect([forged.status, forged.body.error.code]).toEqual([401, "auth.required"]);
   });
 });
