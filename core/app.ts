@@ -27,6 +27,10 @@ import { stagesHealth } from "./pipeline/pipeline-stage.ts";
 import { registerPipelineRoutes } from "./pipeline/pipeline.routes.ts";
 import { createTenantsRepository } from "./tenants/tenants.repository.ts";
 import { registerTenantAdminRoutes } from "./tenants/tenants.routes.ts";
+import { dashboardCallerScope, registerAnalyticsRoutes } from "./analytics/analytics.routes.ts";
+import { createAnalyticsDeps } from "./analytics/analytics.usecases.ts";
+import { createDialogueAudioReader } from "./analytics/dialogue-audio-file.ts";
+import { createCoreAccounts } from "./operators/operator-accounts.ts";
 
 export type { CoreDeps } from "./core-deps.ts";
 
@@ -79,6 +83,8 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
   registerTranscriptRoutes(app, { db });
   registerAnalysisRoutes(app, { db, clock, settings: analysisSettings });
   registerPipelineRoutes(app, { db, clock, config, stages: deps.stages });
+  const analyticsDeps = createAnalyticsDeps({ db, timezone: config.dashboardTimezone, settings: analysisSettings });
+  registerAnalyticsRoutes(app, { ...analyticsDeps, callerScope: dashboardCallerScope({ adminToken: config.adminToken, sessions: createCoreAccounts({ config, db: db as never, clock, logger: deps.logger }) }), audio: createDialogueAudioReader({ ...analyticsDeps, storage }) });
   registerInternalRoutes(app, internalDepsOf(deps, deps.stages));
 
   // The DID Optimizer API: tenants and keys (admin), call results, DID pools and selection, statistics.

@@ -31,10 +31,11 @@ const tenantRouteScopes: Record<string, "call_results" | "dids_next" | "stats" |
 };
 const publicRoutes = new Set(["GET /health", "GET /metrics"]);
 
-type Role = "admin" | "internal" | "device" | "tenant";
+type Role = "admin" | "dashboard" | "internal" | "device" | "tenant";
 function roleOf(route: string): Role {
   const path = route.split(" ")[1]!;
   if (path.startsWith("/api/v1/admin/")) return "admin";
+  if (path.startsWith("/api/v1/analytics/") || path.startsWith("/api/v1/dialogues")) return "dashboard";
   if (path.startsWith("/api/v1/internal/")) return "internal";
   if (path === "/api/v1/chunks") return "device";
   if (route in tenantRouteScopes) return "tenant";
@@ -82,7 +83,8 @@ function credentials(): Record<string, Record<string, string>> {
 
 function accepted(route: string, credential: string): boolean {
   const role = roleOf(route);
-  if (role === "admin") return credential === "admin token";
+  // The dashboard's API takes the admin token (operator sessions with a point scope slot in beside it).
+  if (role === "admin" || role === "dashboard") return credential === "admin token";
   if (role === "internal") return credential === "internal token";
   if (role === "device") return credential === "device token";
   const scope = tenantRouteScopes[route];
@@ -107,7 +109,7 @@ describe("the core's auth matrix", () => {
   test("every route is classified, and the matrix covers them all", () => {
     const all = routes();
     expect(all.length).toBeGreaterThan(40);
-    for (const route of all) expect(["admin", "internal", "device", "tenant"]).toContain(roleOf(route));
+    for (const route of all) expect(["admin", "dashboard", "internal", "device", "tenant"]).toContain(roleOf(route));
   });
 
   test("every route refuses every credential that is not its own, and accepts its own", async () => {

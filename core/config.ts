@@ -4,6 +4,7 @@ import { field } from "../shared/config/config-spec.ts";
 import { flag, optional, text } from "../shared/config/config-types.ts";
 import { didsConfig } from "./dids/dids.config.ts";
 import { ingestConfig } from "./ingest/ingest.config.ts";
+import { analyticsConfig } from "./analytics/analytics.config.ts";
 import { analysisConfig } from "./pipeline/analysis/analysis.config.ts";
 import { asrConfig } from "./pipeline/asr/asr.config.ts";
 import { pipelineConfig } from "./pipeline/pipeline.config.ts";
@@ -40,6 +41,7 @@ export const coreConfigSpec = {
   ...analysisConfig,
   ...studioConfig,
   ...accountsConfig("the dashboard and studio"),
+  ...analyticsConfig,
 };
 
 export type CoreConfigSpec = typeof coreConfigSpec;

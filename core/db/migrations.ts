@@ -6,6 +6,7 @@ import migration2 from "./migrations/0002_did_optimizer.sql" with { type: "text"
 import migration3 from "./migrations/0003_transcripts_analyses.sql" with { type: "text" };
 import migration4 from "./migrations/0004_chunk_audio_retention.sql" with { type: "text" };
 import migration5 from "./migrations/0005_operator_accounts.sql" with { type: "text" };
+import migration6 from "./migrations/0006_analytics-facts.sql" with { type: "text" };
 
 export const migrations: readonly Migration[] = [
   { tag: "0000_init", sql: migration0 },
@@ -14,4 +15,5 @@ export const migrations: readonly Migration[] = [
   { tag: "0003_transcripts_analyses", sql: migration3 },
   { tag: "0004_chunk_audio_retention", sql: migration4 },
   { tag: "0005_operator_accounts", sql: migration5 },
+  { tag: "0006_analytics-facts", sql: migration6 },
 ];

@@ -9,7 +9,7 @@ import type { AudioStore } from "./audio-store.ts";
 import type { DefaultPrompt, PromptAudio } from "./default-prompt.ts";
 import type { AddressMatcher } from "../../shared/http/address-list.ts";
 import { resolveClientAddress } from "../../shared/http/client-address.ts";
-import { respondWithRepresentation } from "./http-representation.ts";
+import { respondWithRepresentation } from "../../shared/http/http-representation.ts";
 import { type AnswerContext, leadJson, leadText } from "./lead-answers.ts";
 
 /**

@@ -8,7 +8,7 @@ import { type RunningHttpServer, startHttpServer } from "../../shared/runtime/ht
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { buildTestPackage, createEdgeTestEnvironment, type EdgeTestEnvironment, importPackage, loopback } from "../testing/edge-test-kit.ts";
 import { DefaultPromptError, loadDefaultPrompt } from "./default-prompt.ts";
-import { parseRangeHeader } from "./http-representation.ts";
+import { parseRangeHeader } from "../../shared/http/http-representation.ts";
 
 let dir: TempDir;
 let edge: EdgeTestEnvironment;

@@ -6,17 +6,37 @@ import { isoTime } from "../../../shared/http/iso-time.ts";
 import type { Clock } from "../../../shared/runtime/clock.ts";
 import type { CoreDatabase } from "../../db/core-database.ts";
 import type { AnalysisSettings } from "./analysis-settings.ts";
+import type { DialogueAnalysisRow, UpsellOfferRow } from "./analysis.schema.ts";
 import { getCurrentAnalysis, requestReanalysis } from "./analysis.usecases.ts";
 
 const dialogueParam = z.object({ dialogue_id: uuidString });
+
+/** What an analysis found, with each quote's offsets into the transcript it was made from. */
+export function presentAnalysisFindings(analysis: DialogueAnalysisRow, offers: readonly UpsellOfferRow[], settings: AnalysisSettings) {
+  const language = analysis.language === "ru" ? "ru" : "en";
+  const labelOf = (category: string) => settings.categories.find((known) => known.id === category)?.label[language] ?? null;
+  return {
+    upsell_attempted: analysis.upsellAttempted,
+    offers: offers.map((offer) => ({
+      category: offer.category,
+      category_label: labelOf(offer.category),
+      product: offer.product,
+      quote: { text: offer.quote, start: offer.quoteStart, end: offer.quoteEnd },
+    })),
+    customer_reaction: analysis.customerReaction,
+    customer_quote: analysis.customerQuote === null ? null : { text: analysis.customerQuote, start: analysis.customerQuoteStart, end: analysis.customerQuoteEnd },
+    quality_score: analysis.qualityScore,
+    rubric: analysis.rubric,
+    quality_rationale: analysis.qualityRationale,
+    summary: analysis.summary,
+  };
+}
 
 /** Admin reading and re-running of analyses; the settings `core worker --role analysis` works by. */
 export function registerAnalysisRoutes(app: HttpApp, deps: { db: CoreDatabase; clock: Clock; settings: AnalysisSettings }): void {
   app.get("/api/v1/admin/dialogues/:dialogue_id/analysis", async (c) => {
     const { dialogue_id } = dialogueParam.parse(c.req.param());
     const { dialogue, transcript, analysis, offers } = await getCurrentAnalysis(deps, dialogue_id);
-    const language = analysis.language === "ru" ? "ru" : "en";
-    const labelOf = (category: string) => deps.settings.categories.find((known) => known.id === category)?.label[language] ?? null;
     return c.json({
       dialogue_id: dialogue.dialogueId,
       transcript_id: analysis.transcriptId,
@@ -26,19 +46,7 @@ export function registerAnalysisRoutes(app: HttpApp, deps: { db: CoreDatabase; c
       method: analysis.method,
       model: analysis.model,
       language: analysis.language,
-      upsell_attempted: analysis.upsellAttempted,
-      offers: offers.map((offer) => ({
-        category: offer.category,
-        category_label: labelOf(offer.category),
-        product: offer.product,
-        quote: { text: offer.quote, start: offer.quoteStart, end: offer.quoteEnd },
-      })),
-      customer_reaction: analysis.customerReaction,
-      customer_quote: analysis.customerQuote === null ? null : { text: analysis.customerQuote, start: analysis.customerQuoteStart, end: analysis.customerQuoteEnd },
-      quality_score: analysis.qualityScore,
-      rubric: analysis.rubric,
-      quality_rationale: analysis.qualityRationale,
-      summary: analysis.summary,
+      ...presentAnalysisFindings(analysis, offers, deps.settings),
       worker: analysis.worker,
       created_at: isoTime(analysis.createdAt),
     });

@@ -1,0 +1,443 @@
+import { and, asc, between, desc, eq, gt, gte, inArray, lt, lte, max, or, type SQL, sql, sum } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import type { CoreDatabase } from "../db/core-database.ts";
+import { dialogueAnalyses, upsellOffers } from "../pipeline/analysis/analysis.schema.ts";
+import { dialogueTranscripts } from "../pipeline/asr/asr.schema.ts";
+import { dialogues } from "../pipeline/dialogues/dialogues.schema.ts";
+import { analyticsDaily, analyticsDailyCategories, analyticsHourly, analyticsMonthlyHourly, analyticsState, dialogueFactCategories, dialogueFacts } from "./analytics.schema.ts";
+import { addDays, type LocalCalendar } from "./local-time.ts";
+
+/** Which points a caller may see: all of them, or only these. */
+export type PointScope = { kind: "all" } | { kind: "points"; pointIds: readonly string[] };
+
+export interface PlaceFilter {
+  scope: PointScope;
+  pointId?: string;
+  registerId?: string;
+}
+
+export interface DayRange extends PlaceFilter {
+  fromDay: number;
+  toDay: number;
+}
+
+export type DialogueSort = "time_desc" | "time_asc" | "quality_desc" | "quality_asc";
+
+export interface DialogueListFilter extends PlaceFilter {
+  fromTs: number;
+  toTs: number;
+  upsell?: boolean;
+  qualityMin?: number;
+  qualityMax?: number;
+  category?: string;
+  /** An FTS5 query over transcripts. */
+  match?: string;
+  sort: DialogueSort;
+  limit: number;
+  /** The last row of the previous page: its sort key (time or quality), start and id. */
+  after?: { key: number; startTs: number; dialogueId: string };
+}
+
+const refreshBatch = 1000;
+const qualityColumns = [
+  analyticsDaily.quality0,
+  analyticsDaily.quality1,
+  analyticsDaily.quality2,
+  analyticsDaily.quality3,
+  analyticsDaily.quality4,
+  analyticsDaily.quality5,
+  analyticsDaily.quality6,
+  analyticsDaily.quality7,
+  analyticsDaily.quality8,
+  analyticsDaily.quality9,
+  analyticsDaily.quality10,
+] as const;
+
+// drizzle-kit cannot declare an FTS5 table; it holds only a copy of transcripts and is rebuilt from them.
+const createSearchTable = sql`CREATE VIRTUAL TABLE IF NOT EXISTS dialogue_search USING fts5(body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2')`;
+
+const total = (column: SQL.Aliased | Parameters<typeof sum>[0]) => sql<number>`coalesce(${sum(column as Parameters<typeof sum>[0])}, 0)`.mapWith(Number);
+
+export function createAnalyticsRepository(db: CoreDatabase) {
+  function placeConditions(table: { pointId: SQLiteColumn; registerId: SQLiteColumn }, filter: PlaceFilter): SQL[] {
+    const conditions: SQL[] = [];
+    if (filter.scope.kind === "points") conditions.push(inArray(table.pointId, [...filter.scope.pointIds]));
+    if (filter.pointId) conditions.push(eq(table.pointId, filter.pointId));
+    if (filter.registerId) conditions.push(eq(table.registerId, filter.registerId));
+    return conditions;
+  }
+
+  async function recomputeRollups(tx: CoreDatabase, days: number[]): Promise<void> {
+    for (let index = 0; index < days.length; index += 500) {
+      const batch = days.slice(index, index + 500);
+      await tx.delete(analyticsDaily).where(inArray(analyticsDaily.localDay, batch));
+      await tx.delete(analyticsHourly).where(inArray(analyticsHourly.localDay, batch));
+      await tx.delete(analyticsDailyCategories).where(inArray(analyticsDailyCategories.localDay, batch));
+      const count = (condition: SQL) => sql<number>`count(*) filter (where ${condition})`;
+      await tx.insert(analyticsDaily).select(
+        tx
+          .select({
+            localDay: dialogueFacts.localDay,
+            pointId: dialogueFacts.pointId,
+            registerId: dialogueFacts.registerId,
+            dialogues: sql<number>`count(*)`.as("dialogues"),
+            upsellAttempts: count(eq(dialogueFacts.upsellAttempted, true)).as("upsell_attempts"),
+            accepted: count(eq(dialogueFacts.accepted, true)).as("accepted"),
+            qualitySum: sql<number>`sum(${dialogueFacts.qualityScore})`.as("quality_sum"),
+            ...Object.fromEntries(qualityColumns.map((_, score) => [`quality${score}`, count(eq(dialogueFacts.qualityScore, score)).as(`quality_${score}`)])),
+          } as never)
+          .from(dialogueFacts)
+          .where(inArray(dialogueFacts.localDay, batch))
+          .groupBy(dialogueFacts.localDay, dialogueFacts.pointId, dialogueFacts.registerId) as never,
+      );
+      await tx.insert(analyticsHourly).select(
+        tx
+          .select({
+            localDay: dialogueFacts.localDay,
+            localHour: dialogueFacts.localHour,
+            pointId: dialogueFacts.pointId,
+            registerId: dialogueFacts.registerId,
+            dialogues: sql<number>`count(*)`.as("dialogues"),
+            upsellAttempts: count(eq(dialogueFacts.upsellAttempted, true)).as("upsell_attempts"),
+            qualitySum: sql<number>`sum(${dialogueFacts.qualityScore})`.as("quality_sum"),
+          })
+          .from(dialogueFacts)
+          .where(inArray(dialogueFacts.localDay, batch))
+          .groupBy(dialogueFacts.localDay, dialogueFacts.localHour, dialogueFacts.pointId, dialogueFacts.registerId),
+      );
+      await tx.insert(analyticsDailyCategories).select(
+        tx
+          .select({
+            localDay: dialogueFactCategories.localDay,
+            pointId: dialogueFactCategories.pointId,
+            registerId: dialogueFactCategories.registerId,
+            category: dialogueFactCategories.category,
+            offers: sql<number>`count(*)`.as("offers"),
+            accepted: count(eq(dialogueFactCategories.accepted, true)).as("accepted"),
+          })
+          .from(dialogueFactCategories)
+          .where(inArray(dialogueFactCategories.localDay, batch))
+          .groupBy(dialogueFactCategories.localDay, dialogueFactCategories.pointId, dialogueFactCategories.registerId, dialogueFactCategories.category),
+      );
+    }
+  }
+
+  async function recomputeMonthlyHourly(tx: CoreDatabase, days: number[]): Promise<void> {
+    const months = [...new Set(days.map((day) => Math.floor(day / 100)))];
+    if (months.length === 0) return;
+    const month = sql<number>`${analyticsHourly.localDay} / 100`;
+    await tx.delete(analyticsMonthlyHourly).where(inArray(analyticsMonthlyHourly.localMonth, months));
+    for (const localMonth of months)
+      await tx.insert(analyticsMonthlyHourly).select(
+        tx
+          .select({
+            localMonth: month.as("local_month"),
+            localHour: analyticsHourly.localHour,
+            pointId: analyticsHourly.pointId,
+            registerId: analyticsHourly.registerId,
+            dialogues: sql<number>`sum(${analyticsHourly.dialogues})`.as("dialogues"),
+            upsellAttempts: sql<number>`sum(${analyticsHourly.upsellAttempts})`.as("upsell_attempts"),
+            qualitySum: sql<number>`sum(${analyticsHourly.qualitySum})`.as("quality_sum"),
+          })
+          .from(analyticsHourly)
+          .where(between(analyticsHourly.localDay, localMonth * 100 + 1, localMonth * 100 + 31))
+          .groupBy(analyticsHourly.localHour, analyticsHourly.pointId, analyticsHourly.registerId),
+      );
+  }
+
+  async function applyNewAnalyses(tx: CoreDatabase, calendar: LocalCalendar, afterId: number): Promise<{ lastId: number; days: Set<number> } | null> {
+    const rows = await tx
+      .select({
+        analysisId: dialogueAnalyses.id,
+        dialogueId: dialogueAnalyses.dialogueId,
+        transcriptId: dialogueAnalyses.transcriptId,
+        upsellAttempted: dialogueAnalyses.upsellAttempted,
+        customerReaction: dialogueAnalyses.customerReaction,
+        qualityScore: dialogueAnalyses.qualityScore,
+        pointId: dialogues.pointId,
+        registerId: dialogues.registerId,
+        startTs: dialogues.startTs,
+        text: dialogueTranscripts.text,
+      })
+      .from(dialogueAnalyses)
+      .innerJoin(dialogues, eq(dialogues.dialogueId, dialogueAnalyses.dialogueId))
+      .innerJoin(dialogueTranscripts, eq(dialogueTranscripts.id, dialogueAnalyses.transcriptId))
+      .where(gt(dialogueAnalyses.id, afterId))
+      .orderBy(asc(dialogueAnalyses.id))
+      .limit(refreshBatch);
+    if (rows.length === 0) return null;
+    // A later pass of the same dialogue in the batch replaces the earlier one.
+    const latest = new Map(rows.map((row) => [row.dialogueId, row]));
+    const dialogueIds = [...latest.keys()];
+    const previous = await tx.select({ localDay: dialogueFacts.localDay, transcriptId: dialogueFacts.transcriptId }).from(dialogueFacts).where(inArray(dialogueFacts.dialogueId, dialogueIds));
+    const days = new Set(previous.map((row) => row.localDay));
+    if (previous.length > 0) await tx.run(sql`DELETE FROM dialogue_search WHERE rowid IN (${sql.join(previous.map((row) => sql`${row.transcriptId}`), sql`, `)})`);
+    const offers = await tx
+      .select({ analysisId: upsellOffers.analysisId, category: upsellOffers.category })
+      .from(upsellOffers)
+      .where(
+        inArray(
+          upsellOffers.analysisId,
+          [...latest.values()].map((row) => row.analysisId),
+        ),
+      )
+      .orderBy(asc(upsellOffers.analysisId), asc(upsellOffers.position));
+    const categoriesOf = new Map<number, string[]>();
+    for (const offer of offers) {
+      const list = categoriesOf.get(offer.analysisId) ?? [];
+      if (!list.includes(offer.category)) list.push(offer.category);
+      categoriesOf.set(offer.analysisId, list);
+    }
+    const facts = [...latest.values()].map((row) => {
+      const { day, hour } = calendar.localDayHourOf(row.startTs);
+      days.add(day);
+      return {
+        dialogueId: row.dialogueId,
+        analysisId: row.analysisId,
+        transcriptId: row.transcriptId,
+        pointId: row.pointId,
+        registerId: row.registerId,
+        startTs: row.startTs,
+        localDay: day,
+        localHour: hour,
+        upsellAttempted: row.upsellAttempted,
+        accepted: row.customerReaction === "accepted",
+        qualityScore: row.qualityScore,
+        customerReaction: row.customerReaction,
+        categories: (categoriesOf.get(row.analysisId) ?? []).join(","),
+      };
+    });
+    await tx.delete(dialogueFactCategories).where(inArray(dialogueFactCategories.dialogueId, dialogueIds));
+    await tx
+      .insert(dialogueFacts)
+      .values(facts)
+      .onConflictDoUpdate({
+        target: dialogueFacts.dialogueId,
+        set: Object.fromEntries(
+          Object.entries(dialogueFacts)
+            .filter(([key]) => key !== "dialogueId" && key in facts[0]!)
+            .map(([key, column]) => [key, sql.raw(`excluded.${(column as { name: string }).name}`)]),
+        ),
+      });
+    const categoryRows = facts.flatMap((fact) =>
+      (fact.categories ? fact.categories.split(",") : []).map((category) => ({ dialogueId: fact.dialogueId, category, pointId: fact.pointId, registerId: fact.registerId, localDay: fact.localDay, accepted: fact.accepted })),
+    );
+    for (let index = 0; index < categoryRows.length; index += 1000) await tx.insert(dialogueFactCategories).values(categoryRows.slice(index, index + 1000));
+    const searchRows = [...latest.values()];
+    for (let index = 0; index < searchRows.length; index += 200)
+      await tx.run(sql`INSERT INTO dialogue_search(rowid, body) VALUES ${sql.join(searchRows.slice(index, index + 200).map((row) => sql`(${row.transcriptId}, ${row.text})`), sql`, `)}`);
+    return { lastId: rows[rows.length - 1]!.analysisId, days };
+  }
+
+  /**
+   * Facts are applied in batches of their own transactions; the daily totals of every day touched and
+   * the position reached are written together at the end, so a crash in between only makes the next
+   * catch-up apply the same analyses again (applying one is idempotent).
+   */
+  async function catchUp(calendar: LocalCalendar): Promise<void> {
+    const state = (await db.select().from(analyticsState).where(eq(analyticsState.id, 1)))[0];
+    const newest = (await db.select({ id: max(dialogueAnalyses.id) }).from(dialogueAnalyses))[0]?.id ?? 0;
+    if (state && state.timezone === calendar.timezone && state.lastAnalysisId >= newest) return;
+    await db.run(createSearchTable);
+    let lastId = state && state.timezone === calendar.timezone ? state.lastAnalysisId : 0;
+    if (lastId === 0) {
+      await db.transaction(async (tx) => {
+        await tx.delete(dialogueFacts);
+        await tx.delete(analyticsDaily);
+        await tx.delete(analyticsHourly);
+        await tx.delete(analyticsMonthlyHourly);
+        await tx.delete(analyticsDailyCategories);
+        await tx.run(sql`DELETE FROM dialogue_search`);
+      });
+    }
+    const touchedDays = new Set<number>();
+    for (;;) {
+      const applied = await db.transaction((tx) => applyNewAnalyses(tx, calendar, lastId));
+      if (!applied) break;
+      for (const day of applied.days) touchedDays.add(day);
+      lastId = applied.lastId;
+    }
+    await db.transaction(async (tx) => {
+      await recomputeRollups(tx, [...touchedDays]);
+      await recomputeMonthlyHourly(tx, [...touchedDays]);
+      await tx
+        .insert(analyticsState)
+        .values({ id: 1, timezone: calendar.timezone, lastAnalysisId: lastId })
+        .onConflictDoUpdate({ target: analyticsState.id, set: { timezone: calendar.timezone, lastAnalysisId: lastId } });
+    });
+    // A large catch-up changes the shape of the tables: let SQLite refresh its planner statistics.
+    if (touchedDays.size > 30) await db.run(sql`PRAGMA optimize`);
+  }
+
+  let refreshing: Promise<void> | null = null;
+
+  return {
+    /**
+     * Brings the facts and their daily totals up to the newest analyses (and rebuilds them when the
+     * time zone changed). Cheap when nothing is new: one read of the state and one of the analyses' key.
+     */
+    async refresh(calendar: LocalCalendar): Promise<void> {
+      refreshing ??= catchUp(calendar).finally(() => {
+        refreshing = null;
+      });
+      return refreshing;
+    },
+
+    async totals(range: DayRange) {
+      const rows = await db
+        .select({
+          dialogues: total(analyticsDaily.dialogues),
+          upsellAttempts: total(analyticsDaily.upsellAttempts),
+          accepted: total(analyticsDaily.accepted),
+          qualitySum: total(analyticsDaily.qualitySum),
+        })
+        .from(analyticsDaily)
+        .where(and(between(analyticsDaily.localDay, range.fromDay, range.toDay), ...placeConditions(analyticsDaily, range)));
+      return rows[0]!;
+    },
+
+    /** Per local hour: whole months from the monthly totals, the days before and after them from the daily ones. */
+    async hourly(range: DayRange) {
+      const monthOf = (day: number) => Math.floor(day / 100);
+      const monthAfter = (month: number) => (month % 100 === 12 ? (Math.floor(month / 100) + 1) * 100 + 1 : month + 1);
+      const monthBefore = (month: number) => (month % 100 === 1 ? (Math.floor(month / 100) - 1) * 100 + 12 : month - 1);
+      const lastDayOf = (month: number) => addDays(monthAfter(month) * 100 + 1, -1);
+      const firstMonth = range.fromDay % 100 === 1 ? monthOf(range.fromDay) : monthAfter(monthOf(range.fromDay));
+      const lastMonth = range.toDay === lastDayOf(monthOf(range.toDay)) ? monthOf(range.toDay) : monthBefore(monthOf(range.toDay));
+      const dayRanges: Array<[number, number]> = [];
+      const parts = [];
+      if (firstMonth <= lastMonth) {
+        if (range.fromDay < firstMonth * 100 + 1) dayRanges.push([range.fromDay, addDays(firstMonth * 100 + 1, -1)]);
+        if (range.toDay > lastDayOf(lastMonth)) dayRanges.push([monthAfter(lastMonth) * 100 + 1, range.toDay]);
+        parts.push(
+          db
+            .select({ hour: analyticsMonthlyHourly.localHour, dialogues: total(analyticsMonthlyHourly.dialogues), upsellAttempts: total(analyticsMonthlyHourly.upsellAttempts), qualitySum: total(analyticsMonthlyHourly.qualitySum) })
+            .from(analyticsMonthlyHourly)
+            .where(and(between(analyticsMonthlyHourly.localMonth, firstMonth, lastMonth), ...placeConditions(analyticsMonthlyHourly, range)))
+            .groupBy(analyticsMonthlyHourly.localHour),
+        );
+      } else dayRanges.push([range.fromDay, range.toDay]);
+      for (const [fromDay, toDay] of dayRanges)
+        parts.push(
+          db
+            .select({ hour: analyticsHourly.localHour, dialogues: total(analyticsHourly.dialogues), upsellAttempts: total(analyticsHourly.upsellAttempts), qualitySum: total(analyticsHourly.qualitySum) })
+            .from(analyticsHourly)
+            .where(and(between(analyticsHourly.localDay, fromDay, toDay), ...placeConditions(analyticsHourly, range)))
+            .groupBy(analyticsHourly.localHour),
+        );
+      const byHour = new Map<number, { hour: number; dialogues: number; upsellAttempts: number; qualitySum: number }>();
+      for (const rows of await Promise.all(parts))
+        for (const row of rows) {
+          const sumSoFar = byHour.get(row.hour) ?? { hour: row.hour, dialogues: 0, upsellAttempts: 0, qualitySum: 0 };
+          byHour.set(row.hour, { hour: row.hour, dialogues: sumSoFar.dialogues + row.dialogues, upsellAttempts: sumSoFar.upsellAttempts + row.upsellAttempts, qualitySum: sumSoFar.qualitySum + row.qualitySum });
+        }
+      return [...byHour.values()];
+    },
+
+    daily(range: DayRange) {
+      return db
+        .select({
+          day: analyticsDaily.localDay,
+          dialogues: total(analyticsDaily.dialogues),
+          upsellAttempts: total(analyticsDaily.upsellAttempts),
+          accepted: total(analyticsDaily.accepted),
+          qualitySum: total(analyticsDaily.qualitySum),
+        })
+        .from(analyticsDaily)
+        .where(and(between(analyticsDaily.localDay, range.fromDay, range.toDay), ...placeConditions(analyticsDaily, range)))
+        .groupBy(analyticsDaily.localDay)
+        .orderBy(asc(analyticsDaily.localDay));
+    },
+
+    categories(range: DayRange) {
+      return db
+        .select({ category: analyticsDailyCategories.category, offers: total(analyticsDailyCategories.offers), accepted: total(analyticsDailyCategories.accepted) })
+        .from(analyticsDailyCategories)
+        .where(and(between(analyticsDailyCategories.localDay, range.fromDay, range.toDay), ...placeConditions(analyticsDailyCategories, range)))
+        .groupBy(analyticsDailyCategories.category);
+    },
+
+    async qualityHistogram(range: DayRange): Promise<number[]> {
+      const rows = await db
+        .select(Object.fromEntries(qualityColumns.map((column, score) => [`q${score}`, total(column)])) as Record<string, SQL<number>>)
+        .from(analyticsDaily)
+        .where(and(between(analyticsDaily.localDay, range.fromDay, range.toDay), ...placeConditions(analyticsDaily, range)));
+      const row = rows[0] as Record<string, number>;
+      return qualityColumns.map((_, score) => row[`q${score}`] ?? 0);
+    },
+
+    registers(range: DayRange) {
+      return db
+        .select({
+          pointId: analyticsDaily.pointId,
+          registerId: analyticsDaily.registerId,
+          dialogues: total(analyticsDaily.dialogues),
+          upsellAttempts: total(analyticsDaily.upsellAttempts),
+          accepted: total(analyticsDaily.accepted),
+          qualitySum: total(analyticsDaily.qualitySum),
+        })
+        .from(analyticsDaily)
+        .where(and(between(analyticsDaily.localDay, range.fromDay, range.toDay), ...placeConditions(analyticsDaily, range)))
+        .groupBy(analyticsDaily.pointId, analyticsDaily.registerId)
+        .orderBy(asc(analyticsDaily.pointId), asc(analyticsDaily.registerId));
+    },
+
+    /** One page of analysed dialogues with their analysis summary, keyset-paged by (sort key, id). */
+    listDialogues(filter: DialogueListFilter) {
+      const conditions: SQL[] = [gte(dialogueFacts.startTs, filter.fromTs), lt(dialogueFacts.startTs, filter.toTs), ...placeConditions(dialogueFacts, filter)];
+      if (filter.upsell !== undefined) conditions.push(eq(dialogueFacts.upsellAttempted, filter.upsell));
+      if (filter.qualityMin !== undefined) conditions.push(gte(dialogueFacts.qualityScore, filter.qualityMin));
+      if (filter.qualityMax !== undefined) conditions.push(lte(dialogueFacts.qualityScore, filter.qualityMax));
+      if (filter.category !== undefined) {
+        const category = filter.category;
+        conditions.push(
+          inArray(
+            dialogueFacts.dialogueId,
+            db.select({ id: dialogueFactCategories.dialogueId }).from(dialogueFactCategories).where(eq(dialogueFactCategories.category, category)),
+          ),
+        );
+      }
+      if (filter.match !== undefined) conditions.push(sql`${dialogueFacts.transcriptId} IN (SELECT rowid FROM dialogue_search WHERE dialogue_search MATCH ${filter.match})`);
+      const key = filter.sort.startsWith("time") ? dialogueFacts.startTs : dialogueFacts.qualityScore;
+      const descending = filter.sort.endsWith("desc");
+      if (filter.after) {
+        const beyond = descending ? lt : gt;
+        const { after } = filter;
+        const byTimeThenId = or(beyond(dialogueFacts.startTs, after.startTs), and(eq(dialogueFacts.startTs, after.startTs), beyond(dialogueFacts.dialogueId, after.dialogueId)))!;
+        conditions.push(key === dialogueFacts.startTs ? byTimeThenId : or(beyond(key, after.key), and(eq(key, after.key), byTimeThenId))!);
+      }
+      const order = descending ? desc : asc;
+      const orderBy = key === dialogueFacts.startTs ? [order(key), order(dialogueFacts.dialogueId)] : [order(key), order(dialogueFacts.startTs), order(dialogueFacts.dialogueId)];
+      return db
+        .select({
+          dialogueId: dialogueFacts.dialogueId,
+          pointId: dialogueFacts.pointId,
+          registerId: dialogueFacts.registerId,
+          startTs: dialogueFacts.startTs,
+          endTs: dialogues.endTs,
+          upsellAttempted: dialogueFacts.upsellAttempted,
+          qualityScore: dialogueFacts.qualityScore,
+          customerReaction: dialogueFacts.customerReaction,
+          categories: dialogueFacts.categories,
+          summary: dialogueAnalyses.summary,
+        })
+        .from(dialogueFacts)
+        .innerJoin(dialogues, eq(dialogues.dialogueId, dialogueFacts.dialogueId))
+        .innerJoin(dialogueAnalyses, eq(dialogueAnalyses.id, dialogueFacts.analysisId))
+        .where(and(...conditions))
+        .orderBy(...orderBy)
+        .limit(filter.limit);
+    },
+
+    async findTranscript(transcriptId: number) {
+      return (await db.select().from(dialogueTranscripts).where(eq(dialogueTranscripts.id, transcriptId)))[0] ?? null;
+    },
+
+    async findDialoguePoint(dialogueId: string): Promise<string | null> {
+      const rows = await db.select({ pointId: dialogues.pointId }).from(dialogues).where(eq(dialogues.dialogueId, dialogueId));
+      return rows[0]?.pointId ?? null;
+    },
+  };
+}
+
+export type AnalyticsRepository = ReturnType<typeof createAnalyticsRepository>;

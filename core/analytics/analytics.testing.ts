@@ -1,0 +1,74 @@
+import { randomUUID } from "node:crypto";
+import type { CoreDatabase } from "../db/core-database.ts";
+import { dialogueAnalyses, upsellOffers } from "../pipeline/analysis/analysis.schema.ts";
+import { dialogueTranscripts } from "../pipeline/asr/asr.schema.ts";
+import { dialogues } from "../pipeline/dialogues/dialogues.schema.ts";
+import type { customerReactions } from "../../shared/contracts/analysis-jobs.ts";
+
+export interface AnalysedDialogueFixture {
+  dialogueId?: string;
+  pointId: string;
+  registerId: string;
+  startTs: number;
+  upsell: boolean;
+  reaction: (typeof customerReactions)[number];
+  quality: number;
+  /** Each offer's category and the transcript words it quotes (they must occur in `text`). */
+  offers?: Array<{ category: string; quote: string }>;
+  text: string;
+  summary?: string;
+}
+
+/** Writes a closed, transcribed and analysed dialogue the way the pipeline leaves it. */
+export async function insertAnalysedDialogue(db: CoreDatabase, fixture: AnalysedDialogueFixture): Promise<string> {
+  const dialogueId = fixture.dialogueId ?? randomUUID();
+  await db.insert(dialogues).values({
+    dialogueId,
+    pointId: fixture.pointId,
+    registerId: fixture.registerId,
+    startTs: fixture.startTs,
+    endTs: fixture.startTs + 45_000,
+    segmentCount: 1,
+    speechMs: 40_000,
+    status: "closed",
+    closeReason: "silence",
+    createdAt: fixture.startTs,
+    updatedAt: fixture.startTs,
+    closedAt: fixture.startTs + 60_000,
+    asrStatus: "DONE",
+    asrPass: 1,
+    analysisStatus: "DONE",
+    analysisPass: 1,
+  });
+  const [transcript] = await db
+    .insert(dialogueTranscripts)
+    .values({ dialogueId, revision: 1, pass: 1, text: fixture.text, segments: JSON.stringify([{ start_ms: 0, end_ms: 40_000, text: fixture.text }]), language: "ru", model: "fixture", audioMs: 40_000, providerMs: 10, createdAt: fixture.startTs })
+    .returning({ id: dialogueTranscripts.id });
+  const [analysis] = await db
+    .insert(dialogueAnalyses)
+    .values({
+      dialogueId,
+      transcriptId: transcript!.id,
+      pass: 1,
+      method: "rules",
+      language: "ru",
+      upsellAttempted: fixture.upsell,
+      customerReaction: fixture.reaction,
+      qualityScore: fixture.quality,
+      rubric: "fixture rubric",
+      qualityRationale: "fixture rationale",
+      summary: fixture.summary ?? "fixture summary",
+      createdAt: fixture.startTs,
+    })
+    .returning({ id: dialogueAnalyses.id });
+  const offers = fixture.offers ?? [];
+  if (offers.length > 0)
+    await db.insert(upsellOffers).values(
+      offers.map((offer, position) => {
+        const quoteStart = fixture.text.indexOf(offer.quote);
+        if (quoteStart < 0) throw new Error(`quote "${offer.quote}" is not in the transcript`);
+        return { analysisId: analysis!.id, position, category: offer.category, product: null, quote: offer.quote, quoteStart, quoteEnd: quoteStart + offer.quote.length };
+      }),
+    );
+  return dialogueId;
+}
