@@ -67,6 +67,25 @@ export function createAnalyticsRepository(db: CoreDatabase) {
     return conditions;
   }
 
+  function dayRangeCondition(table: { localDay: SQLiteColumn; pointId: SQLiteColumn; registerId: SQLiteColumn }, range: DayRange): SQL | undefined {
+    return and(between(table.localDay, range.fromDay, range.toDay), ...placeConditions(table, range));
+  }
+
+  /** The daily totals summed over the rows a query reads or groups. */
+  function summedDailyTotals() {
+    return {
+      dialogues: total(analyticsDaily.dialogues),
+      upsellAttempts: total(analyticsDaily.upsellAttempts),
+      accepted: total(analyticsDaily.accepted),
+      qualitySum: total(analyticsDaily.qualitySum),
+    };
+  }
+
+  /** Per-hour totals summed over the rows a query groups; the monthly table holds the same totals as the hourly one. */
+  function summedHourlyTotals(table: typeof analyticsHourly | typeof analyticsMonthlyHourly) {
+    return { hour: table.localHour, dialogues: total(table.dialogues), upsellAttempts: total(table.upsellAttempts), qualitySum: total(table.qualitySum) };
+  }
+
   async function recomputeRollups(tx: CoreDatabase, days: number[]): Promise<void> {
     for (let index = 0; index < days.length; index += 500) {
       const batch = days.slice(index, index + 500);
@@ -285,14 +304,9 @@ export function createAnalyticsRepository(db: CoreDatabase) {
 
     async totals(range: DayRange) {
       const rows = await db
-        .select({
-          dialogues: total(analyticsDaily.dialogues),
-          upsellAttempts: total(analyticsDaily.upsellAttempts),
-          accepted: total(analyticsDaily.accepted),
-          qualitySum: total(analyticsDaily.qualitySum),
-        })
+        .select(summedDailyTotals())
         .from(analyticsDaily)
-        .where(and(between(analyticsDaily.localDay, range.fromDay, range.toDay), ...placeConditions(analyticsDaily, range)));
+        .where(dayRangeCondition(analyticsDaily, range));
       return rows[0]!;
     },
 
@@ -311,7 +325,7 @@ export function createAnalyticsRepository(db: CoreDatabase) {
         if (range.toDay > lastDayOf(lastMonth)) dayRanges.push([monthAfter(lastMonth) * 100 + 1, range.toDay]);
         parts.push(
           db
-            .select({ hour: analyticsMonthlyHourly.localHour, dialogues: total(analyticsMonthlyHourly.dialogues), upsellAttempts: total(analyticsMonthlyHourly.upsellAttempts), qualitySum: total(analyticsMonthlyHourly.qualitySum) })
+            .select(summedHourlyTotals(analyticsMonthlyHourly))
             .from(analyticsMonthlyHourly)
             .where(and(between(analyticsMonthlyHourly.localMonth, firstMonth, lastMonth), ...placeConditions(analyticsMonthlyHourly, range)))
             .groupBy(analyticsMonthlyHourly.localHour),
@@ -320,7 +334,7 @@ export function createAnalyticsRepository(db: CoreDatabase) {
       for (const [fromDay, toDay] of dayRanges)
         parts.push(
           db
-            .select({ hour: analyticsHourly.localHour, dialogues: total(analyticsHourly.dialogues), upsellAttempts: total(analyticsHourly.upsellAttempts), qualitySum: total(analyticsHourly.qualitySum) })
+            .select(summedHourlyTotals(analyticsHourly))
             .from(analyticsHourly)
             .where(and(between(analyticsHourly.localDay, fromDay, toDay), ...placeConditions(analyticsHourly, range)))
             .groupBy(analyticsHourly.localHour),
@@ -338,13 +352,10 @@ export function createAnalyticsRepository(db: CoreDatabase) {
       return db
         .select({
           day: analyticsDaily.localDay,
-          dialogues: total(analyticsDaily.dialogues),
-          upsellAttempts: total(analyticsDaily.upsellAttempts),
-          accepted: total(analyticsDaily.accepted),
-          qualitySum: total(analyticsDaily.qualitySum),
+          ...summedDailyTotals(),
         })
         .from(analyticsDaily)
-        .where(and(between(analyticsDaily.localDay, range.fromDay, range.toDay), ...placeConditions(analyticsDaily, range)))
+        .where(dayRangeCondition(analyticsDaily, range))
         .groupBy(analyticsDaily.localDay)
         .orderBy(asc(analyticsDaily.localDay));
     },
@@ -353,7 +364,7 @@ export function createAnalyticsRepository(db: CoreDatabase) {
       return db
         .select({ category: analyticsDailyCategories.category, offers: total(analyticsDailyCategories.offers), accepted: total(analyticsDailyCategories.accepted) })
         .from(analyticsDailyCategories)
-        .where(and(between(analyticsDailyCategories.localDay, range.fromDay, range.toDay), ...placeConditions(analyticsDailyCategories, range)))
+        .where(dayRangeCondition(analyticsDailyCategories, range))
         .groupBy(analyticsDailyCategories.category);
     },
 
@@ -361,7 +372,7 @@ export function createAnalyticsRepository(db: CoreDatabase) {
       const rows = await db
         .select(Object.fromEntries(qualityColumns.map((column, score) => [`q${score}`, total(column)])) as Record<string, SQL<number>>)
         .from(analyticsDaily)
-        .where(and(between(analyticsDaily.localDay, range.fromDay, range.toDay), ...placeConditions(analyticsDaily, range)));
+        .where(dayRangeCondition(analyticsDaily, range));
       const row = rows[0] as Record<string, number>;
       return qualityColumns.map((_, score) => row[`q${score}`] ?? 0);
     },
@@ -371,13 +382,10 @@ export function createAnalyticsRepository(db: CoreDatabase) {
         .select({
           pointId: analyticsDaily.pointId,
           registerId: analyticsDaily.registerId,
-          dialogues: total(analyticsDaily.dialogues),
-          upsellAttempts: total(analyticsDaily.upsellAttempts),
-          accepted: total(analyticsDaily.accepted),
-          qualitySum: total(analyticsDaily.qualitySum),
+          ...summedDailyTotals(),
         })
         .from(analyticsDaily)
-        .where(and(between(analyticsDaily.localDay, range.fromDay, range.toDay), ...placeConditions(analyticsDaily, range)))
+        .where(dayRangeCondition(analyticsDaily, range))
         .groupBy(analyticsDaily.pointId, analyticsDaily.registerId)
         .orderBy(asc(analyticsDaily.pointId), asc(analyticsDaily.registerId));
     },

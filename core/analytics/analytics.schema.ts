@@ -2,6 +2,22 @@ import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlit
 import { customerReactions } from "../../shared/contracts/analysis-jobs.ts";
 import { dialogues } from "../pipeline/dialogues/dialogues.schema.ts";
 
+/** The point and register a row belongs to. */
+function registerColumns() {
+  return { pointId: text("point_id").notNull(), registerId: text("register_id").notNull() };
+}
+
+/** Totals of one local hour of one register: kept per local day, and summed per local month. */
+function hourlyTotalsColumns() {
+  return {
+    localHour: integer("local_hour").notNull(),
+    ...registerColumns(),
+    dialogues: integer("dialogues").notNull(),
+    upsellAttempts: integer("upsell_attempts").notNull(),
+    qualitySum: integer("quality_sum").notNull(),
+  };
+}
+
 /**
  * One row per analysed dialogue: its current analysis flattened beside its place and its local day
  * and hour in the dashboard's time zone. Kept up to date from the analyses by the analytics
@@ -15,8 +31,7 @@ export const dialogueFacts = sqliteTable(
       .references(() => dialogues.dialogueId, { onDelete: "cascade" }),
     analysisId: integer("analysis_id").notNull(),
     transcriptId: integer("transcript_id").notNull(),
-    pointId: text("point_id").notNull(),
-    registerId: text("register_id").notNull(),
+    ...registerColumns(),
     startTs: integer("start_ts").notNull(),
     /** yyyymmdd in the dashboard's time zone. */
     localDay: integer("local_day").notNull(),
@@ -46,8 +61,7 @@ export const dialogueFactCategories = sqliteTable(
       .notNull()
       .references(() => dialogueFacts.dialogueId, { onDelete: "cascade" }),
     category: text("category").notNull(),
-    pointId: text("point_id").notNull(),
-    registerId: text("register_id").notNull(),
+    ...registerColumns(),
     localDay: integer("local_day").notNull(),
     accepted: integer("accepted", { mode: "boolean" }).notNull(),
   },
@@ -59,8 +73,7 @@ export const analyticsDaily = sqliteTable(
   "analytics_daily",
   {
     localDay: integer("local_day").notNull(),
-    pointId: text("point_id").notNull(),
-    registerId: text("register_id").notNull(),
+    ...registerColumns(),
     dialogues: integer("dialogues").notNull(),
     upsellAttempts: integer("upsell_attempts").notNull(),
     accepted: integer("accepted").notNull(),
@@ -83,30 +96,14 @@ export const analyticsDaily = sqliteTable(
 /** Totals per local day, local hour and register. */
 export const analyticsHourly = sqliteTable(
   "analytics_hourly",
-  {
-    localDay: integer("local_day").notNull(),
-    localHour: integer("local_hour").notNull(),
-    pointId: text("point_id").notNull(),
-    registerId: text("register_id").notNull(),
-    dialogues: integer("dialogues").notNull(),
-    upsellAttempts: integer("upsell_attempts").notNull(),
-    qualitySum: integer("quality_sum").notNull(),
-  },
+  { localDay: integer("local_day").notNull(), ...hourlyTotalsColumns() },
   (table) => [primaryKey({ columns: [table.localDay, table.localHour, table.pointId, table.registerId] })],
 );
 
 /** The hourly totals summed per local month (yyyymm): a year of the hourly chart reads months, not days. */
 export const analyticsMonthlyHourly = sqliteTable(
   "analytics_monthly_hourly",
-  {
-    localMonth: integer("local_month").notNull(),
-    localHour: integer("local_hour").notNull(),
-    pointId: text("point_id").notNull(),
-    registerId: text("register_id").notNull(),
-    dialogues: integer("dialogues").notNull(),
-    upsellAttempts: integer("upsell_attempts").notNull(),
-    qualitySum: integer("quality_sum").notNull(),
-  },
+  { localMonth: integer("local_month").notNull(), ...hourlyTotalsColumns() },
   (table) => [primaryKey({ columns: [table.localMonth, table.localHour, table.pointId, table.registerId] })],
 );
 
@@ -115,8 +112,7 @@ export const analyticsDailyCategories = sqliteTable(
   "analytics_daily_categories",
   {
     localDay: integer("local_day").notNull(),
-    pointId: text("point_id").notNull(),
-    registerId: text("register_id").notNull(),
+    ...registerColumns(),
     category: text("category").notNull(),
     offers: integer("offers").notNull(),
     accepted: integer("accepted").notNull(),
