@@ -4,27 +4,15 @@
  * and the core (`bun core/main.ts serve`) as processes. Each scenario ends when the core holds
  * exactly what vicidial_log holds, row for row and field for field.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { MariaDbServer } from "../../shared/testing/mariadb-server.ts";
 import { type RunningNodeProcess, startNodeProcess } from "../../shared/testing/node-process.ts";
-import type { TempDir } from "../../shared/testing/temp-dir.ts";
 import { simulateDialer } from "../vicidial/testing/dialer-simulator.ts";
-import { compareCallResults, type CoreProcess, readCoreCallResults, readVicidialCallResults, startSyncTestbed, type SyncTestbed } from "./sync.testing.ts";
+import { compareCallResults, readCoreCallResults, readVicidialCallResults, useSyncTestbed } from "./sync.testing.ts";
 
 const root = join(import.meta.dir, "../..");
-let testbed: SyncTestbed;
-let mariadb: MariaDbServer;
-let dir: TempDir;
-let core: CoreProcess;
-beforeAll(async () => {
-  testbed = await startSyncTestbed("salescontrol-sync-e2e-");
-  ({ mariadb, dir, core } = testbed);
-});
-afterAll(async () => {
-  await testbed?.stop();
-});
+const testbed = useSyncTestbed("salescontrol-sync-e2e-");
 
 interface Scenario {
   tenant: { tenantId: string; key: string };
@@ -36,16 +24,16 @@ let scenarios = 0;
 /** A fresh vicidial_log, tenant and edge data dir; the edge reads VICIdial's files like on a real box. */
 async function prepareScenario(): Promise<Scenario> {
   const name = `scenario${++scenarios}`;
-  await mariadb.query("TRUNCATE asterisk.vicidial_log");
-  const tenant = await core.newTenant(name);
-  const astguiclient = dir.join(`${name}-astguiclient.conf`);
-  writeFileSync(astguiclient, `# Database connection information\nVARDB_server => 127.0.0.1\nVARDB_database => asterisk\nVARDB_user => cron\nVARDB_pass => 1234\nVARDB_custom_user => custom\nVARDB_port => ${mariadb.port}\n`);
-  const didsConf = dir.join(`${name}-dids.conf`);
-  writeFileSync(didsConf, `[general]\r\n; DID Optimizer API\r\napi_base_url=${core.url}\r\napi_key = ${tenant.key}\r\napi_timeout=10   ; seconds\r\n`);
+  await testbed.mariadb.query("TRUNCATE asterisk.vicidial_log");
+  const tenant = await testbed.core.newTenant(name);
+  const astguiclient = testbed.dir.join(`${name}-astguiclient.conf`);
+  writeFileSync(astguiclient, `# Database connection information\nVARDB_server => 127.0.0.1\nVARDB_database => asterisk\nVARDB_user => cron\nVARDB_pass => 1234\nVARDB_custom_user => custom\nVARDB_port => ${testbed.mariadb.port}\n`);
+  const didsConf = testbed.dir.join(`${name}-dids.conf`);
+  writeFileSync(didsConf, `[general]\r\n; DID Optimizer API\r\napi_base_url=${testbed.core.url}\r\napi_key = ${tenant.key}\r\napi_timeout=10   ; seconds\r\n`);
   const env = testbed.processEnv({
     PORT: "0",
     HOST: "127.0.0.1",
-    DATA_DIR: dir.join(`${name}-edge`),
+    DATA_DIR: testbed.dir.join(`${name}-edge`),
     ASTGUICLIENT_CONF: astguiclient,
     DIDS_CONF: didsConf,
     CALL_SYNC_INTERVAL_SECONDS: "0.5",
@@ -53,7 +41,7 @@ async function prepareScenario(): Promise<Scenario> {
     CALL_SYNC_RETRY_MAX_SECONDS: "1",
     CALL_SYNC_PAGE_SIZE: "1000",
   });
-  return { tenant, env, startEdge: () => startNodeProcess(process.execPath, [join(root, "edge/main.ts"), "serve"], { cwd: dir.path, env }) };
+  return { tenant, env, startEdge: () => startNodeProcess(process.execPath, [join(root, "edge/main.ts"), "serve"], { cwd: testbed.dir.path, env }) };
 }
 
 /** Waits until the core holds exactly vicidial_log; returns the differences left if it never does. */
@@ -61,7 +49,7 @@ async function waitForCoreToMatch(tenantId: string, timeoutMs: number): Promise<
   const deadline = Date.now() + timeoutMs;
   let problems: string[] = ["not compared yet"];
   while (Date.now() < deadline) {
-    problems = compareCallResults(await readVicidialCallResults(mariadb), await readCoreCallResults({ databasePath: core.databasePath, tenantId }));
+    problems = compareCallResults(await readVicidialCallResults(testbed.mariadb), await readCoreCallResults({ databasePath: testbed.core.databasePath, tenantId }));
     if (problems.length === 0) return [];
     await Bun.sleep(500);
   }
@@ -77,12 +65,12 @@ describe("vicidial_log → edge → core", () => {
     const scenario = await prepareScenario();
     const edge = await scenario.startEdge();
     try {
-      const dialer = await mariadb.connect({ database: "asterisk" });
+      const dialer = await testbed.mariadb.connect({ database: "asterisk" });
       const report = await simulateDialer(dialer, { calls: 20_000, callsPerSecond: 2000, historicCalls: 400, seed: 11 });
       await dialer.end();
       expect(report.calls).toBe(20_000);
       expect(await waitForCoreToMatch(scenario.tenant.tenantId, 90_000)).toEqual([]);
-      expect((await readCoreCallResults({ databasePath: core.databasePath, tenantId: scenario.tenant.tenantId })).size).toBe(20_400);
+      expect((await readCoreCallResults({ databasePath: testbed.core.databasePath, tenantId: scenario.tenant.tenantId })).size).toBe(20_400);
 
       const health = await edgeHealth(edge);
       expect(health.callSync).toMatchObject({ state: "running", database: expect.stringContaining("cron@127.0.0.1"), outbox: { dead: 0 } });
@@ -100,7 +88,7 @@ describe("vicidial_log → edge → core", () => {
 
   test("killed with SIGKILL at random moments and restarted, again and again: the same exact result", async () => {
     const scenario = await prepareScenario();
-    const dialer = await mariadb.connect({ database: "asterisk" });
+    const dialer = await testbed.mariadb.connect({ database: "asterisk" });
     const dialing = simulateDialer(dialer, { calls: 10_000, callsPerSecond: 1000, historicCalls: 200, seed: 22 });
     let done = false;
     void dialing.finally(() => (done = true));
@@ -127,17 +115,17 @@ describe("vicidial_log → edge → core", () => {
     const scenario = await prepareScenario();
     const edge = await scenario.startEdge();
     try {
-      const dialer = await mariadb.connect({ database: "asterisk" });
+      const dialer = await testbed.mariadb.connect({ database: "asterisk" });
       const dialing = simulateDialer(dialer, { calls: 8000, callsPerSecond: 800, seed: 33 });
       await Bun.sleep(1500);
-      await core.stop();
+      await testbed.core.stop();
       const backlog: number[] = [];
       for (let sample = 0; sample < 8; sample++) {
         await Bun.sleep(700);
         backlog.push((await edgeHealth(edge)).callSync.outbox.pending);
       }
       const whileDown = await edgeHealth(edge);
-      await core.start();
+      await testbed.core.start();
       await dialing;
       await dialer.end();
       expect(backlog.at(-1)!).toBeGreaterThan(backlog[0]!);
@@ -147,7 +135,7 @@ describe("vicidial_log → edge → core", () => {
       const after = await edgeHealth(edge);
       expect(after.callSync.outbox).toMatchObject({ pending: 0, dead: 0 });
     } finally {
-      await core.start();
+      await testbed.core.start();
       expect(await edge.stop("SIGTERM")).toBe(0);
     }
   }, 180_000);

@@ -1,54 +1,42 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { beforeEach, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCommand } from "../../shared/runtime/process.ts";
-import type { MariaDbServer } from "../../shared/testing/mariadb-server.ts";
 import { startNodeProcess } from "../../shared/testing/node-process.ts";
-import type { TempDir } from "../../shared/testing/temp-dir.ts";
 import { deliveryLogFieldNames, scanLogFieldNames } from "./sync.usecases.ts";
-import { compareCallResults, type CoreProcess, readCoreCallResults, readVicidialCallResults, startSyncTestbed, type SyncTestbed } from "./sync.testing.ts";
+import { compareCallResults, readCoreCallResults, readVicidialCallResults, useSyncTestbed } from "./sync.testing.ts";
 
 const root = join(import.meta.dir, "../..");
-let testbed: SyncTestbed;
-let mariadb: MariaDbServer;
-let dir: TempDir;
-let core: CoreProcess;
-beforeAll(async () => {
-  testbed = await startSyncTestbed("salescontrol-sync-cli-");
-  ({ mariadb, dir, core } = testbed);
-});
-afterAll(async () => {
-  await testbed?.stop();
-});
+const testbed = useSyncTestbed("salescontrol-sync-cli-");
 
 let runs = 0;
 let env: Record<string, string>;
 let tenant: { tenantId: string; key: string };
 beforeEach(async () => {
   runs++;
-  tenant = await core.newTenant(`cli ${runs}`);
-  await mariadb.query(`TRUNCATE asterisk.vicidial_log; SET SESSION sql_mode = ''`);
-  await mariadb.query(
+  tenant = await testbed.core.newTenant(`cli ${runs}`);
+  await testbed.mariadb.query(`TRUNCATE asterisk.vicidial_log; SET SESSION sql_mode = ''`);
+  await testbed.mariadb.query(
     `INSERT INTO asterisk.vicidial_log (uniqueid, lead_id, list_id, campaign_id, call_date, start_epoch, end_epoch, length_in_sec, status, phone_code, phone_number, user, term_reason)
      VALUES ('1768100000.1', 1, 1001, 'OUTBND', NOW() - INTERVAL 5 MINUTE, UNIX_TIMESTAMP() - 300, NULL, 0, 'NA', '1', '4155550101', 'VDAD', ''),
             ('1768100000.2', 2, 1001, 'OUTBND', NOW() - INTERVAL 3 HOUR, UNIX_TIMESTAMP() - 10800, UNIX_TIMESTAMP() - 10700, 100, 'SALE', '1', '4155550102', 'agent1', 'AGENT')`,
   );
-  writeFileSync(dir.join("astguiclient.conf"), `VARDB_server => 127.0.0.1\r\nVARDB_database => asterisk\r\nVARDB_user => cron\r\nVARDB_pass => 1234\r\nVARDB_port => ${mariadb.port}\r\n`);
-  writeFileSync(dir.join("dids.conf"), `[general]\napi_base_url=${core.url}\napi_key=${tenant.key}\n`);
-  env = testbed.processEnv({ DATA_DIR: dir.join(`edge-${runs}`), ASTGUICLIENT_CONF: dir.join("astguiclient.conf"), DIDS_CONF: dir.join("dids.conf"), LOG_LEVEL: "warn" });
+  writeFileSync(testbed.dir.join("astguiclient.conf"), `VARDB_server => 127.0.0.1\r\nVARDB_database => asterisk\r\nVARDB_user => cron\r\nVARDB_pass => 1234\r\nVARDB_port => ${testbed.mariadb.port}\r\n`);
+  writeFileSync(testbed.dir.join("dids.conf"), `[general]\napi_base_url=${testbed.core.url}\napi_key=${tenant.key}\n`);
+  env = testbed.processEnv({ DATA_DIR: testbed.dir.join(`edge-${runs}`), ASTGUICLIENT_CONF: testbed.dir.join("astguiclient.conf"), DIDS_CONF: testbed.dir.join("dids.conf"), LOG_LEVEL: "warn" });
 });
 
-const sync = (args: string[], extra: Record<string, string> = {}) => runCommand(process.execPath, [join(root, "edge/main.ts"), "sync", ...args], { cwd: dir.path, env: { ...env, ...extra } });
+const sync = (args: string[], extra: Record<string, string> = {}) => runCommand(process.execPath, [join(root, "edge/main.ts"), "sync", ...args], { cwd: testbed.dir.path, env: { ...env, ...extra } });
 
 describe("edge sync (cron)", () => {
   test("--once reads, sends and summarises; a second run finds nothing new", async () => {
     const first = await sync(["--once"]);
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain(`read vicidial_log on cron@127.0.0.1:${mariadb.port}/asterisk (full read from`);
+    expect(first.stdout).toContain(`read vicidial_log on cron@127.0.0.1:${testbed.mariadb.port}/asterisk (full read from`);
     expect(first.stdout).toMatch(/found 2 call results: 2 new, 0 changed, 0 unchanged, 2 queued/);
-    expect(first.stdout).toMatch(new RegExp(`sent 2 to ${core.url}: 2 created, 0 updated, 0 unchanged, 0 refused`));
+    expect(first.stdout).toMatch(new RegExp(`sent 2 to ${testbed.core.url}: 2 created, 0 updated, 0 unchanged, 0 refused`));
     expect(first.stdout).toContain("outbox: 0 waiting for the next run, 0 refused");
-    expect(compareCallResults(await readVicidialCallResults(mariadb), await readCoreCallResults({ databasePath: core.databasePath, tenantId: tenant.tenantId }))).toEqual([]);
+    expect(compareCallResults(await readVicidialCallResults(testbed.mariadb), await readCoreCallResults({ databasePath: testbed.core.databasePath, tenantId: tenant.tenantId }))).toEqual([]);
 
     // The next run reads the last half hour only (the three-hour-old call waits for the next full read).
     const second = await sync([]);
@@ -67,8 +55,8 @@ describe("edge sync (cron)", () => {
 
     const status = await sync(["--status"]);
     expect(status.code).toBe(0);
-    expect(status.stdout).toContain(`vicidial database: cron@127.0.0.1:${mariadb.port}/asterisk (host from astguiclient.conf, user from astguiclient.conf, password from astguiclient.conf)`);
-    expect(status.stdout).toContain(`did optimizer api: ${core.url} (from dids.conf), api key set (from dids.conf)`);
+    expect(status.stdout).toContain(`vicidial database: cron@127.0.0.1:${testbed.mariadb.port}/asterisk (host from astguiclient.conf, user from astguiclient.conf, password from astguiclient.conf)`);
+    expect(status.stdout).toContain(`did optimizer api: ${testbed.core.url} (from dids.conf), api key set (from dids.conf)`);
     expect(status.stdout).toContain("outbox: 0 waiting, 0 refused by the core");
     expect(status.stdout).not.toContain("1234");
     expect(status.stdout).not.toContain(tenant.key);
@@ -91,8 +79,8 @@ describe("edge sync (cron)", () => {
     expect(wrongPassword.stdout).toMatch(/failed: cannot connect to the VICIdial database cron@127\.0\.0\.1:\d+\/asterisk: Access denied for user 'cron'.*check VARDB_user\/VARDB_pass/);
     expect(wrongPassword.stdout + wrongPassword.stderr).not.toContain("not-the-password");
 
-    writeFileSync(dir.join("no-key.conf"), "[general]\n; api_key not set yet\n");
-    const noKey = await sync(["--once"], { DIDS_CONF: dir.join("no-key.conf") });
+    writeFileSync(testbed.dir.join("no-key.conf"), "[general]\n; api_key not set yet\n");
+    const noKey = await sync(["--once"], { DIDS_CONF: testbed.dir.join("no-key.conf") });
     expect(noKey).toMatchObject({ code: 1 });
     expect(noKey.stdout).toContain("no API key: set api_key in");
 
@@ -123,12 +111,12 @@ describe("the log of a sync run", () => {
     expect(once.code).toBe(0);
     const onceLines = once.stderr.split("\n").filter((line) => line.startsWith("{"));
 
-    await mariadb.query(
+    await testbed.mariadb.query(
       `INSERT INTO asterisk.vicidial_log (uniqueid, lead_id, list_id, campaign_id, call_date, start_epoch, length_in_sec, status, phone_code, phone_number, user, term_reason)
        VALUES ('1768100000.3', 3, 1001, 'OUTBND', NOW() - INTERVAL 1 MINUTE, UNIX_TIMESTAMP() - 60, 0, 'NA', '1', '4155550103', 'VDAD', '')`,
     );
     const edge = await startNodeProcess(process.execPath, [join(root, "edge/main.ts"), "serve"], {
-      cwd: dir.path,
+      cwd: testbed.dir.path,
       env: { ...env, LOG_LEVEL: "info", PORT: "0", HOST: "127.0.0.1", CALL_SYNC_INTERVAL_SECONDS: "0.2" },
     });
     try {
@@ -151,10 +139,10 @@ describe("the log of a sync run", () => {
 
 describe("edge serve with a misconfigured VICIdial side", () => {
   test("wrong database credentials: the edge keeps serving and /health says what is wrong", async () => {
-    writeFileSync(dir.join("wrong-astguiclient.conf"), `VARDB_server => 127.0.0.1\nVARDB_user => cron\nVARDB_pass => wrong\nVARDB_port => ${mariadb.port}\n`);
+    writeFileSync(testbed.dir.join("wrong-astguiclient.conf"), `VARDB_server => 127.0.0.1\nVARDB_user => cron\nVARDB_pass => wrong\nVARDB_port => ${testbed.mariadb.port}\n`);
     const edge = await startNodeProcess(process.execPath, [join(root, "edge/main.ts"), "serve"], {
-      cwd: dir.path,
-      env: { ...env, LOG_LEVEL: "info", PORT: "0", HOST: "127.0.0.1", ASTGUICLIENT_CONF: dir.join("wrong-astguiclient.conf"), CALL_SYNC_INTERVAL_SECONDS: "0.2", CALL_SYNC_RETRY_MAX_SECONDS: "0.5" },
+      cwd: testbed.dir.path,
+      env: { ...env, LOG_LEVEL: "info", PORT: "0", HOST: "127.0.0.1", ASTGUICLIENT_CONF: testbed.dir.join("wrong-astguiclient.conf"), CALL_SYNC_INTERVAL_SECONDS: "0.2", CALL_SYNC_RETRY_MAX_SECONDS: "0.5" },
     });
     try {
       let health: any;
@@ -173,10 +161,10 @@ describe("edge serve with a misconfigured VICIdial side", () => {
   });
 
   test("a bad VARDB_port is reported in /health instead of stopping the edge", async () => {
-    writeFileSync(dir.join("bad-port.conf"), "VARDB_port => 33o6\n");
+    writeFileSync(testbed.dir.join("bad-port.conf"), "VARDB_port => 33o6\n");
     const edge = await startNodeProcess(process.execPath, [join(root, "edge/main.ts"), "serve"], {
-      cwd: dir.path,
-      env: { ...env, LOG_LEVEL: "info", PORT: "0", HOST: "127.0.0.1", ASTGUICLIENT_CONF: dir.join("bad-port.conf") },
+      cwd: testbed.dir.path,
+      env: { ...env, LOG_LEVEL: "info", PORT: "0", HOST: "127.0.0.1", ASTGUICLIENT_CONF: testbed.dir.join("bad-port.conf") },
     });
     try {
       const health = (await (await fetch(`${edge.url}/health`)).json()) as any;

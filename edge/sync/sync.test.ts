@@ -1,30 +1,18 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { hostname } from "node:os";
 import { createFakeClock, type FakeClock } from "../../shared/testing/fake-clock.ts";
 import { findFreePort } from "../../shared/testing/free-port.ts";
-import type { MariaDbServer } from "../../shared/testing/mariadb-server.ts";
 import { openTempDatabase, type TempDatabase } from "../../shared/testing/temp-database.ts";
-import type { TempDir } from "../../shared/testing/temp-dir.ts";
 import { migrations } from "../db/migrations.ts";
 import * as schema from "../db/schema.ts";
 import { sinceWallTime } from "./sync.commands.ts";
 import { createDidOptimizerClient } from "./did-optimizer.client.ts";
 import { createSyncRepository, type SyncRepository } from "./sync.repository.ts";
-import { compareCallResults, type CoreProcess, readCoreCallResults, readVicidialCallResults, startSyncTestbed, type SyncTestbed, startLimitingProxy } from "./sync.testing.ts";
+import { compareCallResults, readCoreCallResults, readVicidialCallResults, useSyncTestbed, startLimitingProxy } from "./sync.testing.ts";
 import { DeliveryError, deliverOutbox, PageSizer, releaseOrphanedLeases, runScheduledScan, scanVicidialLog, shiftWallTime, type SyncDeps } from "./sync.usecases.ts";
 import { connectVicidialLog, type VicidialLogReader, VicidialConnectionError } from "./vicidial-log.repository.ts";
 
-let testbed: SyncTestbed;
-let mariadb: MariaDbServer;
-let dir: TempDir;
-let core: CoreProcess;
-beforeAll(async () => {
-  testbed = await startSyncTestbed("salescontrol-sync-");
-  ({ mariadb, dir, core } = testbed);
-});
-afterAll(async () => {
-  await testbed?.stop();
-});
+const testbed = useSyncTestbed("salescontrol-sync-");
 
 let edge: TempDatabase<typeof schema>;
 let repository: SyncRepository;
@@ -37,9 +25,9 @@ beforeEach(async () => {
   edge = await openTempDatabase(migrations, schema);
   repository = createSyncRepository(edge.db);
   clock = createFakeClock(Date.now());
-  await mariadb.query("TRUNCATE asterisk.vicidial_log");
-  reader = await connectVicidialLog({ host: "127.0.0.1", port: mariadb.port, user: "cron", password: "1234", database: "asterisk", sources: {} as never });
-  tenant = await core.newTenant(`tenant ${++tenantCount}`);
+  await testbed.mariadb.query("TRUNCATE asterisk.vicidial_log");
+  reader = await connectVicidialLog({ host: "127.0.0.1", port: testbed.mariadb.port, user: "cron", password: "1234", database: "asterisk", sources: {} as never });
+  tenant = await testbed.core.newTenant(`tenant ${++tenantCount}`);
   deps = { repository, clock, tuning: { recentMinutes: 30, lookbackHours: 6, fullScanMinutes: 15, batchSize: 500, maxPageSize: 500 }, pageSizer: new PageSizer(500) };
 });
 afterEach(async () => {
@@ -47,11 +35,11 @@ afterEach(async () => {
   edge.dispose();
 });
 
-const coreClient = (key = tenant.key, baseUrl = core.url) => createDidOptimizerClient({ baseUrl, apiKey: key, timeoutMs: 10_000 })!;
+const coreClient = (key = tenant.key, baseUrl = testbed.core.url) => createDidOptimizerClient({ baseUrl, apiKey: key, timeoutMs: 10_000 })!;
 
 /** Inserts rows directly (sql_mode '' as VICIdial runs, so term_reason may be ''). */
 async function insertCalls(rows: Array<{ uniqueid: string; secondsAgo: number; status?: string; length?: number; termReason?: string; user?: string; endEpoch?: number | null }>) {
-  const connection = await mariadb.connect({ database: "asterisk" });
+  const connection = await testbed.mariadb.connect({ database: "asterisk" });
   try {
     await connection.query("SET SESSION sql_mode = ''");
     for (let index = 0; index < rows.length; index += 1000) {
@@ -68,7 +56,7 @@ async function insertCalls(rows: Array<{ uniqueid: string; secondsAgo: number; s
 }
 
 async function coreMatchesVicidial(): Promise<string[]> {
-  return compareCallResults(await readVicidialCallResults(mariadb), await readCoreCallResults({ databasePath: core.databasePath, tenantId: tenant.tenantId }));
+  return compareCallResults(await readVicidialCallResults(testbed.mariadb), await readCoreCallResults({ databasePath: testbed.core.databasePath, tenantId: tenant.tenantId }));
 }
 
 describe("reading vicidial_log", () => {
@@ -100,11 +88,11 @@ describe("reading vicidial_log", () => {
     const quiet = await runScheduledScan(deps, reader);
     expect(quiet).toMatchObject({ kind: "recent", rows: 3, unchanged: 3, queued: 0 });
 
-    await mariadb.query("UPDATE asterisk.vicidial_log SET end_epoch = UNIX_TIMESTAMP(), length_in_sec = 95, term_reason = 'AGENT', user = 'agent7' WHERE uniqueid = '1768000100.1'");
-    await mariadb.query("UPDATE asterisk.vicidial_log SET status = 'AL' WHERE uniqueid = '1768000100.3'");
+    await testbed.mariadb.query("UPDATE asterisk.vicidial_log SET end_epoch = UNIX_TIMESTAMP(), length_in_sec = 95, term_reason = 'AGENT', user = 'agent7' WHERE uniqueid = '1768000100.1'");
+    await testbed.mariadb.query("UPDATE asterisk.vicidial_log SET status = 'AL' WHERE uniqueid = '1768000100.3'");
     await clock.advance(60_000);
     expect(await runScheduledScan(deps, reader)).toMatchObject({ changed: 2, queued: 2 });
-    await mariadb.query("UPDATE asterisk.vicidial_log SET status = 'SALE', comments = 'renouvelé pour un an — ✓' WHERE uniqueid = '1768000100.1'");
+    await testbed.mariadb.query("UPDATE asterisk.vicidial_log SET status = 'SALE', comments = 'renouvelé pour un an — ✓' WHERE uniqueid = '1768000100.1'");
     await clock.advance(60_000);
     expect(await runScheduledScan(deps, reader)).toMatchObject({ changed: 1, queued: 1 });
     expect(await deliverOutbox(deps, coreClient())).toMatchObject({ sent: 2, updated: 2 });
@@ -115,7 +103,7 @@ describe("reading vicidial_log", () => {
     await insertCalls([{ uniqueid: "1767990000.1", secondsAgo: 3 * 3600, status: "CALLBK", user: "agent3", termReason: "AGENT", length: 60 }]);
     await runScheduledScan(deps, reader);
     await deliverOutbox(deps, coreClient());
-    await mariadb.query("UPDATE asterisk.vicidial_log SET status = 'SALE' WHERE uniqueid = '1767990000.1'");
+    await testbed.mariadb.query("UPDATE asterisk.vicidial_log SET status = 'SALE' WHERE uniqueid = '1767990000.1'");
     await clock.advance(60_000);
     expect(await runScheduledScan(deps, reader)).toMatchObject({ kind: "recent", rows: 0 });
     await clock.advance(15 * 60_000);
@@ -147,11 +135,11 @@ describe("reading vicidial_log", () => {
     const resend = await scanVicidialLog(deps, reader, shiftWallTime(await reader.databaseNow(), -3 * 3600), { force: true });
     expect(resend).toMatchObject({ rows: 2, unchanged: 2, queued: 2 });
     expect(await deliverOutbox(deps, coreClient())).toMatchObject({ sent: 2, unchanged: 2 });
-    expect((await readCoreCallResults({ databasePath: core.databasePath, tenantId: tenant.tenantId })).size).toBe(2);
+    expect((await readCoreCallResults({ databasePath: testbed.core.databasePath, tenantId: tenant.tenantId })).size).toBe(2);
   });
 
   test("wrong database credentials give a clear error naming the user, host and what to check", async () => {
-    const attempt = connectVicidialLog({ host: "127.0.0.1", port: mariadb.port, user: "cron", password: "wrong", database: "asterisk", sources: {} as never });
+    const attempt = connectVicidialLog({ host: "127.0.0.1", port: testbed.mariadb.port, user: "cron", password: "wrong", database: "asterisk", sources: {} as never });
     await expect(attempt).rejects.toThrow(VicidialConnectionError);
     await expect(attempt).rejects.toThrow(/cron@127\.0\.0\.1:\d+\/asterisk: Access denied.*check VARDB_user\/VARDB_pass/);
     await expect(attempt).rejects.not.toThrow(/wrong/);
@@ -186,7 +174,7 @@ describe("delivering to the core", () => {
     await expect(refused).rejects.toThrow(/refused the API key \(auth\.api_key_invalid/);
     const closedPort = await findFreePort();
     await expect(deliverOutbox(deps, coreClient(tenant.key, `http://127.0.0.1:${closedPort}`))).rejects.toThrow(/cannot reach the core/);
-    await expect(deliverOutbox(deps, coreClient(tenant.key, `${core.url}/wrong-path`))).rejects.toThrow(/no DID Optimizer API/);
+    await expect(deliverOutbox(deps, coreClient(tenant.key, `${testbed.core.url}/wrong-path`))).rejects.toThrow(/no DID Optimizer API/);
     expect((await repository.counts()).pending).toBe(2);
     expect(await deliverOutbox(deps, coreClient())).toMatchObject({ sent: 2, created: 2 });
     expect(await coreMatchesVicidial()).toEqual([]);
@@ -197,7 +185,7 @@ describe("delivering to the core", () => {
     for (let index = 0; index < 300; index++) rows.push({ uniqueid: `1768000500.${index}`, secondsAgo: 100 + index });
     await insertCalls(rows);
     await runScheduledScan(deps, reader);
-    const proxy = await startLimitingProxy(dir, core.url, 20_000);
+    const proxy = await startLimitingProxy(testbed.dir, testbed.core.url, 20_000);
     try {
       const sent = await deliverOutbox(deps, coreClient(tenant.key, proxy.url));
       expect(sent).toMatchObject({ sent: 300, created: 300, rejected: 0 });

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { callResultInput, callResultOf } from "../../shared/contracts/call-results.ts";
@@ -36,6 +37,34 @@ export async function startSyncTestbed(prefix: string): Promise<SyncTestbed> {
       await Promise.all([mariadb.stop(), core.stop()]);
       dir.remove();
     },
+  };
+}
+
+/** One testbed for the whole test file: started before its first test, stopped after its last. */
+export function useSyncTestbed(prefix: string): SyncTestbed {
+  let started: SyncTestbed | undefined;
+  beforeAll(async () => {
+    started = await startSyncTestbed(prefix);
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  const current = (): SyncTestbed => {
+    if (!started) throw new Error("the sync testbed starts before the file's first test");
+    return started;
+  };
+  return {
+    get dir() {
+      return current().dir;
+    },
+    get mariadb() {
+      return current().mariadb;
+    },
+    get core() {
+      return current().core;
+    },
+    processEnv: (extra) => current().processEnv(extra),
+    stop: () => current().stop(),
   };
 }
 
