@@ -1,3 +1,4 @@
+import type { z } from "zod";
 import type { ClaimedJob, JobQueue } from "../../shared/jobs/job-queue.ts";
 import type { Logger } from "../../shared/log/logger.ts";
 import { type BackgroundLoop, type BackgroundLoopOptions, startBackgroundLoop } from "../../shared/runtime/background-loop.ts";
@@ -81,4 +82,12 @@ export async function failLocalJob(
   on.counted?.(outcome === "dead" ? "dead" : "retrying");
   if (outcome === "dead") await on.dead(failure.message);
   if (outcome === "retrying") throw new JobFailedError(failure.message);
+}
+
+/** A claimed job's payload read with its wire schema; a malformed one fails the job for good (null), since no retry can mend it. */
+export async function readLocalJobPayload<Payload>(queue: JobQueue, job: ClaimedJob, schema: z.ZodType<Payload>, what: string): Promise<Payload | null> {
+  const payload = schema.safeParse(job.payload);
+  if (payload.success) return payload.data;
+  await queue.fail(job, `malformed ${what} job payload: ${payload.error.message}`, { permanent: true });
+  return null;
 }

@@ -3,21 +3,18 @@ import type { MetricsRegistry } from "../../../shared/http/metrics.ts";
 import type { ClaimedJob, JobQueue } from "../../../shared/jobs/job-queue.ts";
 import type { BackgroundLoop } from "../../../shared/runtime/background-loop.ts";
 import { AppError } from "../../../shared/http/app-error.ts";
-import { failLocalJob, type JobFailure, startLocalJobSlots } from "../job-slots.ts";
+import { failLocalJob, type JobFailure, readLocalJobPayload, startLocalJobSlots } from "../job-slots.ts";
 import { type AnalysisDeps, applyAnalysis, recordAnalysisFailure } from "./analysis.usecases.ts";
 import { analysisFailureOf, analysisResultOf, type UpsellAnalyser } from "./upsell-analyser.ts";
 
-export interface AnalysisMetrics {
-  dialogues: ReturnType<MetricsRegistry["counter"]>;
-  seconds: ReturnType<MetricsRegistry["counter"]>;
-}
-
-export function registerAnalysisMetrics(metrics: MetricsRegistry): AnalysisMetrics {
+export function registerAnalysisMetrics(metrics: MetricsRegistry) {
   return {
     dialogues: metrics.counter("analysis_dialogues_total", "Upsell analysis jobs run in this process, by method and outcome."),
     seconds: metrics.counter("analysis_seconds_total", "Seconds this process spent analysing transcripts (waiting for the LLM included), by method."),
   };
 }
+
+export type AnalysisMetrics = ReturnType<typeof registerAnalysisMetrics>;
 
 export interface LocalAnalysisDeps extends AnalysisDeps {
   queue: JobQueue;
@@ -28,21 +25,18 @@ export interface LocalAnalysisDeps extends AnalysisDeps {
 
 /** Runs one claimed analysis job inside the core; a rejected answer is retried, never stored. */
 export async function runAnalysisJob(deps: LocalAnalysisDeps, job: ClaimedJob, lease: AbortSignal): Promise<void> {
-  const payload = analysisJobPayload.safeParse(job.payload);
-  if (!payload.success) {
-    await deps.queue.fail(job, `malformed analysis job payload: ${payload.error.message}`, { permanent: true });
-    return;
-  }
+  const payload = await readLocalJobPayload(deps.queue, job, analysisJobPayload, "analysis");
+  if (!payload) return;
   const method = deps.analyser.method;
   const fail = (failure: JobFailure) =>
     failLocalJob(deps.queue, job, failure, {
       counted: (outcome) => deps.metrics.dialogues.inc({ method, outcome }),
-      dead: (message) => recordAnalysisFailure(deps, payload.data, message),
+      dead: (message) => recordAnalysisFailure(deps, payload, message),
     });
   const started = performance.now();
   let analysis;
   try {
-    analysis = await deps.analyser.analyse({ transcript: payload.data.text, language: payload.data.language }, deps.settings, lease);
+    analysis = await deps.analyser.analyse({ transcript: payload.text, language: payload.language }, deps.settings, lease);
   } catch (error) {
     if (lease.aborted) return;
     return fail(analysisFailureOf(error));
@@ -52,7 +46,7 @@ export async function runAnalysisJob(deps: LocalAnalysisDeps, job: ClaimedJob, l
   if (!(await deps.queue.heartbeat(job, deps.leaseMs))) return;
   let outcome;
   try {
-    outcome = await applyAnalysis(deps, payload.data, analysisResultOf(analysis, "core"));
+    outcome = await applyAnalysis(deps, payload, analysisResultOf(analysis, "core"));
   } catch (error) {
     if (error instanceof AppError) return fail({ message: `analysis rejected: ${error.message}`, permanent: false });
     throw error;

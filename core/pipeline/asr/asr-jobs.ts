@@ -3,20 +3,13 @@ import type { MetricsRegistry } from "../../../shared/http/metrics.ts";
 import type { ClaimedJob, JobQueue } from "../../../shared/jobs/job-queue.ts";
 import type { BackgroundLoop } from "../../../shared/runtime/background-loop.ts";
 import type { ChunkAudioSource } from "../chunk-audio-source.ts";
-import { failLocalJob, startLocalJobSlots } from "../job-slots.ts";
+import { failLocalJob, readLocalJobPayload, startLocalJobSlots } from "../job-slots.ts";
 import { createOpusPcmDecoderPool, type OpusPcmDecoder } from "../vad/opus-pcm-decoder.ts";
 import { applyTranscription, type AsrDeps, isCurrentRevision, recordTranscriptionFailure } from "./asr.usecases.ts";
 import { transcribeDialogue, transcriptionFailureOf } from "./dialogue-transcriber.ts";
 import type { TranscriptionProvider } from "./transcription-provider.ts";
 
-export interface AsrMetrics {
-  dialogues: ReturnType<MetricsRegistry["counter"]>;
-  audioSeconds: ReturnType<MetricsRegistry["counter"]>;
-  providerSeconds: ReturnType<MetricsRegistry["counter"]>;
-  assemblySeconds: ReturnType<MetricsRegistry["counter"]>;
-}
-
-export function registerAsrMetrics(metrics: MetricsRegistry): AsrMetrics {
+export function registerAsrMetrics(metrics: MetricsRegistry) {
   return {
     dialogues: metrics.counter("asr_dialogues_total", "Dialogue transcription jobs run in this process, by outcome."),
     audioSeconds: metrics.counter("asr_audio_seconds_total", "Seconds of dialogue audio sent for transcription from this process."),
@@ -24,6 +17,8 @@ export function registerAsrMetrics(metrics: MetricsRegistry): AsrMetrics {
     assemblySeconds: metrics.counter("asr_assembly_seconds_total", "Seconds this process spent reading, decoding and assembling dialogue audio."),
   };
 }
+
+export type AsrMetrics = ReturnType<typeof registerAsrMetrics>;
 
 export interface LocalAsrDeps extends AsrDeps {
   queue: JobQueue;
@@ -35,24 +30,21 @@ export interface LocalAsrDeps extends AsrDeps {
 
 /** Runs one claimed transcription job inside the core, from the stored chunks to the stored transcript. */
 export async function runAsrJob(deps: LocalAsrDeps, decoder: OpusPcmDecoder, job: ClaimedJob, lease: AbortSignal): Promise<void> {
-  const payload = asrJobPayload.safeParse(job.payload);
-  if (!payload.success) {
-    await deps.queue.fail(job, `malformed transcription job payload: ${payload.error.message}`, { permanent: true });
-    return;
-  }
-  if (!(await isCurrentRevision(deps.db, payload.data))) {
+  const payload = await readLocalJobPayload(deps.queue, job, asrJobPayload, "transcription");
+  if (!payload) return;
+  if (!(await isCurrentRevision(deps.db, payload))) {
     await deps.queue.complete(job);
     deps.metrics.dialogues.inc({ outcome: "stale" });
     return;
   }
   let transcription;
   try {
-    transcription = await transcribeDialogue({ source: deps.source, decoder, provider: deps.provider, worker: "core" }, payload.data, lease);
+    transcription = await transcribeDialogue({ source: deps.source, decoder, provider: deps.provider, worker: "core" }, payload, lease);
   } catch (error) {
     if (lease.aborted) return;
     await failLocalJob(deps.queue, job, transcriptionFailureOf(error), {
       counted: (outcome) => deps.metrics.dialogues.inc({ outcome }),
-      dead: (message) => recordTranscriptionFailure(deps, payload.data, message),
+      dead: (message) => recordTranscriptionFailure(deps, payload, message),
     });
     return;
   }
@@ -61,7 +53,7 @@ export async function runAsrJob(deps: LocalAsrDeps, decoder: OpusPcmDecoder, job
   deps.metrics.audioSeconds.inc({}, transcription.result.audio_ms / 1000);
   // Store only while the lease is still ours: a job taken over meanwhile is the other worker's to store.
   if (!(await deps.queue.heartbeat(job, deps.leaseMs))) return;
-  const outcome = await applyTranscription(deps, payload.data, transcription.result);
+  const outcome = await applyTranscription(deps, payload, transcription.result);
   await deps.queue.complete(job);
   deps.metrics.dialogues.inc({ outcome });
 }

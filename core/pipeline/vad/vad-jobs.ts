@@ -8,7 +8,7 @@ import type { CoreDatabase } from "../../db/core-database.ts";
 import type { ChunkStorage } from "../../ingest/chunk-storage.ts";
 import { createIngestRepository } from "../../ingest/ingest.repository.ts";
 import type { AudioChunkRow } from "../../ingest/ingest.schema.ts";
-import { failLocalJob, type JobFailure, startLocalJobSlots } from "../job-slots.ts";
+import { failLocalJob, type JobFailure, readLocalJobPayload, startLocalJobSlots } from "../job-slots.ts";
 import { audioBoundOf, createSpeechAnalyzer, type SpeechAnalyzer, UndecodableAudioError } from "./speech-analyzer.ts";
 import { applyVadResult, recordVadFailure, type VadDeps } from "./vad.usecases.ts";
 
@@ -28,19 +28,15 @@ export function enqueueVadJob(queue: JobQueue, chunk: Pick<AudioChunkRow, "chunk
   return queue.enqueue(vadQueueName, vadPayloadOf(chunk), { dedupeKey: chunk.chunkId });
 }
 
-export interface VadMetrics {
-  chunks: ReturnType<MetricsRegistry["counter"]>;
-  audioSeconds: ReturnType<MetricsRegistry["counter"]>;
-  busySeconds: ReturnType<MetricsRegistry["counter"]>;
-}
-
-export function registerVadMetrics(metrics: MetricsRegistry): VadMetrics {
+export function registerVadMetrics(metrics: MetricsRegistry) {
   return {
     chunks: metrics.counter("vad_chunks_total", "Chunks searched for speech in this process, by outcome."),
     audioSeconds: metrics.counter("vad_audio_seconds_total", "Seconds of audio decoded and searched for speech in this process."),
     busySeconds: metrics.counter("vad_busy_seconds_total", "Seconds this process spent decoding and searching for speech."),
   };
 }
+
+export type VadMetrics = ReturnType<typeof registerVadMetrics>;
 
 export interface LocalVadDeps extends VadDeps {
   queue: JobQueue;
@@ -51,12 +47,9 @@ export interface LocalVadDeps extends VadDeps {
 
 /** Runs one claimed VAD job inside the core: read the stored file, find the speech, store it. */
 export async function runVadJob(deps: LocalVadDeps, analyzer: SpeechAnalyzer, job: ClaimedJob): Promise<void> {
-  const payload = vadJobPayload.safeParse(job.payload);
-  if (!payload.success) {
-    await deps.queue.fail(job, `malformed VAD job payload: ${payload.error.message}`, { permanent: true });
-    return;
-  }
-  const chunkId = payload.data.chunk_id;
+  const payload = await readLocalJobPayload(deps.queue, job, vadJobPayload, "VAD");
+  if (!payload) return;
+  const chunkId = payload.chunk_id;
   const chunk = await createIngestRepository(deps.db).findChunk(chunkId);
   if (!chunk) {
     await deps.queue.complete(job);
