@@ -4,7 +4,7 @@
  * and the core (`bun core/main.ts serve`) as processes. Each scenario ends when the core holds
  * exactly what vicidial_log holds, row for row and field for field.
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type RunningNodeProcess, startNodeProcess } from "../../shared/testing/node-process.ts";
@@ -12,7 +12,7 @@ import { simulateDialer } from "../vicidial/testing/dialer-simulator.ts";
 import { compareCallResults, readCoreCallResults, readVicidialCallResults, useSyncTestbed } from "./sync.testing.ts";
 
 const root = join(import.meta.dir, "../..");
-const testbed = useSyncTestbed("salescontrol-sync-e2e-");
+const testbed = useSyncTestbed("salescontrol-sync-e2e-", { beforeAll, afterAll });
 
 interface Scenario {
   tenant: { tenantId: string; key: string };

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCommand } from "../../shared/runtime/process.ts";
@@ -7,7 +7,7 @@ import { deliveryLogFieldNames, scanLogFieldNames } from "./sync.usecases.ts";
 import { compareCallResults, readCoreCallResults, readVicidialCallResults, useSyncTestbed } from "./sync.testing.ts";
 
 const root = join(import.meta.dir, "../..");
-const testbed = useSyncTestbed("salescontrol-sync-cli-");
+const testbed = useSyncTestbed("salescontrol-sync-cli-", { beforeAll, afterAll });
 
 let runs = 0;
 let env: Record<string, string>;

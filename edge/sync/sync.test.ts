@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { hostname } from "node:os";
 import { createFakeClock, type FakeClock } from "../../shared/testing/fake-clock.ts";
 import { findFreePort } from "../../shared/testing/free-port.ts";
@@ -12,7 +12,7 @@ import { compareCallResults, readCoreCallResults, readVicidialCallResults, useSy
 import { DeliveryError, deliverOutbox, PageSizer, releaseOrphanedLeases, runScheduledScan, scanVicidialLog, shiftWallTime, type SyncDeps } from "./sync.usecases.ts";
 import { connectVicidialLog, type VicidialLogReader, VicidialConnectionError } from "./vicidial-log.repository.ts";
 
-const testbed = useSyncTestbed("salescontrol-sync-");
+const testbed = useSyncTestbed("salescontrol-sync-", { beforeAll, afterAll });
 
 let edge: TempDatabase<typeof schema>;
 let repository: SyncRepository;

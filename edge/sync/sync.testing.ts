@@ -1,4 +1,3 @@
-import { afterAll, beforeAll } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { callResultInput, callResultOf } from "../../shared/contracts/call-results.ts";
@@ -40,13 +39,16 @@ export async function startSyncTestbed(prefix: string): Promise<SyncTestbed> {
   };
 }
 
-/** One testbed for the whole test file: started before its first test, stopped after its last. */
-export function useSyncTestbed(prefix: string): SyncTestbed {
+/** bun:test's beforeAll/afterAll, passed in: only test files may import the test runner. */
+type FileHook = (run: () => Promise<void>) => void;
+
+/** One testbed for the whole test file: started before its first test, stopped after its last (the file passes its hooks in). */
+export function useSyncTestbed(prefix: string, hooks: { beforeAll: FileHook; afterAll: FileHook }): SyncTestbed {
   let started: SyncTestbed | undefined;
-  beforeAll(async () => {
+  hooks.beforeAll(async () => {
     started = await startSyncTestbed(prefix);
   });
-  afterAll(async () => {
+  hooks.afterAll(async () => {
     await started?.stop();
   });
   const current = (): SyncTestbed => {
