@@ -7,6 +7,7 @@ import migration3 from "./migrations/0003_transcripts_analyses.sql" with { type:
 import migration4 from "./migrations/0004_chunk_audio_retention.sql" with { type: "text" };
 import migration5 from "./migrations/0005_operator_accounts.sql" with { type: "text" };
 import migration6 from "./migrations/0006_analytics-facts.sql" with { type: "text" };
+import migration7 from "./migrations/0007_studio.sql" with { type: "text" };
 
 export const migrations: readonly Migration[] = [
   { tag: "0000_init", sql: migration0 },
@@ -16,4 +17,5 @@ export const migrations: readonly Migration[] = [
   { tag: "0004_chunk_audio_retention", sql: migration4 },
   { tag: "0005_operator_accounts", sql: migration5 },
   { tag: "0006_analytics-facts", sql: migration6 },
+  { tag: "0007_studio", sql: migration7 },
 ];
