@@ -31,9 +31,14 @@ import { dashboardCallerScope, registerAnalyticsRoutes } from "./analytics/analy
 import { createAnalyticsDeps } from "./analytics/analytics.usecases.ts";
 import { createDialogueAudioReader } from "./analytics/dialogue-audio-file.ts";
 import { createCoreAccounts } from "./operators/operator-accounts.ts";
+import { createStudioRepository } from "./studio/studio.repository.ts";
+import { registerStudioRoutes } from "./studio/studio.routes.ts";
+import { speechDirectoryOf, ttsQueueName, ttsStage } from "./studio/tts.stage.ts";
 
 export type { CoreDeps } from "./core-deps.ts";
 
+/** A studio campaign's leads file (CSV) at its largest. */
+const maxStudioLeadsBytes = 64 * 1024 * 1024;
 const workerResultMaxBytes = 8 * 1024 * 1024;
 /** Room for the multipart framing and text fields around the largest chunk file. */
 const chunkUploadOverheadBytes = 256 * 1024;
@@ -50,6 +55,7 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
       { pathPrefix: callResultsBatchPath, maxBytes: maxCallResultsBatchBytes },
       // A long dialogue's transcript with its timed segments, in Cyrillic, runs to megabytes.
       { pathPrefix: "/api/v1/internal/jobs", maxBytes: workerResultMaxBytes },
+      { pathPrefix: "/api/v1/studio/campaigns/", maxBytes: maxStudioLeadsBytes },
     ],
     health: async () => {
       const base = await baseHealth("core", deps.startedAt, { execute: () => checkDatabase(db) }, config.litestream);
@@ -84,7 +90,18 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
   registerAnalysisRoutes(app, { db, clock, settings: analysisSettings });
   registerPipelineRoutes(app, { db, clock, config, stages: deps.stages });
   const analyticsDeps = createAnalyticsDeps({ db, timezone: config.dashboardTimezone, settings: analysisSettings });
-  registerAnalyticsRoutes(app, { ...analyticsDeps, callerScope: dashboardCallerScope({ adminToken: config.adminToken, sessions: createCoreAccounts({ config, db: db as never, clock, logger: deps.logger }) }), audio: createDialogueAudioReader({ ...analyticsDeps, storage }) });
+  const sessions = createCoreAccounts({ config, db: db as never, clock, logger: deps.logger });
+  registerAnalyticsRoutes(app, { ...analyticsDeps, callerScope: dashboardCallerScope({ adminToken: config.adminToken, sessions }), audio: createDialogueAudioReader({ ...analyticsDeps, storage }) });
+  registerStudioRoutes(app, {
+    studio: createStudioRepository(db),
+    clock,
+    logger: deps.logger,
+    ttsQueue: (database) => ttsStage.createQueue(database, clock),
+    ttsQueueName,
+    speechDirectory: speechDirectoryOf(config),
+    adminToken: config.adminToken,
+    sessions,
+  });
   registerInternalRoutes(app, internalDepsOf(deps, deps.stages));
 
   // The DID Optimizer API: tenants and keys (admin), call results, DID pools and selection, statistics.

@@ -103,14 +103,14 @@ export function createStudioRepository(db: CoreDatabase) {
     },
 
     /** Every lead back to pending and the campaign to `generating`; `enqueue` runs in the same transaction per lead. */
-    async startGeneration(campaignId: string, now: number, enqueue: (tx: CoreDatabase, leadId: number) => Promise<void>): Promise<number> {
+    async startGeneration(campaignId: string, now: number, enqueue: (tx: CoreDatabase, lead: StudioLead) => Promise<void>): Promise<number> {
       return db.transaction(async (tx) => {
         const transaction = tx as unknown as CoreDatabase;
         await tx.delete(studioLines).where(eq(studioLines.campaignId, campaignId));
         await tx.update(studioLeads).set({ state: "pending", failure: null }).where(eq(studioLeads.campaignId, campaignId));
         await tx.update(studioCampaigns).set({ state: "generating", updatedAt: now }).where(eq(studioCampaigns.id, campaignId));
-        const leads = await tx.select({ leadId: studioLeads.leadId }).from(studioLeads).where(eq(studioLeads.campaignId, campaignId));
-        for (const lead of leads) await enqueue(transaction, lead.leadId);
+        const leads = await tx.select().from(studioLeads).where(eq(studioLeads.campaignId, campaignId)).orderBy(asc(studioLeads.leadId));
+        for (const lead of leads) await enqueue(transaction, leadOf(lead));
         return leads.length;
       });
     },

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { asteriskWav, encodeMuLaw, encodePcmWav } from "../../shared/audio/wav-format.ts";
 import { temporarySiblingPath, writeFileAtomic } from "../../shared/runtime/files.ts";
 import { convertToAsteriskPcm, studioLoudness } from "./asterisk-audio.ts";
@@ -42,9 +42,10 @@ export function createSynthesisCache(options: { directory: string; provider: Spe
     createHash("sha256").update(JSON.stringify([conversionVersion, provider.id, provider.voiceFor(request), request.language, request.text.normalize("NFC")])).digest("hex");
 
   async function produce(request: SpeechRequest, key: string, ulaw: boolean, signal?: AbortSignal): Promise<SynthesizedSpeech> {
-    const folder = join(directory, key.slice(0, 2));
-    const wavPath = join(folder, `${key}.wav`);
-    const ulawPath = ulaw ? join(folder, `${key}.ulaw`) : null;
+    const files = clipFilesOf(directory, key);
+    const folder = dirname(files.wavPath);
+    const wavPath = files.wavPath;
+    const ulawPath = ulaw ? files.ulawPath : null;
     if (existsSync(wavPath)) {
       if (ulawPath && !existsSync(ulawPath)) await writeFileAtomic(ulawPath, encodeMuLaw(pcmOfWav(await readFile(wavPath))));
       reused++;
@@ -85,6 +86,12 @@ export function createSynthesisCache(options: { directory: string; provider: Spe
       return made;
     },
   };
+}
+
+/** Where the cache in `directory` keeps the clip with this key (the .wav exists once it is complete). */
+export function clipFilesOf(directory: string, key: string): { wavPath: string; ulawPath: string } {
+  const folder = join(directory, key.slice(0, 2));
+  return { wavPath: join(folder, `${key}.wav`), ulawPath: join(folder, `${key}.ulaw`) };
 }
 
 /** The samples of a canonical 44-byte-header WAV, as this cache writes them. */
