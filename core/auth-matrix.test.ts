@@ -35,7 +35,7 @@ type Role = "admin" | "dashboard" | "internal" | "device" | "tenant";
 function roleOf(route: string): Role {
   const path = route.split(" ")[1]!;
   if (path.startsWith("/api/v1/admin/")) return "admin";
-  if (path.startsWith("/api/v1/analytics/") || path.startsWith("/api/v1/dialogues")) return "dashboard";
+  if (path.startsWith("/api/v1/analytics/") || path.startsWith("/api/v1/dialogues") || path.startsWith("/api/v1/studio/")) return "dashboard";
   if (path.startsWith("/api/v1/internal/")) return "internal";
   if (path === "/api/v1/chunks") return "device";
   if (route in tenantRouteScopes) return "tenant";
