@@ -31,9 +31,8 @@ import { dashboardCallerScope, registerAnalyticsRoutes } from "./analytics/analy
 import { createAnalyticsDeps } from "./analytics/analytics.usecases.ts";
 import { createDialogueAudioReader } from "./analytics/dialogue-audio-file.ts";
 import { createCoreAccounts } from "./operators/operator-accounts.ts";
-import { createStudioRepository } from "./studio/studio.repository.ts";
+import { createStudioDeps } from "./studio/studio-deps.ts";
 import { registerStudioRoutes } from "./studio/studio.routes.ts";
-import { speechDirectoryOf, ttsQueueName, ttsStage } from "./studio/tts.stage.ts";
 
 export type { CoreDeps } from "./core-deps.ts";
 
@@ -92,16 +91,7 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
   const analyticsDeps = createAnalyticsDeps({ db, timezone: config.dashboardTimezone, settings: analysisSettings });
   const sessions = createCoreAccounts({ config, db: db as never, clock, logger: deps.logger });
   registerAnalyticsRoutes(app, { ...analyticsDeps, callerScope: dashboardCallerScope({ adminToken: config.adminToken, sessions }), audio: createDialogueAudioReader({ ...analyticsDeps, storage }) });
-  registerStudioRoutes(app, {
-    studio: createStudioRepository(db),
-    clock,
-    logger: deps.logger,
-    ttsQueue: (database) => ttsStage.createQueue(database, clock),
-    ttsQueueName,
-    speechDirectory: speechDirectoryOf(config),
-    adminToken: config.adminToken,
-    sessions,
-  });
+  registerStudioRoutes(app, { ...createStudioDeps(deps), adminToken: config.adminToken, sessions });
   registerInternalRoutes(app, internalDepsOf(deps, deps.stages));
 
   // The DID Optimizer API: tenants and keys (admin), call results, DID pools and selection, statistics.

@@ -14,6 +14,8 @@ import { dialogueSettingsOf } from "./pipeline/dialogues/dialogue-settings.ts";
 import { startPipelineHousekeeping } from "./pipeline/pipeline-housekeeping.ts";
 import { type PipelineStages, startPipelineStages } from "./pipeline/pipeline-stage.ts";
 import { pipelineStages } from "./pipeline/pipeline-stages.ts";
+import { createStudioDeps } from "./studio/studio-deps.ts";
+import { campaignCommandUsage, runCampaignCommand } from "./studio/studio.commands.ts";
 
 /** The core as its binary runs it, with these pipeline stages (tests may add one). */
 export function createCoreNode(stages: PipelineStages = pipelineStages): NodeDefinition<CoreConfigSpec, typeof schema> {
@@ -52,6 +54,11 @@ export function createCoreNode(stages: PipelineStages = pipelineStages): NodeDef
         usage: workerUsageOf(stages),
         summary: workerSummaryOf(stages),
         run: ({ config, database, logger, metrics, clock, shutdown }, args) => runWorkerCommand(buildCoreDeps(config, database, clock, { logger, metrics, stages }), shutdown, args),
+      },
+      campaign: {
+        usage: campaignCommandUsage,
+        summary: "write a studio campaign's package (its leads and generated audio) to a file for an edge's import",
+        run: (context, args) => runCampaignCommand(createStudioDeps({ config: context.config, db: context.database.db as never, clock: context.clock, logger: context.logger }), args, context.output),
       },
       operator: {
         usage: "operator add|access|password|remove|list [name] [--role admin|viewer] [--scope <point id>,…]",

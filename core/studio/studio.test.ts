@@ -15,7 +15,7 @@ afterEach(() => core.dispose());
 const json = async (response: Response) => ({ status: response.status, body: (await response.json()) as any });
 const call = (method: string, path: string, body?: unknown) => core.admin(path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }).then(json);
 const putLeads = (id: string, csv: string, type = "text/csv") => core.admin(`/api/v1/studio/campaigns/${id}/leads`, { method: "PUT", body: csv, headers: { "content-type": type } }).then(json);
-const anonymous = (method: string, path: string, headers: Record<string, string> = {}) => core.app.request(path, { method, headers }, { remoteAddress: "198.51.100.20" }).then(json);
+const anonymous = async (method: string, path: string, headers: Record<string, string> = {}) => json(await core.app.request(path, { method, headers }, { remoteAddress: "198.51.100.20" }));
 
 async function preparedCampaign(id = "SPRING") {
   expect((await call("POST", "/api/v1/studio/campaigns", { id, name: "Spring offer", language: "en" })).status).toBe(201);
