@@ -95,6 +95,6 @@ describe("a stage added to the list alone", () => {
       env: { PATH: process.env.PATH!, DATA_DIR: dir.path },
     });
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain("--role tally: expected one of vad, asr, analysis");
+    expect(refused.stderr).toContain("--role tally: expected one of vad, asr, analysis, tts");
   });
 });

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { strFromU8, unzipSync } from "fflate";
-import { createTestCore, type TestCore, testAdminToken } from "../testing/core-test-app.ts";
-import { startTestPipeline, startTickingClock, waitFor } from "../testing/pipeline-test-kit.ts";
+import { startHttpServer } from "../../shared/runtime/http-server.ts";
+import { createTestCore, type TestCore, testAdminToken, testInternalToken } from "../testing/core-test-app.ts";
+import { startTestPipeline, startTickingClock, startWorkerProcess, waitFor } from "../testing/pipeline-test-kit.ts";
 
 const leadsCsv = "lead_id,vendor_lead_code,phone_number,first_name,city\r\n3001,A-1,+1 512 555 0100,Maria,Austin\r\n3002,A-2,+1 512 555 0101,James,Dallas\r\n";
 const script = { greeting: "Hello {first_name}.", offer: "Fibre costs forty nine dollars." };
@@ -54,6 +55,32 @@ describe("studio API", () => {
       ["3002", "15125550101", "A-2", "James"],
     ]);
     expect(JSON.parse(strFromU8(files["manifest.json"]!))).toMatchObject({ campaign: { id: "SPRING", name: "Spring offer" }, lead_count: 2 });
+  }, 120_000);
+
+  test("`core worker --role tts` on another host speaks the leads; the core keeps the clips it sends back", async () => {
+    await preparedCampaign("REMOTE");
+    const server = startHttpServer({ fetch: core.app.fetch, hostname: "127.0.0.1", port: 0 });
+    try {
+      const worker = await startWorkerProcess({ coreUrl: server.url, token: testInternalToken, roles: "tts" });
+      try {
+        await call("POST", "/api/v1/studio/campaigns/REMOTE/generate");
+        const ready = await waitFor("the campaign to be ready", async () => {
+          const { body } = await call("GET", "/api/v1/studio/campaigns/REMOTE");
+          return body.state === "ready" ? body : null;
+        });
+        expect(ready.progress).toMatchObject({ leads_total: 2, leads_done: 2, leads_failed: 0 });
+      } finally {
+        expect(await worker.stop()).toBe(0);
+      }
+    } finally {
+      server.forceStop();
+    }
+    const download = await core.admin("/api/v1/studio/campaigns/REMOTE/package");
+    expect(download.status).toBe(200);
+    const files = unzipSync(new Uint8Array(await download.arrayBuffer()));
+    const clips = Object.entries(files).filter(([name]) => name.endsWith(".wav"));
+    expect(clips).toHaveLength(3);
+    for (const [, wav] of clips) expect(strFromU8(wav.subarray(0, 4))).toBe("RIFF");
   }, 120_000);
 
   test("a lead missing a field the script needs fails with the reason; the campaign ends failed and exports nothing", async () => {

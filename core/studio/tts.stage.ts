@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import type { ConfigOf } from "../../shared/config/config-spec.ts";
+import { asteriskWavProblem, inspectWavHeader } from "../../shared/audio/wav-format.ts";
 import { campaignIdPattern } from "../../shared/contracts/campaign-package.ts";
 import type { MetricsRegistry } from "../../shared/http/metrics.ts";
 import { createJobQueue } from "../../shared/jobs/job-queue.ts";
@@ -102,7 +103,13 @@ export const ttsStage: PipelineStage<TtsJobPayload, TtsJobResult> = {
     const directory = speechDirectoryOf(host.config);
     for (const line of result.lines) {
       const { wavPath } = clipFilesOf(directory, line.clip_key);
-      if (line.wav_base64 && !existsSync(wavPath)) await writeFileAtomic(wavPath, Buffer.from(line.wav_base64, "base64"));
+      if (line.wav_base64 && !existsSync(wavPath)) {
+        const wav = new Uint8Array(Buffer.from(line.wav_base64, "base64"));
+        const inspected = inspectWavHeader(wav, wav.length);
+        const problem = inspected.status === "ok" ? asteriskWavProblem(inspected.format) : `not a WAV file (${inspected.status})`;
+        if (problem) throw new Error(`the worker's clip for slot ${line.slot} of lead ${payload.lead.leadId} is not Asterisk audio: ${problem}`);
+        await writeFileAtomic(wavPath, wav);
+      }
       if (!existsSync(wavPath)) throw new Error(`the clip ${line.clip_key} of lead ${payload.lead.leadId} is not in the synthesis cache`);
     }
     await createStudioRepository(host.db).completeLead(
