@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { CampaignPackageStream, packageDownloadStream, packageFileSink } from "../../shared/campaign-package/campaign-package-stream.ts";
 import { conflict, notFound, unprocessable } from "../../shared/http/app-error.ts";
 import type { JobQueue } from "../../shared/jobs/job-queue.ts";
@@ -71,7 +72,8 @@ export async function startStudioGeneration(deps: StudioDeps, id: string): Promi
   if (Object.keys(campaign.script).length === 0) throw conflict("studio.no_script", `campaign "${id}" has no script; PUT /api/v1/studio/campaigns/${id}/script first`);
   const problems = checkScript(campaign.script, campaign.columns);
   if (problems.length > 0) throw conflict("studio.script_invalid", `the script no longer fits the leads: ${problems[0]!.message}; write the script again`, { problems });
-  const generation = `${id}:${deps.clock.now()}`;
+  // A fresh key per generation: a campaign generated again queues its leads again.
+  const generation = randomUUID();
   const queued = await deps.studio.startGeneration(id, deps.clock.now(), async (tx, lead) => {
     const payload = { campaign_id: id, language: campaign.language, voice: campaign.voice, script: campaign.script, rephrase: campaign.rephrase, lead };
     await deps.ttsQueue(tx).enqueue(deps.ttsQueueName, payload, { dedupeKey: `${generation}:${lead.leadId}` });
