@@ -11,7 +11,7 @@ import { writeFileAtomic } from "../../shared/runtime/files.ts";
 import type { CoreConfigSpec } from "../config.ts";
 import { startRemoteJobWorker } from "../internal/remote-job-worker.ts";
 import { llmSettingsOf } from "../pipeline/analysis/upsell-analyser.ts";
-import { failLocalJob, startLocalJobSlots } from "../pipeline/job-slots.ts";
+import { failLocalJob, readLocalJobPayload, startLocalJobSlots } from "../pipeline/job-slots.ts";
 import type { PipelineStage } from "../pipeline/pipeline-stage.ts";
 import { prepareLeadLines, speakLeadLines } from "./lead-audio.ts";
 import { createLeadRephraser } from "./lead-rephraser.ts";
@@ -139,7 +139,8 @@ export const ttsStage: PipelineStage<TtsJobPayload, TtsJobResult> = {
       logger: host.logger,
       signal,
       async run(job, lease) {
-        const payload = ttsJobPayload.parse(job.payload);
+        const payload = await readLocalJobPayload(queue, job, ttsJobPayload, "tts");
+        if (!payload) return;
         const dead = (message: string) => ttsStage.recordFailure(host, payload, message);
         const outcome = await workOn(host.config, synthesis, payload, lease, false);
         if ("failure" in outcome) {
