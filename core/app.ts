@@ -2,7 +2,9 @@ import { callResultsBatchPath, maxCallResultsBatchBytes } from "../shared/contra
 import { chunkUploadPath, maxChunkBytes } from "../shared/contracts/chunk-upload.ts";
 import { bearerTokenOf, requireBearerToken, tokensMatch } from "../shared/http/bearer-token.ts";
 import { createAddressMatcher } from "../shared/http/address-list.ts";
-import { createHttpApp, type HttpApp } from "../shared/http/create-http-app.ts";
+import { clientAddressOf, createHttpApp, type HttpApp } from "../shared/http/create-http-app.ts";
+import { registerAccountRoutes } from "../shared/accounts/accounts.routes.ts";
+import { registerCorePageRoutes } from "./pages/core-pages.routes.ts";
 import { RefusedCredentials } from "../shared/http/refused-credentials.ts";
 import { isoTime } from "../shared/http/iso-time.ts";
 import { baseHealth, worstStatus } from "../shared/http/node-health.ts";
@@ -89,7 +91,9 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
   registerAnalysisRoutes(app, { db, clock, settings: analysisSettings });
   registerPipelineRoutes(app, { db, clock, config, stages: deps.stages });
   const analyticsDeps = createAnalyticsDeps({ db, timezone: config.dashboardTimezone, settings: analysisSettings });
-  const sessions = createCoreAccounts({ config, db: db as never, clock, logger: deps.logger });
+  const sessions = createCoreAccounts({ config, db: db as never, clock, logger: deps.logger, metrics: deps.metrics });
+  registerAccountRoutes(app, { ...sessions, baseUrl: undefined, clientAddress: clientAddressOf });
+  registerCorePageRoutes(app, { operators: sessions });
   registerAnalyticsRoutes(app, { ...analyticsDeps, callerScope: dashboardCallerScope({ adminToken: config.adminToken, sessions }), audio: createDialogueAudioReader({ ...analyticsDeps, storage }) });
   registerStudioRoutes(app, { ...createStudioDeps(deps), adminToken: config.adminToken, sessions });
   registerInternalRoutes(app, internalDepsOf(deps, deps.stages));

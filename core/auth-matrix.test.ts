@@ -29,15 +29,20 @@ const tenantRouteScopes: Record<string, "call_results" | "dids_next" | "stats" |
   "PATCH /api/v1/dids/:didId": "manage",
   "DELETE /api/v1/dids/:didId": "manage",
 };
-const publicRoutes = new Set(["GET /health", "GET /metrics"]);
+/**
+ * Signing in and out is open to anyone (logging out ends only the session whose cookie comes with it);
+ * the pages are shells without data, which their scripts read from the dashboard API.
+ */
+const publicRoutes = new Set(["GET /health", "GET /metrics", "GET /login", "GET /dashboard", "POST /operator/api/login", "POST /operator/api/logout", "GET /favicon.svg", "GET /favicon.ico"]);
 
-type Role = "admin" | "dashboard" | "internal" | "device" | "tenant";
+type Role = "admin" | "dashboard" | "internal" | "device" | "tenant" | "operator";
 function roleOf(route: string): Role {
   const path = route.split(" ")[1]!;
   if (path.startsWith("/api/v1/admin/")) return "admin";
   if (path.startsWith("/api/v1/analytics/") || path.startsWith("/api/v1/dialogues") || path.startsWith("/api/v1/studio/")) return "dashboard";
   if (path.startsWith("/api/v1/internal/")) return "internal";
   if (path === "/api/v1/chunks") return "device";
+  if (path === "/operator/api/session") return "operator";
   if (route in tenantRouteScopes) return "tenant";
   throw new Error(`${route} is not classified in the auth matrix: add it to a role`);
 }
@@ -87,6 +92,8 @@ function accepted(route: string, credential: string): boolean {
   if (role === "admin" || role === "dashboard") return credential === "admin token";
   if (role === "internal") return credential === "internal token";
   if (role === "device") return credential === "device token";
+  // Only an operator's session cookie, which no token here is.
+  if (role === "operator") return false;
   const scope = tenantRouteScopes[route];
   if (credential === "full api key") return true;
   if (credential === "stats-only api key") return scope === null || scope === "stats";
@@ -109,7 +116,7 @@ describe("the core's auth matrix", () => {
   test("every route is classified, and the matrix covers them all", () => {
     const all = routes();
     expect(all.length).toBeGreaterThan(40);
-    for (const route of all) expect(["admin", "dashboard", "internal", "device", "tenant"]).toContain(roleOf(route));
+    for (const route of all) expect(["admin", "dashboard", "internal", "device", "tenant", "operator"]).toContain(roleOf(route));
   });
 
   test("every route refuses every credential that is not its own, and accepts its own", async () => {

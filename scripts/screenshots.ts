@@ -1,6 +1,6 @@
 /**
  * Screenshots of every page at desktop (1366×800) and phone (390×844) sizes, in English and Russian,
- * written to docs/screenshots/ for the README: bun scripts/screenshots.ts
+ * written to docs/screenshots/ for the README: bun scripts/screenshots.ts [edge|core]
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -10,6 +10,11 @@ import { launchChromium, openIsolatedContext, type ViewportName } from "../share
 import { makeTempDir } from "../shared/testing/temp-dir.ts";
 import { buildPagePackages } from "../edge/testing/edge-page-fixture.ts";
 import { createEdgeTestEnvironment, importPackage, signInAsOperator, testOperator } from "../edge/testing/edge-test-kit.ts";
+import { addOperator } from "../shared/accounts/accounts.usecases.ts";
+import { silentLogger } from "../shared/log/logger.ts";
+import { createCoreAccounts } from "../core/operators/operator-accounts.ts";
+import { insertDashboardMonth } from "../core/testing/dashboard-fixture.ts";
+import { createTestCore } from "../core/testing/core-test-app.ts";
 
 const outDirectory = join(import.meta.dir, "..", "docs", "screenshots");
 
@@ -79,6 +84,44 @@ export async function takeScreenshots(): Promise<string[]> {
   return written;
 }
 
+/** The core's dashboard on a month of seeded dialogues: sign-in and the overview. */
+export async function takeCoreScreenshots(): Promise<string[]> {
+  mkdirSync(outDirectory, { recursive: true });
+  const core = await createTestCore();
+  await insertDashboardMonth(core.database.db);
+  const accounts = createCoreAccounts({ config: core.config, db: core.database.db as never, clock: core.clock, logger: silentLogger });
+  await addOperator(accounts, testOperator.username, testOperator.password, { role: "viewer", scope: null });
+  const server = startHttpServer({ fetch: core.app.fetch, hostname: "127.0.0.1", port: 0 });
+  const browser = await launchChromium();
+  const written: string[] = [];
+  try {
+    for (const language of ["en", "ru"] as const) {
+      for (const viewport of ["desktop", "phone"] as const) {
+        const context = await openIsolatedContext(browser, server.url, viewport, language === "ru" ? "ru-RU" : "en-US");
+        const page = await context.newPage();
+        const shoot = async (name: string) => {
+          const path = join(outDirectory, `core-${name}-${language}-${viewport}.png`);
+          await page.screenshot({ path, fullPage: name !== "sign-in" });
+          written.push(path);
+        };
+        await page.goto(`${server.url}/login?lang=${language}`);
+        await shoot("sign-in");
+        await signIn(page, server);
+        await page.goto(`${server.url}/dashboard?period=month&to=2026-05-31`);
+        await page.waitForSelector("body[data-loaded=true]");
+        await shoot("overview");
+        await context.close();
+      }
+    }
+  } finally {
+    await browser.close();
+    await server.stop();
+    core.dispose();
+  }
+  return written;
+}
+
 if (import.meta.main) {
-  for (const path of await takeScreenshots()) console.log(`wrote ${path}`);
+  const only = process.argv[2];
+  for (const path of [...(only === "core" ? [] : await takeScreenshots()), ...(only === "edge" ? [] : await takeCoreScreenshots())]) console.log(`wrote ${path}`);
 }

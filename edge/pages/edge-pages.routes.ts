@@ -4,7 +4,7 @@ import { dashboardMain } from "../dashboard/dashboard.page.ts";
 import { importerMain } from "../importer/importer.page.ts";
 import { currentOperator, type SessionDeps } from "../../shared/accounts/operator-session.ts";
 import { renderEdgePage } from "./edge-page.ts";
-import { signInMain } from "./sign-in.page.ts";
+import { signInMain } from "../../shared/pages/sign-in-form.ts";
 
 /** The edge's pages: sign-in, dashboard and importer; their data comes from the operator API. */
 export function registerEdgePageRoutes(app: HttpApp, deps: { operators: SessionDeps; maxPackageBytes: number }): void {

@@ -1,7 +1,8 @@
-import { html, type SafeHtml } from "../../shared/pages/html.ts";
-import { messageRegion } from "../../shared/pages/page-parts.ts";
+import { html, type SafeHtml } from "./html.ts";
+import { messageRegion } from "./page-parts.ts";
 
-export function signInMain(say: (key: string) => string): SafeHtml {
+/** The operator sign-in card (the `signIn.*` words); `more` adds another way in below the form. */
+export function signInMain(say: (key: string) => string, more: SafeHtml | null = null): SafeHtml {
   return html`<section class="card narrow" aria-labelledby="sign-in-heading">
   <h1 id="sign-in-heading">${say("signIn.title")}</h1>
   <p class="muted">${say("signIn.lead")}</p>
@@ -13,5 +14,6 @@ export function signInMain(say: (key: string) => string): SafeHtml {
     <p><button id="sign-in-button" class="primary" type="submit">${say("signIn.submit")}</button></p>
     ${messageRegion("sign-in-message", "assertive")}
   </form>
+  ${more}
 </section>`;
 }

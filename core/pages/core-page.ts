@@ -1,0 +1,38 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../../shared/http/create-http-app.ts";
+import type { SafeHtml } from "../../shared/pages/html.ts";
+import { kitWords } from "../../shared/pages/kit-words.ts";
+import { pageLanguage, renderPage } from "../../shared/pages/page-document.ts";
+import { type PageLanguage, translate } from "../../shared/pages/words.ts";
+import { coreWords } from "./core-words.ts";
+import { pageScripts } from "./page-scripts.generated.ts";
+
+export type CorePageName = keyof typeof pageScripts;
+export type Say = (key: string, values?: Record<string, string | number>) => string;
+
+/**
+ * The core's pages in the kit's layout. A page behind sign-in is served to everyone (it carries no
+ * data): its script reads the API with the operator's session or the admin token kept in the tab.
+ */
+export function renderCorePage<Data>(
+  c: Context<AppEnv>,
+  options: { page: CorePageName; titleKey: string; operator: string | null; signedIn: boolean; data?: Data; main: (say: Say, language: PageLanguage) => SafeHtml },
+): Response {
+  const language = pageLanguage(c);
+  const words = coreWords[language];
+  const everyWord = { ...kitWords[language], ...words };
+  const say: Say = (key, values) => translate(everyWord, language, key, values);
+  const navigation = options.signedIn ? [{ href: "/dashboard", label: say("nav.overview"), current: options.page === "overview" }] : [];
+  return renderPage(c, {
+    language,
+    words,
+    title: say(options.titleKey),
+    product: say("product"),
+    homeHref: options.signedIn ? "/dashboard" : "/login",
+    navigation,
+    account: options.operator ? { name: options.operator, signOutPath: "/operator/api/logout", signedOutHref: "/login" } : null,
+    main: options.main(say, language),
+    script: pageScripts[options.page],
+    data: options.data,
+  });
+}

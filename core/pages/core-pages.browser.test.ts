@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { randomUUID } from "node:crypto";
+import type { Page } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { addOperator } from "../../shared/accounts/accounts.usecases.ts";
+import { silentLogger } from "../../shared/log/logger.ts";
+import { type RunningHttpServer, startHttpServer } from "../../shared/runtime/http-server.ts";
+import { collectPageErrors, horizontalOverflow, launchChromium, openIsolatedContext, seriousAccessibilityViolations, type ViewportName, walkWithKeyboard } from "../../shared/testing/chromium.ts";
+import { type AnalysedDialogueFixture, insertAnalysedDialogue } from "../analytics/analytics.testing.ts";
+import { createCoreAccounts } from "../operators/operator-accounts.ts";
+import { createTestCore, type TestCore, testAdminToken } from "../testing/core-test-app.ts";
+
+const operator = { username: "owner", password: "owner-password-12" };
+const pointA = randomUUID();
+const pointB = randomUUID();
+const registerA = randomUUID();
+const registerB = randomUUID();
+const text = "Добрый день. Хотите гарантию и чехол к телефону?";
+
+/** Belgrade is UTC+2 in May: 09:30 UTC is 11:30 local. */
+const fixtures: AnalysedDialogueFixture[] = [
+  { pointId: pointA, registerId: registerA, startTs: Date.UTC(2026, 4, 12, 9, 30), upsell: true, reaction: "accepted", quality: 9, offers: [{ category: "warranty", quote: "гарантию" }], text },
+  { pointId: pointA, registerId: registerA, startTs: Date.UTC(2026, 4, 12, 9, 50), upsell: true, reaction: "declined", quality: 6, offers: [{ category: "accessory", quote: "чехол" }], text },
+  { pointId: pointA, registerId: registerA, startTs: Date.UTC(2026, 4, 13, 15, 5), upsell: false, reaction: "not_applicable", quality: 3, text },
+  { pointId: pointB, registerId: registerB, startTs: Date.UTC(2026, 4, 14, 7, 0), upsell: true, reaction: "accepted", quality: 8, offers: [{ category: "warranty", quote: "гарантию" }], text },
+  // The previous period (the week before).
+  { pointId: pointA, registerId: registerA, startTs: Date.UTC(2026, 4, 6, 10, 0), upsell: false, reaction: "not_applicable", quality: 4, text },
+];
+
+let core: TestCore;
+let server: RunningHttpServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  core = await createTestCore();
+  for (const fixture of fixtures) await insertAnalysedDialogue(core.database.db, fixture);
+  const accounts = createCoreAccounts({ config: core.config, db: core.database.db as never, clock: core.clock, logger: silentLogger });
+  await addOperator(accounts, operator.username, operator.password, { role: "viewer", scope: null });
+  server = startHttpServer({ fetch: core.app.fetch, hostname: "127.0.0.1", port: 0 });
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  core?.dispose();
+});
+
+async function openPage(viewport: ViewportName = "desktop", locale = "en-US"): Promise<{ page: Page; errors: string[] }> {
+  const context = await openIsolatedContext(browser, server.url, viewport, locale);
+  const page = await context.newPage();
+  return { page, errors: collectPageErrors(page) };
+}
+
+const week = "period=week&to=2026-05-14";
+
+async function signInAsOperator(page: Page): Promise<void> {
+  await page.goto(`${server.url}/login?next=/dashboard`);
+  await page.fill("#username", operator.username);
+  await page.fill("#password", operator.password);
+  await page.click("#sign-in-button");
+  await page.waitForURL(`${server.url}/dashboard`);
+}
+
+async function expectUsablePage(page: Page, name: string): Promise<void> {
+  expect({ name, overflow: await horizontalOverflow(page) }).toEqual({ name, overflow: 0 });
+  expect({ name, violations: await seriousAccessibilityViolations(page) }).toEqual({ name, violations: [] });
+  const walk = await walkWithKeyboard(page);
+  expect({ name, unreached: walk.unreached, invisibleFocus: walk.invisibleFocus }).toEqual({ name, unreached: [], invisibleFocus: [] });
+  expect(walk.reached).toBeGreaterThan(2);
+}
+
+describe("sign-in", () => {
+  test("an operator signs in with a password and reaches the overview by the session cookie", async () => {
+    const { page, errors } = await openPage();
+    await signInAsOperator(page);
+    await page.goto(`${server.url}/dashboard?${week}`);
+    await page.waitForSelector("body[data-loaded=true]");
+    expect(await page.textContent("#who")).toBe(operator.username);
+    expect(await page.textContent("#figure-dialogues")).toBe("4");
+    expect(await page.evaluate("sessionStorage.length")).toBe(0);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  }, 60_000);
+
+  test("the admin token: a wrong one is refused and not kept; the right one is kept in sessionStorage only", async () => {
+    const { page, errors } = await openPage();
+    await page.goto(`${server.url}/login?next=/dashboard`);
+    await page.fill("#admin-token", "not-the-token");
+    await page.click("#token-button");
+    await page.waitForSelector("#token-message:has-text('The token is not valid.')");
+    expect(await page.evaluate("sessionStorage.length")).toBe(0);
+    await page.fill("#admin-token", testAdminToken);
+    await page.click("#token-button");
+    await page.waitForURL(`${server.url}/dashboard`);
+    expect(await page.evaluate("sessionStorage.getItem('salescontrol.adminToken')")).toBe(testAdminToken);
+    const cookies = await page.context().cookies();
+    expect(cookies.map((cookie) => cookie.value).join(" ")).not.toContain(testAdminToken);
+    expect(await page.evaluate("localStorage.length")).toBe(0);
+    await page.goto(`${server.url}/dashboard?${week}`);
+    await page.waitForSelector("body[data-loaded=true]");
+    expect(await page.textContent("#figure-dialogues")).toBe("4");
+    expect(errors.filter((error) => !error.includes("401"))).toEqual([]);
+    await page.context().close();
+  }, 60_000);
+
+  test("without a session or token the overview sends the browser to sign in and back", async () => {
+    const { page } = await openPage();
+    await page.goto(`${server.url}/dashboard?${week}`);
+    await page.waitForURL(`${server.url}/login?next=%2Fdashboard`);
+    expect(await page.isVisible("#admin-token")).toBe(true);
+    await page.context().close();
+  }, 60_000);
+});
+
+describe("overview", () => {
+  test("the figures equal the API's and the fixture's, each beside the previous period; the point filter narrows them", async () => {
+    const { page, errors } = await openPage();
+    await signInAsOperator(page);
+    await page.goto(`${server.url}/dashboard?${week}`);
+    await page.waitForSelector("body[data-loaded=true]");
+    const api = (await (await core.admin("/api/v1/analytics/overview?from=2026-05-08&to=2026-05-14")).json()) as { dialogues: number; upsell_attempts: number; accepted: number; average_quality: number; previous: { dialogues: number } };
+    // Computed from the fixture: four dialogues in the week, three with an upsell, two accepted.
+    expect([api.dialogues, api.upsell_attempts, api.accepted, api.average_quality, api.previous.dialogues]).toEqual([4, 3, 2, 6.5, 1]);
+    const figures = await page.$$eval(".figures b", (nodes) => nodes.map((node) => node.textContent));
+    expect(figures).toEqual(["4", "3", new Intl.NumberFormat("en", { style: "percent", maximumFractionDigits: 1 }).format(0.75), "6.5", "2"]);
+    expect(await page.textContent("#previous-dialogues")).toBe("Previous period: 1");
+    expect(await page.textContent("#range")).toBe("2026-05-08 – 2026-05-14 (Europe/Belgrade)");
+    // Hourly bars are local hours: 09:30 and 09:50 UTC are 11 o'clock in Belgrade.
+    expect(await page.textContent("#hourly-chart rect:nth-of-type(23) title")).toBe("11:00 — 2 dialogues, 2 upsell attempts");
+    expect(await page.$$eval("#category-rows tr", (rows) => rows.map((row) => [...row.querySelectorAll("td")].map((cell) => cell.textContent)))).toEqual([
+      ["Warranty and insurance", "2", "2"],
+      ["Accessories", "1", "0"],
+    ]);
+    expect(await page.$$eval("#daily-chart rect", (rects) => rects.length)).toBe(7);
+    await page.selectOption("#point", pointB);
+    await page.click("#show");
+    await page.waitForURL(/point_id=/);
+    await page.waitForSelector("body[data-loaded=true]");
+    expect(await page.textContent("#figure-dialogues")).toBe("1");
+    expect(await page.textContent("#figure-accepted")).toBe("1");
+    expect(errors).toEqual([]);
+    await page.context().close();
+  }, 60_000);
+
+  for (const viewport of ["desktop", "phone"] as const) {
+    for (const language of ["en", "ru"] as const) {
+      test(`${viewport}, ${language}: sign-in and overview fit, pass axe and the keyboard walk`, async () => {
+        const { page, errors } = await openPage(viewport, language === "ru" ? "ru-RU" : "en-US");
+        await page.goto(`${server.url}/login`);
+        expect(await page.getAttribute("html", "lang")).toBe(language);
+        await expectUsablePage(page, "sign-in");
+        await signInAsOperator(page);
+        await page.goto(`${server.url}/dashboard?${week}`);
+        await page.waitForSelector("body[data-loaded=true]");
+        expect(await page.textContent("h1")).toBe(language === "ru" ? "Обзор" : "Overview");
+        expect(await page.textContent("#category-rows td")).toBe(language === "ru" ? "Гарантия и страховка" : "Warranty and insurance");
+        await expectUsablePage(page, "overview");
+        expect(errors).toEqual([]);
+        await page.context().close();
+      }, 120_000);
+    }
+  }
+});

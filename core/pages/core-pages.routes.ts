@@ -1,0 +1,21 @@
+import { currentOperator, type SessionDeps } from "../../shared/accounts/operator-session.ts";
+import type { HttpApp } from "../../shared/http/create-http-app.ts";
+import { registerPageAssets } from "../../shared/pages/page-document.ts";
+import { renderCorePage } from "./core-page.ts";
+import { overviewMain } from "./overview.page.ts";
+import { coreSignInMain } from "./sign-in.page.ts";
+
+/** The core's dashboard pages; their figures come from the analytics API in the browser. */
+export function registerCorePageRoutes(app: HttpApp, deps: { operators: SessionDeps }): void {
+  registerPageAssets(app);
+
+  app.get("/login", async (c) => {
+    const operator = await currentOperator(c, deps.operators);
+    return renderCorePage(c, { page: "sign-in", titleKey: "signIn.title", operator: operator?.username ?? null, signedIn: false, main: (say) => coreSignInMain(say) });
+  });
+
+  app.get("/dashboard", async (c) => {
+    const operator = await currentOperator(c, deps.operators);
+    return renderCorePage(c, { page: "overview", titleKey: "overview.title", operator: operator?.username ?? null, signedIn: true, main: (say) => overviewMain(say) });
+  });
+}
