@@ -84,7 +84,7 @@ export async function takeScreenshots(): Promise<string[]> {
   return written;
 }
 
-/** The core's dashboard on a month of seeded dialogues: sign-in and the overview. */
+/** The core's dashboard on a month of seeded dialogues: sign-in, the overview and the dialogue list. */
 export async function takeCoreScreenshots(): Promise<string[]> {
   mkdirSync(outDirectory, { recursive: true });
   const core = await createTestCore();
@@ -110,6 +110,9 @@ export async function takeCoreScreenshots(): Promise<string[]> {
         await page.goto(`${server.url}/dashboard?period=month&to=2026-05-31`);
         await page.waitForSelector("body[data-loaded=true]");
         await shoot("overview");
+        await page.goto(`${server.url}/dialogues?from=2026-05-25&to=2026-05-31&upsell=true&limit=8`);
+        await page.waitForSelector("body[data-loaded=true]");
+        await shoot("dialogues");
         await context.close();
       }
     }

@@ -22,7 +22,10 @@ export function renderCorePage<Data>(
   const words = coreWords[language];
   const everyWord = { ...kitWords[language], ...words };
   const say: Say = (key, values) => translate(everyWord, language, key, values);
-  const navigation = options.signedIn ? [{ href: "/dashboard", label: say("nav.overview"), current: options.page === "overview" }] : [];
+  const navigation = options.signedIn ? [
+        { href: "/dashboard", label: say("nav.overview"), current: options.page === "overview" },
+        { href: "/dialogues", label: say("nav.dialogues"), current: options.page === "dialogues" },
+      ] : [];
   return renderPage(c, {
     language,
     words,

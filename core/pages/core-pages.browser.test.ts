@@ -142,9 +142,46 @@ describe("overview", () => {
     await page.context().close();
   }, 60_000);
 
+  test("the dialogue list: filters, sorting, cursor pages and the CSV of the same filters", async () => {
+    const { page, errors } = await openPage();
+    await signInAsOperator(page);
+    const ids = async () => await page.$$eval("#dialogue-rows tr", (rows) => rows.map((row) => row.getAttribute("data-dialogue-id")));
+    await page.goto(`${server.url}/dialogues?from=2026-05-08&to=2026-05-14&sort=time_asc`);
+    await page.waitForSelector("body[data-loaded=true]");
+    const all = (await (await core.admin("/api/v1/dialogues?from=2026-05-08&to=2026-05-14&sort=time_asc")).json()) as { dialogues: Array<{ dialogue_id: string }> };
+    expect(await ids()).toEqual(all.dialogues.map((row) => row.dialogue_id));
+    expect(all.dialogues).toHaveLength(4);
+    // 09:30 UTC on 12 May is 11:30 in Belgrade, whatever the browser's own zone.
+    expect(await page.textContent("#dialogue-rows td")).toBe("May 12, 2026, 11:30 AM");
+    // Upsell "no" leaves the one dialogue without an offer, shown with its reaction word.
+    await page.selectOption("#upsell", "false");
+    await page.click("#show");
+    await page.waitForURL(/upsell=false/);
+    await page.waitForSelector("body[data-loaded=true]");
+    expect(await page.$$eval("#dialogue-rows tr", (rows) => rows.length)).toBe(1);
+    expect(await page.textContent("#dialogue-rows [data-state]")).toBe("No offer");
+    expect(await page.getAttribute("#csv", "href")).toBe("/api/v1/dialogues.csv?from=2026-05-08&to=2026-05-14&upsell=false&sort=time_asc");
+    // Quality from 8 and best first.
+    await page.goto(`${server.url}/dialogues?from=2026-05-08&to=2026-05-14&quality_min=8&sort=quality_desc`);
+    await page.waitForSelector("body[data-loaded=true]");
+    expect(await page.$$eval("#dialogue-rows td.number", (cells) => cells.map((cell) => cell.textContent))).toEqual(["9", "8"]);
+    expect(await page.inputValue("#quality-min")).toBe("8");
+    // Pages of two by the cursor: together they are the whole list, in order.
+    await page.goto(`${server.url}/dialogues?from=2026-05-08&to=2026-05-14&sort=time_asc&limit=2`);
+    await page.waitForSelector("body[data-loaded=true]");
+    const first = await ids();
+    await page.click("#next-page");
+    await page.waitForURL(/cursor=/);
+    await page.waitForSelector("body[data-loaded=true]");
+    expect([...first, ...(await ids())]).toEqual(all.dialogues.map((row) => row.dialogue_id));
+    expect(await page.isVisible("#next-page")).toBe(false);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  }, 60_000);
+
   for (const viewport of ["desktop", "phone"] as const) {
     for (const language of ["en", "ru"] as const) {
-      test(`${viewport}, ${language}: sign-in and overview fit, pass axe and the keyboard walk`, async () => {
+      test(`${viewport}, ${language}: sign-in, overview and dialogues fit, pass axe and the keyboard walk`, async () => {
         const { page, errors } = await openPage(viewport, language === "ru" ? "ru-RU" : "en-US");
         await page.goto(`${server.url}/login`);
         expect(await page.getAttribute("html", "lang")).toBe(language);
@@ -155,6 +192,10 @@ describe("overview", () => {
         expect(await page.textContent("h1")).toBe(language === "ru" ? "Обзор" : "Overview");
         expect(await page.textContent("#category-rows td")).toBe(language === "ru" ? "Гарантия и страховка" : "Warranty and insurance");
         await expectUsablePage(page, "overview");
+        await page.goto(`${server.url}/dialogues?from=2026-05-08&to=2026-05-14`);
+        await page.waitForSelector("body[data-loaded=true]");
+        expect(await page.$$eval("#dialogue-rows tr", (rows) => rows.length)).toBe(4);
+        await expectUsablePage(page, "dialogues");
         expect(errors).toEqual([]);
         await page.context().close();
       }, 120_000);

@@ -1,5 +1,6 @@
 import { byId, element, emptyState, showMessage, startPage, tableRow } from "../../shared/pages/browser/page-kit.ts";
 import { dashboardApi } from "./browser/admin-token.ts";
+import { localDate, shiftedDate as shifted, validDate as valid } from "./browser/local-dates.ts";
 
 interface Totals {
   dialogues: number;
@@ -21,20 +22,10 @@ const quality = new Intl.NumberFormat(kit.language, { maximumFractionDigits: 2 }
 const dayLabel = new Intl.DateTimeFormat(kit.language, { day: "numeric", month: "short", timeZone: "UTC" });
 const svgNs = "http://www.w3.org/2000/svg";
 
-function localDate(date: Date): string {
-  return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, "0")}-${String(date.getDate()).padStart(2, "0")}`;
-}
-function shifted(day: string, days: number): string {
-  const date = new Date(`${day}T12:00:00Z`);
-  date.setUTCDate(date.getUTCDate() + days);
-  return date.toISOString().slice(0, 10);
-}
-
 /** The period the address asks for: a day, the week or 30 days ending on `to`, or `from`–`to`. */
 function askedPeriod(): { from: string; to: string; period: string; pointId: string } {
   const params = new URLSearchParams(location.search);
   const period = params.get("period") ?? (params.get("from") ? "custom" : "day");
-  const valid = (value: string | null) => (value && /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : null);
   const to = valid(params.get("to")) ?? localDate(new Date());
   const from = period === "week" ? shifted(to, -6) : period === "month" ? shifted(to, -29) : period === "custom" ? (valid(params.get("from")) ?? to) : to;
   return { from, to, period, pointId: params.get("point_id") ?? "" };
