@@ -84,7 +84,7 @@ export async function takeScreenshots(): Promise<string[]> {
   return written;
 }
 
-/** The core's dashboard on a month of seeded dialogues: sign-in, the overview and the dialogue list. */
+/** The core's dashboard on a month of seeded dialogues: sign-in, the overview, the dialogue list and one dialogue. */
 export async function takeCoreScreenshots(): Promise<string[]> {
   mkdirSync(outDirectory, { recursive: true });
   const core = await createTestCore();
@@ -113,6 +113,9 @@ export async function takeCoreScreenshots(): Promise<string[]> {
         await page.goto(`${server.url}/dialogues?from=2026-05-25&to=2026-05-31&upsell=true&limit=8`);
         await page.waitForSelector("body[data-loaded=true]");
         await shoot("dialogues");
+        await page.click("#dialogue-rows tr a");
+        await page.waitForSelector("body[data-loaded=true] #transcript-text mark");
+        await shoot("dialogue");
         await context.close();
       }
     }

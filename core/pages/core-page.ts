@@ -24,7 +24,7 @@ export function renderCorePage<Data>(
   const say: Say = (key, values) => translate(everyWord, language, key, values);
   const navigation = options.signedIn ? [
         { href: "/dashboard", label: say("nav.overview"), current: options.page === "overview" },
-        { href: "/dialogues", label: say("nav.dialogues"), current: options.page === "dialogues" },
+        { href: "/dialogues", label: say("nav.dialogues"), current: options.page === "dialogues" || options.page === "dialogue" },
       ] : [];
   return renderPage(c, {
     language,

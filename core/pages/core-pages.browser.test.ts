@@ -5,8 +5,13 @@ import type { Browser } from "playwright-core";
 import { addOperator } from "../../shared/accounts/accounts.usecases.ts";
 import { silentLogger } from "../../shared/log/logger.ts";
 import { type RunningHttpServer, startHttpServer } from "../../shared/runtime/http-server.ts";
-import { collectPageErrors, horizontalOverflow, launchChromium, openIsolatedContext, seriousAccessibilityViolations, type ViewportName, walkWithKeyboard } from "../../shared/testing/chromium.ts";
+import { collectPageErrors, expectUsablePage, launchChromium, openIsolatedContext, type ViewportName } from "../../shared/testing/chromium.ts";
+import { eq } from "drizzle-orm";
 import { type AnalysedDialogueFixture, insertAnalysedDialogue } from "../analytics/analytics.testing.ts";
+import { dialogueTranscripts } from "../pipeline/asr/asr.schema.ts";
+import { dialogueSegments } from "../pipeline/dialogues/dialogues.schema.ts";
+import { speechSegments } from "../pipeline/vad/vad.schema.ts";
+import { speechChunk } from "../testing/test-audio.ts";
 import { createCoreAccounts } from "../operators/operator-accounts.ts";
 import { createTestCore, type TestCore, testAdminToken } from "../testing/core-test-app.ts";
 
@@ -61,13 +66,6 @@ async function signInAsOperator(page: Page): Promise<void> {
   await page.waitForURL(`${server.url}/dashboard`);
 }
 
-async function expectUsablePage(page: Page, name: string): Promise<void> {
-  expect({ name, overflow: await horizontalOverflow(page) }).toEqual({ name, overflow: 0 });
-  expect({ name, violations: await seriousAccessibilityViolations(page) }).toEqual({ name, violations: [] });
-  const walk = await walkWithKeyboard(page);
-  expect({ name, unreached: walk.unreached, invisibleFocus: walk.invisibleFocus }).toEqual({ name, unreached: [], invisibleFocus: [] });
-  expect(walk.reached).toBeGreaterThan(2);
-}
 
 describe("sign-in", () => {
   test("an operator signs in with a password and reaches the overview by the session cookie", async () => {
@@ -201,4 +199,85 @@ describe("overview", () => {
       }, 120_000);
     }
   }
+});
+
+/** A dialogue with its real audio (one uploaded chunk, 3 s of speech) and a transcript that carries markup. */
+async function insertHeardDialogue(): Promise<{ id: string; text: string }> {
+  const device = await core.registerDevice();
+  const { bytes } = await speechChunk({ seconds: 4, atMs: 500, text: "would you like a case" });
+  const chunkId = randomUUID();
+  const startTs = core.clock.now() - 120_000;
+  expect((await core.upload(device, { bytes, chunkId, startTs })).ok).toBe(true);
+  const text = 'Hello "><img src=x onerror=alert(1)> <script>alert(2)</script> would you like a warranty or a case?';
+  const id = await insertAnalysedDialogue(core.database.db, {
+    pointId: device.pointId,
+    registerId: device.registerId,
+    startTs,
+    upsell: true,
+    reaction: "considering",
+    quality: 7,
+    offers: [
+      { category: "warranty", quote: "a warranty" },
+      { category: "accessory", quote: "a case" },
+    ],
+    text,
+    summary: "<b>not bold</b>",
+  });
+  await core.database.db.update(dialogueTranscripts).set({ segments: JSON.stringify([{ start_ms: 0, end_ms: 3000, text }]) }).where(eq(dialogueTranscripts.dialogueId, id));
+  const [segment] = await core.database.db
+    .insert(speechSegments)
+    .values({ chunkId, pointId: device.pointId, registerId: device.registerId, startTs, endTs: startTs + 3000, offsetStartMs: 0, offsetEndMs: 3000 })
+    .returning({ id: speechSegments.id });
+  await core.database.db.insert(dialogueSegments).values({ speechSegmentId: segment!.id, dialogueId: id, chunkId, startTs, endTs: startTs + 3000, offsetStartMs: 0, offsetEndMs: 3000 });
+  return { id, text };
+}
+
+describe("dialogue detail", () => {
+  test("quotes are marked at their stored offsets as text, markup stays text, and a quote seeks the audio", async () => {
+    const { id, text } = await insertHeardDialogue();
+    const detail = (await (await core.admin(`/api/v1/dialogues/${id}`)).json()) as { transcript: { text: string }; analysis: { offers: Array<{ quote: { text: string; start: number; end: number } }> } };
+    for (const language of ["en", "ru"] as const) {
+      for (const viewport of ["desktop", "phone"] as const) {
+        const { page, errors } = await openPage(viewport, language === "ru" ? "ru-RU" : "en-US");
+        await signInAsOperator(page);
+        await page.goto(`${server.url}/dialogues/${id}`);
+        await page.waitForSelector("body[data-loaded=true]");
+        expect(await page.textContent("h1")).toBe(language === "ru" ? "Диалог" : "Dialogue");
+        expect(await page.textContent("#transcript-text")).toBe(text);
+        expect(await page.$$("#transcript-text img, #transcript-text script, #analysis-facts b")).toHaveLength(0);
+        const marks = await page.$$eval("#transcript-text mark", (nodes) => nodes.map((node) => ({ text: node.textContent, start: Number(node.getAttribute("data-start")), end: Number(node.getAttribute("data-end")) })));
+        expect(marks).toEqual(detail.analysis.offers.map((offer) => ({ text: detail.transcript.text.slice(offer.quote.start, offer.quote.end), start: offer.quote.start, end: offer.quote.end })));
+        expect(marks.map((mark) => mark.text)).toEqual(["a warranty", "a case"]);
+        await expectUsablePage(page, `dialogue ${language} ${viewport}`);
+        if (language === "en" && viewport === "desktop") {
+          await page.waitForFunction("document.getElementById('audio').readyState >= 1");
+          expect(await page.evaluate("document.getElementById('audio').duration")).toBeCloseTo(3, 1);
+          // "a case" starts at its share of the one 3-second segment.
+          const caseStart = text.indexOf("a case");
+          await page.click("#offers button[data-quote-start='" + caseStart + "']");
+          await page.waitForFunction(`Math.abs(document.getElementById('audio').currentTime - ${(caseStart / text.length) * 3}) < 0.1`);
+        }
+        expect(errors).toEqual([]);
+        await page.context().close();
+      }
+    }
+  }, 180_000);
+
+  test("with the admin token the recording comes through fetch and still seeks", async () => {
+    const { id, text } = await insertHeardDialogue();
+    const { page, errors } = await openPage();
+    await page.goto(`${server.url}/login`);
+    await page.fill("#admin-token", testAdminToken);
+    await page.click("#token-button");
+    await page.waitForURL(`${server.url}/dashboard`);
+    await page.goto(`${server.url}/dialogues/${id}`);
+    await page.waitForSelector("body[data-loaded=true]");
+    expect(await page.getAttribute("#audio", "src")).toStartWith("blob:");
+    await page.waitForFunction("document.getElementById('audio').readyState >= 1");
+    const warrantyStart = text.indexOf("a warranty");
+    await page.click(`#transcript-text mark[data-start='${warrantyStart}']`);
+    await page.waitForFunction(`Math.abs(document.getElementById('audio').currentTime - ${(warrantyStart / text.length) * 3}) < 0.1`);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  }, 60_000);
 });

@@ -2,6 +2,7 @@ import { currentOperator, type SessionDeps } from "../../shared/accounts/operato
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { registerPageAssets } from "../../shared/pages/page-document.ts";
 import { renderCorePage } from "./core-page.ts";
+import { dialogueMain } from "./dialogue.page.ts";
 import { dialoguesMain } from "./dialogues.page.ts";
 import { overviewMain } from "./overview.page.ts";
 import { coreSignInMain } from "./sign-in.page.ts";
@@ -23,5 +24,10 @@ export function registerCorePageRoutes(app: HttpApp, deps: { operators: SessionD
   app.get("/dialogues", async (c) => {
     const operator = await currentOperator(c, deps.operators);
     return renderCorePage(c, { page: "dialogues", titleKey: "dialogues.title", operator: operator?.username ?? null, signedIn: true, main: (say) => dialoguesMain(say) });
+  });
+
+  app.get("/dialogues/:dialogue_id", async (c) => {
+    const operator = await currentOperator(c, deps.operators);
+    return renderCorePage(c, { page: "dialogue", titleKey: "dialogue.title", operator: operator?.username ?? null, signedIn: true, main: (say) => dialogueMain(say) });
   });
 }

@@ -68,7 +68,7 @@ async function load(): Promise<void> {
   rows.replaceChildren(
     ...page.dialogues.map((row) =>
       tableRow({ "data-dialogue-id": row.dialogue_id }, [
-        { label: kit.say("dialogues.time"), content: localTime.format(new Date(row.start_ts)) },
+        { label: kit.say("dialogues.time"), content: element("a", { href: `/dialogues/${row.dialogue_id}`, text: localTime.format(new Date(row.start_ts)) }) },
         { label: kit.say("overview.point"), content: row.point_id.slice(0, 8) },
         { label: kit.say("dialogues.upsell"), content: badge(kit.say(row.upsell_attempted ? "dialogues.yes" : "dialogues.no"), row.upsell_attempted ? "info" : "neutral") },
         { label: kit.say("dialogues.quality"), content: kit.number(row.quality_score), numeric: true },

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import { type RunningHttpServer, startHttpServer } from "../../shared/runtime/http-server.ts";
-import { collectPageErrors, horizontalOverflow, launchChromium, openIsolatedContext, seriousAccessibilityViolations, type ViewportName, walkWithKeyboard } from "../../shared/testing/chromium.ts";
+import { collectPageErrors, expectUsablePage, horizontalOverflow, launchChromium, openIsolatedContext, seriousAccessibilityViolations, type ViewportName } from "../../shared/testing/chromium.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { importPackageFile } from "../importer/campaign-import.usecases.ts";
 import { beginImport } from "../importer/import-lock.ts";
@@ -67,14 +67,6 @@ async function uploadAndWait(page: Page, running: RunningEdge, path: string): Pr
   return (await page.getAttribute("#report [data-outcome]", "data-outcome"))!;
 }
 
-/** The checks every page passes at every size: fits the width, keyboard reaches everything visibly, axe finds nothing serious. */
-async function expectUsablePage(page: Page, name: string): Promise<void> {
-  expect({ name, overflow: await horizontalOverflow(page) }).toEqual({ name, overflow: 0 });
-  expect({ name, violations: await seriousAccessibilityViolations(page) }).toEqual({ name, violations: [] });
-  const walk = await walkWithKeyboard(page);
-  expect({ name, unreached: walk.unreached, invisibleFocus: walk.invisibleFocus }).toEqual({ name, unreached: [], invisibleFocus: [] });
-  expect(walk.reached).toBeGreaterThan(2);
-}
 
 describe("every page at desktop and phone sizes, in English and Russian", () => {
   let running: RunningEdge;

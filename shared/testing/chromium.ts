@@ -1,3 +1,4 @@
+import { expect } from "bun:test";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
@@ -114,4 +115,13 @@ export async function walkWithKeyboard(page: Page): Promise<KeyboardWalk> {
   }
   const unreached = (await page.evaluate(unreachedControls([...seen]))) as string[];
   return { unreached, invisibleFocus: [...invisible], reached: seen.size };
+}
+
+/** The checks every page passes at every size: fits the width, keyboard reaches everything visibly, axe finds nothing serious. */
+export async function expectUsablePage(page: Page, name: string): Promise<void> {
+  expect({ name, overflow: await horizontalOverflow(page) }).toEqual({ name, overflow: 0 });
+  expect({ name, violations: await seriousAccessibilityViolations(page) }).toEqual({ name, violations: [] });
+  const walk = await walkWithKeyboard(page);
+  expect({ name, unreached: walk.unreached, invisibleFocus: walk.invisibleFocus }).toEqual({ name, unreached: [], invisibleFocus: [] });
+  expect(walk.reached).toBeGreaterThan(2);
 }
