@@ -5,7 +5,7 @@ import type { Browser } from "playwright-core";
 import { addOperator } from "../../shared/accounts/accounts.usecases.ts";
 import { silentLogger } from "../../shared/log/logger.ts";
 import { type RunningHttpServer, startHttpServer } from "../../shared/runtime/http-server.ts";
-import { collectPageErrors, expectUsablePage, launchChromium, openIsolatedContext, type ViewportName } from "../../shared/testing/chromium.ts";
+import { collectPageErrors, pageUsability, usablePage, launchChromium, openIsolatedContext, type ViewportName } from "../../shared/testing/chromium.ts";
 import { eq } from "drizzle-orm";
 import { type AnalysedDialogueFixture, insertAnalysedDialogue } from "../analytics/analytics.testing.ts";
 import { dialogueTranscripts } from "../pipeline/asr/asr.schema.ts";
@@ -67,6 +67,10 @@ async function signInAsOperator(page: Page): Promise<void> {
 }
 
 
+async function expectUsablePage(page: Page, name: string): Promise<void> {
+  expect({ name, ...(await pageUsability(page)) }).toEqual({ name, ...usablePage });
+}
+
 describe("sign-in", () => {
   test("an operator signs in with a password and reaches the overview by the session cookie", async () => {
     const { page, errors } = await openPage();
@@ -97,6 +101,10 @@ describe("sign-in", () => {
     await page.goto(`${server.url}/dashboard?${week}`);
     await page.waitForSelector("body[data-loaded=true]");
     expect(await page.textContent("#figure-dialogues")).toBe("4");
+    // No session to end: the bar offers to forget the token, which leaves the tab signed out.
+    await page.click("#forget-token");
+    await page.waitForURL(`${server.url}/login`);
+    expect(await page.evaluate("sessionStorage.length")).toBe(0);
     expect(errors.filter((error) => !error.includes("401"))).toEqual([]);
     await page.context().close();
   }, 60_000);

@@ -1,5 +1,5 @@
-import { byId, element, showMessage, startPage } from "../../shared/pages/browser/page-kit.ts";
-import { dashboardApi, storedAdminToken } from "./browser/admin-token.ts";
+import { byId, element, showMessage } from "../../shared/pages/browser/page-kit.ts";
+import { dashboardApi, startDashboardPage, storedAdminToken } from "./browser/admin-token.ts";
 
 interface Quote {
   text: string;
@@ -24,7 +24,7 @@ interface DialogueDetail {
   };
 }
 
-const kit = startPage<null>();
+const kit = startDashboardPage();
 const dialogueId = decodeURIComponent(location.pathname.split("/").pop() ?? "");
 const audio = byId<HTMLAudioElement>("audio");
 const seconds = new Intl.NumberFormat(kit.language, { maximumFractionDigits: 1 });

@@ -1,5 +1,5 @@
-import { badge, byId, element, emptyState, showMessage, startPage, tableRow } from "../../shared/pages/browser/page-kit.ts";
-import { dashboardApi, storedAdminToken } from "./browser/admin-token.ts";
+import { badge, byId, element, emptyState, showMessage, tableRow } from "../../shared/pages/browser/page-kit.ts";
+import { dashboardApi, startDashboardPage, storedAdminToken } from "./browser/admin-token.ts";
 import { localDate, shiftedDate, validDate } from "./browser/local-dates.ts";
 
 interface ListedDialogue {
@@ -13,7 +13,7 @@ interface ListedDialogue {
   summary: string;
 }
 
-const kit = startPage<null>();
+const kit = startDashboardPage();
 const params = new URLSearchParams(location.search);
 const to = validDate(params.get("to")) ?? localDate(new Date());
 const from = validDate(params.get("from")) ?? shiftedDate(to, -6);

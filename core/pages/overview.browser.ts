@@ -1,5 +1,5 @@
-import { byId, element, emptyState, showMessage, startPage, tableRow } from "../../shared/pages/browser/page-kit.ts";
-import { dashboardApi } from "./browser/admin-token.ts";
+import { byId, element, emptyState, showMessage, tableRow } from "../../shared/pages/browser/page-kit.ts";
+import { dashboardApi, startDashboardPage } from "./browser/admin-token.ts";
 import { localDate, shiftedDate as shifted, validDate as valid } from "./browser/local-dates.ts";
 
 interface Totals {
@@ -16,7 +16,7 @@ interface Overview extends Totals {
   previous: Totals & { from: string; to: string };
 }
 
-const kit = startPage<null>();
+const kit = startDashboardPage();
 const percent = new Intl.NumberFormat(kit.language, { style: "percent", maximumFractionDigits: 1 });
 const quality = new Intl.NumberFormat(kit.language, { maximumFractionDigits: 2 });
 const dayLabel = new Intl.DateTimeFormat(kit.language, { day: "numeric", month: "short", timeZone: "UTC" });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import { type RunningHttpServer, startHttpServer } from "../../shared/runtime/http-server.ts";
-import { collectPageErrors, expectUsablePage, horizontalOverflow, launchChromium, openIsolatedContext, seriousAccessibilityViolations, type ViewportName } from "../../shared/testing/chromium.ts";
+import { collectPageErrors, pageUsability, usablePage, horizontalOverflow, launchChromium, openIsolatedContext, seriousAccessibilityViolations, type ViewportName } from "../../shared/testing/chromium.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { importPackageFile } from "../importer/campaign-import.usecases.ts";
 import { beginImport } from "../importer/import-lock.ts";
@@ -67,6 +67,10 @@ async function uploadAndWait(page: Page, running: RunningEdge, path: string): Pr
   return (await page.getAttribute("#report [data-outcome]", "data-outcome"))!;
 }
 
+
+async function expectUsablePage(page: Page, name: string): Promise<void> {
+  expect({ name, ...(await pageUsability(page)) }).toEqual({ name, ...usablePage });
+}
 
 describe("every page at desktop and phone sizes, in English and Russian", () => {
   let running: RunningEdge;
