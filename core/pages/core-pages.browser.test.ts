@@ -16,6 +16,8 @@ import { createCoreAccounts } from "../operators/operator-accounts.ts";
 import { createTestCore, type TestCore, testAdminToken } from "../testing/core-test-app.ts";
 
 const operator = { username: "owner", password: "owner-password-12" };
+/** A store manager who may see point A only. */
+const manager = { username: "manager-a", password: "manager-password-12" };
 const pointA = randomUUID();
 const pointB = randomUUID();
 const registerA = randomUUID();
@@ -41,6 +43,7 @@ beforeAll(async () => {
   for (const fixture of fixtures) await insertAnalysedDialogue(core.database.db, fixture);
   const accounts = createCoreAccounts({ config: core.config, db: core.database.db as never, clock: core.clock, logger: silentLogger });
   await addOperator(accounts, operator.username, operator.password, { role: "viewer", scope: null });
+  await addOperator(accounts, manager.username, manager.password, { role: "viewer", scope: [pointA] });
   server = startHttpServer({ fetch: core.app.fetch, hostname: "127.0.0.1", port: 0 });
   browser = await launchChromium();
 });
@@ -58,10 +61,10 @@ async function openPage(viewport: ViewportName = "desktop", locale = "en-US"): P
 
 const week = "period=week&to=2026-05-14";
 
-async function signInAsOperator(page: Page): Promise<void> {
+async function signInAsOperator(page: Page, account = operator): Promise<void> {
   await page.goto(`${server.url}/login?next=/dashboard`);
-  await page.fill("#username", operator.username);
-  await page.fill("#password", operator.password);
+  await page.fill("#username", account.username);
+  await page.fill("#password", account.password);
   await page.click("#sign-in-button");
   await page.waitForURL(`${server.url}/dashboard`);
 }
@@ -239,6 +242,29 @@ async function insertHeardDialogue(): Promise<{ id: string; text: string }> {
   await core.database.db.insert(dialogueSegments).values({ speechSegmentId: segment!.id, dialogueId: id, chunkId, startTs, endTs: startTs + 3000, offsetStartMs: 0, offsetEndMs: 3000 });
   return { id, text };
 }
+
+describe("a point-limited account", () => {
+  test("sees its point's figures and dialogues, and neither another point's figures nor its dialogue", async () => {
+    const { page, errors } = await openPage();
+    await signInAsOperator(page, manager);
+    await page.goto(`${server.url}/dashboard?${week}`);
+    await page.waitForSelector("body[data-loaded=true]");
+    expect(await page.textContent("#figure-dialogues")).toBe("3");
+    expect(await page.$$eval("#point option", (options) => options.map((option) => option.value))).toEqual(["", pointA]);
+    await page.goto(`${server.url}/dialogues?from=2026-05-08&to=2026-05-14`);
+    await page.waitForSelector("body[data-loaded=true]");
+    expect(await page.$$eval("#dialogue-rows tr", (rows) => rows.length)).toBe(3);
+    await page.goto(`${server.url}/dashboard?${week}&point_id=${pointB}`);
+    await page.waitForSelector("#overview-message.bad");
+    expect(await page.textContent("#figure-dialogues")).toBe("–");
+    const theirs = (await (await core.admin(`/api/v1/dialogues?from=2026-05-08&to=2026-05-14&point_id=${pointB}`)).json()) as { dialogues: Array<{ dialogue_id: string }> };
+    await page.goto(`${server.url}/dialogues/${theirs.dialogues[0]!.dialogue_id}`);
+    await page.waitForSelector("#dialogue-message.bad");
+    expect(await page.textContent("#transcript-text")).toBe("");
+    expect(errors.filter((error) => !/40[34]/.test(error))).toEqual([]);
+    await page.context().close();
+  }, 60_000);
+});
 
 describe("dialogue detail", () => {
   test("quotes are marked at their stored offsets as text, markup stays text, and a quote seeks the audio", async () => {
