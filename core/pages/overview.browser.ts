@@ -61,7 +61,8 @@ function barChart(target: HTMLElement, name: string, bars: Array<{ values: numbe
   const every = Math.ceil(bars.length / Math.max(1, Math.floor(width / 48)));
   const max = Math.max(1, ...bars.flatMap((bar) => bar.values));
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height + 20}`, width: "100%", role: "img", "aria-label": name });
-  const slot = width / Math.max(1, bars.length);
+  // A bar is at most 64 px wide, so a period of one or two days does not fill the card with one block.
+  const slot = Math.min(64, width / Math.max(1, bars.length));
   bars.forEach((bar, index) => {
     bar.values.forEach((value, layer) => {
       const barHeight = (value / max) * height;
