@@ -131,8 +131,25 @@ describe("hostile uploads over a real socket", () => {
         if (answer.includes("\r\n\r\n")) finish();
       });
       socket.on("close", finish);
-      socket.on("error", (error) => (finished ? undefined : answer ? finish() : reject(error)));
+      // A reset while writing (the server closed on unread bytes) ends the attempt like a close.
+      socket.on("error", (error: NodeJS.ErrnoException) => (finished ? undefined : answer || error.code === "ECONNRESET" || error.code === "EPIPE" ? finish() : reject(error)));
     });
+  }
+
+  /**
+   * The server closes with the client's bytes still unread, so its kernel may answer with a reset
+   * that overtakes the answer on the client's side. An attempt whose answer was lost that way is
+   * measured all the same and made again (at most three times); every attempt's bytes are returned.
+   */
+  async function answeredEndlessUpload(path: string, headers: string[]): Promise<{ statusLine: string; sentBytes: number[] }> {
+    const sentBytes: number[] = [];
+    let statusLine = "";
+    while (!statusLine && sentBytes.length < 3) {
+      const outcome = await endlessChunkedUpload(path, headers);
+      statusLine = outcome.statusLine;
+      sentBytes.push(outcome.sentBytes);
+    }
+    return { statusLine, sentBytes };
   }
 
   test("an endless chunked body without a token is answered 401 at once, without being read", async () => {
@@ -143,18 +160,17 @@ describe("hostile uploads over a real socket", () => {
       ["/api/v1/internal/jobs/claim", ["Content-Type: application/json"]],
       ["/api/v1/call-results/batch", ["Content-Type: application/json"]],
     ] as const) {
-      const { statusLine, sentBytes } = await endlessChunkedUpload(path, [...headers]);
+      const { statusLine, sentBytes } = await answeredEndlessUpload(path, [...headers]);
       expect(statusLine).toStartWith("HTTP/1.1 401");
       // What the socket buffers took before the answer came; nothing near the 32 MiB upload limit.
-      expect(sentBytes).toBeLessThan(16 * 1024 * 1024);
+      expect(Math.max(...sentBytes)).toBeLessThan(16 * 1024 * 1024);
     }
   });
 
   test("with a device token, an endless chunked body is refused with 413 once past the limit, and not read further", async () => {
-    const { statusLine, sentBytes } = await endlessChunkedUpload(chunkUploadPath, [`Authorization: Bearer ${device.token}`, "Content-Type: multipart/form-data; boundary=x"]);
+    const { statusLine, sentBytes } = await answeredEndlessUpload(chunkUploadPath, [`Authorization: Bearer ${device.token}`, "Content-Type: multipart/form-data; boundary=x"]);
     expect(statusLine).toStartWith("HTTP/1.1 413");
-    expect(sentBytes).toBeGreaterThan(32 * 1024 * 1024);
-    expect(sentBytes).toBeLessThan(32 * 1024 * 1024 + 16 * 1024 * 1024);
+    expect(sentBytes.every((sent) => sent > 32 * 1024 * 1024 && sent < 32 * 1024 * 1024 + 16 * 1024 * 1024)).toBe(true);
   });
 
   const hostileValues = ["../../../../tmp/salescontrol-evil", "/etc/passwd", "..\\..\\windows", "a/../../b", "%2e%2e%2fetc", "\u0000"];
