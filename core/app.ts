@@ -35,6 +35,8 @@ import { createDialogueAudioReader } from "./analytics/dialogue-audio-file.ts";
 import { createCoreAccounts } from "./operators/operator-accounts.ts";
 import { createStudioDeps } from "./studio/studio-deps.ts";
 import { registerStudioRoutes } from "./studio/studio.routes.ts";
+import { createStudioRepository } from "./studio/studio.repository.ts";
+import { registerCampaignSocketRoute } from "./campaign-socket/campaign-socket.routes.ts";
 
 export type { CoreDeps } from "./core-deps.ts";
 
@@ -96,6 +98,9 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
   registerCorePageRoutes(app, { operators: sessions });
   registerAnalyticsRoutes(app, { ...analyticsDeps, callerScope: dashboardCallerScope({ adminToken: config.adminToken, sessions }), audio: createDialogueAudioReader({ ...analyticsDeps, storage }) });
   registerStudioRoutes(app, { ...createStudioDeps(deps), adminToken: config.adminToken, sessions });
+  const studioCampaigns = createStudioRepository(db);
+  deps.campaignSocket.addCampaignLookup(async (campaignId) => (await studioCampaigns.findCampaign(campaignId)) !== null);
+  registerCampaignSocketRoute(app, { socket: deps.campaignSocket, adminToken: config.adminToken, sessions });
   registerInternalRoutes(app, internalDepsOf(deps, deps.stages));
 
   // The DID Optimizer API: tenants and keys (admin), call results, DID pools and selection, statistics.

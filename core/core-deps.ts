@@ -5,6 +5,7 @@ import type { Logger } from "../shared/log/logger.ts";
 import type { BackgroundLoop, LoopState } from "../shared/runtime/background-loop.ts";
 import type { Clock } from "../shared/runtime/clock.ts";
 import type { CoreConfigSpec } from "./config.ts";
+import { type CampaignSocketHost, createCampaignSocket } from "./campaign-socket/campaign-socket.ts";
 import type { CoreDatabase } from "./db/core-database.ts";
 import { type DidPools, createDidPools } from "./dids/did-pools.ts";
 import { createDidsRepository } from "./dids/dids.repository.ts";
@@ -42,6 +43,8 @@ export interface CoreDeps {
   /** DID selection draws from this (tests pass a seeded one). */
   random: () => number;
   loops: RunningLoops;
+  /** `/ws/{campaign_id}`: the one socket per campaign that listening rooms and the dialer publish on. */
+  campaignSocket: CampaignSocketHost;
 }
 
 export interface CoreDepsOptions {
@@ -80,5 +83,6 @@ export function buildCoreDeps(config: ConfigOf<CoreConfigSpec>, database: Pick<N
       add: (...loops) => void running.push(...loops),
       states: () => running.map((loop) => loop.state()),
     },
+    campaignSocket: createCampaignSocket({ logger: options.logger, metrics: options.metrics, clock }),
   };
 }

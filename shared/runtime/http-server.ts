@@ -39,7 +39,8 @@ function startBunHttpServer(options: HttpServerOptions): RunningHttpServer {
     port: options.port,
     maxRequestBodySize: options.maxRequestBodyBytes,
     idleTimeout: options.idleTimeoutSeconds ?? 30,
-    websocket: bunWebSocketHandlers!, // always set under Bun
+    // Always set under Bun. No node's socket takes messages anywhere near 1 MiB: a larger frame closes it (1009).
+    websocket: { ...bunWebSocketHandlers!, maxPayloadLength: 1024 * 1024 },
     fetch(request, bunServer) {
       const bindings = {
         get remoteAddress() {

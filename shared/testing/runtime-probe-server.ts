@@ -1,8 +1,8 @@
 /**
  * A small Hono app over the shared/runtime adapters, run by the runtime tests in-process under Bun
  * and as `deno run shared/testing/runtime-probe-server.ts` under Deno, so both implementations of
- * each adapter answer the same requests. No node has a WebSocket route yet; this app's /events is
- * the route that proves the upgrade.
+ * each adapter answer the same requests; this app's /events proves the WebSocket upgrade that the
+ * core's campaign socket is built on.
  */
 import { Hono } from "hono";
 import type { WSContext } from "hono/ws";
