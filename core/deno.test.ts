@@ -58,6 +58,19 @@ describe("core under Deno", () => {
       const readBack = await get("/api/v1/call-results/1768467600.42", { "x-api-key": key });
       expect(readBack.status).toBe(200);
       expect(await readBack.json()).toMatchObject({ success: true, data: { uniqueid: "1768467600.42", disposition: "SALE", duration: 45 } });
+
+      // The campaign socket upgrades under Deno too: refused without a credential, open with the token,
+      // and a malformed message is answered with its error code.
+      expect((await fetch(`${core.url}/api/v1/studio/campaigns`, { method: "POST", headers: admin, body: JSON.stringify({ id: "deno-room", name: "Deno room", language: "en" }) })).status).toBe(201);
+      expect((await get("/ws/deno-room", { upgrade: "websocket", connection: "Upgrade", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" })).status).toBe(401);
+      const socket = new WebSocket(`${core.url.replace("http:", "ws:")}/ws/deno-room`, { headers: { authorization: `Bearer ${adminToken}` } } as unknown as string[]);
+      const reply = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        socket.addEventListener("open", () => socket.send("not json"));
+        socket.addEventListener("message", (event) => resolve(JSON.parse(String(event.data))));
+        socket.addEventListener("error", () => reject(new Error("the campaign socket failed under Deno")));
+      });
+      socket.close();
+      expect(reply).toMatchObject({ type: "error", code: "socket.malformed_json" });
     } finally {
       expect(await core.stop("SIGTERM")).toBe(0);
       await provider.stop();

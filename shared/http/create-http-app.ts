@@ -74,10 +74,14 @@ export function createHttpApp(options: CreateHttpAppOptions): HttpApp {
     const requestId = requestIdOf(incoming);
     c.set("requestId", requestId);
     await next();
-    c.header("X-Request-Id", requestId);
-    // A refused request whose body was never read, or was read only up to the limit: close rather
-    // than drain what the client still sends.
-    if (c.res.status >= 400 && c.req.raw.body !== null && (!c.req.raw.bodyUsed || c.get("errorCode") === "request.body_too_large")) c.header("Connection", "close");
+    // A WebSocket upgrade's answer belongs to the runtime: under Deno, rebuilding it to add a header
+    // breaks the upgrade, and the upgraded request may no longer be read.
+    if (c.res.status !== 101) {
+      c.header("X-Request-Id", requestId);
+      // A refused request whose body was never read, or was read only up to the limit: close rather
+      // than drain what the client still sends.
+      if (c.res.status >= 400 && c.req.raw.body !== null && (!c.req.raw.bodyUsed || c.get("errorCode") === "request.body_too_large")) c.header("Connection", "close");
+    }
     const route = c.res.status === 404 && routePath(c) === "/*" ? "unmatched" : routePath(c);
     requests.inc({ method: c.req.method, route, status: c.res.status });
     durations.observe((performance.now() - started) / 1000, { route });
@@ -96,9 +100,10 @@ export function createHttpApp(options: CreateHttpAppOptions): HttpApp {
         c.header("Connection", "close");
         return errorResponse(c, 429, "auth.too_many_failures", `too many refused credentials from this address; retry in ${Math.ceil(waitMs / 1000)} s with a valid one`);
       }
+      const presented = credentialsPresented(c); // read before an upgrade closes the request (Deno)
       await next();
       if (c.res.status === 401) refused.recordRefusal(address, { path, code: c.get("errorCode") ?? "auth" });
-      else if (c.res.status < 400 && credentialsPresented(c)) refused.recordAcceptance(address);
+      else if (c.res.status < 400 && presented) refused.recordAcceptance(address);
     });
   }
 
