@@ -19,7 +19,7 @@ import type { DeviceRow } from "../devices/devices.schema.ts";
 import { createVadJobQueue, enqueueVadJob } from "../pipeline/vad/vad-jobs.ts";
 import type { AudioStorage } from "./audio-retention.ts";
 import { type ChunkStorage, chunkRelativePath } from "./chunk-storage.ts";
-import { createIngestRepository } from "./ingest.repository.ts";
+import { createIngestRepository, type StoredChunkIdentity } from "./ingest.repository.ts";
 import type { AudioChunkRow } from "./ingest.schema.ts";
 import { createKeyedMutex, type KeyedMutex } from "./keyed-mutex.ts";
 import { inspectOggOpusFile, type OggOpusFileInfo } from "./ogg-opus-file.ts";
@@ -147,7 +147,7 @@ async function storeChunk(deps: IngestDeps, chunk: IncomingChunk & { chunkId: st
   return { status: "ok", chunk_id: chunkId, stored_path: storedPath, queued: true, duplicate: false };
 }
 
-function answerRepeatedUpload(deps: IngestDeps, earlier: AudioChunkRow, chunk: IncomingChunk & { chunkId: string; sha256: string }): ChunkUploadResponse {
+function answerRepeatedUpload(deps: IngestDeps, earlier: StoredChunkIdentity, chunk: IncomingChunk & { chunkId: string; sha256: string }): ChunkUploadResponse {
   const { fields } = chunk;
   const problems: string[] = [];
   if (earlier.deviceId !== chunk.device.deviceId) problems.push("it belongs to another device");
