@@ -33,6 +33,12 @@ export function builtOnce<Input>(
   };
 }
 
+/** A built select's rows as objects keyed like its selection (columns come back in the selection's order). */
+export function rowsOf<Row>(result: ResultSet, selection: Record<string, unknown>): Row[] {
+  const fields = Object.keys(selection);
+  return result.rows.map((values) => Object.fromEntries(fields.map((field, index) => [field, values[index]])) as Row);
+}
+
 /** The libSQL connection under a drizzle handle: the open transaction, or the client. */
 function connectionOf(db: CoreDatabase): { execute(statement: InStatement): Promise<ResultSet> } {
   // drizzle-orm 0.45's libSQL session keeps an open transaction in `tx` and the client in `client`.

@@ -1,6 +1,5 @@
 import { and, eq, getTableColumns, gt, lt, or, sql } from "drizzle-orm";
-import type { ResultSet } from "@libsql/client";
-import { builtOnce } from "../db/built-statement.ts";
+import { builtOnce, rowsOf } from "../db/built-statement.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
 import { type AudioChunkRow, audioChunks } from "./ingest.schema.ts";
 
@@ -58,12 +57,6 @@ const insertChunkStatement = builtOnce<ChunkInsert>(
     return (row) => row[field as keyof ChunkInsert] ?? fallback;
   },
 );
-
-/** The rows of a built statement as objects, columns read in the selection's order. */
-function rowsOf<Row>(result: ResultSet, selection: Record<string, unknown>): Row[] {
-  const fields = Object.keys(selection);
-  return result.rows.map((values) => Object.fromEntries(fields.map((field, index) => [field, values[index]])) as Row);
-}
 
 export function createIngestRepository(db: CoreDatabase) {
   async function findChunk(chunkId: string): Promise<AudioChunkRow | null> {
