@@ -5,6 +5,8 @@ import { baseHealth, worstStatus } from "../shared/http/node-health.ts";
 import { registerDashboardRoutes } from "./dashboard/dashboard.routes.ts";
 import type { EdgeDeps } from "./edge-deps.ts";
 import { importUploadPath, registerImporterRoutes } from "./importer/importer.routes.ts";
+import { registerMachineImportRoutes } from "./importer/machine-import.routes.ts";
+import { campaignPackagesPath } from "../shared/contracts/campaign-package-push.ts";
 import { registerEdgePageRoutes } from "./pages/edge-pages.routes.ts";
 
 export function createEdgeApp(deps: EdgeDeps): HttpApp {
@@ -13,7 +15,10 @@ export function createEdgeApp(deps: EdgeDeps): HttpApp {
     logger: deps.logger,
     metrics: deps.metrics,
     maxBodyBytes: 1024 * 1024,
-    bodyLimits: [{ pathPrefix: importUploadPath, maxBytes: deps.config.maxPackageBytes, streamed: true }],
+    bodyLimits: [
+      { pathPrefix: importUploadPath, maxBytes: deps.config.maxPackageBytes, streamed: true },
+      { pathPrefix: campaignPackagesPath, maxBytes: deps.config.maxPackageBytes, streamed: true },
+    ],
     authorizeOperations: async (c) => (await currentOperator(c, deps.operators)) !== null,
     trustedProxies: deps.trustedProxies,
     health: async () => {
@@ -38,6 +43,7 @@ export function createEdgeApp(deps: EdgeDeps): HttpApp {
   registerAccountRoutes(app, { ...deps.operators, baseUrl: deps.config.baseUrl, clientAddress: clientAddressOf });
   registerEdgePageRoutes(app, { operators: deps.operators, maxPackageBytes: deps.config.maxPackageBytes });
   registerImporterRoutes(app, { importer: deps.importer, background: deps.background, operators: deps.operators });
+  registerMachineImportRoutes(app, { importer: deps.importer, background: deps.background, deployment: deps.deployment, machineKeys: deps.machineKeys });
   registerDashboardRoutes(app, { deployment: deps.deployment, imports: deps.importer.imports, dialer: deps.dialer, operators: deps.operators, defaultPrompt: deps.defaultPrompt });
   return app;
 }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { makeTempDir, type TempDir } from "../shared/testing/temp-dir.ts";
 import { buildTestPackage, createEdgeTestEnvironment, type EdgeTestEnvironment, importPackage, signInAsOperator, testOperator } from "./testing/edge-test-kit.ts";
 import { addOperator, changeOperatorPassword, removeOperator } from "../shared/accounts/accounts.usecases.ts";
+import { addMachineKey, revokeMachineKey } from "./machine-keys/machine-keys.usecases.ts";
 
 let dir: TempDir;
 let edge: EdgeTestEnvironment;
@@ -17,6 +18,8 @@ const sessions: Record<string, string> = {};
 
 /** Logging out ends only the session whose cookie comes with it, so anyone may call it; the sign-in page shows the favicon. */
 const publicRoutes = new Set(["GET /health", "GET /metrics", "GET /login", "POST /operator/api/login", "POST /operator/api/logout", "GET /", "GET /favicon.svg", "GET /favicon.ico"]);
+/** A machine's routes take one of the edge's API keys, never an operator's session. */
+const machineRoutes = new Set(["GET /api/v1/campaign-packages", "POST /api/v1/campaign-packages", "GET /api/v1/campaign-packages/:id"]);
 const remote = { remoteAddress: "192.0.2.10" };
 const sameOrigin = { "x-requested-with": "salescontrol" };
 
@@ -49,6 +52,10 @@ afterAll(async () => {
 });
 
 function operatorRoutes(): string[] {
+  return allRoutes().filter((route) => !machineRoutes.has(route));
+}
+
+function allRoutes(): string[] {
   return [...new Set(edge.app.routes.filter((route) => route.method !== "ALL").map((route) => `${route.method} ${route.path}`))].filter((route) => !publicRoutes.has(route));
 }
 
@@ -88,6 +95,35 @@ describe("the edge's auth matrix", () => {
       }
       const live = await send(route, { cookie: sessions.live! });
       if (refusedOrSentToLogin(live)) failures.push(`${route} with a live session was refused: ${live.status}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  test("every machine route refuses every caller without a live API key, operators' sessions included, and admits a live key", async () => {
+    expect(allRoutes().filter((route) => machineRoutes.has(route)).sort()).toEqual([...machineRoutes].sort());
+    const live = (await addMachineKey(edge.runtime.machineKeys, "matrix")).key;
+    const revoked = (await addMachineKey(edge.runtime.machineKeys, "matrix-revoked")).key;
+    await revokeMachineKey(edge.runtime.machineKeys, "matrix-revoked");
+    const callers: Record<string, Record<string, string>> = {
+      none: {},
+      "forged key": { authorization: `Bearer sce_${"A".repeat(43)}` },
+      "revoked key": { authorization: `Bearer ${revoked}` },
+      "live key as basic auth": { authorization: `Basic ${btoa(`studio:${live}`)}` },
+      "live key in x-api-key": { "x-api-key": live },
+      "live operator session": { cookie: sessions.live! },
+    };
+    const failures: string[] = [];
+    for (const route of machineRoutes) {
+      for (const [name, headers] of Object.entries(callers)) {
+        const response = await send(route, headers);
+        if (response.status !== 401) failures.push(`${route} with ${name}: ${response.status}`);
+      }
+      const admitted = await send(route, { authorization: `Bearer ${live}` });
+      if (admitted.status === 401 || admitted.status === 403) failures.push(`${route} with a live key was refused: ${admitted.status}`);
+    }
+    // A live key opens no operator route.
+    for (const route of operatorRoutes()) {
+      if (!refusedOrSentToLogin(await send(route, { authorization: `Bearer ${live}` }))) failures.push(`${route} admitted a machine key`);
     }
     expect(failures).toEqual([]);
   });

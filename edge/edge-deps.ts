@@ -20,6 +20,8 @@ import { BackgroundImports } from "./importer/background-imports.ts";
 import type { ImporterDeps } from "./importer/campaign-import.usecases.ts";
 import { clearAbandonedImports, recoverInterruptedImports } from "./importer/import-lock.ts";
 import { createImportRepository } from "./importer/import.repository.ts";
+import { createMachineKeysRepository } from "./machine-keys/machine-keys.repository.ts";
+import type { MachineKeysDeps } from "./machine-keys/machine-keys.usecases.ts";
 import { createEdgeAccounts } from "./operators/operator-accounts.ts";
 import { type CallSyncService, startCallSyncService } from "./sync/sync.service.ts";
 import { resolveVicidialSettings } from "./vicidial/vicidial-settings.ts";
@@ -39,6 +41,8 @@ export interface EdgeDeps {
   importer: ImporterDeps;
   background: BackgroundImports;
   operators: AccountsDeps;
+  /** The API keys machines push campaign packages with. */
+  machineKeys: MachineKeysDeps;
   audioStore: AudioStore;
   defaultPrompt: DefaultPrompt;
   /** Proxies whose forwarding headers name the client (TRUSTED_PROXIES). */
@@ -135,6 +139,7 @@ export async function buildEdgeDeps(configured: ConfigOf<EdgeConfigSpec>, databa
     importer,
     background: new BackgroundImports(),
     operators,
+    machineKeys: { keys: createMachineKeysRepository(database.db), clock },
     audioStore,
     defaultPrompt,
     trustedProxies,

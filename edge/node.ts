@@ -10,6 +10,7 @@ import { DefaultPromptError } from "./dialer/default-prompt.ts";
 import { withDialerFastPath } from "./dialer/dialer.routes.ts";
 import { buildEdgeDeps, type EdgeDeps } from "./edge-deps.ts";
 import { runImportCommand } from "./importer/import.commands.ts";
+import { runMachineKeyCommand } from "./machine-keys/machine-key.commands.ts";
 import { runSyncCommand } from "./sync/sync.commands.ts";
 
 type EdgeContext = CommandContext<EdgeConfigSpec, typeof schema>;
@@ -77,6 +78,11 @@ export const edgeNode: NodeDefinition<EdgeConfigSpec, typeof schema> = {
       usage: "operator add|access|password|remove|list [name] [--role admin|viewer] [--scope <id>,…]",
       summary: "manage the accounts that may open the importer and dashboard",
       run: withEdgeDeps((deps, args, context) => runOperatorCommand(deps.operators, args, context.output, processPasswordSource())),
+    },
+    "api-key": {
+      usage: "api-key add|list|revoke [name]",
+      summary: "manage the API keys machines (the core's studio) push campaign packages with",
+      run: withEdgeDeps((deps, args, context) => runMachineKeyCommand(deps.machineKeys, args, context.output)),
     },
     sync: {
       usage: "sync [--once|--since <time>|--status|--retry-dead|--check]",

@@ -8,7 +8,8 @@ import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } fro
  */
 export const importStates = ["running", "active", "previous", "retired", "failed"] as const;
 export type ImportState = (typeof importStates)[number];
-export const importSources = ["upload", "cli"] as const;
+/** `upload`: the importer page; `api`: a machine with an API key (the core's studio); `cli`: `edge import`. */
+export const importSources = ["upload", "api", "cli"] as const;
 export type ImportSource = (typeof importSources)[number];
 
 export const campaignImports = sqliteTable(

@@ -6,6 +6,7 @@ import migration2 from "./migrations/0002_campaigns_operators.sql" with { type: 
 import migration3 from "./migrations/0003_drop_unused_jobs.sql" with { type: "text" };
 import migration4 from "./migrations/0004_campaign_rollbacks.sql" with { type: "text" };
 import migration5 from "./migrations/0005_operator_roles_sign_in_lockouts.sql" with { type: "text" };
+import migration6 from "./migrations/0006_machine_api_keys.sql" with { type: "text" };
 
 export const migrations: readonly Migration[] = [
   { tag: "0000_init", sql: migration0 },
@@ -14,4 +15,5 @@ export const migrations: readonly Migration[] = [
   { tag: "0003_drop_unused_jobs", sql: migration3 },
   { tag: "0004_campaign_rollbacks", sql: migration4 },
   { tag: "0005_operator_roles_sign_in_lockouts", sql: migration5 },
+  { tag: "0006_machine_api_keys", sql: migration6 },
 ];

@@ -1,5 +1,6 @@
 import { rm } from "node:fs/promises";
 import { AppError, badRequest } from "../../shared/http/app-error.ts";
+import type { ImportSource } from "../campaigns/campaigns.schema.ts";
 import { failImportEarly, type ImporterDeps, importPackageFile } from "./campaign-import.usecases.ts";
 import { beginImport } from "./import-lock.ts";
 import { receiveUpload } from "./upload-receiver.ts";
@@ -31,16 +32,16 @@ export class BackgroundImports {
 }
 
 /**
- * The importer page's upload: the lock is taken first (so a busy edge refuses at once), the body
+ * An upload (the importer page's, or a machine's through its API key): the lock is taken first (so a busy edge refuses at once), the body
  * is streamed to disk, and the import then runs in the background while the page polls progress.
  */
 export async function startUploadedImport(
   deps: ImporterDeps,
   background: BackgroundImports,
-  input: { body: ReadableStream<Uint8Array> | null; declaredBytes: number; fileName: string; operator: string | null },
+  input: { body: ReadableStream<Uint8Array> | null; declaredBytes: number; fileName: string; operator: string | null; source?: Exclude<ImportSource, "cli"> },
 ): Promise<number> {
   if (background.signal.aborted) throw new AppError("import.interrupted", 503, "the edge is shutting down");
-  const run = await beginImport(deps, { source: "upload", fileName: input.fileName, operator: input.operator });
+  const run = await beginImport(deps, { source: input.source ?? "upload", fileName: input.fileName, operator: input.operator });
   let path: string;
   try {
     path = await receiveUpload(deps, run, input.body, input.declaredBytes, background.signal);

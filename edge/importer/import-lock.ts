@@ -68,7 +68,7 @@ export class ImportRun {
     private readonly onProgress?: (progress: ImportProgress) => void,
   ) {
     this.report = new ImportReportBuilder({ importId: id, source, fileName, operator, startedAt });
-    if (source === "upload") this.progress.phase = "receiving";
+    if (source !== "cli") this.progress.phase = "receiving";
     this.#lease = keepLeaseAlive({ what: `import ${id}`, leaseMs, clock: deps.clock, intervalMs: heartbeatMs, heartbeat: () => this.#write() });
   }
 

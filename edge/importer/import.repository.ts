@@ -80,7 +80,7 @@ export function createImportRepository(db: EdgeDatabase): ImportRepository {
       try {
         const [row] = await db
           .insert(campaignImports)
-          .values({ ...values, state: "running", phase: values.source === "upload" ? "receiving" : "reading" })
+          .values({ ...values, state: "running", phase: values.source === "cli" ? "reading" : "receiving" })
           .returning({ id: campaignImports.id });
         return row!.id;
       } catch (error) {

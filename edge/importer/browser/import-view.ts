@@ -6,7 +6,7 @@ import { api, badge, element, emptyState, type PageKit, showMessage, type Tone, 
 export interface ImportReport {
   import_id: number;
   outcome: "deployed" | "rejected" | "failed";
-  source: "upload" | "cli";
+  source: "upload" | "api" | "cli";
   file_name: string;
   operator: string | null;
   campaign: { id: string; name: string } | null;
@@ -25,7 +25,7 @@ export interface ImportRecord {
   id: number;
   state: "running" | "active" | "previous" | "retired" | "failed";
   phase: string;
-  source: "upload" | "cli";
+  source: "upload" | "api" | "cli";
   file_name: string;
   operator: string | null;
   campaign_id: string | null;
