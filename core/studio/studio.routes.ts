@@ -1,14 +1,16 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { z } from "zod";
-import { requireOperator, type SessionDeps, sessionTokenOf } from "../../shared/accounts/operator-session.ts";
+import { currentOperator, requireOperator, type SessionDeps, sessionTokenOf } from "../../shared/accounts/operator-session.ts";
 import { campaignIdPattern } from "../../shared/contracts/campaign-package.ts";
 import { AppError, forbidden, unauthorized } from "../../shared/http/app-error.ts";
 import type { AppEnv, HttpApp } from "../../shared/http/create-http-app.ts";
-import { bearerTokenOf, tokensMatch } from "../../shared/http/bearer-token.ts";
+import { bearerTokenOf, bearerTokenPattern, tokensMatch } from "../../shared/http/bearer-token.ts";
 import { isoTime } from "../../shared/http/iso-time.ts";
 import { readJsonBody } from "../../shared/http/json-body.ts";
 import { scriptLimits } from "./studio-script.ts";
-import { createStudioCampaign, getStudioCampaign, setStudioScript, startStudioGeneration, type StudioCampaignView, type StudioDeps, streamStudioPackage, uploadStudioLeads } from "./studio.usecases.ts";
+import type { StudioEdge } from "./studio-edges.repository.ts";
+import { addStudioEdge, type PublishDeps, publishStudioCampaign, removeStudioEdge } from "./studio-publish.usecases.ts";
+import { createStudioCampaign, getStudioCampaign, setStudioScript, startStudioGeneration, type StudioCampaignView, streamStudioPackage, uploadStudioLeads } from "./studio.usecases.ts";
 
 const printable = /^[^\u0000-\u001f\u007f]+$/;
 const campaignBody = z.object({
@@ -21,6 +23,34 @@ const scriptBody = z.object({
   slots: z.record(z.string(), z.string({ message: "each slot's text must be text" }).max(scriptLimits.maxTextLength, { message: `may be at most ${scriptLimits.maxTextLength} characters` })),
   rephrase: z.boolean({ message: "must be true or false" }).default(false),
 });
+const edgeUrl = z
+  .string({ message: "must be the edge's base URL as text" })
+  .max(500, { message: "may be at most 500 characters" })
+  .transform((text, context) => {
+    let url: URL;
+    try {
+      url = new URL(text.trim());
+    } catch {
+      context.addIssue({ code: "custom", message: "must be an http:// or https:// URL such as http://vici1.example:8001" });
+      return z.NEVER;
+    }
+    if (!["http:", "https:"].includes(url.protocol) || url.username || url.password || url.search || url.hash) {
+      context.addIssue({ code: "custom", message: "must be an http:// or https:// URL without user name, password, query or fragment" });
+      return z.NEVER;
+    }
+    return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+  });
+const edgeBody = z.object({
+  name: z.string({ message: "must be text" }).trim().min(1, { message: "may not be empty" }).max(100, { message: "may be at most 100 characters" }).regex(printable, { message: "may not contain control characters" }),
+  url: edgeUrl,
+  api_key: z
+    .string({ message: "must be the API key made on the edge (salescontrol-edge api-key add <name>)" })
+    .min(16, { message: "must be at least 16 characters" })
+    .max(256, { message: "may be at most 256 characters" })
+    .regex(bearerTokenPattern, { message: "must be printable ASCII without spaces" }),
+});
+const publishBody = z.object({ edge_id: z.number({ message: "must be an edge's id (a number)" }).int({ message: "must be a whole number" }).min(1, { message: "must be an edge's id" }) });
+const edgeIdParameter = z.coerce.number({ message: "the edge id in the path must be a number" }).int().min(1).max(Number.MAX_SAFE_INTEGER);
 const idParameter = z.string().regex(campaignIdPattern, { message: "the campaign id in the path is not a valid id" });
 
 /**
@@ -40,6 +70,24 @@ export function requireStudioCaller(deps: { adminToken: string | undefined; sess
     if (!tokensMatch(given, deps.adminToken)) throw unauthorized("auth.invalid_token", "the token is not valid for the studio API");
     return next();
   };
+}
+
+/**
+ * Edges hold API keys and publishing replaces what an edge serves: an operator session must be an
+ * admin seeing everything (ADMIN_TOKEN callers are admins).
+ */
+export function requireStudioAdmin(sessions: SessionDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (c.req.header("authorization") === undefined) {
+      const operator = await currentOperator(c, sessions);
+      if (operator && (operator.role !== "admin" || operator.scope !== null)) throw forbidden("studio.admin_required", "only an admin operator with access to everything may manage edges and publish to them");
+    }
+    return next();
+  };
+}
+
+function presentEdge(edge: StudioEdge) {
+  return { id: edge.id, name: edge.name, url: edge.url, created_at: isoTime(edge.createdAt) };
 }
 
 function presentCampaign(view: StudioCampaignView) {
@@ -66,8 +114,32 @@ function presentCampaign(view: StudioCampaignView) {
 
 const campaignIdOf = (c: Context) => idParameter.parse(c.req.param("id"));
 
-export function registerStudioRoutes(app: HttpApp, deps: StudioDeps & { adminToken: string | undefined; sessions: SessionDeps }): void {
+export function registerStudioRoutes(app: HttpApp, deps: PublishDeps & { adminToken: string | undefined; sessions: SessionDeps }): void {
   app.use("/api/v1/studio/*", requireStudioCaller(deps));
+  app.use("/api/v1/studio/edges", requireStudioAdmin(deps.sessions));
+  app.use("/api/v1/studio/edges/*", requireStudioAdmin(deps.sessions));
+  app.use("/api/v1/studio/campaigns/:id/publish", requireStudioAdmin(deps.sessions));
+
+  app.get("/api/v1/studio/edges", async (c) => {
+    c.header("Cache-Control", "no-store");
+    return c.json({ edges: (await deps.edges.listEdges()).map(presentEdge) });
+  });
+
+  app.post("/api/v1/studio/edges", async (c) => {
+    const body = await readJsonBody(c, edgeBody);
+    return c.json(presentEdge(await addStudioEdge(deps, { name: body.name, url: body.url, apiKey: body.api_key })), 201);
+  });
+
+  app.delete("/api/v1/studio/edges/:id", async (c) => {
+    return c.json(presentEdge(await removeStudioEdge(deps, edgeIdParameter.parse(c.req.param("id")))));
+  });
+
+  app.post("/api/v1/studio/campaigns/:id/publish", async (c) => {
+    const id = campaignIdOf(c);
+    const body = await readJsonBody(c, publishBody);
+    const published = await publishStudioCampaign(deps, id, body.edge_id);
+    return c.json({ edge_id: published.edgeId, status: published.status, report: published.report });
+  });
 
   app.post("/api/v1/studio/campaigns", async (c) => {
     const body = await readJsonBody(c, campaignBody);

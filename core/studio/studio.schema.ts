@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * A studio campaign: its voice, its script (slot → template, as JSON) and where its generation
@@ -12,6 +12,8 @@ export const studioCampaigns = sqliteTable("studio_campaigns", {
   /** Slot → template text, in the order the slots were written. */
   scriptJson: text("script_json").notNull().default("{}"),
   rephrase: integer("rephrase", { mode: "boolean" }).notNull().default(false),
+  /** Also write each clip's G.711 µ-law sibling (`.ulaw`) and put it in the package. */
+  ulaw: integer("ulaw", { mode: "boolean" }).notNull().default(false),
   /** The uploaded leads file's columns, as JSON (lead_id and phone_number among them). */
   columnsJson: text("columns_json").notNull().default("[]"),
   state: text("state", { enum: ["draft", "generating", "ready", "failed"] }).notNull().default("draft"),
@@ -53,4 +55,41 @@ export const studioLines = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
   },
   (table) => [primaryKey({ columns: [table.campaignId, table.leadId, table.slot] })],
+);
+
+/**
+ * An edge the studio publishes packages to: its base URL and the API key made on that edge
+ * (`salescontrol-edge api-key add`). The core must present the key, so it is kept as given and
+ * never shown again by the API.
+ */
+export const studioEdges = sqliteTable(
+  "studio_edges",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    name: text("name").notNull(),
+    url: text("url").notNull(),
+    apiKey: text("api_key").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (table) => [uniqueIndex("studio_edges_name_unique").on(table.name)],
+);
+
+/** Each package pushed to an edge and the edge's import report (kept when the edge is removed). */
+export const studioPublications = sqliteTable(
+  "studio_publications",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    campaignId: text("campaign_id")
+      .notNull()
+      .references(() => studioCampaigns.id, { onDelete: "cascade" }),
+    edgeId: integer("edge_id").notNull(),
+    edgeName: text("edge_name").notNull(),
+    /** The edge's import id; its outcome (deployed, rejected, failed) and report as the edge wrote them. */
+    edgeImportId: integer("edge_import_id").notNull(),
+    status: text("status", { enum: ["deployed", "rejected", "failed"] }).notNull(),
+    reportJson: text("report_json").notNull(),
+    packageBytes: integer("package_bytes").notNull(),
+    publishedAt: integer("published_at").notNull(),
+  },
+  (table) => [index("studio_publications_campaign_idx").on(table.campaignId, table.publishedAt)],
 );

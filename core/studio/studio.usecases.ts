@@ -111,7 +111,7 @@ async function* packageLeadsOf(deps: StudioDeps, campaign: StudioCampaign): Asyn
   }
 }
 
-async function readyCampaign(deps: StudioDeps, id: string): Promise<StudioCampaign> {
+export async function readyCampaign(deps: Pick<StudioDeps, "studio">, id: string): Promise<StudioCampaign> {
   const campaign = await campaignOrRefuse(deps, id);
   if (campaign.state !== "ready") throw conflict("studio.campaign_not_ready", `campaign "${id}" is ${campaign.state}; generate its audio until it is ready before exporting`);
   return campaign;
