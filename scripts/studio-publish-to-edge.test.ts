@@ -13,7 +13,7 @@ import { createCoreAccounts } from "../core/operators/operator-accounts.ts";
 import { createTestCore, type TestCore, testAdminToken } from "../core/testing/core-test-app.ts";
 import { startTestPipeline, startTickingClock, waitFor } from "../core/testing/pipeline-test-kit.ts";
 import { beginImport } from "../edge/importer/import-lock.ts";
-import { addMachineKey, revokeMachineKey } from "../edge/machine-keys/machine-keys.usecases.ts";
+import { addMachineKey } from "../edge/machine-keys/machine-keys.usecases.ts";
 import { createEdgeTestEnvironment, type EdgeTestEnvironment } from "../edge/testing/edge-test-kit.ts";
 import { silentLogger } from "../shared/log/logger.ts";
 import { runCommand } from "../shared/runtime/process.ts";
