@@ -59,7 +59,8 @@ async function registerEdge(name: string, url: string, apiKey: string): Promise<
 beforeAll(async () => {
   dir = makeTempDir();
   core = await createTestCore();
-  for (const id of ["PUBLISHED", "DRAFT"]) await api("POST", "/api/v1/studio/campaigns", { id, name: `Campaign ${id}`, language: "en" });
+  await api("POST", "/api/v1/studio/campaigns", { id: "PUBLISHED", name: "Campaign PUBLISHED", language: "en", ulaw: true });
+  await api("POST", "/api/v1/studio/campaigns", { id: "DRAFT", name: "Campaign DRAFT", language: "en" });
   await api("PUT", "/api/v1/studio/campaigns/PUBLISHED/leads", leadsCsv);
   await api("PUT", "/api/v1/studio/campaigns/PUBLISHED/script", { slots: script });
   await api("POST", "/api/v1/studio/campaigns/PUBLISHED/generate");
@@ -97,6 +98,8 @@ describe("publishing a studio campaign to an edge", () => {
       status: "deployed",
       report: { outcome: "deployed", source: "api", operator: "api-key:core-studio", file_name: "PUBLISHED.zip", campaign: { id: "PUBLISHED" }, leads: { valid: 2 }, problems: [] },
     });
+    // Two greetings and the shared offer, each with its G.711 µ-law sibling, accepted by the edge.
+    expect(published.body.report.audio).toMatchObject({ wav_files: 3, ulaw_files: 3 });
     // Nothing of the package is left on the core.
     expect(readdirSync(join(core.config.dataDir, "studio", "outgoing"))).toEqual([]);
 
@@ -227,6 +230,8 @@ describe("publications that fail, each with its own code", () => {
     expect((await api("DELETE", `/api/v1/studio/edges/${edgeId}`)).body).toMatchObject({ id: edgeId, name: "to-remove" });
     expect((await api("DELETE", `/api/v1/studio/edges/${edgeId}`)).body.error.code).toBe("studio.edge_not_found");
     expect((await api("DELETE", "/api/v1/studio/edges/abc")).status).toBe(400);
+    const badUlaw = await api("POST", "/api/v1/studio/campaigns", { id: "BAD-ULAW", name: "x", language: "en", ulaw: "yes" });
+    expect([badUlaw.status, badUlaw.body.error.code, badUlaw.body.error.message]).toEqual([400, "request.invalid", expect.stringContaining("ulaw")]);
     expect((await api("POST", "/api/v1/studio/campaigns/PUBLISHED/publish", {})).status).toBe(400);
     expect((await api("POST", "/api/v1/studio/campaigns/PUBLISHED/publish", { edge_id: "1" })).status).toBe(400);
     expect((await api("GET", "/api/v1/studio/edges")).body.edges.map((edge: { name: string }) => edge.name)).not.toContain("to-remove");

@@ -14,6 +14,8 @@ export interface StudioCampaign {
   voice: string | null;
   script: StudioScript;
   rephrase: boolean;
+  /** Each clip also as G.711 µ-law (`.ulaw`), generated and exported beside its WAV. */
+  ulaw: boolean;
   columns: string[];
   state: StudioCampaignState;
   createdAt: number;
@@ -45,6 +47,7 @@ function campaignOf(row: StudioCampaignRow): StudioCampaign {
     voice: row.voice,
     script: JSON.parse(row.scriptJson) as StudioScript,
     rephrase: row.rephrase,
+    ulaw: row.ulaw,
     columns: JSON.parse(row.columnsJson) as string[],
     state: row.state,
     createdAt: row.createdAt,
@@ -59,7 +62,7 @@ function leadOf(row: typeof studioLeads.$inferSelect): StudioLead {
 export function createStudioRepository(db: CoreDatabase) {
   return {
     /** False when a campaign with this id exists already. */
-    async createCampaign(campaign: { id: string; name: string; language: "ru" | "en"; voice: string | null }, now: number): Promise<boolean> {
+    async createCampaign(campaign: { id: string; name: string; language: "ru" | "en"; voice: string | null; ulaw: boolean }, now: number): Promise<boolean> {
       const inserted = await db
         .insert(studioCampaigns)
         .values({ ...campaign, createdAt: now, updatedAt: now })
@@ -94,11 +97,11 @@ export function createStudioRepository(db: CoreDatabase) {
       });
     },
 
-    async setScript(campaignId: string, script: StudioScript, rephrase: boolean, now: number): Promise<void> {
+    async setScript(campaignId: string, script: StudioScript, settings: { rephrase: boolean; ulaw: boolean }, now: number): Promise<void> {
       await db.transaction(async (tx) => {
         await tx.delete(studioLines).where(eq(studioLines.campaignId, campaignId));
         await tx.update(studioLeads).set({ state: "pending", failure: null }).where(eq(studioLeads.campaignId, campaignId));
-        await tx.update(studioCampaigns).set({ scriptJson: JSON.stringify(script), rephrase, state: "draft", updatedAt: now }).where(eq(studioCampaigns.id, campaignId));
+        await tx.update(studioCampaigns).set({ scriptJson: JSON.stringify(script), rephrase: settings.rephrase, ulaw: settings.ulaw, state: "draft", updatedAt: now }).where(eq(studioCampaigns.id, campaignId));
       });
     },
 

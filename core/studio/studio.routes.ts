@@ -17,11 +17,14 @@ const campaignBody = z.object({
   id: z.string({ message: "must be the campaign's id as text" }).regex(campaignIdPattern, { message: "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit" }),
   name: z.string({ message: "must be text" }).trim().min(1, { message: "may not be empty" }).max(200, { message: "may be at most 200 characters" }).regex(printable, { message: "may not contain control characters" }),
   language: z.enum(["ru", "en"], { message: "must be ru or en" }),
+  ulaw: z.boolean({ message: "must be true or false" }).optional(),
   voice: z.string({ message: "must be a voice name as text" }).max(100, { message: "may be at most 100 characters" }).regex(/^[A-Za-z0-9_.+:\/-]+$/, { message: "may hold letters, digits and _ . + : / - only" }).optional(),
 });
 const scriptBody = z.object({
   slots: z.record(z.string(), z.string({ message: "each slot's text must be text" }).max(scriptLimits.maxTextLength, { message: `may be at most ${scriptLimits.maxTextLength} characters` })),
   rephrase: z.boolean({ message: "must be true or false" }).default(false),
+  /** Absent: the campaign keeps its setting. */
+  ulaw: z.boolean({ message: "must be true or false" }).optional(),
 });
 const edgeUrl = z
   .string({ message: "must be the edge's base URL as text" })
@@ -100,6 +103,7 @@ function presentCampaign(view: StudioCampaignView) {
     state: campaign.state,
     slots: campaign.script,
     rephrase: campaign.rephrase,
+    ulaw: campaign.ulaw,
     columns: campaign.columns,
     progress: {
       leads_total: progress.total,

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { strFromU8, unzipSync } from "fflate";
+import { encodeMuLaw } from "../../shared/audio/wav-format.ts";
 import { startHttpServer } from "../../shared/runtime/http-server.ts";
 import { createTestCore, type TestCore, testAdminToken, testInternalToken } from "../testing/core-test-app.ts";
 import { startTestPipeline, startTickingClock, startWorkerProcess, waitFor } from "../testing/pipeline-test-kit.ts";
@@ -75,8 +76,9 @@ describe("studio API", () => {
     expect(JSON.parse(strFromU8(files["manifest.json"]!))).toMatchObject({ campaign: { id: "SPRING", name: "Spring offer" }, lead_count: 2 });
   }, 120_000);
 
-  test("`core worker --role tts` on another host speaks the leads; the core keeps the clips it sends back", async () => {
+  test("`core worker --role tts` on another host speaks the leads; the core keeps the clips it sends back, with their µ-law siblings", async () => {
     await preparedCampaign("REMOTE");
+    expect((await call("PUT", "/api/v1/studio/campaigns/REMOTE/script", { slots: script, ulaw: true })).body).toMatchObject({ state: "draft", ulaw: true });
     const server = startHttpServer({ fetch: core.app.fetch, hostname: "127.0.0.1", port: 0 });
     try {
       const worker = await startWorkerProcess({ coreUrl: server.url, token: testInternalToken, roles: "tts" });
@@ -95,7 +97,12 @@ describe("studio API", () => {
     const files = unzipSync(new Uint8Array(await download.arrayBuffer()));
     const clips = Object.entries(files).filter(([name]) => name.endsWith(".wav"));
     expect(clips).toHaveLength(3);
-    for (const [, wav] of clips) expect(strFromU8(wav.subarray(0, 4))).toBe("RIFF");
+    for (const [name, wav] of clips) {
+      expect(strFromU8(wav.subarray(0, 4))).toBe("RIFF");
+      // The package contract's sibling: the same samples as G.711 µ-law, without a header.
+      expect(files[name.replace(/\.wav$/, ".ulaw")]).toEqual(new Uint8Array(encodeMuLaw(wav.subarray(44))));
+    }
+    expect(Object.keys(files).filter((name) => name.endsWith(".ulaw"))).toHaveLength(3);
   }, 120_000);
 
   test("a lead missing a field the script needs fails with the reason; the campaign ends failed and exports nothing", async () => {

@@ -41,8 +41,8 @@ function refuseWhileGenerating(campaign: StudioCampaign): void {
   if (campaign.state === "generating") throw conflict("studio.campaign_generating", `campaign "${campaign.id}" is generating its audio; wait until it is ready or failed`);
 }
 
-export async function createStudioCampaign(deps: StudioDeps, input: { id: string; name: string; language: "ru" | "en"; voice?: string | undefined }): Promise<StudioCampaign> {
-  const created = await deps.studio.createCampaign({ id: input.id, name: input.name, language: input.language, voice: input.voice ?? null }, deps.clock.now());
+export async function createStudioCampaign(deps: StudioDeps, input: { id: string; name: string; language: "ru" | "en"; voice?: string | undefined; ulaw?: boolean | undefined }): Promise<StudioCampaign> {
+  const created = await deps.studio.createCampaign({ id: input.id, name: input.name, language: input.language, voice: input.voice ?? null, ulaw: input.ulaw ?? false }, deps.clock.now());
   if (!created) throw conflict("studio.campaign_exists", `a studio campaign "${input.id}" exists already; choose another id`);
   return campaignOrRefuse(deps, input.id);
 }
@@ -56,12 +56,13 @@ export async function uploadStudioLeads(deps: StudioDeps, id: string, csv: Reada
   return { leads: read.leads.length, columns: read.columns };
 }
 
-export async function setStudioScript(deps: StudioDeps, id: string, input: { slots: StudioScript; rephrase: boolean }): Promise<StudioCampaign> {
+/** A new script (or new generation settings) sends the campaign back to draft: its audio must be made again. */
+export async function setStudioScript(deps: StudioDeps, id: string, input: { slots: StudioScript; rephrase: boolean; ulaw?: boolean | undefined }): Promise<StudioCampaign> {
   const campaign = await campaignOrRefuse(deps, id);
   refuseWhileGenerating(campaign);
   const problems = checkScript(input.slots, campaign.columns.length > 0 ? campaign.columns : undefined);
   if (problems.length > 0) throw unprocessable("studio.script_invalid", `the script has ${problems.length} problem(s): ${problems[0]!.message}`, { problems });
-  await deps.studio.setScript(id, input.slots, input.rephrase, deps.clock.now());
+  await deps.studio.setScript(id, input.slots, { rephrase: input.rephrase, ulaw: input.ulaw ?? campaign.ulaw }, deps.clock.now());
   return campaignOrRefuse(deps, id);
 }
 
@@ -75,11 +76,11 @@ export async function startStudioGeneration(deps: StudioDeps, id: string): Promi
   // A fresh key per generation: a campaign generated again queues its leads again.
   const generation = randomUUID();
   const queued = await deps.studio.startGeneration(id, deps.clock.now(), async (tx, lead) => {
-    const payload = { campaign_id: id, language: campaign.language, voice: campaign.voice, script: campaign.script, rephrase: campaign.rephrase, lead };
+    const payload = { campaign_id: id, language: campaign.language, voice: campaign.voice, script: campaign.script, rephrase: campaign.rephrase, ulaw: campaign.ulaw, lead };
     await deps.ttsQueue(tx).enqueue(deps.ttsQueueName, payload, { dedupeKey: `${generation}:${lead.leadId}` });
   });
   if (queued === 0) {
-    await deps.studio.setScript(id, campaign.script, campaign.rephrase, deps.clock.now());
+    await deps.studio.setScript(id, campaign.script, { rephrase: campaign.rephrase, ulaw: campaign.ulaw }, deps.clock.now());
     throw conflict("studio.no_leads", `campaign "${id}" has no leads; PUT /api/v1/studio/campaigns/${id}/leads first`);
   }
   return getStudioCampaign(deps, id);
@@ -92,6 +93,11 @@ export async function getStudioCampaign(deps: Pick<StudioDeps, "studio">, id: st
 }
 
 /** Every lead with its clips, a page at a time, in lead_id order (the package writer reads it twice). */
+function clipOf(speechDirectory: string, key: string, ulaw: boolean): StudioPackageLead["audio"][string] {
+  const files = clipFilesOf(speechDirectory, key);
+  return { key, wavPath: files.wavPath, ulawPath: ulaw ? files.ulawPath : null };
+}
+
 async function* packageLeadsOf(deps: StudioDeps, campaign: StudioCampaign): AsyncIterable<StudioPackageLead> {
   let after = 0;
   for (;;) {
@@ -103,7 +109,7 @@ async function* packageLeadsOf(deps: StudioDeps, campaign: StudioCampaign): Asyn
     );
     for (const lead of leads) {
       const audio: StudioPackageLead["audio"] = Object.fromEntries(
-        (lines.get(lead.leadId) ?? []).flatMap((line) => (line.clipKey ? [[line.slot, { key: line.clipKey, wavPath: clipFilesOf(deps.speechDirectory, line.clipKey).wavPath, ulawPath: null }]] : [])),
+        (lines.get(lead.leadId) ?? []).flatMap((line) => (line.clipKey ? [[line.slot, clipOf(deps.speechDirectory, line.clipKey, campaign.ulaw)]] : [])),
       );
       yield { lead, audio };
     }
@@ -123,7 +129,7 @@ function packageInputOf(deps: StudioDeps, campaign: StudioCampaign) {
     columns: campaign.columns,
     slots: Object.keys(campaign.script),
     leads: () => packageLeadsOf(deps, campaign),
-    ulaw: false,
+    ulaw: campaign.ulaw,
     generator: { name: "salescontrol-core-studio", version: buildInfo.version },
   };
 }

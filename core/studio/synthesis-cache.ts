@@ -47,7 +47,7 @@ export function createSynthesisCache(options: { directory: string; provider: Spe
     const wavPath = files.wavPath;
     const ulawPath = ulaw ? files.ulawPath : null;
     if (existsSync(wavPath)) {
-      if (ulawPath && !existsSync(ulawPath)) await writeFileAtomic(ulawPath, encodeMuLaw(pcmOfWav(await readFile(wavPath))));
+      if (ulawPath) await ensureUlawSibling({ wavPath, ulawPath });
       reused++;
       return { key, wavPath, ulawPath, durationMs: pcmDurationMs((await stat(wavPath)).size - 44), synthesized: false };
     }
@@ -92,6 +92,11 @@ export function createSynthesisCache(options: { directory: string; provider: Spe
 export function clipFilesOf(directory: string, key: string): { wavPath: string; ulawPath: string } {
   const folder = join(directory, key.slice(0, 2));
   return { wavPath: join(folder, `${key}.wav`), ulawPath: join(folder, `${key}.ulaw`) };
+}
+
+/** Writes a clip's G.711 µ-law sibling from its WAV, unless it exists already. */
+export async function ensureUlawSibling(files: { wavPath: string; ulawPath: string }): Promise<void> {
+  if (!existsSync(files.ulawPath)) await writeFileAtomic(files.ulawPath, encodeMuLaw(pcmOfWav(await readFile(files.wavPath))));
 }
 
 /** The samples of a canonical 44-byte-header WAV, as this cache writes them. */

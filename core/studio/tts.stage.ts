@@ -18,7 +18,7 @@ import { createLeadRephraser } from "./lead-rephraser.ts";
 import { createSpeechProvider, speechSettingsOf } from "./speech-settings.ts";
 import { SpeechSynthesisError } from "./speech-provider.ts";
 import { createStudioRepository } from "./studio.repository.ts";
-import { clipFilesOf, createSynthesisCache, type SynthesisCache } from "./synthesis-cache.ts";
+import { clipFilesOf, createSynthesisCache, ensureUlawSibling, type SynthesisCache } from "./synthesis-cache.ts";
 
 /**
  * Speech synthesis for the studio: one job per lead of a generating campaign. The job carries
@@ -42,6 +42,8 @@ export const ttsJobPayload = z.object({
   voice: z.string().nullable(),
   script: z.record(z.string(), z.string()),
   rephrase: z.boolean(),
+  /** Also make each clip's G.711 µ-law sibling (absent in jobs queued before the setting existed). */
+  ulaw: z.boolean().default(false),
   lead: leadPayload,
 });
 export const ttsJobResult = z.object({
@@ -75,7 +77,7 @@ async function workOn(config: ConfigOf<CoreConfigSpec>, synthesis: SynthesisCach
     return { failure: `lead ${work.lead.leadId} (row ${work.lead.rowNumber}) lacks a field the script needs: ${missing}`, permanent: true };
   }
   try {
-    const audio = await speakLeadLines({ synthesis }, { lines: prepared.lines, voice: { language: work.language, ...(work.voice ? { voice: work.voice } : {}) }, ulaw: false }, signal);
+    const audio = await speakLeadLines({ synthesis }, { lines: prepared.lines, voice: { language: work.language, ...(work.voice ? { voice: work.voice } : {}) }, ulaw: work.ulaw }, signal);
     const lines = await Promise.all(
       prepared.lines.map(async (line) => {
         const clip = audio[line.slot]!;
@@ -102,7 +104,7 @@ export const ttsStage: PipelineStage<TtsJobPayload, TtsJobResult> = {
   async applyResult(host, payload, result) {
     const directory = speechDirectoryOf(host.config);
     for (const line of result.lines) {
-      const { wavPath } = clipFilesOf(directory, line.clip_key);
+      const { wavPath, ulawPath } = clipFilesOf(directory, line.clip_key);
       if (line.wav_base64 && !existsSync(wavPath)) {
         const wav = new Uint8Array(Buffer.from(line.wav_base64, "base64"));
         const inspected = inspectWavHeader(wav, wav.length);
@@ -111,6 +113,8 @@ export const ttsStage: PipelineStage<TtsJobPayload, TtsJobResult> = {
         await writeFileAtomic(wavPath, wav);
       }
       if (!existsSync(wavPath)) throw new Error(`the clip ${line.clip_key} of lead ${payload.lead.leadId} is not in the synthesis cache`);
+      // A remote worker sends the WAV only: the µ-law sibling is the same samples, encoded here.
+      if (payload.ulaw) await ensureUlawSibling({ wavPath, ulawPath });
     }
     await createStudioRepository(host.db).completeLead(
       payload.campaign_id,
