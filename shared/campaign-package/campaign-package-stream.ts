@@ -1,6 +1,5 @@
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { CampaignPackageManifest } from "../contracts/campaign-package.ts";
 import { syncDirectory, temporarySiblingPath } from "../runtime/files.ts";
 import { type AddFileOptions, CampaignPackageWriter, type ManifestFields } from "./campaign-package-writer.ts";
 
@@ -46,8 +45,8 @@ export class CampaignPackageStream {
     };
   }
 
-  async finish(fields: ManifestFields): Promise<{ bytes: number; manifest: CampaignPackageManifest }> {
-    let finished: { bytes: number; manifest: CampaignPackageManifest } | undefined;
+  async finish(fields: ManifestFields): Promise<{ bytes: number }> {
+    let finished: { bytes: number } | undefined;
     await this.#guard(() => {
       finished = this.#writer.finish(fields);
     });

@@ -1,16 +1,18 @@
 import { createHash, type Hash } from "node:crypto";
-import { Zip, ZipDeflate, ZipPassThrough } from "fflate";
 import {
   type CampaignPackageManifest,
   campaignPackageFormat,
   campaignPackageFormatVersion,
   campaignPackagePaths,
 } from "../contracts/campaign-package.ts";
+import { GrowingBytes } from "./growing-bytes.ts";
+import { ZipStream, ZipStreamError, zipLimits } from "./zip-stream.ts";
 
 /**
- * Writes a campaign package (`shared/contracts/campaign-package.ts`) as a stream (fflate): entries
- * leave through `emit` as they are added and the manifest, with every file's size and SHA-256, is
- * written last. Memory holds one pushed piece at a time; `CampaignPackageStream` adds backpressure.
+ * Writes a campaign package (`shared/contracts/campaign-package.ts`) as a stream (zip-stream.ts):
+ * entries leave through `emit` as they are added and the manifest, with every file's size and
+ * SHA-256, is written last. Memory holds one pushed piece at a time plus a small record per file;
+ * `CampaignPackageStream` adds backpressure.
  */
 export interface ManifestFields {
   campaign: { id: string; name: string; description?: string };
@@ -32,12 +34,12 @@ export interface PackageEntryWriter {
   end(): void;
 }
 
-/** fflate writes classic (non-zip64) archives: 65,535 entries and 4 GiB at most. */
-export const maxPackageWriterEntries = 65_535;
+/** Classic (non-zip64) archives: 65,535 entries, one of them the manifest, and 4 GiB at most. */
+export const maxPackageWriterEntries = zipLimits.maxEntries - 1;
 
 export class PackageWriterError extends Error {
   constructor(
-    readonly code: "package.too_many_files" | "package.zip_failed" | "package.unfinished",
+    readonly code: "package.too_many_files" | "package.too_large" | "package.zip_failed" | "package.unfinished",
     message: string,
   ) {
     super(message);
@@ -46,24 +48,14 @@ export class PackageWriterError extends Error {
 }
 
 export class CampaignPackageWriter {
-  readonly #zip: Zip;
-  readonly #files: Array<{ path: string; size: number; sha256: string }> = [];
+  readonly #zip: ZipStream;
+  /** The manifest's file list, each file one JSON object on its own line, packed as UTF-8. */
+  #fileList = new GrowingBytes();
   #entries = 0;
-  #bytes = 0;
-  #error: Error | null = null;
-  #ended = false;
 
   /** `emit` receives the archive's bytes in order, synchronously, as each call produces them. */
   constructor(emit: (chunk: Uint8Array) => void) {
-    this.#zip = new Zip((error, chunk, final) => {
-      if (error) {
-        this.#error = error;
-        return;
-      }
-      emit(chunk);
-      this.#bytes += chunk.length;
-      if (final) this.#ended = true;
-    });
+    this.#zip = new ZipStream(emit);
   }
 
   /** Adds a whole file. */
@@ -73,11 +65,10 @@ export class CampaignPackageWriter {
     entry.end();
   }
 
-  /** Adds a file pushed in pieces (a leads file of any size). */
+  /** Adds a file pushed in pieces (a leads file of any size); files are written one after another. */
   openFile(path: string, options: AddFileOptions = {}): PackageEntryWriter {
     if (++this.#entries > maxPackageWriterEntries) throw new PackageWriterError("package.too_many_files", `a package holds at most ${maxPackageWriterEntries} files`);
-    const entry = options.compress ? new ZipDeflate(path, { level: 6 }) : new ZipPassThrough(path);
-    this.#zip.add(entry);
+    const entry = zipStep(() => this.#zip.openEntry(path, { deflate: options.compress === true }));
     const hash: Hash = createHash("sha256");
     let size = 0;
     return {
@@ -85,20 +76,24 @@ export class CampaignPackageWriter {
         const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
         hash.update(bytes);
         size += bytes.length;
-        entry.push(bytes, false);
-        this.#throwIfFailed();
+        zipStep(() => entry.push(bytes));
       },
       end: () => {
-        entry.push(new Uint8Array(0), true);
-        this.#throwIfFailed();
-        if (!options.unlisted) this.#files.push({ path, size, sha256: hash.digest("hex") });
+        zipStep(() => entry.end());
+        if (options.unlisted) return;
+        const separator = this.#fileList.length === 0 ? "" : ",\n";
+        this.#fileList.append(new TextEncoder().encode(`${separator}    ${JSON.stringify({ path, size, sha256: hash.digest("hex") })}`));
       },
     };
   }
 
-  /** Writes manifest.json (optionally altered, for tests) and closes the archive. */
-  finish(fields: ManifestFields, alter?: (manifest: CampaignPackageManifest) => unknown): { bytes: number; manifest: CampaignPackageManifest } {
-    const manifest: CampaignPackageManifest = {
+  /**
+   * Writes manifest.json and closes the archive. The file list goes out in pieces from its packed
+   * form, so a package of tens of thousands of files never holds its manifest as objects or one string.
+   * `alter` (tests) receives the whole manifest and writes what it returns instead.
+   */
+  finish(fields: ManifestFields, alter?: (manifest: CampaignPackageManifest) => unknown): { bytes: number } {
+    const head: Omit<CampaignPackageManifest, "files"> = {
       format: campaignPackageFormat,
       format_version: campaignPackageFormatVersion,
       campaign: fields.campaign,
@@ -106,20 +101,37 @@ export class CampaignPackageWriter {
       generator: fields.generator ?? { name: "salescontrol-package-generator", version: "1" },
       lead_count: fields.leadCount,
       ...(fields.defaultAudio ? { default_audio: fields.defaultAudio } : {}),
-      files: this.#files,
     };
-    const written = alter ? alter(structuredClone(manifest)) : manifest;
-    const manifestEntry = new ZipDeflate(campaignPackagePaths.manifest, { level: 6 });
-    this.#zip.add(manifestEntry);
-    manifestEntry.push(new TextEncoder().encode(`${JSON.stringify(written, null, 2)}\n`), true);
-    this.#zip.end();
-    this.#throwIfFailed();
-    if (!this.#ended) throw new PackageWriterError("package.unfinished", "the zip did not finish");
-    return { bytes: this.#bytes, manifest };
+    const fileList = this.#fileList;
+    this.#fileList = new GrowingBytes();
+    zipStep(() => {
+      const manifestEntry = this.#zip.openEntry(campaignPackagePaths.manifest, { deflate: true });
+      if (alter) {
+        const decoder = new TextDecoder();
+        const text = [...fileList.pieces()].map((piece) => decoder.decode(piece, { stream: true })).join("") + decoder.decode();
+        const files = JSON.parse(`[${text}]`) as CampaignPackageManifest["files"];
+        manifestEntry.push(new TextEncoder().encode(`${JSON.stringify(alter({ ...head, files }), null, 2)}\n`));
+      } else {
+        const opening = JSON.stringify(head, null, 2).replace(/\n}$/, `,\n  "files": [${fileList.length === 0 ? "" : "\n"}`);
+        manifestEntry.push(new TextEncoder().encode(opening));
+        for (const piece of fileList.pieces()) manifestEntry.push(piece);
+        manifestEntry.push(new TextEncoder().encode(`${fileList.length === 0 ? "" : "\n  "}]\n}\n`));
+      }
+      manifestEntry.end();
+      this.#zip.finish();
+    });
+    return { bytes: this.#zip.bytes };
   }
+}
 
-  #throwIfFailed(): void {
-    if (this.#error) throw new PackageWriterError("package.zip_failed", `the zip could not be written: ${this.#error.message}`);
+/** A zip writer's refusal as the package writer's own error. */
+function zipStep<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    if (!(error instanceof ZipStreamError)) throw error;
+    const code = error.code === "zip.too_many_entries" ? "package.too_many_files" : error.code === "zip.too_large" ? "package.too_large" : error.code === "zip.entry_open" ? "package.unfinished" : "package.zip_failed";
+    throw new PackageWriterError(code, error.message);
   }
 }
 
