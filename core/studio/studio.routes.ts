@@ -141,6 +141,8 @@ export function registerStudioRoutes(app: HttpApp, deps: PublishDeps & { adminTo
   app.post("/api/v1/studio/campaigns/:id/publish", async (c) => {
     const id = campaignIdOf(c);
     const body = await readJsonBody(c, publishBody);
+    // Writing, sending and the edge's import together can outlast the server's idle timeout.
+    c.env?.waitsLong?.();
     const published = await publishStudioCampaign(deps, id, body.edge_id);
     return c.json({ edge_id: published.edgeId, status: published.status, report: published.report });
   });

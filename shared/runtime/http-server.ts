@@ -5,6 +5,11 @@ import { bunWebSocketHandlers } from "./websocket.ts";
 export interface HttpBindings {
   /** The peer's IP address, as the socket reports it (never from forwarded headers). */
   remoteAddress?: string;
+  /**
+   * Lets this request's answer take longer than the idle timeout (it waits on another machine, e.g.
+   * an edge importing a published package): its connection is not closed for silence.
+   */
+  waitsLong?(): void;
 }
 
 export type FetchHandler = (request: Request, bindings: HttpBindings) => Response | Promise<Response>;
@@ -46,6 +51,7 @@ function startBunHttpServer(options: HttpServerOptions): RunningHttpServer {
         get remoteAddress() {
           return bunServer.requestIP(request)?.address;
         },
+        waitsLong: () => bunServer.timeout(request, 0),
         // Hono's Bun WebSocket upgrade finds the server here.
         server: bunServer,
       };
