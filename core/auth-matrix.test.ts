@@ -39,7 +39,7 @@ type Role = "admin" | "dashboard" | "internal" | "device" | "tenant" | "operator
 function roleOf(route: string): Role {
   const path = route.split(" ")[1]!;
   if (path.startsWith("/api/v1/admin/")) return "admin";
-  if (path.startsWith("/api/v1/analytics/") || path.startsWith("/api/v1/dialogues") || path.startsWith("/api/v1/studio/") || path.startsWith("/ws/")) return "dashboard";
+  if (path.startsWith("/api/v1/analytics/") || path.startsWith("/api/v1/dialogues") || path.startsWith("/api/v1/studio/") || path.startsWith("/ws/") || path.startsWith("/api/campaigns/") || path.startsWith("/api/audio/")) return "dashboard";
   if (path.startsWith("/api/v1/internal/")) return "internal";
   if (path === "/api/v1/chunks") return "device";
   if (path === "/operator/api/session") return "operator";

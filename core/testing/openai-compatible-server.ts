@@ -24,7 +24,9 @@ export type ChatReply =
   /** Never answers (until the client gives up). */
   | { hang: true }
   /** Drops the connection without a response. */
-  | { drop: true };
+  | { drop: true }
+  /** Answers a `stream: true` request as server-sent events, one delta per piece; `pause` waits before the next piece. */
+  | { stream: Array<string | { pauseMs: number }> };
 
 export type ChatBehaviour = (request: ChatCompletionRequest) => ChatReply | Promise<ChatReply>;
 
@@ -184,6 +186,7 @@ export async function startOpenAiCompatibleServer(options: { corpus: readonly st
         if ("hang" in reply) return new Promise<Response>(() => {});
         if ("drop" in reply) throw new Error("connection dropped on purpose");
         if ("status" in reply) return Response.json(reply.body ?? openAiError("upstream failure", "server_error"), { status: reply.status });
+        if ("stream" in reply) return streamedCompletion(`chatcmpl-${++sequence}`, body.model, reply.stream);
         return Response.json({
           id: `chatcmpl-${++sequence}`,
           object: "chat.completion",
@@ -251,6 +254,27 @@ function segmentsOf(words: TimedWord[]): Array<{ id: number; start: number; end:
   }
   flush();
   return segments;
+}
+
+/** A chat completion as OpenAI streams it: `data: {chunk}` events, then `data: [DONE]`. */
+function streamedCompletion(id: string, model: string, pieces: Array<string | { pauseMs: number }>): Response {
+  const encoder = new TextEncoder();
+  const created = Math.floor(Date.now() / 1000);
+  const event = (delta: Record<string, unknown>, finish: string | null) =>
+    encoder.encode(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] })}\n\n`);
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      controller.enqueue(event({ role: "assistant", content: "" }, null));
+      for (const piece of pieces) {
+        if (typeof piece === "string") controller.enqueue(event({ content: piece }, null));
+        else await new Promise((resolve) => setTimeout(resolve, piece.pauseMs));
+      }
+      controller.enqueue(event({}, "stop"));
+      controller.enqueue(encoder.encode("data: [DONE]\n\n"));
+      controller.close();
+    },
+  });
+  return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
 }
 
 export function openAiError(message: string, type: string, code: string | null = null, param: string | null = null) {
