@@ -25,8 +25,10 @@ export type ChatReply =
   | { hang: true }
   /** Drops the connection without a response. */
   | { drop: true }
-  /** Answers a `stream: true` request as server-sent events, one delta per piece; `pause` waits before the next piece. */
-  | { stream: Array<string | { pauseMs: number }> };
+  /** Answers a `stream: true` request as server-sent events, one delta per piece; `until` holds the stream until the promise settles. */
+  | { stream: StreamPiece[] };
+
+export type StreamPiece = string | { until: Promise<unknown> };
 
 export type ChatBehaviour = (request: ChatCompletionRequest) => ChatReply | Promise<ChatReply>;
 
@@ -56,7 +58,9 @@ export type SpeechReply =
   /** Answers 200 with speech in another format than the one asked for. */
   | { format: "mp3" | "ogg" }
   /** Speaks after a pause (a slow server). */
-  | { delayMs: number };
+  | { delayMs: number }
+  /** Speaks once the promise settles (a server that stalls until the test lets it go). */
+  | { until: Promise<unknown> };
 
 export interface SpeechRequestBody {
   model: string;
@@ -162,6 +166,7 @@ export async function startOpenAiCompatibleServer(options: { corpus: readonly st
         if (reply && "status" in reply) return Response.json(openAiError("speech unavailable", "server_error"), { status: reply.status });
         if (reply && "garbage" in reply) return new Response("<html><body>502 Bad Gateway</body></html>", { headers: { "content-type": "audio/wav" } });
         if (reply && "delayMs" in reply) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+        if (reply && "until" in reply) await reply.until;
         const format = reply && "format" in reply ? reply.format : (body.response_format ?? "mp3");
         const codecs: Record<string, string[]> = { wav: ["-c:a", "pcm_s16le", "-f", "wav"], mp3: ["-c:a", "libmp3lame", "-f", "mp3"], ogg: ["-c:a", "libopus", "-f", "ogg"] };
         if (!codecs[format]) return Response.json(openAiError(`unsupported response_format ${format}`, "invalid_request_error", null, "response_format"), { status: 400 });
@@ -257,7 +262,7 @@ function segmentsOf(words: TimedWord[]): Array<{ id: number; start: number; end:
 }
 
 /** A chat completion as OpenAI streams it: `data: {chunk}` events, then `data: [DONE]`. */
-function streamedCompletion(id: string, model: string, pieces: Array<string | { pauseMs: number }>): Response {
+function streamedCompletion(id: string, model: string, pieces: StreamPiece[]): Response {
   const encoder = new TextEncoder();
   const created = Math.floor(Date.now() / 1000);
   const event = (delta: Record<string, unknown>, finish: string | null) =>
@@ -267,7 +272,7 @@ function streamedCompletion(id: string, model: string, pieces: Array<string | { 
       controller.enqueue(event({ role: "assistant", content: "" }, null));
       for (const piece of pieces) {
         if (typeof piece === "string") controller.enqueue(event({ content: piece }, null));
-        else await new Promise((resolve) => setTimeout(resolve, piece.pauseMs));
+        else await piece.until;
       }
       controller.enqueue(event({}, "stop"));
       controller.enqueue(encoder.encode("data: [DONE]\n\n"));
