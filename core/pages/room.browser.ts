@@ -56,7 +56,7 @@ const serverToWall = (serverTime: number) => serverTime - (best?.offset ?? 0);
 // ——— Web Audio ———
 const context = new AudioContext({ latencyHint: "interactive" });
 const startButton = byId<HTMLButtonElement>("start-listening");
-const syncStartButton = () => (startButton.hidden = context.state === "running");
+const syncStartButton = () => (byId("start-row").hidden = context.state === "running");
 context.addEventListener("statechange", syncStartButton);
 startButton.addEventListener("click", () => void context.resume().then(syncStartButton));
 syncStartButton();

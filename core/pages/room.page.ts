@@ -10,7 +10,7 @@ ${messageRegion("room-message", "assertive")}
 ${card(
   { id: "now", heading: say("room.nowPlaying") },
   html`<p role="status" id="room-status" class="muted">${say("room.connecting")}</p>
-<p><button class="primary" type="button" id="start-listening">${say("room.start")}</button> <span class="hint">${say("room.startHint")}</span></p>
+<p id="start-row"><button class="primary" type="button" id="start-listening">${say("room.start")}</button> <span class="hint">${say("room.startHint")}</span></p>
 <p id="now-text" aria-live="polite">${say("room.nothing")}</p>`,
 )}
 ${card(
