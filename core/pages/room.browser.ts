@@ -1,5 +1,5 @@
 import type { AudioChunkReadyEvent, ClockReplyEvent, PlaybackQueueUpdatedEvent, RoomRequestView } from "../../shared/contracts/listening-room.ts";
-import { api, badge, byId, clearMessage, element, showMessage, type Tone, tableRow } from "../../shared/pages/browser/page-kit.ts";
+import { api, badge, byId, clearMessage, confirmAction, element, showMessage, type Tone, tableRow } from "../../shared/pages/browser/page-kit.ts";
 import { startDashboardPage, storedAdminToken } from "./browser/admin-token.ts";
 
 /**
@@ -47,7 +47,8 @@ function takeClockReply(reply: ClockReplyEvent): void {
   const offset = (reply.server_received - reply.client_sent + (reply.server_sent - received)) / 2;
   samples = [...samples.slice(-31), { offset, roundTrip }];
   best = samples.reduce((winner, sample) => (sample.roundTrip < winner.roundTrip ? sample : winner));
-  if (samples.length >= 5) clockReady();
+  (window as unknown as { roomClock: unknown }).roomClock = { ...best, samples: samples.length };
+  if (samples.length >= 10) clockReady();
   showListening();
 }
 
@@ -61,18 +62,28 @@ context.addEventListener("statechange", syncStartButton);
 startButton.addEventListener("click", () => void context.resume().then(syncStartButton));
 syncStartButton();
 
-/** The audio clock's time at which a sample comes out of the speakers at this machine's `wall` time. */
-function contextTimeAt(wall: number): number {
+/**
+ * The audio clock against this machine's clock: each render reports when its samples leave the
+ * speakers (getOutputTimestamp); the median of the recent reports smooths the audio thread's jitter.
+ */
+const outputDeltas: number[] = [];
+setInterval(() => {
   const stamp = context.getOutputTimestamp();
-  if (!stamp.performanceTime || stamp.contextTime === undefined) return context.currentTime + (wall - wallNow()) / 1000 - (context.outputLatency || context.baseLatency || 0);
-  return stamp.contextTime + (wall - performance.timeOrigin - stamp.performanceTime) / 1000;
+  if (!stamp.performanceTime || stamp.contextTime === undefined) return;
+  outputDeltas.push(performance.timeOrigin + stamp.performanceTime - stamp.contextTime * 1000);
+  if (outputDeltas.length > 40) outputDeltas.shift();
+}, 50);
+
+/** Wall time (ms) minus audio-clock time (ms) for a sample as it is heard. */
+function outputDelta(): number {
+  if (outputDeltas.length === 0) return wallNow() - context.currentTime * 1000 + (context.outputLatency || context.baseLatency || 0) * 1000;
+  const sorted = [...outputDeltas].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-function wallAt(contextTime: number): number {
-  const stamp = context.getOutputTimestamp();
-  if (!stamp.performanceTime || stamp.contextTime === undefined) return wallNow() + (contextTime - context.currentTime) * 1000;
-  return performance.timeOrigin + stamp.performanceTime + (contextTime - stamp.contextTime) * 1000;
-}
+/** The audio clock's time at which a sample comes out of the speakers at this machine's `wall` time. */
+const contextTimeAt = (wall: number) => (wall - outputDelta()) / 1000;
+const wallAt = (contextTime: number) => contextTime * 1000 + outputDelta();
 
 /** Time the audio clock needs between being asked to play and playing. */
 const scheduleMarginSeconds = 0.05;
@@ -215,9 +226,63 @@ form.addEventListener("submit", async (event) => {
   }
 });
 
+// ——— listen-only links (operators and the admin token) ———
+interface ListenLink {
+  id: string;
+  label: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+const linksPath = `/api/campaigns/${encodeURIComponent(campaignId)}/audio/listen-links`;
+
+function renderLinks(links: ListenLink[]): void {
+  byId("link-rows").replaceChildren(
+    ...links.map((link) => {
+      const revoke = element("button", { type: "button", class: "plain", "data-revoke": link.id, text: kit.say("room.linkRevoke") });
+      revoke.addEventListener("click", async () => {
+        const sure = await confirmAction(kit, { title: kit.say("room.linkRevokeTitle", { label: link.label }), body: [kit.say("room.linkRevokeText")], confirm: kit.say("room.linkRevoke"), danger: true });
+        if (!sure) return;
+        await api(kit, `${linksPath}/${link.id}`, { method: "DELETE", headers: tokenHeaders() }).catch((error: Error) => showMessage(message, "bad", kit.say("kit.requestFailed", { status: "" }), error.message));
+        await loadLinks();
+      });
+      return tableRow({ "data-link-id": link.id }, [
+        { label: kit.say("room.linkLabel"), content: link.label },
+        { label: kit.say("room.column.status"), content: link.revoked_at === null ? badge(kit.say("room.linkActive"), "ok", "active") : badge(kit.say("room.linkRevoked"), "neutral", "revoked") },
+        { label: kit.say("room.linkAction"), content: link.revoked_at === null ? revoke : "" },
+      ]);
+    }),
+  );
+}
+
+async function loadLinks(): Promise<void> {
+  renderLinks((await api<{ links: ListenLink[] }>(kit, linksPath, { headers: tokenHeaders() })).links);
+}
+
+byId<HTMLFormElement>("link-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const label = byId<HTMLInputElement>("link-label");
+  if (!label.value.trim()) return label.focus();
+  try {
+    const link = await api<ListenLink & { url: string }>(kit, linksPath, { method: "POST", headers: { "content-type": "application/json", ...tokenHeaders() }, body: JSON.stringify({ label: label.value }) });
+    const shown = byId<HTMLInputElement>("new-link-url");
+    shown.value = new URL(link.url, location.href).href;
+    byId("new-link").hidden = false;
+    label.value = "";
+    shown.focus();
+    shown.select();
+    await loadLinks();
+  } catch (error) {
+    showMessage(message, "bad", kit.say("kit.requestFailed", { status: "" }), (error as Error).message);
+  }
+});
+
 async function start(): Promise<void> {
   await loadQueue();
-  if (!listenToken) byId("send").hidden = false;
+  if (!listenToken) {
+    byId("send").hidden = false;
+    byId("links").hidden = false;
+    await loadLinks();
+  }
   if (!listenToken && storedAdminToken()) {
     status.textContent = "";
     showMessage(message, "warn", kit.say("room.tokenNoSocket"));

@@ -23,6 +23,16 @@ ${card(
 </form>`,
 )}
 ${card(
+  { id: "links", heading: say("room.links"), hidden: true },
+  html`<p class="hint">${say("room.linksHint")}</p>
+<form id="link-form" class="row">
+  <div><label for="link-label">${say("room.linkLabel")}</label><input id="link-label" name="label" type="text" maxlength="100" required></div>
+  <div><button class="primary" type="submit" id="link-button">${say("room.linkMake")}</button></div>
+</form>
+<p id="new-link" hidden><label for="new-link-url">${say("room.linkNew")}</label><input id="new-link-url" type="text" readonly></p>
+${dataTable({ id: "link-rows", caption: say("room.links"), captionHidden: true, columns: [{ label: say("room.linkLabel") }, { label: say("room.column.status") }, { label: say("room.linkAction") }] })}`,
+)}
+${card(
   { id: "queue", heading: say("room.queue") },
   html`${dataTable({ id: "queue-rows", caption: say("room.queue"), captionHidden: true, columns: [{ label: say("room.column.message") }, { label: say("room.column.status") }] })}`,
 )}`;

@@ -49,7 +49,7 @@ beforeAll(async () => {
   speech = await startOpenAiCompatibleServer({ corpus: ["hello"] });
   const held = new Promise<void>((resolve) => (releaseHeld = resolve));
   speech.setSpeechBehaviour((request) => (request.input.includes("held back") ? { until: held } : null));
-  core = await createTestCore({ TTS_BASE_URL: speech.baseUrl, ROOM_SCHEDULE_LEAD_MS: "1500" }, { clock: realClock });
+  core = await createTestCore({ TTS_BASE_URL: speech.baseUrl, ROOM_SCHEDULE_LEAD_MS: "3000" }, { clock: realClock });
   const accounts = createCoreAccounts({ config: core.config, db: core.database.db as never, clock: core.clock, logger: silentLogger });
   await addOperator(accounts, operator.username, operator.password, { role: "viewer", scope: null });
   sessionToken = (await logIn(accounts, { username: operator.username, password: operator.password, remoteAddress: "127.0.0.1" })).token;
@@ -155,5 +155,29 @@ describe("the listening room in Chromium", () => {
     expect(Math.abs(played - total)).toBeLessThan(0.2);
     expect(errors).toEqual([]);
     await page.context().close();
+  }, 120_000);
+
+  test("an operator makes a listen-only link on the page; its holder only listens, and hears nothing more once it is revoked", async () => {
+    const { page, errors } = await openRoom();
+    await page.fill("#link-label", "Client: Acme");
+    await page.click("#link-button");
+    await page.waitForSelector("#new-link:not([hidden])");
+    const url = await page.inputValue("#new-link-url");
+    expect(url).toStartWith(`${server.url}/rooms/${campaignId}?listen=`);
+    expect(await page.evaluate("document.activeElement.id")).toBe("new-link-url");
+    const row = "#link-rows tr:has-text('Client: Acme')";
+    await page.waitForSelector(`${row} [data-state=active]`);
+
+    const listener = await openRoom({ listen: new URL(url).searchParams.get("listen")! });
+    expect(await listener.page.isVisible("#send")).toBe(false);
+    expect(await listener.page.isVisible("#links")).toBe(false);
+    expect(await listener.page.isVisible("#queue")).toBe(true);
+
+    await page.click(`${row} button[data-revoke]`);
+    await page.click("dialog [data-confirm]");
+    await page.waitForSelector(`${row} [data-state=revoked]`);
+    await listener.page.waitForSelector("#room-message:has-text('revoked')");
+    expect(errors).toEqual([]);
+    await Promise.all([page.context().close(), listener.page.context().close()]);
   }, 120_000);
 });
