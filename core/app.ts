@@ -35,6 +35,9 @@ import { createDialogueAudioReader } from "./analytics/dialogue-audio-file.ts";
 import { createCoreAccounts } from "./operators/operator-accounts.ts";
 import { createStudioDeps } from "./studio/studio-deps.ts";
 import { registerStudioRoutes } from "./studio/studio.routes.ts";
+import { registerRoomsRoutes } from "./rooms/rooms.routes.ts";
+import { createRoomsRepository } from "./rooms/rooms.repository.ts";
+import { llmSettingsOf } from "./pipeline/analysis/upsell-analyser.ts";
 import { createStudioRepository } from "./studio/studio.repository.ts";
 import { registerCampaignSocketRoute } from "./campaign-socket/campaign-socket.routes.ts";
 
@@ -101,6 +104,16 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
   const studioCampaigns = createStudioRepository(db);
   deps.campaignSocket.addCampaignLookup(async (campaignId) => (await studioCampaigns.findCampaign(campaignId)) !== null);
   registerCampaignSocketRoute(app, { socket: deps.campaignSocket, adminToken: config.adminToken, sessions });
+  registerRoomsRoutes(app, {
+    rooms: deps.rooms,
+    repository: createRoomsRepository(db),
+    studio: studioCampaigns,
+    clock,
+    socket: deps.campaignSocket,
+    promptsEnabled: llmSettingsOf(config) !== null,
+    adminToken: config.adminToken,
+    sessions,
+  });
   registerInternalRoutes(app, internalDepsOf(deps, deps.stages));
 
   // The DID Optimizer API: tenants and keys (admin), call results, DID pools and selection, statistics.

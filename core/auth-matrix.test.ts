@@ -33,13 +33,13 @@ const tenantRouteScopes: Record<string, "call_results" | "dids_next" | "stats" |
  * Signing in and out is open to anyone (logging out ends only the session whose cookie comes with it);
  * the pages are shells without data, which their scripts read from the dashboard API.
  */
-const publicRoutes = new Set(["GET /health", "GET /metrics", "GET /login", "GET /dashboard", "GET /dialogues", "GET /dialogues/:dialogue_id", "POST /operator/api/login", "POST /operator/api/logout", "GET /favicon.svg", "GET /favicon.ico"]);
+const publicRoutes = new Set(["GET /health", "GET /metrics", "GET /login", "GET /dashboard", "GET /dialogues", "GET /dialogues/:dialogue_id", "GET /rooms/:campaign_id", "POST /operator/api/login", "POST /operator/api/logout", "GET /favicon.svg", "GET /favicon.ico"]);
 
 type Role = "admin" | "dashboard" | "internal" | "device" | "tenant" | "operator";
 function roleOf(route: string): Role {
   const path = route.split(" ")[1]!;
   if (path.startsWith("/api/v1/admin/")) return "admin";
-  if (path.startsWith("/api/v1/analytics/") || path.startsWith("/api/v1/dialogues") || path.startsWith("/api/v1/studio/") || path.startsWith("/ws/")) return "dashboard";
+  if (path.startsWith("/api/v1/analytics/") || path.startsWith("/api/v1/dialogues") || path.startsWith("/api/v1/studio/") || path.startsWith("/ws/") || path.startsWith("/api/campaigns/") || path.startsWith("/api/audio/")) return "dashboard";
   if (path.startsWith("/api/v1/internal/")) return "internal";
   if (path === "/api/v1/chunks") return "device";
   if (path === "/operator/api/session") return "operator";

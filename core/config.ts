@@ -8,6 +8,7 @@ import { analyticsConfig } from "./analytics/analytics.config.ts";
 import { analysisConfig } from "./pipeline/analysis/analysis.config.ts";
 import { asrConfig } from "./pipeline/asr/asr.config.ts";
 import { pipelineConfig } from "./pipeline/pipeline.config.ts";
+import { roomsConfig } from "./rooms/rooms.config.ts";
 import { studioConfig } from "./studio/studio.config.ts";
 
 export const coreConfigSpec = {
@@ -40,6 +41,7 @@ export const coreConfigSpec = {
   ...asrConfig,
   ...analysisConfig,
   ...studioConfig,
+  ...roomsConfig,
   ...accountsConfig("the dashboard and studio"),
   ...analyticsConfig,
 };

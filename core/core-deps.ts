@@ -12,6 +12,8 @@ import { createDidsRepository } from "./dids/dids.repository.ts";
 import { type AudioStorage, createAudioStorage } from "./ingest/audio-retention.ts";
 import { type ChunkStorage, createChunkStorage } from "./ingest/chunk-storage.ts";
 import { type AnalysisSettings, loadAnalysisSettingsOrRefuse } from "./pipeline/analysis/analysis-settings.ts";
+import { createRooms } from "./rooms/rooms-deps.ts";
+import type { RoomEngine } from "./rooms/room-engine.ts";
 import type { PipelineStages } from "./pipeline/pipeline-stage.ts";
 import { pipelineStages } from "./pipeline/pipeline-stages.ts";
 
@@ -45,6 +47,8 @@ export interface CoreDeps {
   loops: RunningLoops;
   /** `/ws/{campaign_id}`: the one socket per campaign that listening rooms and the dialer publish on. */
   campaignSocket: CampaignSocketHost;
+  /** The campaigns' listening rooms: their queues and timelines live here, their events go out on the campaign socket. */
+  rooms: RoomEngine;
 }
 
 export interface CoreDepsOptions {
@@ -60,6 +64,9 @@ export function buildCoreDeps(config: ConfigOf<CoreConfigSpec>, database: Pick<N
   const db = database.db as unknown as CoreDatabase;
   const running: BackgroundLoop[] = [];
   const storage = createChunkStorage(config.audioStoragePath);
+  const campaignSocket = createCampaignSocket({ logger: options.logger, metrics: options.metrics, clock });
+  const rooms = createRooms({ config, db, clock, logger: options.logger, metrics: options.metrics });
+  rooms.attach(campaignSocket);
   return {
     config,
     db,
@@ -83,6 +90,7 @@ export function buildCoreDeps(config: ConfigOf<CoreConfigSpec>, database: Pick<N
       add: (...loops) => void running.push(...loops),
       states: () => running.map((loop) => loop.state()),
     },
-    campaignSocket: createCampaignSocket({ logger: options.logger, metrics: options.metrics, clock }),
+    campaignSocket,
+    rooms,
   };
 }

@@ -64,13 +64,20 @@ describe("core under Deno", () => {
       expect((await fetch(`${core.url}/api/v1/studio/campaigns`, { method: "POST", headers: admin, body: JSON.stringify({ id: "deno-room", name: "Deno room", language: "en" }) })).status).toBe(201);
       expect((await get("/ws/deno-room", { upgrade: "websocket", connection: "Upgrade", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" })).status).toBe(401);
       const socket = new WebSocket(`${core.url.replace("http:", "ws:")}/ws/deno-room`, { headers: { authorization: `Bearer ${adminToken}` } } as unknown as string[]);
+      const received: Array<Record<string, unknown>> = [];
       const reply = await new Promise<Record<string, unknown>>((resolve, reject) => {
         socket.addEventListener("open", () => socket.send("not json"));
-        socket.addEventListener("message", (event) => resolve(JSON.parse(String(event.data))));
+        socket.addEventListener("message", (event) => {
+          received.push(JSON.parse(String(event.data)) as Record<string, unknown>);
+          const error = received.find((message) => message.type === "error");
+          if (error && received.some((message) => message.type === "playback_queue_updated")) resolve(error);
+        });
         socket.addEventListener("error", () => reject(new Error("the campaign socket failed under Deno")));
       });
       socket.close();
       expect(reply).toMatchObject({ type: "error", code: "socket.malformed_json" });
+      // The listening room's snapshot comes on connect, under Deno as under Bun.
+      expect(received).toContainEqual(expect.objectContaining({ type: "playback_queue_updated", reason: "snapshot", campaign_id: "deno-room" }));
     } finally {
       expect(await core.stop("SIGTERM")).toBe(0);
       await provider.stop();

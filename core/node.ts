@@ -14,6 +14,8 @@ import { dialogueSettingsOf } from "./pipeline/dialogues/dialogue-settings.ts";
 import { startPipelineHousekeeping } from "./pipeline/pipeline-housekeeping.ts";
 import { type PipelineStages, startPipelineStages } from "./pipeline/pipeline-stage.ts";
 import { pipelineStages } from "./pipeline/pipeline-stages.ts";
+import { startRoomLoops } from "./rooms/rooms-deps.ts";
+import { createStudioRepository } from "./studio/studio.repository.ts";
 import { createStudioDeps } from "./studio/studio-deps.ts";
 import { campaignCommandUsage, runCampaignCommand } from "./studio/studio.commands.ts";
 
@@ -40,12 +42,17 @@ export function createCoreNode(stages: PipelineStages = pipelineStages): NodeDef
       const housekeeping = startPipelineHousekeeping({ db: deps.db, clock, settings: dialogueSettingsOf(deps.config), stages: deps.stages, logger }, shutdown);
       const retention = startAudioRetention({ audioStorage: deps.audioStorage, clock, logger }, shutdown);
       const pipeline = startPipelineStages(deps, deps.stages, shutdown);
-      deps.loops.add(housekeeping, retention, ...pipeline.loops);
+      const studio = createStudioRepository(deps.db);
+      const recovered = await deps.rooms.recover(async (campaignId) => await studio.findCampaign(campaignId));
+      if (recovered.requeued + recovered.failed > 0) logger.info("listening rooms resumed after a restart", recovered);
+      const rooms = startRoomLoops(deps, shutdown);
+      deps.loops.add(housekeeping, retention, ...pipeline.loops, ...rooms);
       return {
         url: server.url,
         async stop() {
           await server.stop();
-          await Promise.all([housekeeping.stopped, retention.stopped, pipeline.stop()]);
+          await Promise.all([housekeeping.stopped, retention.stopped, pipeline.stop(), ...rooms.map((loop) => loop.stopped)]);
+          await deps.rooms.flushState().catch((error) => logger.error("listening-room state not written at shutdown", { error, unwritten: deps.rooms.unwrittenChanges() }));
         },
       };
     },

@@ -8,30 +8,8 @@ import { type RunningHttpServer, startHttpServer } from "../../shared/runtime/ht
 import { waitUntil } from "../../shared/testing/wait-until.ts";
 import { createTestCore, type TestCore, testAdminToken } from "../testing/core-test-app.ts";
 import { createCoreAccounts } from "../operators/operator-accounts.ts";
+import { openSocket } from "../testing/campaign-socket-client.ts";
 import { campaignSocketLimits } from "./campaign-socket.ts";
-
-/** A WebSocket client that keeps every message and how the socket closed. */
-function openSocket(url: string, headers: Record<string, string> = {}) {
-  const socket = new WebSocket(url, { headers } as unknown as string[]);
-  const messages: Array<Record<string, any>> = [];
-  let closed: { code: number; reason: string } | null = null;
-  const opened = new Promise<void>((resolve, reject) => {
-    socket.addEventListener("open", () => resolve());
-    socket.addEventListener("error", () => reject(new Error(`socket ${url} failed to open`)));
-  });
-  socket.addEventListener("message", (event) => messages.push(JSON.parse(String(event.data))));
-  socket.addEventListener("close", (event) => (closed = { code: event.code, reason: event.reason }));
-  return {
-    socket,
-    messages,
-    opened,
-    closed: () => closed,
-    async next(predicate: (message: Record<string, any>) => boolean, what: string) {
-      await waitUntil(what, () => messages.some(predicate), 5_000, 5);
-      return messages.find(predicate)!;
-    },
-  };
-}
 
 describe("the campaign socket /ws/{campaign_id}", () => {
   let core: TestCore;

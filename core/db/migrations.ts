@@ -9,6 +9,7 @@ import migration5 from "./migrations/0005_operator_accounts.sql" with { type: "t
 import migration6 from "./migrations/0006_analytics-facts.sql" with { type: "text" };
 import migration7 from "./migrations/0007_studio.sql" with { type: "text" };
 import migration8 from "./migrations/0008_studio_edges.sql" with { type: "text" };
+import migration9 from "./migrations/0009_listening_rooms.sql" with { type: "text" };
 
 export const migrations: readonly Migration[] = [
   { tag: "0000_init", sql: migration0 },
@@ -20,4 +21,5 @@ export const migrations: readonly Migration[] = [
   { tag: "0006_analytics-facts", sql: migration6 },
   { tag: "0007_studio", sql: migration7 },
   { tag: "0008_studio_edges", sql: migration8 },
+  { tag: "0009_listening_rooms", sql: migration9 },
 ];

@@ -11,3 +11,4 @@ export { dialogueAnalyses, upsellOffers } from "../pipeline/analysis/analysis.sc
 export { operatorSessions, operators, signInLockouts } from "../../shared/accounts/accounts.schema.ts";
 export { analyticsDaily, analyticsDailyCategories, analyticsHourly, analyticsMonthlyHourly, analyticsState, dialogueFactCategories, dialogueFacts } from "../analytics/analytics.schema.ts";
 export { studioCampaigns, studioEdges, studioLeads, studioLines, studioPublications } from "../studio/studio.schema.ts";
+export { audioPlaybackRequests, connectionPlaybackStates, playbackChunks, roomListenLinks, websocketConnections } from "../rooms/rooms.schema.ts";

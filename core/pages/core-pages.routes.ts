@@ -5,6 +5,9 @@ import { renderCorePage } from "./core-page.ts";
 import { dialogueMain } from "./dialogue.page.ts";
 import { dialoguesMain } from "./dialogues.page.ts";
 import { overviewMain } from "./overview.page.ts";
+import { roomMain } from "./room.page.ts";
+import { campaignIdPattern } from "../../shared/contracts/campaign-package.ts";
+import { notFound } from "../../shared/http/app-error.ts";
 import { coreSignInMain } from "./sign-in.page.ts";
 
 /** The core's dashboard pages; their figures come from the analytics API in the browser. */
@@ -29,5 +32,14 @@ export function registerCorePageRoutes(app: HttpApp, deps: { operators: SessionD
   app.get("/dialogues/:dialogue_id", async (c) => {
     const operator = await currentOperator(c, deps.operators);
     return renderCorePage(c, { page: "dialogue", titleKey: "dialogue.title", operator: operator?.username ?? null, signedIn: true, main: (say) => dialogueMain(say) });
+  });
+
+  // A listen link's holder comes here with ?listen=<token>; the page checks nothing itself, the API and the socket do.
+  app.get("/rooms/:campaign_id", async (c) => {
+    const campaignId = c.req.param("campaign_id");
+    if (!campaignIdPattern.test(campaignId)) throw notFound("campaign.not_found", "no such campaign");
+    const operator = await currentOperator(c, deps.operators);
+    const listening = c.req.query("listen") !== undefined;
+    return renderCorePage(c, { page: "room", titleKey: "room.title", operator: operator?.username ?? null, signedIn: !listening, main: (say) => roomMain(say, campaignId) });
   });
 }

@@ -24,7 +24,11 @@ export type ChatReply =
   /** Never answers (until the client gives up). */
   | { hang: true }
   /** Drops the connection without a response. */
-  | { drop: true };
+  | { drop: true }
+  /** Answers a `stream: true` request as server-sent events, one delta per piece; `until` holds the stream until the promise settles. */
+  | { stream: StreamPiece[] };
+
+export type StreamPiece = string | { until: Promise<unknown> };
 
 export type ChatBehaviour = (request: ChatCompletionRequest) => ChatReply | Promise<ChatReply>;
 
@@ -54,7 +58,9 @@ export type SpeechReply =
   /** Answers 200 with speech in another format than the one asked for. */
   | { format: "mp3" | "ogg" }
   /** Speaks after a pause (a slow server). */
-  | { delayMs: number };
+  | { delayMs: number }
+  /** Speaks once the promise settles (a server that stalls until the test lets it go). */
+  | { until: Promise<unknown> };
 
 export interface SpeechRequestBody {
   model: string;
@@ -160,6 +166,7 @@ export async function startOpenAiCompatibleServer(options: { corpus: readonly st
         if (reply && "status" in reply) return Response.json(openAiError("speech unavailable", "server_error"), { status: reply.status });
         if (reply && "garbage" in reply) return new Response("<html><body>502 Bad Gateway</body></html>", { headers: { "content-type": "audio/wav" } });
         if (reply && "delayMs" in reply) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+        if (reply && "until" in reply) await reply.until;
         const format = reply && "format" in reply ? reply.format : (body.response_format ?? "mp3");
         const codecs: Record<string, string[]> = { wav: ["-c:a", "pcm_s16le", "-f", "wav"], mp3: ["-c:a", "libmp3lame", "-f", "mp3"], ogg: ["-c:a", "libopus", "-f", "ogg"] };
         if (!codecs[format]) return Response.json(openAiError(`unsupported response_format ${format}`, "invalid_request_error", null, "response_format"), { status: 400 });
@@ -184,6 +191,7 @@ export async function startOpenAiCompatibleServer(options: { corpus: readonly st
         if ("hang" in reply) return new Promise<Response>(() => {});
         if ("drop" in reply) throw new Error("connection dropped on purpose");
         if ("status" in reply) return Response.json(reply.body ?? openAiError("upstream failure", "server_error"), { status: reply.status });
+        if ("stream" in reply) return streamedCompletion(`chatcmpl-${++sequence}`, body.model, reply.stream);
         return Response.json({
           id: `chatcmpl-${++sequence}`,
           object: "chat.completion",
@@ -251,6 +259,27 @@ function segmentsOf(words: TimedWord[]): Array<{ id: number; start: number; end:
   }
   flush();
   return segments;
+}
+
+/** A chat completion as OpenAI streams it: `data: {chunk}` events, then `data: [DONE]`. */
+function streamedCompletion(id: string, model: string, pieces: StreamPiece[]): Response {
+  const encoder = new TextEncoder();
+  const created = Math.floor(Date.now() / 1000);
+  const event = (delta: Record<string, unknown>, finish: string | null) =>
+    encoder.encode(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] })}\n\n`);
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      controller.enqueue(event({ role: "assistant", content: "" }, null));
+      for (const piece of pieces) {
+        if (typeof piece === "string") controller.enqueue(event({ content: piece }, null));
+        else await piece.until;
+      }
+      controller.enqueue(event({}, "stop"));
+      controller.enqueue(encoder.encode("data: [DONE]\n\n"));
+      controller.close();
+    },
+  });
+  return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
 }
 
 export function openAiError(message: string, type: string, code: string | null = null, param: string | null = null) {
