@@ -5,7 +5,10 @@ import { renderCorePage } from "./core-page.ts";
 import { dialogueMain } from "./dialogue.page.ts";
 import { dialoguesMain } from "./dialogues.page.ts";
 import { overviewMain } from "./overview.page.ts";
+import { pointsMain } from "./points.page.ts";
+import { recordersMain } from "./recorders.page.ts";
 import { coreSignInMain } from "./sign-in.page.ts";
+import { whatWorksMain } from "./what-works.page.ts";
 
 /** The core's dashboard pages; their figures come from the analytics API in the browser. */
 export function registerCorePageRoutes(app: HttpApp, deps: { operators: SessionDeps }): void {
@@ -28,6 +31,23 @@ export function registerCorePageRoutes(app: HttpApp, deps: { operators: SessionD
 
   app.get("/dialogues/:dialogue_id", async (c) => {
     const operator = await currentOperator(c, deps.operators);
-    return renderCorePage(c, { page: "dialogue", titleKey: "dialogue.title", operator: operator?.username ?? null, signedIn: true, main: (say) => dialogueMain(say) });
+    // Only an admin sees the re-analyse button (with the admin token the page's script offers it).
+    const data = { canReanalyse: operator?.role === "admin" };
+    return renderCorePage(c, { page: "dialogue", titleKey: "dialogue.title", operator: operator?.username ?? null, signedIn: true, data, main: (say) => dialogueMain(say) });
+  });
+
+  app.get("/what-works", async (c) => {
+    const operator = await currentOperator(c, deps.operators);
+    return renderCorePage(c, { page: "what-works", titleKey: "whatWorks.title", operator: operator?.username ?? null, signedIn: true, main: (say) => whatWorksMain(say) });
+  });
+
+  app.get("/points", async (c) => {
+    const operator = await currentOperator(c, deps.operators);
+    return renderCorePage(c, { page: "points", titleKey: "points.title", operator: operator?.username ?? null, signedIn: true, main: (say) => pointsMain(say) });
+  });
+
+  app.get("/recorders", async (c) => {
+    const operator = await currentOperator(c, deps.operators);
+    return renderCorePage(c, { page: "recorders", titleKey: "recorders.title", operator: operator?.username ?? null, signedIn: true, main: (say) => recordersMain(say) });
   });
 }
