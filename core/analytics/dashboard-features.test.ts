@@ -5,12 +5,10 @@ import { addOperator, logIn } from "../../shared/accounts/accounts.usecases.ts";
 import type { OperatorRole } from "../../shared/accounts/accounts.schema.ts";
 import { sessionCookieNameOf } from "../../shared/accounts/operator-session.ts";
 import { silentLogger } from "../../shared/log/logger.ts";
-import { devices } from "../devices/devices.schema.ts";
-import { audioChunks } from "../ingest/ingest.schema.ts";
 import { createCoreAccounts } from "../operators/operator-accounts.ts";
 import { dialogues } from "../pipeline/dialogues/dialogues.schema.ts";
-import { createTestCore, type TestCore, type TestDevice, testAdminToken } from "../testing/core-test-app.ts";
-import { insertAnalysedDialogue } from "./analytics.testing.ts";
+import { createTestCore, type TestCore, testAdminToken } from "../testing/core-test-app.ts";
+import { insertAnalysedDialogue, insertRecording } from "./analytics.testing.ts";
 import { phraseKeyOf } from "./what-works.usecases.ts";
 
 let core: TestCore;
@@ -131,32 +129,6 @@ describe("what works", () => {
   });
 });
 
-/** A chunk row as ingest stores it, without its file: the recorders page reads only times. */
-async function insertChunk(device: TestDevice, startTs: number, endTs: number, receivedAt = endTs + 2000): Promise<void> {
-  const chunkId = randomUUID();
-  await core.database.db.insert(audioChunks).values({
-    chunkId,
-    deviceId: device.deviceId,
-    pointId: device.pointId,
-    registerId: device.registerId,
-    startTs,
-    endTs,
-    codec: "opus",
-    sampleRate: 16000,
-    channels: 1,
-    byteSize: 1000,
-    sha256: "a".repeat(64),
-    storedPath: `test/${chunkId}.ogg`,
-    receivedAt,
-  });
-  await core.database.db.update(devices).set({ lastUploadAt: receivedAt }).where(eq(devices.deviceId, device.deviceId));
-}
-
-/** Minute-long chunks from `from` to `to` (UTC instants). */
-async function insertRecording(device: TestDevice, from: number, to: number): Promise<void> {
-  for (let ts = from; ts < to; ts += 60_000) await insertChunk(device, ts, Math.min(ts + 60_000, to));
-}
-
 const hour = 3_600_000;
 const minute = 60_000;
 
@@ -168,15 +140,15 @@ describe("recorders", () => {
     const today = Date.UTC(2026, 0, 14, 23, 0); // local midnight of the 15th
     // Records 08:00–12:00 local every day; today from 08:00 to 09:00 only, then went silent.
     const silent = await core.registerDevice();
-    for (let day = 1; day <= 7; day++) await insertRecording(silent, today - day * 24 * hour + 8 * hour, today - day * 24 * hour + 12 * hour);
-    await insertRecording(silent, today + 8 * hour, today + 9 * hour);
+    for (let day = 1; day <= 7; day++) await insertRecording(core.database.db, silent, today - day * 24 * hour + 8 * hour, today - day * 24 * hour + 12 * hour);
+    await insertRecording(core.database.db, silent, today + 8 * hour, today + 9 * hour);
     // Same schedule, and sending right now.
     const busy = await core.registerDevice();
-    for (let day = 1; day <= 7; day++) await insertRecording(busy, today - day * 24 * hour + 8 * hour, today - day * 24 * hour + 12 * hour);
-    await insertRecording(busy, today + 8 * hour, now - 2 * minute);
+    for (let day = 1; day <= 7; day++) await insertRecording(core.database.db, busy, today - day * 24 * hour + 8 * hour, today - day * 24 * hour + 12 * hour);
+    await insertRecording(core.database.db, busy, today + 8 * hour, now - 2 * minute);
     // Records in the evening only (18:00–20:00): off schedule now, however long silent.
     const evening = await core.registerDevice();
-    await insertRecording(evening, today - 24 * hour + 18 * hour, today - 24 * hour + 20 * hour);
+    await insertRecording(core.database.db, evening, today - 24 * hour + 18 * hour, today - 24 * hour + 20 * hour);
     // Never sent anything: its schedule is unknown, it is not stale.
     const fresh = await core.registerDevice();
 
@@ -217,7 +189,7 @@ describe("recorders", () => {
     const today = Date.UTC(2026, 0, 14, 23, 0);
     const device = await core.registerDevice();
     // 10:00–12:00 local yesterday; now is 10:00 local, nothing sent yet today.
-    await insertRecording(device, today - 24 * hour + 10 * hour, today - 24 * hour + 12 * hour);
+    await insertRecording(core.database.db, device, today - 24 * hour + 10 * hour, today - 24 * hour + 12 * hour);
     const first = (await json("/api/v1/analytics/recorders")).body.recorders[0];
     expect([first.in_schedule_now, first.stale]).toEqual([true, false]);
     core.clock.advance(10 * minute);
