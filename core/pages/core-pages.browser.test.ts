@@ -375,6 +375,15 @@ describe("what works, points and recorders", () => {
     ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))) as Array<[string, string, string[]]>;
     expect(cells).toEqual(expected.flatMap(([point, register, figures]) => [[`Point ${point.slice(0, 8)}`, ...figures], [`Register ${register.slice(0, 8)}`, ...figures]]));
     expect(await page.getAttribute(`tr[data-point-id='${pointA}'] a`, "href")).toBe(`/dialogues?from=2026-05-08&to=2026-05-14&point_id=${pointA}`);
+    // A register's link lists its dialogues only, and the list's form keeps the register.
+    await page.click(`tr[data-register-id='${registerB}'] a`);
+    await page.waitForURL(/register_id=/);
+    await page.waitForSelector("body[data-loaded=true]");
+    expect(await page.$$eval("#dialogue-rows tr", (rows) => rows.length)).toBe(1);
+    await page.click("#show");
+    await page.waitForURL(/register_id=/);
+    await page.waitForSelector("body[data-loaded=true]");
+    expect(await page.$$eval("#dialogue-rows tr", (rows) => rows.length)).toBe(1);
     expect(errors).toEqual([]);
     await page.context().close();
   }, 60_000);
@@ -391,7 +400,9 @@ describe("what works, points and recorders", () => {
     expect(await page.textContent(`tr[data-device-id='${recorderA.deviceId}'] td:last-child`)).toBe("50% (1 h 0 min of 2 h 0 min)");
     const api = (await (await core.admin("/api/v1/analytics/recorders")).json()) as { recorders: Array<{ stale: boolean }> };
     expect(api.recorders.filter((recorder) => recorder.stale)).toHaveLength(1);
-    expect(await page.textContent("#recorders-summary")).toBe(`${api.recorders.length} recorders, 1 stale Stale`);
+    expect(await page.textContent("#recorders-summary")).toBe(`${api.recorders.length} recorders, 1 stale`);
+    expect(await page.textContent("#recorders-message b")).toBe("1 stale: in the schedule, nothing sent for 10 minutes");
+    expect(await page.getAttribute("#recorder-rows tr", "data-device-id")).toBe(recorderA.deviceId);
     expect(errors).toEqual([]);
     await page.context().close();
   }, 60_000);

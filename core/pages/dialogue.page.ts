@@ -13,6 +13,6 @@ ${card({ id: "transcript", heading: say("dialogue.transcript") }, html`<p id="tr
 ${card(
   { id: "analysis", heading: say("dialogue.analysis") },
   html`<dl id="analysis-facts" class="facts"></dl><h3>${say("dialogue.offers")}</h3><ul id="offers"></ul>
-<div id="reanalyse-box" hidden><p class="hint" id="reanalyse-hint">${say("dialogue.reanalyseHint")}</p><button type="button" class="plain" id="reanalyse" aria-describedby="reanalyse-hint">${say("dialogue.reanalyse")}</button>${messageRegion("reanalyse-message")}</div>`,
+<div id="reanalyse-box" hidden><p class="row spaced"><button type="button" class="plain" id="reanalyse" aria-describedby="reanalyse-hint">${say("dialogue.reanalyse")}</button><span class="hint" id="reanalyse-hint">${say("dialogue.reanalyseHint")}</span></p>${messageRegion("reanalyse-message")}</div>`,
 )}`;
 }

@@ -33,23 +33,25 @@ async function load(): Promise<void> {
   const found = await dashboardApi<Points>(kit, `/api/v1/analytics/points?${period.query}`);
   byId("range").textContent = kit.say("overview.range", { from: found.from, to: found.to, timezone: found.timezone });
   const rows = byId("point-rows");
+  const listLink = (place: string, filter: Record<string, string>) =>
+    element("a", { href: `/dialogues?${new URLSearchParams({ from: found.from, to: found.to, ...filter })}`, "aria-label": kit.say("points.listLabel", { place }), text: kit.say("points.open") });
   rows.replaceChildren(
     ...found.points.flatMap((point) => {
-      const list = new URLSearchParams({ from: found.from, to: found.to, point_id: point.point_id });
-      const short = point.point_id.slice(0, 8);
+      const pointName = kit.say("points.point", { id: point.point_id.slice(0, 8) });
       return [
         tableRow({ class: "group", "data-point-id": point.point_id }, [
-          { label: kit.say("points.place"), content: element("b", { title: point.point_id, text: kit.say("points.point", { id: short }) }) },
+          { label: kit.say("points.place"), content: element("b", { title: point.point_id, text: pointName }) },
           ...figures(point),
-          { label: kit.say("points.list"), content: element("a", { href: `/dialogues?${list}`, "aria-label": kit.say("points.listLabel", { id: short }), text: kit.say("points.list") }) },
+          { label: kit.say("points.list"), content: listLink(pointName, { point_id: point.point_id }) },
         ]),
-        ...point.registers.map((register) =>
-          tableRow({ class: "member", "data-register-id": register.register_id }, [
-            { label: kit.say("points.place"), content: element("span", { title: register.register_id, text: kit.say("points.register", { id: register.register_id.slice(0, 8) }) }) },
+        ...point.registers.map((register) => {
+          const registerName = kit.say("points.register", { id: register.register_id.slice(0, 8) });
+          return tableRow({ class: "member", "data-register-id": register.register_id }, [
+            { label: kit.say("points.place"), content: element("span", { title: register.register_id, text: registerName }) },
             ...figures(register),
-            { label: kit.say("points.list"), content: "" },
-          ]),
-        ),
+            { label: kit.say("points.list"), content: listLink(`${pointName}, ${registerName}`, { point_id: point.point_id, register_id: register.register_id }) },
+          ]);
+        }),
       ];
     }),
   );

@@ -7,7 +7,7 @@ import { periodForm } from "./period-form.ts";
 export function pointsMain(say: Say): SafeHtml {
   return html`<h1>${say("points.title")}</h1>
 ${card(
-  { id: "filters", heading: say("overview.filters") },
+  { id: "filters", heading: say("overview.period") },
   html`<p class="muted">${say("points.lead")}</p>${periodForm(say, { action: "/points", withPoint: false })}<p class="muted" id="range"></p>${messageRegion("points-message")}`,
 )}
 ${card(

@@ -39,9 +39,13 @@ async function load(): Promise<void> {
   byId("recorders-lead").textContent = kit.say("recorders.lead", { date: found.date, timezone: found.timezone });
   byId("schedule-hint").textContent = kit.say("recorders.scheduleHint", { minutes: found.stale_after_seconds / 60 });
   const stale = found.recorders.filter((recorder) => recorder.stale).length;
-  byId("recorders-summary").replaceChildren(kit.say("recorders.summary", { recorders: found.recorders.length, stale }), " ", stale > 0 ? badge(kit.say("recorders.state.stale"), "bad") : "");
+  const minutes = found.stale_after_seconds / 60;
+  byId("recorders-summary").textContent = kit.say("recorders.summary", { recorders: found.recorders.length, stale });
+  if (stale > 0) showMessage(byId("recorders-message"), "bad", kit.say("recorders.staleTitle", { stale, minutes }), kit.say("recorders.staleText"));
+  // The stale ones first: they are what the page is opened for.
+  const ordered = [...found.recorders.filter((recorder) => recorder.stale), ...found.recorders.filter((recorder) => !recorder.stale)];
   byId("recorder-rows").replaceChildren(
-    ...found.recorders.map((recorder) => {
+    ...ordered.map((recorder) => {
       const state = stateOf(recorder);
       const { today } = recorder;
       const coverage =

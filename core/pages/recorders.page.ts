@@ -6,7 +6,7 @@ import type { Say } from "./core-page.ts";
 export function recordersMain(say: Say): SafeHtml {
   return html`<h1>${say("recorders.title")}</h1>
 ${card(
-  { id: "recorders", heading: say("recorders.title") },
+  { id: "recorders", heading: say("recorders.today") },
   html`<p class="muted" id="recorders-lead"></p>
 <p class="hint" id="schedule-hint"></p>
 <p id="recorders-summary"></p>

@@ -39,7 +39,7 @@ async function load(): Promise<void> {
           { label: kit.say("whatWorks.accepted"), content: kit.number(phrase.accepted), numeric: true },
           { label: kit.say("whatWorks.offered"), content: kit.number(phrase.offers), numeric: true },
           { label: kit.say("whatWorks.share"), content: percent.format(phrase.acceptance_rate), numeric: true },
-          { label: kit.say("whatWorks.dialogues"), content: [element("ul", { class: "links" }, ...links), all] },
+          { label: kit.say("whatWorks.dialogues"), content: element("div", {}, element("ul", { class: "links" }, ...links), all) },
         ]);
       });
       const columns = ["whatWorks.phrase", "whatWorks.accepted", "whatWorks.offered", "whatWorks.share", "whatWorks.dialogues"];
