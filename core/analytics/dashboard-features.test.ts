@@ -5,6 +5,7 @@ import { addOperator, logIn } from "../../shared/accounts/accounts.usecases.ts";
 import type { OperatorRole } from "../../shared/accounts/accounts.schema.ts";
 import { sessionCookieNameOf } from "../../shared/accounts/operator-session.ts";
 import { silentLogger } from "../../shared/log/logger.ts";
+import { createFakeClock } from "../../shared/testing/fake-clock.ts";
 import { createCoreAccounts } from "../operators/operator-accounts.ts";
 import { dialogues } from "../pipeline/dialogues/dialogues.schema.ts";
 import { createTestCore, type TestCore, testAdminToken } from "../testing/core-test-app.ts";
@@ -182,6 +183,19 @@ describe("recorders", () => {
     expect(((await json("/api/v1/analytics/recorders")).body.recorders as any[]).find((recorder) => recorder.device_id === busy.deviceId).stale).toBe(true);
     expect((await json(`/api/v1/admin/devices/${silent.deviceId}/disable`, { method: "POST" })).status).toBe(200);
     expect(((await json("/api/v1/analytics/recorders")).body.recorders as any[]).find((recorder) => recorder.device_id === silent.deviceId)).toMatchObject({ enabled: false, stale: false });
+  });
+
+  test("the learnt schedule is in local hours across the spring daylight-saving change", async () => {
+    // Belgrade moves to UTC+2 on 2026-03-29; now is 10:00 local on the 30th.
+    core = await createTestCore({}, { clock: createFakeClock(Date.UTC(2026, 2, 30, 8, 0)) });
+    const device = await core.registerDevice();
+    for (let day = 23; day <= 29; day++) {
+      const offset = day >= 29 ? 2 : 1;
+      await insertRecording(core.database.db, device, Date.UTC(2026, 2, day, 8 - offset), Date.UTC(2026, 2, day, 12 - offset));
+    }
+    const [recorder] = (await json("/api/v1/analytics/recorders")).body.recorders;
+    // 08:00–12:00 local every day, whatever the UTC hours: 16 quarter hours, two of them past today.
+    expect([recorder.scheduled_quarter_hours, recorder.in_schedule_now, recorder.today.scheduled_ms, recorder.stale]).toEqual([16, true, 2 * hour, true]);
   });
 
   test("a recorder whose window has just opened is not stale yet", async () => {
