@@ -1,7 +1,8 @@
 import { currentOperator, type SessionDeps } from "../../shared/accounts/operator-session.ts";
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { registerPageAssets } from "../../shared/pages/page-document.ts";
-import { renderCorePage } from "./core-page.ts";
+import type { SafeHtml } from "../../shared/pages/html.ts";
+import { type CorePageName, renderCorePage, type Say } from "./core-page.ts";
 import { dialogueMain } from "./dialogue.page.ts";
 import { dialoguesMain } from "./dialogues.page.ts";
 import { overviewMain } from "./overview.page.ts";
@@ -19,35 +20,25 @@ export function registerCorePageRoutes(app: HttpApp, deps: { operators: SessionD
     return renderCorePage(c, { page: "sign-in", titleKey: "signIn.title", operator: operator?.username ?? null, signedIn: false, main: (say) => coreSignInMain(say) });
   });
 
-  app.get("/dashboard", async (c) => {
-    const operator = await currentOperator(c, deps.operators);
-    return renderCorePage(c, { page: "overview", titleKey: "overview.title", operator: operator?.username ?? null, signedIn: true, main: (say) => overviewMain(say) });
-  });
-
-  app.get("/dialogues", async (c) => {
-    const operator = await currentOperator(c, deps.operators);
-    return renderCorePage(c, { page: "dialogues", titleKey: "dialogues.title", operator: operator?.username ?? null, signedIn: true, main: (say) => dialoguesMain(say) });
-  });
+  // Pages behind sign-in with no data of their own: their scripts read the dashboard API.
+  const signedInPages: Array<[path: string, page: CorePageName, titleKey: string, main: (say: Say) => SafeHtml]> = [
+    ["/dashboard", "overview", "overview.title", overviewMain],
+    ["/dialogues", "dialogues", "dialogues.title", dialoguesMain],
+    ["/what-works", "what-works", "whatWorks.title", whatWorksMain],
+    ["/points", "points", "points.title", pointsMain],
+    ["/recorders", "recorders", "recorders.title", recordersMain],
+  ];
+  for (const [path, page, titleKey, main] of signedInPages) {
+    app.get(path, async (c) => {
+      const operator = await currentOperator(c, deps.operators);
+      return renderCorePage(c, { page, titleKey, operator: operator?.username ?? null, signedIn: true, main: (say) => main(say) });
+    });
+  }
 
   app.get("/dialogues/:dialogue_id", async (c) => {
     const operator = await currentOperator(c, deps.operators);
     // Only an admin sees the re-analyse button (with the admin token the page's script offers it).
     const data = { canReanalyse: operator?.role === "admin" };
     return renderCorePage(c, { page: "dialogue", titleKey: "dialogue.title", operator: operator?.username ?? null, signedIn: true, data, main: (say) => dialogueMain(say) });
-  });
-
-  app.get("/what-works", async (c) => {
-    const operator = await currentOperator(c, deps.operators);
-    return renderCorePage(c, { page: "what-works", titleKey: "whatWorks.title", operator: operator?.username ?? null, signedIn: true, main: (say) => whatWorksMain(say) });
-  });
-
-  app.get("/points", async (c) => {
-    const operator = await currentOperator(c, deps.operators);
-    return renderCorePage(c, { page: "points", titleKey: "points.title", operator: operator?.username ?? null, signedIn: true, main: (say) => pointsMain(say) });
-  });
-
-  app.get("/recorders", async (c) => {
-    const operator = await currentOperator(c, deps.operators);
-    return renderCorePage(c, { page: "recorders", titleKey: "recorders.title", operator: operator?.username ?? null, signedIn: true, main: (say) => recordersMain(say) });
   });
 }
