@@ -11,7 +11,7 @@ import { assertSameOrigin, currentOperator, type SessionDeps, sessionTokenOf } f
 import type { OperatorRole } from "../../shared/accounts/accounts.schema.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import { requestReanalysis } from "../pipeline/analysis/analysis.usecases.ts";
-import { getRecorders } from "./recorders.usecases.ts";
+import { createLearntSchedules, getRecorders } from "./recorders.usecases.ts";
 import { getWhatWorks } from "./what-works.usecases.ts";
 import type { AppEnv } from "../../shared/http/create-http-app.ts";
 import type { PointScope } from "./analytics.repository.ts";
@@ -135,6 +135,7 @@ function csvCell(value: unknown): string {
 /** The dashboard's API: totals and charts of a local period, and the analysed dialogues behind them. */
 export function registerAnalyticsRoutes(app: HttpApp, deps: AnalyticsDeps & { caller: DashboardCallerResolver; clock: Clock; audio: DialogueAudioReader }): void {
   const callerScope = async (c: Context) => (await deps.caller(c)).scope;
+  const learntSchedules = createLearntSchedules();
   const period = (work: (scope: PointScope, query: PeriodQuery) => Promise<unknown>) => async (c: Context) => {
     const scope = await callerScope(c);
     return c.json(await work(scope, periodOfRequest(c)));
@@ -155,7 +156,7 @@ export function registerAnalyticsRoutes(app: HttpApp, deps: AnalyticsDeps & { ca
   app.get("/api/v1/analytics/recorders", async (c) => {
     const scope = await callerScope(c);
     const query = recordersQuery.parse(c.req.query());
-    return c.json(await getRecorders(deps, scope, { pointId: query.point_id }));
+    return c.json(await getRecorders({ ...deps, learntSchedules }, scope, { pointId: query.point_id }));
   });
 
   app.get("/api/v1/dialogues", async (c) => {

@@ -10,6 +10,7 @@ import { createCoreAccounts } from "../operators/operator-accounts.ts";
 import { dialogues } from "../pipeline/dialogues/dialogues.schema.ts";
 import { createTestCore, type TestCore, testAdminToken } from "../testing/core-test-app.ts";
 import { insertAnalysedDialogue, insertRecording } from "./analytics.testing.ts";
+import { createRecordersRepository } from "./recorders.repository.ts";
 import { phraseKeyOf } from "./what-works.usecases.ts";
 
 let core: TestCore;
@@ -185,6 +186,18 @@ describe("recorders", () => {
     expect(((await json("/api/v1/analytics/recorders")).body.recorders as any[]).find((recorder) => recorder.device_id === silent.deviceId)).toMatchObject({ enabled: false, stale: false });
   });
 
+  test("chunks are summed per recorder and quarter hour", async () => {
+    core = await createTestCore();
+    const device = await core.registerDevice();
+    const quarter = Date.UTC(2026, 0, 14, 9, 0);
+    await insertRecording(core.database.db, device, quarter, quarter + 20 * minute);
+    const rows = await createRecordersRepository(core.database.db).chunkQuarters([device.deviceId], quarter - hour, quarter + hour);
+    expect(rows.map((row) => [row.quarter * 900_000, row.recordedMs, row.lastEndTs])).toEqual([
+      [quarter, 15 * minute, quarter + 15 * minute],
+      [quarter + 15 * minute, 5 * minute, quarter + 20 * minute],
+    ]);
+  });
+
   test("the learnt schedule is in local hours across the spring daylight-saving change", async () => {
     // Belgrade moves to UTC+2 on 2026-03-29; now is 10:00 local on the 30th.
     core = await createTestCore({}, { clock: createFakeClock(Date.UTC(2026, 2, 30, 8, 0)) });
@@ -196,6 +209,19 @@ describe("recorders", () => {
     const [recorder] = (await json("/api/v1/analytics/recorders")).body.recorders;
     // 08:00–12:00 local every day, whatever the UTC hours: 16 quarter hours, two of them past today.
     expect([recorder.scheduled_quarter_hours, recorder.in_schedule_now, recorder.today.scheduled_ms, recorder.stale]).toEqual([16, true, 2 * hour, true]);
+  });
+
+  test("a schedule is learnt once a local day: a late chunk of yesterday counts from tomorrow", async () => {
+    core = await createTestCore();
+    const today = Date.UTC(2026, 0, 14, 23, 0);
+    const device = await core.registerDevice();
+    await insertRecording(core.database.db, device, today - 24 * hour + 8 * hour, today - 24 * hour + 12 * hour);
+    const quarters = async () => (await json("/api/v1/analytics/recorders")).body.recorders[0].scheduled_quarter_hours;
+    expect(await quarters()).toBe(16);
+    await insertRecording(core.database.db, device, today - 24 * hour + 18 * hour, today - 24 * hour + 20 * hour);
+    expect(await quarters()).toBe(16);
+    core.clock.advance(24 * hour);
+    expect(await quarters()).toBe(24);
   });
 
   test("a recorder whose window has just opened is not stale yet", async () => {

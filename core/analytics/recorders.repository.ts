@@ -37,7 +37,8 @@ export function createRecordersRepository(db: CoreDatabase) {
      */
     chunkQuarters(deviceIds: string[], fromTs: number, toTs: number) {
       if (deviceIds.length === 0) return Promise.resolve([]);
-      const quarter = sql<number>`${audioChunks.startTs} / ${quarterHourMs}`;
+      // A literal divisor: a bound number may reach SQLite as a real, and the division would not truncate.
+      const quarter = sql<number>`${audioChunks.startTs} / ${sql.raw(String(quarterHourMs))}`;
       return db
         .select({
           deviceId: audioChunks.deviceId,

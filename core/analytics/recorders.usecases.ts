@@ -17,7 +17,27 @@ export const staleAfterMs = 10 * 60_000;
  * sent audio from it on any of the previous seven local days. Today's coverage is the audio recorded
  * in those quarter hours since local midnight against their length so far.
  */
-export async function getRecorders(deps: { db: CoreDatabase; clock: Clock; calendar: LocalCalendar }, scope: PointScope, query: { pointId?: string }) {
+export interface LearntSchedules {
+  /** The time zone and local day the schedules were learnt for. */
+  key: string;
+  /** Each recorder's local quarter hours (0–95) in its schedule. */
+  byRecorder: Map<string, Set<number>>;
+}
+
+/**
+ * Learnt schedules change only with the local day, and learning one reads a week of chunks: they are
+ * kept until the day (or the time zone) changes. A chunk of an earlier day that arrives late counts
+ * from the next day on.
+ */
+export function createLearntSchedules(): { current: LearntSchedules | null } {
+  return { current: null };
+}
+
+export async function getRecorders(
+  deps: { db: CoreDatabase; clock: Clock; calendar: LocalCalendar; learntSchedules: { current: LearntSchedules | null } },
+  scope: PointScope,
+  query: { pointId?: string },
+) {
   if (query.pointId && scope.kind === "points" && !scope.pointIds.includes(query.pointId)) throw forbidden("analytics.point_forbidden", `point ${query.pointId} is not among the points this account may see`);
   const repository = createRecordersRepository(deps.db);
   const { calendar } = deps;
@@ -31,12 +51,15 @@ export async function getRecorders(deps: { db: CoreDatabase; clock: Clock; calen
   };
   const recorders = await repository.recordersWithLastChunk(scope, query.pointId);
   const ids = recorders.map((recorder) => recorder.deviceId);
-  const [history, sinceMidnight] = await Promise.all([repository.chunkQuarters(ids, learnedFrom, todayStart), repository.chunkQuarters(ids, todayStart, now)]);
-  const schedules = new Map<string, Set<number>>();
+  const key = `${calendar.timezone} ${today}`;
+  if (deps.learntSchedules.current?.key !== key) deps.learntSchedules.current = { key, byRecorder: new Map() };
+  const schedules = deps.learntSchedules.current.byRecorder;
+  const unknown = ids.filter((id) => !schedules.has(id));
+  const [history, sinceMidnight] = await Promise.all([repository.chunkQuarters(unknown, learnedFrom, todayStart), repository.chunkQuarters(ids, todayStart, now)]);
+  for (const id of unknown) schedules.set(id, new Set());
   for (const row of history) {
-    const slots = schedules.get(row.deviceId) ?? new Set<number>();
+    const slots = schedules.get(row.deviceId)!;
     for (let ts = row.quarter * quarterHourMs; ts < Math.min(row.lastEndTs, todayStart); ts += quarterHourMs) slots.add(slotOf(ts));
-    schedules.set(row.deviceId, slots);
   }
   const recordedToday = new Map<string, number>();
   for (const row of sinceMidnight) {
