@@ -29,7 +29,7 @@ import { stagesHealth } from "./pipeline/pipeline-stage.ts";
 import { registerPipelineRoutes } from "./pipeline/pipeline.routes.ts";
 import { createTenantsRepository } from "./tenants/tenants.repository.ts";
 import { registerTenantAdminRoutes } from "./tenants/tenants.routes.ts";
-import { dashboardCallerScope, registerAnalyticsRoutes } from "./analytics/analytics.routes.ts";
+import { dashboardCaller, registerAnalyticsRoutes } from "./analytics/analytics.routes.ts";
 import { createAnalyticsDeps } from "./analytics/analytics.usecases.ts";
 import { createDialogueAudioReader } from "./analytics/dialogue-audio-file.ts";
 import { createCoreAccounts } from "./operators/operator-accounts.ts";
@@ -99,7 +99,7 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
   const sessions = createCoreAccounts({ config, db: db as never, clock, logger: deps.logger, metrics: deps.metrics });
   registerAccountRoutes(app, { ...sessions, baseUrl: undefined, clientAddress: clientAddressOf });
   registerCorePageRoutes(app, { operators: sessions });
-  registerAnalyticsRoutes(app, { ...analyticsDeps, callerScope: dashboardCallerScope({ adminToken: config.adminToken, sessions }), audio: createDialogueAudioReader({ ...analyticsDeps, storage }) });
+  registerAnalyticsRoutes(app, { ...analyticsDeps, clock, caller: dashboardCaller({ adminToken: config.adminToken, sessions }), audio: createDialogueAudioReader({ ...analyticsDeps, storage }) });
   registerStudioRoutes(app, { ...createStudioDeps(deps), adminToken: config.adminToken, sessions });
   const studioCampaigns = createStudioRepository(db);
   deps.campaignSocket.addCampaignLookup(async (campaignId) => (await studioCampaigns.findCampaign(campaignId)) !== null);

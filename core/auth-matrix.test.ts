@@ -33,7 +33,7 @@ const tenantRouteScopes: Record<string, "call_results" | "dids_next" | "stats" |
  * Signing in and out is open to anyone (logging out ends only the session whose cookie comes with it);
  * the pages are shells without data, which their scripts read from the dashboard API.
  */
-const publicRoutes = new Set(["GET /health", "GET /metrics", "GET /login", "GET /dashboard", "GET /dialogues", "GET /dialogues/:dialogue_id", "GET /rooms/:campaign_id", "POST /operator/api/login", "POST /operator/api/logout", "GET /favicon.svg", "GET /favicon.ico"]);
+const publicRoutes = new Set(["GET /health", "GET /metrics", "GET /login", "GET /dashboard", "GET /dialogues", "GET /dialogues/:dialogue_id", "GET /what-works", "GET /points", "GET /recorders", "GET /rooms/:campaign_id", "POST /operator/api/login", "POST /operator/api/logout", "GET /favicon.svg", "GET /favicon.ico"]);
 
 type Role = "admin" | "dashboard" | "internal" | "device" | "tenant" | "operator";
 function roleOf(route: string): Role {

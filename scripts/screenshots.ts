@@ -13,7 +13,7 @@ import { createEdgeTestEnvironment, importPackage, signInAsOperator, testOperato
 import { addOperator } from "../shared/accounts/accounts.usecases.ts";
 import { silentLogger } from "../shared/log/logger.ts";
 import { createCoreAccounts } from "../core/operators/operator-accounts.ts";
-import { insertDashboardMonth } from "../core/testing/dashboard-fixture.ts";
+import { insertDashboardMonth, insertDashboardRecorders } from "../core/testing/dashboard-fixture.ts";
 import { createTestCore } from "../core/testing/core-test-app.ts";
 
 const outDirectory = join(import.meta.dir, "..", "docs", "screenshots");
@@ -84,13 +84,14 @@ export async function takeScreenshots(): Promise<string[]> {
   return written;
 }
 
-/** The core's dashboard on a month of seeded dialogues: sign-in, the overview, the dialogue list and one dialogue. */
+/** The core's dashboard on a month of seeded dialogues: sign-in, the overview, the dialogue list, one dialogue, what works, points and recorders. */
 export async function takeCoreScreenshots(): Promise<string[]> {
   mkdirSync(outDirectory, { recursive: true });
   const core = await createTestCore();
-  await insertDashboardMonth(core.database.db);
+  const places = await insertDashboardMonth(core.database.db);
+  await insertDashboardRecorders(core.database.db, (place) => core.registerDevice(place), places, core.clock.now());
   const accounts = createCoreAccounts({ config: core.config, db: core.database.db as never, clock: core.clock, logger: silentLogger });
-  await addOperator(accounts, testOperator.username, testOperator.password, { role: "viewer", scope: null });
+  await addOperator(accounts, testOperator.username, testOperator.password, { role: "admin", scope: null });
   const server = startHttpServer({ fetch: core.app.fetch, hostname: "127.0.0.1", port: 0 });
   const browser = await launchChromium();
   const written: string[] = [];
@@ -116,6 +117,15 @@ export async function takeCoreScreenshots(): Promise<string[]> {
         await page.click("#dialogue-rows tr a");
         await page.waitForSelector("body[data-loaded=true] #transcript-text mark");
         await shoot("dialogue");
+        await page.goto(`${server.url}/what-works?from=2026-05-01&to=2026-05-31`);
+        await page.waitForSelector("body[data-loaded=true]");
+        await shoot("what-works");
+        await page.goto(`${server.url}/points?from=2026-05-01&to=2026-05-31`);
+        await page.waitForSelector("body[data-loaded=true]");
+        await shoot("points");
+        await page.goto(`${server.url}/recorders`);
+        await page.waitForSelector("body[data-loaded=true]");
+        await shoot("recorders");
         await context.close();
       }
     }

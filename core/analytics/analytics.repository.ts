@@ -58,14 +58,16 @@ const createSearchTable = sql`CREATE VIRTUAL TABLE IF NOT EXISTS dialogue_search
 
 const total = (column: SQL.Aliased | Parameters<typeof sum>[0]) => sql<number>`coalesce(${sum(column as Parameters<typeof sum>[0])}, 0)`.mapWith(Number);
 
+/** The conditions that keep a table's rows to a caller's points and the place asked for. */
+export function placeConditions(table: { pointId: SQLiteColumn; registerId: SQLiteColumn }, filter: PlaceFilter): SQL[] {
+  const conditions: SQL[] = [];
+  if (filter.scope.kind === "points") conditions.push(inArray(table.pointId, [...filter.scope.pointIds]));
+  if (filter.pointId) conditions.push(eq(table.pointId, filter.pointId));
+  if (filter.registerId) conditions.push(eq(table.registerId, filter.registerId));
+  return conditions;
+}
+
 export function createAnalyticsRepository(db: CoreDatabase) {
-  function placeConditions(table: { pointId: SQLiteColumn; registerId: SQLiteColumn }, filter: PlaceFilter): SQL[] {
-    const conditions: SQL[] = [];
-    if (filter.scope.kind === "points") conditions.push(inArray(table.pointId, [...filter.scope.pointIds]));
-    if (filter.pointId) conditions.push(eq(table.pointId, filter.pointId));
-    if (filter.registerId) conditions.push(eq(table.registerId, filter.registerId));
-    return conditions;
-  }
 
   function dayRangeCondition(table: { localDay: SQLiteColumn; pointId: SQLiteColumn; registerId: SQLiteColumn }, range: DayRange): SQL | undefined {
     return and(between(table.localDay, range.fromDay, range.toDay), ...placeConditions(table, range));

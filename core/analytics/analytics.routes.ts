@@ -7,7 +7,12 @@ import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { respondWithRepresentation } from "../../shared/http/http-representation.ts";
 import { isoTime } from "../../shared/http/iso-time.ts";
 import { presentAnalysisFindings } from "../pipeline/analysis/analysis.routes.ts";
-import { currentOperator, type SessionDeps, sessionTokenOf } from "../../shared/accounts/operator-session.ts";
+import { assertSameOrigin, currentOperator, type SessionDeps, sessionTokenOf } from "../../shared/accounts/operator-session.ts";
+import type { OperatorRole } from "../../shared/accounts/accounts.schema.ts";
+import type { Clock } from "../../shared/runtime/clock.ts";
+import { requestReanalysis } from "../pipeline/analysis/analysis.usecases.ts";
+import { createLearntSchedules, getRecorders } from "./recorders.usecases.ts";
+import { getWhatWorks } from "./what-works.usecases.ts";
 import type { AppEnv } from "../../shared/http/create-http-app.ts";
 import type { PointScope } from "./analytics.repository.ts";
 import {
@@ -22,30 +27,38 @@ import {
   getQualityHistogram,
   listAnalysedDialogues,
   type PeriodQuery,
+  requireVisibleDialogue,
 } from "./analytics.usecases.ts";
 import type { DialogueAudioReader } from "./dialogue-audio-file.ts";
 
-/** Who is calling and which points they may see; refuses callers it does not know. */
-export type CallerScopeResolver = (c: Context) => Promise<PointScope>;
+/** Who is calling: which points they may see, and whether they may change things (admins). */
+export interface DashboardCaller {
+  scope: PointScope;
+  role: OperatorRole;
+}
+
+export type DashboardCallerResolver = (c: Context) => Promise<DashboardCaller>;
 
 /**
- * `Authorization: Bearer <ADMIN_TOKEN>` sees every point; an operator's session (its cookie) sees the
- * points of the account's scope, or every point when the account has none. Without a configured
- * token the bearer form is off, never open.
+ * `Authorization: Bearer <ADMIN_TOKEN>` is an admin of every point; an operator's session (its cookie)
+ * has the account's role and sees the points of its scope, or every point when it has none. A call that
+ * changes something with a session must come from the core's own pages. Without a configured token the
+ * bearer form is off, never open.
  */
-export function dashboardCallerScope(deps: { adminToken: string | undefined; sessions: SessionDeps }): CallerScopeResolver {
+export function dashboardCaller(deps: { adminToken: string | undefined; sessions: SessionDeps }): DashboardCallerResolver {
   return async (c) => {
     const header = c.req.header("authorization");
     if (header === undefined && sessionTokenOf(c as Context<AppEnv>, deps.sessions.node) !== null) {
+      if (c.req.method !== "GET" && c.req.method !== "HEAD") assertSameOrigin(c as Context<AppEnv>, deps.sessions.node);
       const operator = await currentOperator(c as Context<AppEnv>, deps.sessions);
       if (!operator) throw unauthorized("auth.required", "the session has ended: sign in again");
-      return operator.scope === null ? { kind: "all" } : { kind: "points", pointIds: operator.scope };
+      return { scope: operator.scope === null ? { kind: "all" } : { kind: "points", pointIds: operator.scope }, role: operator.role };
     }
     if (!deps.adminToken) throw forbidden("analytics.disabled", "the analytics API is off: set ADMIN_TOKEN to enable it");
     const given = bearerTokenOf(header);
     if (!given) throw unauthorized("auth.missing_token", "an Authorization: Bearer <token> header or an operator session is required");
     if (!tokensMatch(given, deps.adminToken)) throw unauthorized("auth.invalid_token", "the token is not valid for the analytics API");
-    return { kind: "all" };
+    return { scope: { kind: "all" }, role: "admin" };
   };
 }
 
@@ -55,6 +68,9 @@ const periodQuery = z.object({
   point_id: uuidString.optional(),
   register_id: uuidString.optional(),
 });
+
+const whatWorksQuery = periodQuery.extend({ limit: z.coerce.number().int().min(1).max(20).default(5) });
+const recordersQuery = z.object({ point_id: uuidString.optional() });
 
 const listQuery = periodQuery.extend({
   upsell: z.enum(["true", "false"]).optional(),
@@ -117,9 +133,11 @@ function csvCell(value: unknown): string {
 }
 
 /** The dashboard's API: totals and charts of a local period, and the analysed dialogues behind them. */
-export function registerAnalyticsRoutes(app: HttpApp, deps: AnalyticsDeps & { callerScope: CallerScopeResolver; audio: DialogueAudioReader }): void {
+export function registerAnalyticsRoutes(app: HttpApp, deps: AnalyticsDeps & { caller: DashboardCallerResolver; clock: Clock; audio: DialogueAudioReader }): void {
+  const callerScope = async (c: Context) => (await deps.caller(c)).scope;
+  const learntSchedules = createLearntSchedules();
   const period = (work: (scope: PointScope, query: PeriodQuery) => Promise<unknown>) => async (c: Context) => {
-    const scope = await deps.callerScope(c);
+    const scope = await callerScope(c);
     return c.json(await work(scope, periodOfRequest(c)));
   };
   app.get("/api/v1/analytics/overview", period((scope, query) => getOverview(deps, scope, query)));
@@ -129,14 +147,26 @@ export function registerAnalyticsRoutes(app: HttpApp, deps: AnalyticsDeps & { ca
   app.get("/api/v1/analytics/quality", period((scope, query) => getQualityHistogram(deps, scope, query)));
   app.get("/api/v1/analytics/points", period((scope, query) => getPoints(deps, scope, query)));
 
+  app.get("/api/v1/analytics/what-works", async (c) => {
+    const scope = await callerScope(c);
+    const query = whatWorksQuery.parse(c.req.query());
+    return c.json(await getWhatWorks(deps, scope, { ...periodOfRequest(c), limit: query.limit }));
+  });
+
+  app.get("/api/v1/analytics/recorders", async (c) => {
+    const scope = await callerScope(c);
+    const query = recordersQuery.parse(c.req.query());
+    return c.json(await getRecorders({ ...deps, learntSchedules }, scope, { pointId: query.point_id }));
+  });
+
   app.get("/api/v1/dialogues", async (c) => {
-    const scope = await deps.callerScope(c);
+    const scope = await callerScope(c);
     const page = await listAnalysedDialogues(deps, scope, listOfRequest(c));
     return c.json({ timezone: deps.calendar.timezone, dialogues: page.rows.map(presentListed), next_cursor: page.nextCursor });
   });
 
   app.get("/api/v1/dialogues.csv", async (c) => {
-    const scope = await deps.callerScope(c);
+    const scope = await callerScope(c);
     const query = { ...listOfRequest(c), limit: 500 };
     // The first page is read before answering, so bad filters still get their error code.
     let page = await listAnalysedDialogues(deps, scope, query);
@@ -159,7 +189,7 @@ export function registerAnalyticsRoutes(app: HttpApp, deps: AnalyticsDeps & { ca
   });
 
   app.get("/api/v1/dialogues/:dialogue_id", async (c) => {
-    const scope = await deps.callerScope(c);
+    const scope = await callerScope(c);
     const { dialogue_id } = z.object({ dialogue_id: uuidString }).parse(c.req.param());
     const { dialogue, transcript, analysis, offers } = await getDialogueDetail(deps, scope, dialogue_id);
     return c.json({
@@ -186,8 +216,18 @@ export function registerAnalyticsRoutes(app: HttpApp, deps: AnalyticsDeps & { ca
     });
   });
 
+  /** The dashboard's re-analyse button: admins only, and only a dialogue of a point they may see. */
+  app.post("/api/v1/dialogues/:dialogue_id/reanalyse", async (c) => {
+    const caller = await deps.caller(c);
+    const { dialogue_id } = z.object({ dialogue_id: uuidString }).parse(c.req.param());
+    await requireVisibleDialogue(deps, caller.scope, dialogue_id);
+    if (caller.role !== "admin") throw forbidden("dialogues.reanalyse_forbidden", "only an admin may ask for a dialogue to be analysed again");
+    const queued = await requestReanalysis(deps, dialogue_id);
+    return c.json({ status: "queued" as const, pass: queued.pass, already_queued: !queued.queued }, 202);
+  });
+
   app.get("/api/v1/dialogues/:dialogue_id/audio", async (c) => {
-    const scope = await deps.callerScope(c);
+    const scope = await callerScope(c);
     const { dialogue_id } = z.object({ dialogue_id: uuidString }).parse(c.req.param());
     const audio = await deps.audio.read(scope, dialogue_id);
     return respondWithRepresentation(c.req.raw, {

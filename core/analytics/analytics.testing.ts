@@ -1,5 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { eq } from "drizzle-orm";
 import type { CoreDatabase } from "../db/core-database.ts";
+import { devices } from "../devices/devices.schema.ts";
+import { audioChunks } from "../ingest/ingest.schema.ts";
 import { dialogueAnalyses, upsellOffers } from "../pipeline/analysis/analysis.schema.ts";
 import { dialogueTranscripts } from "../pipeline/asr/asr.schema.ts";
 import { dialogues } from "../pipeline/dialogues/dialogues.schema.ts";
@@ -71,4 +74,20 @@ export async function insertAnalysedDialogue(db: CoreDatabase, fixture: Analysed
       }),
     );
   return dialogueId;
+}
+
+/**
+ * Minute-long chunk rows of a recorder from `from` to `to` (UTC instants), each received two seconds
+ * after it ends, as ingest stores them but without their files: the recorders page reads only times.
+ */
+export async function insertRecording(db: CoreDatabase, device: { deviceId: string; pointId: string; registerId: string }, from: number, to: number): Promise<void> {
+  const rows = [];
+  for (let startTs = from; startTs < to; startTs += 60_000) {
+    const chunkId = randomUUID();
+    const endTs = Math.min(startTs + 60_000, to);
+    rows.push({ chunkId, deviceId: device.deviceId, pointId: device.pointId, registerId: device.registerId, startTs, endTs, codec: "opus", sampleRate: 16000, channels: 1, byteSize: 1000, sha256: "a".repeat(64), storedPath: `fixture/${chunkId}.ogg`, receivedAt: endTs + 2000 });
+  }
+  for (let index = 0; index < rows.length; index += 500) await db.insert(audioChunks).values(rows.slice(index, index + 500));
+  const last = rows[rows.length - 1];
+  if (last) await db.update(devices).set({ lastUploadAt: last.receivedAt }).where(eq(devices.deviceId, device.deviceId));
 }

@@ -4,8 +4,8 @@
  */
 export interface LocalCalendar {
   timezone: string;
-  /** Local day as yyyymmdd and local hour 0–23 of an instant. */
-  localDayHourOf(ts: number): { day: number; hour: number };
+  /** Local day as yyyymmdd, local hour 0–23 and minute 0–59 of an instant. */
+  localDayHourOf(ts: number): { day: number; hour: number; minute: number };
   /** The instant the local date (yyyymmdd) begins. */
   startOfDay(day: number): number;
 }
@@ -40,7 +40,7 @@ export function createLocalCalendar(timezone: string): LocalCalendar {
     timezone,
     localDayHourOf(ts) {
       const local = new Date(ts + offsetAt(ts));
-      return { day: local.getUTCFullYear() * 10000 + (local.getUTCMonth() + 1) * 100 + local.getUTCDate(), hour: local.getUTCHours() };
+      return { day: local.getUTCFullYear() * 10000 + (local.getUTCMonth() + 1) * 100 + local.getUTCDate(), hour: local.getUTCHours(), minute: local.getUTCMinutes() };
     },
     startOfDay(day) {
       const asUtc = utcMidnightOf(day);

@@ -25,6 +25,9 @@ export function renderCorePage<Data>(
   const navigation = options.signedIn ? [
         { href: "/dashboard", label: say("nav.overview"), current: options.page === "overview" },
         { href: "/dialogues", label: say("nav.dialogues"), current: options.page === "dialogues" || options.page === "dialogue" },
+        { href: "/what-works", label: say("nav.whatWorks"), current: options.page === "what-works" },
+        { href: "/points", label: say("nav.points"), current: options.page === "points" },
+        { href: "/recorders", label: say("nav.recorders"), current: options.page === "recorders" },
       ] : [];
   return renderPage(c, {
     language,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import type { Page } from "playwright-core";
 import type { Browser } from "playwright-core";
 import { addOperator } from "../../shared/accounts/accounts.usecases.ts";
@@ -7,7 +8,7 @@ import { silentLogger } from "../../shared/log/logger.ts";
 import { type RunningHttpServer, startHttpServer } from "../../shared/runtime/http-server.ts";
 import { collectPageErrors, pageUsability, usablePage, launchChromium, openIsolatedContext, type ViewportName } from "../../shared/testing/chromium.ts";
 import { eq } from "drizzle-orm";
-import { type AnalysedDialogueFixture, insertAnalysedDialogue } from "../analytics/analytics.testing.ts";
+import { type AnalysedDialogueFixture, insertAnalysedDialogue, insertRecording } from "../analytics/analytics.testing.ts";
 import { dialogueTranscripts } from "../pipeline/asr/asr.schema.ts";
 import { dialogueSegments } from "../pipeline/dialogues/dialogues.schema.ts";
 import { speechSegments } from "../pipeline/vad/vad.schema.ts";
@@ -16,12 +17,17 @@ import { createCoreAccounts } from "../operators/operator-accounts.ts";
 import { createTestCore, type TestCore, testAdminToken } from "../testing/core-test-app.ts";
 
 const operator = { username: "owner", password: "owner-password-12" };
+/** An admin, who may ask for a dialogue to be analysed again. */
+const boss = { username: "boss", password: "boss-password-123" };
 /** A store manager who may see point A only. */
 const manager = { username: "manager-a", password: "manager-password-12" };
 const pointA = randomUUID();
 const pointB = randomUUID();
 const registerA = randomUUID();
 const registerB = randomUUID();
+const hourMs = 3_600_000;
+const recorderA = { pointId: pointA, registerId: registerA, deviceId: randomUUID(), token: `dev-${randomUUID()}` };
+const recorderB = { pointId: pointB, registerId: registerB, deviceId: randomUUID(), token: `dev-${randomUUID()}` };
 const text = "Добрый день. Хотите гарантию и чехол к телефону?";
 
 /** Belgrade is UTC+2 in May: 09:30 UTC is 11:30 local. */
@@ -44,6 +50,18 @@ beforeAll(async () => {
   const accounts = createCoreAccounts({ config: core.config, db: core.database.db as never, clock: core.clock, logger: silentLogger });
   await addOperator(accounts, operator.username, operator.password, { role: "viewer", scope: null });
   await addOperator(accounts, manager.username, manager.password, { role: "viewer", scope: [pointA] });
+  await addOperator(accounts, boss.username, boss.password, { role: "admin", scope: null });
+  // Recorders at both points, each recording 08:00–12:00 local yesterday (the clock is 10:00 local);
+  // today the one at point A sent its last chunk at 09:00, the one at point B is sending.
+  const localMidnight = Date.UTC(2026, 0, 14, 23, 0);
+  for (const [device, lastEnd] of [
+    [recorderA, localMidnight + 9 * hourMs],
+    [recorderB, core.clock.now() - 60_000],
+  ] as const) {
+    await core.registerDevice(device);
+    await insertRecording(core.database.db, device, localMidnight - 16 * hourMs, localMidnight - 12 * hourMs);
+    await insertRecording(core.database.db, device, localMidnight + 8 * hourMs, lastEnd);
+  }
   server = startHttpServer({ fetch: core.app.fetch, hostname: "127.0.0.1", port: 0 });
   browser = await launchChromium();
 });
@@ -311,6 +329,218 @@ describe("dialogue detail", () => {
     const warrantyStart = text.indexOf("a warranty");
     await page.click(`#transcript-text mark[data-start='${warrantyStart}']`);
     await page.waitForFunction(`Math.abs(document.getElementById('audio').currentTime - ${(warrantyStart / text.length) * 3}) < 0.1`);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  }, 60_000);
+});
+
+describe("what works, points and recorders", () => {
+  test("what works: the phrases per category equal the API's, link to their dialogues and to the list of them", async () => {
+    const { page, errors } = await openPage();
+    await signInAsOperator(page);
+    await page.goto(`${server.url}/what-works?from=2026-05-08&to=2026-05-14`);
+    await page.waitForSelector("body[data-loaded=true]");
+    const api = (await (await core.admin("/api/v1/analytics/what-works?from=2026-05-08&to=2026-05-14")).json()) as { categories: Array<{ category: string; phrases: Array<{ phrase: string; dialogues: Array<{ dialogue_id: string }> }> }> };
+    // From the fixture: "гарантию" was offered twice and accepted twice; "чехол" was never accepted.
+    expect(api.categories.map((category) => category.category)).toEqual(["warranty"]);
+    expect(await page.$$eval("[data-category] h2", (nodes) => nodes.map((node) => node.textContent))).toEqual(["Warranty and insurance"]);
+    expect(await page.$$eval("[data-category=warranty] tbody tr", (rows) => rows.map((row) => [...row.querySelectorAll("td")].slice(0, 4).map((cell) => cell.textContent)))).toEqual([["гарантию", "2", "2", "100%"]]);
+    const links = await page.$$eval("[data-phrase] ul a", (anchors) => anchors.map((anchor) => anchor.getAttribute("href")));
+    expect(links).toEqual(api.categories[0]!.phrases[0]!.dialogues.map((dialogue) => `/dialogues/${dialogue.dialogue_id}`));
+    await page.click("[data-phrase] a[data-all]");
+    await page.waitForURL(/category=warranty/);
+    await page.waitForSelector("body[data-loaded=true]");
+    expect(await page.inputValue("#category")).toBe("warranty");
+    expect(await page.inputValue("#q")).toBe("гарантию");
+    expect((await page.$$eval("#dialogue-rows tr", (rows) => rows.map((row) => row.getAttribute("data-dialogue-id")))).sort()).toEqual(api.categories[0]!.phrases[0]!.dialogues.map((dialogue) => dialogue.dialogue_id).sort());
+    // A period without accepted offers says so.
+    await page.goto(`${server.url}/what-works?from=2026-04-01&to=2026-04-02`);
+    await page.waitForSelector("body[data-loaded=true]");
+    expect(await page.textContent("#what-works-categories .empty b")).toBe("No accepted offers in this period");
+    expect(errors).toEqual([]);
+    await page.context().close();
+  }, 60_000);
+
+  test("points: each point beside its registers, with the API's figures", async () => {
+    const { page, errors } = await openPage();
+    await signInAsOperator(page);
+    await page.goto(`${server.url}/points?from=2026-05-08&to=2026-05-14`);
+    await page.waitForSelector("body[data-loaded=true]");
+    const cells = await page.$$eval("#point-rows tr", (rows) => rows.map((row) => [...row.querySelectorAll("td")].slice(0, 5).map((cell) => cell.textContent)));
+    const percent = (value: number) => new Intl.NumberFormat("en", { style: "percent", maximumFractionDigits: 1 }).format(value);
+    // Point A: three dialogues, two upsells, qualities 9, 6, 3, one accepted; point B: one, accepted, 8.
+    const expected = [
+      [pointA, registerA, ["3", percent(2 / 3), "6", "1"]],
+      [pointB, registerB, ["1", percent(1), "8", "1"]],
+    ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))) as Array<[string, string, string[]]>;
+    expect(cells).toEqual(expected.flatMap(([point, register, figures]) => [[`Point ${point.slice(0, 8)}`, ...figures], [`Register ${register.slice(0, 8)}`, ...figures]]));
+    expect(await page.getAttribute(`tr[data-point-id='${pointA}'] a`, "href")).toBe(`/dialogues?from=2026-05-08&to=2026-05-14&point_id=${pointA}`);
+    // A register's link lists its dialogues only, and the list's form keeps the register.
+    await page.click(`tr[data-register-id='${registerB}'] a`);
+    await page.waitForURL(/register_id=/);
+    await page.waitForSelector("body[data-loaded=true]");
+    expect(await page.$$eval("#dialogue-rows tr", (rows) => rows.length)).toBe(1);
+    await page.click("#show");
+    await page.waitForURL(/register_id=/);
+    await page.waitForSelector("body[data-loaded=true]");
+    expect(await page.$$eval("#dialogue-rows tr", (rows) => rows.length)).toBe(1);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  }, 60_000);
+
+  test("recorders: the silent one in its schedule is stale, the sending one records, with today's coverage", async () => {
+    const { page, errors } = await openPage();
+    await signInAsOperator(page);
+    await page.goto(`${server.url}/recorders`);
+    await page.waitForSelector("body[data-loaded=true]");
+    expect(await page.getAttribute(`tr[data-device-id='${recorderA.deviceId}']`, "data-state")).toBe("stale");
+    expect(await page.getAttribute(`tr[data-device-id='${recorderB.deviceId}']`, "data-state")).toBe("recording");
+    expect(await page.textContent(`tr[data-device-id='${recorderA.deviceId}'] [data-state]`)).toBe("Stale");
+    // 08:00–10:00 local is scheduled so far today: A recorded 08:00–09:00.
+    expect(await page.textContent(`tr[data-device-id='${recorderA.deviceId}'] td:last-child`)).toBe("50% (1 h 0 min of 2 h 0 min)");
+    const api = (await (await core.admin("/api/v1/analytics/recorders")).json()) as { recorders: Array<{ stale: boolean }> };
+    expect(api.recorders.filter((recorder) => recorder.stale)).toHaveLength(1);
+    expect(await page.textContent("#recorders-summary")).toBe(`${api.recorders.length} recorders, 1 stale`);
+    expect(await page.textContent("#recorders-message b")).toBe("1 stale: in the schedule, nothing sent for 10 minutes");
+    expect(await page.getAttribute("#recorder-rows tr", "data-device-id")).toBe(recorderA.deviceId);
+    expect(errors).toEqual([]);
+    await page.context().close();
+  }, 60_000);
+
+  test("a point-limited account sees only its point on what works, points and recorders", async () => {
+    const { page, errors } = await openPage();
+    await signInAsOperator(page, manager);
+    await page.goto(`${server.url}/what-works?from=2026-05-08&to=2026-05-14`);
+    await page.waitForSelector("body[data-loaded=true]");
+    expect(await page.$$eval("[data-category=warranty] tbody td.number", (cells) => cells.slice(0, 2).map((cell) => cell.textContent))).toEqual(["1", "1"]);
+    expect(await page.$$eval("#point option", (options) => options.map((option) => option.value))).toEqual(["", pointA]);
+    await page.goto(`${server.url}/what-works?from=2026-05-08&to=2026-05-14&point_id=${pointB}`);
+    await page.waitForSelector("#what-works-message.bad");
+    await page.goto(`${server.url}/points?from=2026-05-08&to=2026-05-14`);
+    await page.waitForSelector("body[data-loaded=true]");
+    expect(await page.$$eval("#point-rows tr[data-point-id]", (rows) => rows.map((row) => row.getAttribute("data-point-id")))).toEqual([pointA]);
+    await page.goto(`${server.url}/recorders`);
+    await page.waitForSelector("body[data-loaded=true]");
+    expect(await page.$$eval("#recorder-rows tr", (rows) => rows.map((row) => row.getAttribute("data-device-id")))).toEqual([recorderA.deviceId]);
+    expect(errors.filter((error) => !/403/.test(error))).toEqual([]);
+    await page.context().close();
+  }, 60_000);
+
+  for (const viewport of ["desktop", "phone"] as const) {
+    for (const language of ["en", "ru"] as const) {
+      test(`${viewport}, ${language}: what works, points and recorders fit, pass axe and the keyboard walk`, async () => {
+        const { page, errors } = await openPage(viewport, language === "ru" ? "ru-RU" : "en-US");
+        await signInAsOperator(page);
+        for (const [path, heading] of [
+          ["/what-works?from=2026-05-08&to=2026-05-14", language === "ru" ? "Что работает" : "What works"],
+          ["/points?from=2026-05-08&to=2026-05-14", language === "ru" ? "Точки и кассы" : "Points and registers"],
+          ["/recorders", language === "ru" ? "Регистраторы" : "Recorders"],
+        ] as const) {
+          await page.goto(`${server.url}${path}`);
+          await page.waitForSelector("body[data-loaded=true]");
+          expect(await page.textContent("h1")).toBe(heading);
+          await expectUsablePage(page, `${path} ${viewport} ${language}`);
+        }
+        expect(errors).toEqual([]);
+        await page.context().close();
+      }, 120_000);
+    }
+  }
+});
+
+describe("the dialogue list through the page", () => {
+  const rowIds = (page: Page) => page.$$eval("#dialogue-rows tr", (rows) => rows.map((row) => row.getAttribute("data-dialogue-id")));
+
+  test("the category filter and the search box narrow the list as the API does", async () => {
+    const { page, errors } = await openPage();
+    await signInAsOperator(page);
+    await page.goto(`${server.url}/dialogues?from=2026-05-08&to=2026-05-14`);
+    await page.waitForSelector("body[data-loaded=true]");
+    await page.selectOption("#category", "accessory");
+    await page.click("#show");
+    await page.waitForURL(/category=accessory/);
+    await page.waitForSelector("body[data-loaded=true]");
+    const accessory = (await (await core.admin("/api/v1/dialogues?from=2026-05-08&to=2026-05-14&category=accessory")).json()) as { dialogues: Array<{ dialogue_id: string }> };
+    expect(accessory.dialogues).toHaveLength(1);
+    expect(await rowIds(page)).toEqual(accessory.dialogues.map((row) => row.dialogue_id));
+    await page.selectOption("#category", "");
+    await page.fill("#q", "телефону");
+    await page.press("#q", "Enter");
+    await page.waitForURL(/q=/);
+    await page.waitForSelector("body[data-loaded=true]");
+    expect(await rowIds(page)).toHaveLength(4);
+    await page.fill("#q", "десерт");
+    await page.press("#q", "Enter");
+    await page.waitForURL(/q=%D0%B4/);
+    await page.waitForSelector("body[data-loaded=true]");
+    expect(await rowIds(page)).toEqual([]);
+    expect(await page.textContent("#dialogues-message .empty b")).toBe("No dialogues match");
+    expect(errors).toEqual([]);
+    await page.context().close();
+  }, 60_000);
+
+  for (const way of ["session", "token"] as const) {
+    test(`with the ${way}, "Export CSV" downloads the rows the list shows, with the same filters`, async () => {
+      const { page, errors } = await openPage();
+      if (way === "session") await signInAsOperator(page);
+      else {
+        await page.goto(`${server.url}/login`);
+        await page.fill("#admin-token", testAdminToken);
+        await page.click("#token-button");
+        await page.waitForURL(`${server.url}/dashboard`);
+      }
+      await page.goto(`${server.url}/dialogues?from=2026-05-08&to=2026-05-14&upsell=true&category=warranty&sort=time_asc`);
+      await page.waitForSelector("body[data-loaded=true]");
+      const shown = await rowIds(page);
+      expect(shown).toHaveLength(2);
+      const [download] = await Promise.all([page.waitForEvent("download"), page.click("#csv")]);
+      const lines = (await readFile((await download.path())!, "utf8")).trim().split("\r\n");
+      expect(lines[0]).toStartWith("dialogue_id,point_id,");
+      expect(lines.slice(1).map((line) => line.split(",")[0])).toEqual(shown);
+      expect(errors).toEqual([]);
+      await page.context().close();
+    }, 60_000);
+  }
+});
+
+describe("re-analysis from the dialogue page", () => {
+  test("an admin asks for it and sees that it is queued; a viewer has no button", async () => {
+    const { id } = await insertHeardDialogue();
+    const { page, errors } = await openPage();
+    await signInAsOperator(page, boss);
+    await page.goto(`${server.url}/dialogues/${id}`);
+    await page.waitForSelector("body[data-loaded=true]");
+    await page.click("#reanalyse");
+    await page.waitForSelector("#reanalyse-message.ok");
+    expect(await page.textContent("#reanalyse-message")).toBe("Queued for analysisPass 2 is queued; this page shows it once it is done.");
+    expect(await page.getAttribute("#reanalyse-message", "role")).toBe("status");
+    await page.click("#reanalyse");
+    await page.waitForSelector("#reanalyse-message.ok:has-text('already queued')");
+    await expectUsablePage(page, "dialogue with re-analysis");
+    expect(errors).toEqual([]);
+    await page.context().close();
+
+    const viewer = await openPage();
+    await signInAsOperator(viewer.page);
+    await viewer.page.goto(`${server.url}/dialogues/${id}`);
+    await viewer.page.waitForSelector("body[data-loaded=true]");
+    expect(await viewer.page.isVisible("#reanalyse")).toBe(false);
+    expect(viewer.errors).toEqual([]);
+    await viewer.page.context().close();
+  }, 90_000);
+
+  test("with the admin token the button is there and queues the analysis", async () => {
+    const { id } = await insertHeardDialogue();
+    const { page, errors } = await openPage("phone", "ru-RU");
+    await page.goto(`${server.url}/login`);
+    await page.fill("#admin-token", testAdminToken);
+    await page.click("#token-button");
+    await page.waitForURL(`${server.url}/dashboard`);
+    await page.goto(`${server.url}/dialogues/${id}`);
+    await page.waitForSelector("body[data-loaded=true]");
+    await page.click("#reanalyse");
+    await page.waitForSelector("#reanalyse-message.ok");
+    expect(await page.textContent("#reanalyse-message b")).toBe("Поставлено в очередь на анализ");
     expect(errors).toEqual([]);
     await page.context().close();
   }, 60_000);

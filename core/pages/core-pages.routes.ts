@@ -1,14 +1,18 @@
 import { currentOperator, type SessionDeps } from "../../shared/accounts/operator-session.ts";
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { registerPageAssets } from "../../shared/pages/page-document.ts";
-import { renderCorePage } from "./core-page.ts";
+import type { SafeHtml } from "../../shared/pages/html.ts";
+import { type CorePageName, renderCorePage, type Say } from "./core-page.ts";
 import { dialogueMain } from "./dialogue.page.ts";
 import { dialoguesMain } from "./dialogues.page.ts";
 import { overviewMain } from "./overview.page.ts";
 import { roomMain } from "./room.page.ts";
 import { campaignIdPattern } from "../../shared/contracts/campaign-package.ts";
 import { notFound } from "../../shared/http/app-error.ts";
+import { pointsMain } from "./points.page.ts";
+import { recordersMain } from "./recorders.page.ts";
 import { coreSignInMain } from "./sign-in.page.ts";
+import { whatWorksMain } from "./what-works.page.ts";
 
 /** The core's dashboard pages; their figures come from the analytics API in the browser. */
 export function registerCorePageRoutes(app: HttpApp, deps: { operators: SessionDeps }): void {
@@ -19,19 +23,26 @@ export function registerCorePageRoutes(app: HttpApp, deps: { operators: SessionD
     return renderCorePage(c, { page: "sign-in", titleKey: "signIn.title", operator: operator?.username ?? null, signedIn: false, main: (say) => coreSignInMain(say) });
   });
 
-  app.get("/dashboard", async (c) => {
-    const operator = await currentOperator(c, deps.operators);
-    return renderCorePage(c, { page: "overview", titleKey: "overview.title", operator: operator?.username ?? null, signedIn: true, main: (say) => overviewMain(say) });
-  });
-
-  app.get("/dialogues", async (c) => {
-    const operator = await currentOperator(c, deps.operators);
-    return renderCorePage(c, { page: "dialogues", titleKey: "dialogues.title", operator: operator?.username ?? null, signedIn: true, main: (say) => dialoguesMain(say) });
-  });
+  // Pages behind sign-in with no data of their own: their scripts read the dashboard API.
+  const signedInPages: Array<[path: string, page: CorePageName, titleKey: string, main: (say: Say) => SafeHtml]> = [
+    ["/dashboard", "overview", "overview.title", overviewMain],
+    ["/dialogues", "dialogues", "dialogues.title", dialoguesMain],
+    ["/what-works", "what-works", "whatWorks.title", whatWorksMain],
+    ["/points", "points", "points.title", pointsMain],
+    ["/recorders", "recorders", "recorders.title", recordersMain],
+  ];
+  for (const [path, page, titleKey, main] of signedInPages) {
+    app.get(path, async (c) => {
+      const operator = await currentOperator(c, deps.operators);
+      return renderCorePage(c, { page, titleKey, operator: operator?.username ?? null, signedIn: true, main: (say) => main(say) });
+    });
+  }
 
   app.get("/dialogues/:dialogue_id", async (c) => {
     const operator = await currentOperator(c, deps.operators);
-    return renderCorePage(c, { page: "dialogue", titleKey: "dialogue.title", operator: operator?.username ?? null, signedIn: true, main: (say) => dialogueMain(say) });
+    // Only an admin sees the re-analyse button (with the admin token the page's script offers it).
+    const data = { canReanalyse: operator?.role === "admin" };
+    return renderCorePage(c, { page: "dialogue", titleKey: "dialogue.title", operator: operator?.username ?? null, signedIn: true, data, main: (say) => dialogueMain(say) });
   });
 
   // A listen link's holder comes here with ?listen=<token>; the page checks nothing itself, the API and the socket do.

@@ -1,4 +1,4 @@
-import { byId, element, showMessage } from "../../shared/pages/browser/page-kit.ts";
+import { type ApiError, api, byId, clearMessage, element, showMessage } from "../../shared/pages/browser/page-kit.ts";
 import { dashboardApi, startDashboardPage, storedAdminToken } from "./browser/admin-token.ts";
 
 interface Quote {
@@ -68,6 +68,27 @@ function renderTranscript(detail: DialogueDetail): void {
   target.replaceChildren(...parts);
 }
 
+/** Admins (an admin operator, or the admin token) may queue the dialogue's analysis again and see what happened. */
+function offerReanalysis(token: string | null): void {
+  byId("reanalyse-box").hidden = false;
+  const button = byId<HTMLButtonElement>("reanalyse");
+  const message = byId("reanalyse-message");
+  button.addEventListener("click", async () => {
+    clearMessage(message);
+    button.disabled = true;
+    button.textContent = kit.say("dialogue.reanalysing");
+    try {
+      const queued = await api<{ pass: number; already_queued: boolean }>(kit, `/api/v1/dialogues/${encodeURIComponent(dialogueId)}/reanalyse`, { method: "POST", headers: token ? { authorization: `Bearer ${token}` } : {} });
+      showMessage(message, "ok", kit.say("dialogue.reanalysed"), kit.say(queued.already_queued ? "dialogue.reanalyseAlready" : "dialogue.reanalysedText", { pass: String(queued.pass) }));
+    } catch (error) {
+      showMessage(message, "bad", kit.say("dialogue.reanalyseFailed"), (error as ApiError).message);
+    } finally {
+      button.disabled = false;
+      button.textContent = kit.say("dialogue.reanalyse");
+    }
+  });
+}
+
 async function load(): Promise<void> {
   const detail = await dashboardApi<DialogueDetail>(kit, `/api/v1/dialogues/${encodeURIComponent(dialogueId)}`);
   const when = new Intl.DateTimeFormat(kit.language, { dateStyle: "full", timeStyle: "medium", timeZone: detail.timezone });
@@ -100,6 +121,7 @@ async function load(): Promise<void> {
     mark.addEventListener("click", () => play(momentOf(detail.transcript.text, detail.transcript.segments, Number(mark.dataset.start), wholeMs)));
   }
   const token = storedAdminToken();
+  if (token || (kit.data as { canReanalyse?: boolean } | null)?.canReanalyse) offerReanalysis(token);
   const audioPath = `/api/v1/dialogues/${encodeURIComponent(dialogueId)}/audio`;
   if (token) {
     // A media element cannot send the header: the token's recording comes through fetch.

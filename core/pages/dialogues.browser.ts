@@ -17,7 +17,7 @@ const kit = startDashboardPage();
 const params = new URLSearchParams(location.search);
 const to = validDate(params.get("to")) ?? localDate(new Date());
 const from = validDate(params.get("from")) ?? shiftedDate(to, -6);
-const filterNames = ["point_id", "upsell", "quality_min", "quality_max", "category", "q", "sort", "limit"] as const;
+const filterNames = ["point_id", "register_id", "upsell", "quality_min", "quality_max", "category", "q", "sort", "limit"] as const;
 
 // The form shows the filters the address asks for; the API gets the same ones.
 const query = new URLSearchParams({ from, to });
@@ -30,6 +30,8 @@ for (const name of filterNames) {
   query.set(name, value);
   const control = form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement | null;
   if (name === "limit") continue;
+  // A register has no field of its own (the points page links to one): the form keeps it hidden.
+  if (name === "register_id") form.append(element("input", { type: "hidden", name, value }));
   if (control instanceof HTMLSelectElement && ![...control.options].some((option) => option.value === value)) control.append(element("option", { value, text: value }));
   if (control) control.value = value;
 }
