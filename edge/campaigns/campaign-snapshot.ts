@@ -19,6 +19,18 @@ export interface ServedLead {
   readonly audio: Readonly<Record<string, string>>;
 }
 
+/** A lead as the snapshot holds it: frozen, with exactly the fields a served lead has. */
+export function servedLead(lead: ServedLead): ServedLead {
+  return Object.freeze({
+    leadId: lead.leadId,
+    rowNumber: lead.rowNumber,
+    vendorLeadCode: lead.vendorLeadCode,
+    phoneNumber: lead.phoneNumber,
+    fields: Object.freeze(lead.fields),
+    audio: Object.freeze(lead.audio),
+  });
+}
+
 export interface ServedAudioFile {
   readonly importId: number;
   /** Package path, `audio/greeting/1001.wav`. */
