@@ -19,16 +19,11 @@ export interface ServedLead {
   readonly audio: Readonly<Record<string, string>>;
 }
 
-/** A lead as the snapshot holds it: frozen, with exactly the fields a served lead has. */
+/** A lead as the snapshot holds it: frozen in place (a copy would double what each lead allocates). */
 export function servedLead(lead: ServedLead): ServedLead {
-  return Object.freeze({
-    leadId: lead.leadId,
-    rowNumber: lead.rowNumber,
-    vendorLeadCode: lead.vendorLeadCode,
-    phoneNumber: lead.phoneNumber,
-    fields: Object.freeze(lead.fields),
-    audio: Object.freeze(lead.audio),
-  });
+  Object.freeze(lead.fields);
+  Object.freeze(lead.audio);
+  return Object.freeze(lead);
 }
 
 export interface ServedAudioFile {

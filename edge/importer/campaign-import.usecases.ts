@@ -12,7 +12,7 @@ import { type ImportProblem, PackageRejectedError, reject } from "./import-probl
 import { type ImportReport, summarizeReport } from "./import-report.ts";
 import type { ImportRepository } from "./import.repository.ts";
 import { ImportAbortedError, PackageStaging } from "./package-validation.ts";
-import { stageOnStagingThread } from "./package-staging-thread.ts";
+import { StagingThread } from "./package-staging-thread.ts";
 import { openZipArchive, type ZipArchive, type ZipLimits } from "./zip-archive.ts";
 
 /** An import from start to switch: hash, validate and stage, flush, deploy; or record why not. */
@@ -61,11 +61,10 @@ export async function importPackageFile(deps: ImporterDeps, run: ImportRun, pack
   // A serving edge indexes the leads as they are staged, so the switch needs no second read of them.
   const snapshotLeads = deps.deployment.buildsSnapshots ? new CampaignSnapshotBuilder() : null;
   const onLeadsStaged = snapshotLeads ? (leads: readonly ParsedLead[]) => leads.forEach((lead) => snapshotLeads.add(servedLead(lead))) : undefined;
+  const stager: PackageStager = deps.stagingDatabase ? new StagingThread(deps, deps.stagingDatabase) : stagerOnThisThread(deps);
   try {
-    const request = { packagePath, importDirectory, signal, onLeadsStaged };
-    if (deps.stagingDatabase) await stageOnStagingThread(deps, deps.stagingDatabase, run, request);
-    else await stagePackageFile(deps, run, request);
-    if (!run.report.clean) return await finishFailed(deps, run, "rejected");
+    await stager.stage(run, { packagePath, importDirectory, signal, onLeadsStaged });
+    if (!run.report.clean) return await finishFailed(deps, run, "rejected", stager);
     if (signal?.aborted || run.leaseLost) throw new ImportAbortedError(signal?.aborted ? "the edge was shutting down" : "the import lock was taken over");
     const finishedAt = deps.clock.now();
     const report = run.report.finish("deployed", finishedAt, run.startedAt);
@@ -80,23 +79,39 @@ export async function importPackageFile(deps: ImporterDeps, run: ImportRun, pack
     });
     run.stop();
     deps.logger.info("campaign deployed", { importId: run.id, campaignId: report.campaign?.id, leads: report.leads.valid, audioFiles: report.audio.files, replacedImportId: report.replaced_import_id });
-    await deps.deployment.purgeUnservedImports().catch((error) => deps.logger.warn("could not remove data of retired campaigns", { error }));
+    await stager.purgeUnservedImports().catch((error) => deps.logger.warn("could not remove data of retired campaigns", { error }));
     return report;
   } catch (error) {
     if (error instanceof PackageRejectedError) {
       run.report.problem(error.problem);
-      return await finishFailed(deps, run, "rejected");
+      return await finishFailed(deps, run, "rejected", stager);
     }
     if (error instanceof ImportAbortedError) {
       run.report.problem({ code: "import.interrupted", message: `the import was interrupted: ${error.message}; nothing changed` });
-      return await finishFailed(deps, run, "failed");
+      return await finishFailed(deps, run, "failed", stager);
     }
     deps.logger.error("import failed", { importId: run.id, error, stack: (error as Error).stack });
     run.report.problem({ code: "import.internal_error", message: `the edge could not finish the import: ${(error as Error).message}; nothing changed` });
-    return await finishFailed(deps, run, "failed");
+    return await finishFailed(deps, run, "failed", stager);
   } finally {
     run.stop();
+    await stager.close().catch((error) => deps.logger.warn("could not close the staging thread", { importId: run.id, error }));
   }
+}
+
+/** Where a package is staged and unserved imports are removed: a thread of its own, or this one. */
+export interface PackageStager {
+  stage(run: ImportRun, request: StagingRequest): Promise<void>;
+  purgeUnservedImports(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function stagerOnThisThread(deps: ImporterDeps): PackageStager {
+  return {
+    stage: (run, request) => stagePackageFile(deps, run, request),
+    purgeUnservedImports: async () => void (await deps.deployment.purgeUnservedImports()),
+    close: async () => {},
+  };
 }
 
 export interface StagingRequest {
@@ -127,12 +142,12 @@ export async function stagePackageFile(deps: StagingDeps, run: ImportRun, reques
   }
 }
 
-async function finishFailed(deps: ImporterDeps, run: ImportRun, outcome: "rejected" | "failed"): Promise<ImportReport> {
+async function finishFailed(deps: ImporterDeps, run: ImportRun, outcome: "rejected" | "failed", stager: Pick<PackageStager, "purgeUnservedImports"> = stagerOnThisThread(deps)): Promise<ImportReport> {
   run.stop();
   const report = run.report.finish(outcome, deps.clock.now(), run.startedAt);
   const first = report.problems[0];
   await deps.imports.markImportFailed({ id: run.id, errorCode: first?.code ?? "import.failed", errorMessage: summarizeReport(report), report: { ...report }, now: deps.clock.now() });
-  await deps.deployment.purgeUnservedImports().catch((error) => deps.logger.warn("could not remove a refused import's staged data", { importId: run.id, error }));
+  await stager.purgeUnservedImports().catch((error) => deps.logger.warn("could not remove a refused import's staged data", { importId: run.id, error }));
   deps.logger.warn(outcome === "rejected" ? "package refused" : "import failed", { importId: run.id, problems: report.problem_count, first: first?.message });
   return report;
 }

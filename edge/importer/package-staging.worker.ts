@@ -2,6 +2,8 @@ import type { ParsedLead } from "../../shared/campaign-package/lead-rows.ts";
 import { type NodeDatabase, openDatabase } from "../../shared/db/open-database.ts";
 import type { LogFields, Logger, LogLevel } from "../../shared/log/logger.ts";
 import { systemClock } from "../../shared/runtime/clock.ts";
+import { ServedCampaignsHolder } from "../campaigns/campaign-snapshot.ts";
+import { CampaignDeployment } from "../campaigns/campaigns.usecases.ts";
 import * as schema from "../db/schema.ts";
 import { type StagingDeps, stagePackageFile } from "./campaign-import.usecases.ts";
 import { type ImportProgress, ImportRun } from "./import-lock.ts";
@@ -10,16 +12,25 @@ import { createImportRepository } from "./import.repository.ts";
 import type { StagingCommand, StagingEvent, StagingJob, StagingOutcome } from "./package-staging-thread.ts";
 import { ImportAbortedError } from "./package-validation.ts";
 
-/** The staging thread's entrypoint (see package-staging-thread.ts): one package per thread. */
+/** The staging thread's entrypoint (see package-staging-thread.ts): one package, then its clean-up. */
 
 const port = globalThis as unknown as { postMessage(message: StagingEvent): void; onmessage: ((event: MessageEvent<StagingCommand>) => void) | null };
 const stopping = new AbortController();
-/** Progress is relayed at most this often (and at every phase change); the database gets it from this thread. */
+/** Progress is relayed at most this often (and at every phase change); this thread writes it to the database. */
 const progressRelayMs = 100;
+let database: NodeDatabase<typeof schema> | null = null;
+let audioStoragePath = "";
 
 port.onmessage = (event) => {
-  if (event.data.type === "abort") stopping.abort();
-  else void stage(event.data.job);
+  const command = event.data;
+  if (command.type === "abort") stopping.abort();
+  else if (command.type === "stage") void stage(command.job);
+  else if (command.type === "purge") void purge();
+  else {
+    database?.close();
+    database = null;
+    port.postMessage({ type: "closed" });
+  }
 };
 
 function relayLog(level: LogLevel): (msg: string, fields?: LogFields) => void {
@@ -41,12 +52,12 @@ function progressRelay(): (progress: ImportProgress) => void {
 }
 
 async function stage(job: StagingJob): Promise<void> {
-  let database: NodeDatabase<typeof schema> | null = null;
   let run: ImportRun | null = null;
   let outcome: StagingOutcome;
   try {
+    audioStoragePath = job.audioStoragePath;
     database = openDatabase(job.database, schema);
-    const deps: StagingDeps = { imports: createImportRepository(database.db), clock: systemClock, logger, audioStoragePath: job.audioStoragePath, limits: job.limits, leaseOwner: job.leaseOwner };
+    const deps: StagingDeps = { imports: createImportRepository(database.db), clock: systemClock, logger, audioStoragePath, limits: job.limits, leaseOwner: job.leaseOwner };
     const { id, source, fileName, operator, startedAt, report, progress } = job.run;
     run = new ImportRun(deps, id, source, fileName, operator, startedAt, progressRelay(), { report, progress });
     const onLeadsStaged = job.sendLeads ? (leads: readonly ParsedLead[]) => port.postMessage({ type: "leads", leads: leads as ParsedLead[] }) : undefined;
@@ -57,8 +68,19 @@ async function stage(job: StagingJob): Promise<void> {
     else if (error instanceof ImportAbortedError) outcome = { kind: "aborted", message: error.message };
     else outcome = { kind: "failed", message: (error as Error).message, stack: (error as Error).stack };
   } finally {
+    // The serving thread holds the lock from here on: its own lease keeper renews it.
     run?.stop();
-    database?.close();
   }
-  port.postMessage({ type: "finished", report: run?.report.report ?? job.run.report, progress: run?.progress ?? job.run.progress, outcome });
+  port.postMessage({ type: "staged", report: run?.report.report ?? job.run.report, progress: run?.progress ?? job.run.progress, outcome });
+}
+
+async function purge(): Promise<void> {
+  try {
+    if (!database) throw new Error("the staging thread has no database connection");
+    const deployment = new CampaignDeployment({ db: database.db, clock: systemClock, logger, audioStoragePath, served: new ServedCampaignsHolder(), serving: false });
+    await deployment.purgeUnservedImports();
+    port.postMessage({ type: "purged", error: null });
+  } catch (error) {
+    port.postMessage({ type: "purged", error: (error as Error).message });
+  }
 }
