@@ -2,6 +2,7 @@ import type { ParsedLead } from "../../shared/campaign-package/lead-rows.ts";
 import { type NodeDatabase, openDatabase } from "../../shared/db/open-database.ts";
 import type { LogFields, Logger, LogLevel } from "../../shared/log/logger.ts";
 import { systemClock } from "../../shared/runtime/clock.ts";
+import { lowerWorkerThreadPriority } from "../../shared/runtime/thread-priority.ts";
 import { ServedCampaignsHolder } from "../campaigns/campaign-snapshot.ts";
 import { CampaignDeployment } from "../campaigns/campaigns.usecases.ts";
 import * as schema from "../db/schema.ts";
@@ -20,6 +21,10 @@ const stopping = new AbortController();
 const progressRelayMs = 100;
 let database: NodeDatabase<typeof schema> | null = null;
 let audioStoragePath = "";
+
+// The import may take longer; the dialer's answers may not. Not lower still: this thread holds the
+// database's write lock while it stages, and the serving thread's own writes wait for it.
+lowerWorkerThreadPriority(10);
 
 port.onmessage = (event) => {
   const command = event.data;

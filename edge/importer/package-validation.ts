@@ -24,7 +24,7 @@ import { SqlInsertReader, SqlSyntaxError } from "./sql-insert-reader.ts";
 import { firstInvalidUtf8Byte, LineTracker } from "./utf8-position.ts";
 import type { ZipArchive, ZipEntry } from "./zip-archive.ts";
 
-/** Leads staged per write: one write blocks the serving thread, so it is kept to a few milliseconds. */
+/** Leads staged per write: one write holds the database's write lock, so it is kept to a few milliseconds. */
 const leadBatchSize = 250;
 /** Characters of leads text parsed between two chances for the dialer's requests to be answered. */
 const leadTextSlice = 8192;
@@ -277,7 +277,7 @@ export class PackageStaging {
           throw new LeadsFileError(notUtf8Problem(file, chunk, lines, bytesRead === chunk.length));
         }
         lines.advance(chunk);
-        // Parsing, checking and staging run on the thread that answers the dialer: in slices.
+        // Staged on the serving thread (an in-memory database cannot be shared), this work runs in slices.
         for (let start = 0; start < text.length && !stopped; ) {
           let end = Math.min(text.length, start + leadTextSlice);
           if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end++;
