@@ -2,7 +2,7 @@ import { join, resolve } from "node:path";
 import type { AccountsDeps } from "../shared/accounts/accounts.usecases.ts";
 import type { ConfigOf } from "../shared/config/config-spec.ts";
 import { campaignPackageLimits } from "../shared/contracts/campaign-package.ts";
-import type { NodeDatabase } from "../shared/db/open-database.ts";
+import { databaseFilePath, type NodeDatabase } from "../shared/db/open-database.ts";
 import { type AddressMatcher, createAddressMatcher } from "../shared/http/address-list.ts";
 import type { MetricsRegistry } from "../shared/http/metrics.ts";
 import { createLeaseOwner } from "../shared/jobs/lease.ts";
@@ -104,6 +104,11 @@ export async function buildEdgeDeps(configured: ConfigOf<EdgeConfigSpec>, databa
       maxCompressionRatio: campaignPackageLimits.maxCompressionRatio,
       compressionRatioFloorBytes: campaignPackageLimits.compressionRatioFloorBytes,
     },
+    stagingDatabase: database.filePath
+      ? { url: `file:${database.filePath}`, underLitestream: config.litestream }
+      : databaseFilePath(config.databaseUrl) === null
+        ? { url: config.databaseUrl, authToken: config.databaseAuthToken ?? undefined, underLitestream: false }
+        : null,
   };
   const trustedProxies = createAddressMatcher(config.trustedProxies ?? "");
   const dialer = createDialerApi({ served, audioStore, defaultPrompt, baseUrl, allowFrom: createAddressMatcher(config.dialerAllowFrom), trustedProxies, metrics, logger });

@@ -19,6 +19,13 @@ export interface ServedLead {
   readonly audio: Readonly<Record<string, string>>;
 }
 
+/** A lead as the snapshot holds it: frozen in place (a copy would double what each lead allocates). */
+export function servedLead(lead: ServedLead): ServedLead {
+  Object.freeze(lead.fields);
+  Object.freeze(lead.audio);
+  return Object.freeze(lead);
+}
+
 export interface ServedAudioFile {
   readonly importId: number;
   /** Package path, `audio/greeting/1001.wav`. */

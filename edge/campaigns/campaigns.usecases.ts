@@ -12,6 +12,7 @@ import {
   type ServedAudioFile,
   type ServedCampaigns,
   type ServedCampaignsHolder,
+  servedLead,
 } from "./campaign-snapshot.ts";
 import type { EdgeDatabase } from "../db/edge-database.ts";
 import type { CampaignRollback } from "./campaigns.schema.ts";
@@ -37,41 +38,38 @@ export function importAudioDirectory(audioStoragePath: string, importId: number)
   return join(audioStoragePath, String(importId));
 }
 
-/** Reads an import's leads and audio from the database into a snapshot, yielding between pages. */
 /** What reading a campaign needs: its rows, and where its audio lives. */
 interface CampaignSource {
   campaigns: CampaignsRepository;
   audioStoragePath: string;
 }
 
-export async function loadCampaignSnapshot(deps: CampaignSource, source: Omit<DeployedImport, "state">): Promise<CampaignSnapshot> {
+/** `stagedLeads`: the import's leads, indexed as they were staged, instead of read back from the database. */
+export async function loadCampaignSnapshot(deps: CampaignSource, source: Omit<DeployedImport, "state">, stagedLeads?: CampaignSnapshotBuilder): Promise<CampaignSnapshot> {
   const audio = await loadAudioIndex(deps, source.id, source.startedAt);
+  const leads = stagedLeads ?? (await readLeadsIntoSnapshot(deps, source.id));
+  return leads.finish(
+    { importId: source.id, campaignId: source.campaignId, campaignName: source.campaignName, importedAt: source.startedAt, activatedAt: source.activatedAt, defaultAudioPath: source.defaultAudio },
+    audio,
+  );
+}
+
+/** Reads an import's leads from the database into a snapshot builder, yielding between pages. */
+async function readLeadsIntoSnapshot(deps: CampaignSource, importId: number): Promise<CampaignSnapshotBuilder> {
   const leads = new CampaignSnapshotBuilder();
   const turns = eventLoopTurns();
   let after = 0;
   while (true) {
-    const page = await deps.campaigns.readLeadsPage(source.id, after, leadsPageSize);
+    const page = await deps.campaigns.readLeadsPage(importId, after, leadsPageSize);
     for (const record of page) {
-      leads.add(
-        Object.freeze({
-          leadId: record.leadId,
-          rowNumber: record.rowNumber,
-          vendorLeadCode: record.vendorLeadCode,
-          phoneNumber: record.phoneNumber,
-          fields: Object.freeze(JSON.parse(record.fields) as Record<string, string>),
-          audio: Object.freeze(JSON.parse(record.audio) as Record<string, string>),
-        }),
-      );
+      leads.add(servedLead({ ...record, fields: JSON.parse(record.fields) as Record<string, string>, audio: JSON.parse(record.audio) as Record<string, string> }));
     }
     if (page.length < leadsPageSize) break;
     after = page[page.length - 1]!.rowNumber;
     // Let the dialer's requests in between pages: a page is a few milliseconds of this thread.
     await turns.pause();
   }
-  return leads.finish(
-    { importId: source.id, campaignId: source.campaignId, campaignName: source.campaignName, importedAt: source.startedAt, activatedAt: source.activatedAt, defaultAudioPath: source.defaultAudio },
-    audio,
-  );
+  return leads;
 }
 
 async function loadAudioIndex(deps: CampaignSource, importId: number, importedAt: number): Promise<Map<string, ServedAudioFile>> {
@@ -126,6 +124,11 @@ export class CampaignDeployment {
     return this.deps.served;
   }
 
+  /** Whether switching builds the dialer's snapshot (a serving process) or only switches the database. */
+  get buildsSnapshots(): boolean {
+    return this.deps.serving;
+  }
+
   async load(): Promise<void> {
     // Read before loading: a switch that lands meanwhile changes the signature and is loaded next tick.
     const signature = await this.#source.campaigns.readDeploymentSignature();
@@ -153,13 +156,19 @@ export class CampaignDeployment {
    * Switches the dialer to a staged import: a serving process builds its snapshot first, then the
    * database switches in one transaction, then the snapshot is swapped in with one assignment.
    */
-  async deployStagedImport(options: { importId: number; leaseOwner: string; report: (previousImportId: number | null) => Record<string, unknown> }): Promise<void> {
+  async deployStagedImport(options: {
+    importId: number;
+    leaseOwner: string;
+    /** The import's leads, indexed as they were staged; read back from the database when absent. */
+    stagedLeads?: CampaignSnapshotBuilder | null;
+    report: (previousImportId: number | null) => Record<string, unknown>;
+  }): Promise<void> {
     const now = this.deps.clock.now();
     let snapshot: CampaignSnapshot | null = null;
     if (this.deps.serving) {
       const staged = await this.#source.campaigns.findImportSource(options.importId);
       if (!staged) throw new Error(`import ${options.importId} does not exist`);
-      snapshot = await loadCampaignSnapshot(this.#source, { ...staged, activatedAt: now });
+      snapshot = await loadCampaignSnapshot(this.#source, { ...staged, activatedAt: now }, options.stagedLeads ?? undefined);
     }
     // One transaction: previous → retired, active → previous, the staged import → active, only while
     // the caller still holds its lease; the report names the import it replaces, read inside it.

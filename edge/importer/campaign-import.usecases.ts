@@ -1,14 +1,18 @@
 import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
+import type { ParsedLead } from "../../shared/campaign-package/lead-rows.ts";
+import type { OpenDatabaseOptions } from "../../shared/db/open-database.ts";
 import type { Logger } from "../../shared/log/logger.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import { runCommand } from "../../shared/runtime/process.ts";
+import { CampaignSnapshotBuilder, servedLead } from "../campaigns/campaign-snapshot.ts";
 import { type CampaignDeployment, importAudioDirectory } from "../campaigns/campaigns.usecases.ts";
 import type { ImportRun } from "./import-lock.ts";
 import { type ImportProblem, PackageRejectedError, reject } from "./import-problem.ts";
 import { type ImportReport, summarizeReport } from "./import-report.ts";
 import type { ImportRepository } from "./import.repository.ts";
 import { ImportAbortedError, PackageStaging } from "./package-validation.ts";
+import { StagingThread } from "./package-staging-thread.ts";
 import { openZipArchive, type ZipArchive, type ZipLimits } from "./zip-archive.ts";
 
 /** An import from start to switch: hash, validate and stage, flush, deploy; or record why not. */
@@ -30,7 +34,16 @@ export interface ImporterDeps {
   limits: ImportLimits;
   /** Identifies this process in the import lock (shared/jobs/lease.ts). */
   leaseOwner: string;
+  /**
+   * The database as a second connection opens it: packages are then read, checked and staged on
+   * their own thread, and the serving thread only answers the dialer. Null stages on this thread
+   * (an in-memory database cannot be shared).
+   */
+  stagingDatabase: OpenDatabaseOptions | null;
 }
+
+/** What reading, checking and staging a package needs: all of it can be had on another thread. */
+export type StagingDeps = Pick<ImporterDeps, "imports" | "clock" | "logger" | "audioStoragePath" | "limits" | "leaseOwner">;
 
 /** Records a failure that happened before the package could be read (upload refused or cut short). */
 export async function failImportEarly(deps: ImporterDeps, run: ImportRun, problem: ImportProblem): Promise<ImportReport> {
@@ -45,23 +58,20 @@ export async function failImportEarly(deps: ImporterDeps, run: ImportRun, proble
  */
 export async function importPackageFile(deps: ImporterDeps, run: ImportRun, packagePath: string, signal?: AbortSignal): Promise<ImportReport> {
   const importDirectory = importAudioDirectory(deps.audioStoragePath, run.id);
-  let archive: ZipArchive | null = null;
+  // A serving edge indexes the leads as they are staged, so the switch needs no second read of them.
+  const snapshotLeads = deps.deployment.buildsSnapshots ? new CampaignSnapshotBuilder() : null;
+  const onLeadsStaged = snapshotLeads ? (leads: readonly ParsedLead[]) => leads.forEach((lead) => snapshotLeads.add(servedLead(lead))) : undefined;
+  const stager: PackageStager = deps.stagingDatabase ? new StagingThread(deps, deps.stagingDatabase) : stagerOnThisThread(deps);
   try {
-    if (run.report.report.package.sha256 === null) await hashPackageFile(deps, run, packagePath);
-    await run.update({ phase: "reading" }, true);
-    archive = await openZipArchive(packagePath, deps.limits);
-    run.report.report.package.entries = archive.entries.length;
-    const staging = new PackageStaging(deps, run, archive, importDirectory, signal);
-    await staging.validateAndStage();
-    if (!run.report.clean) return await finishFailed(deps, run, "rejected");
-    await run.update({ phase: "deploying" }, true);
-    await flushToDisk(importDirectory, staging.writtenFiles);
+    await stager.stage(run, { packagePath, importDirectory, signal, onLeadsStaged });
+    if (!run.report.clean) return await finishFailed(deps, run, "rejected", stager);
     if (signal?.aborted || run.leaseLost) throw new ImportAbortedError(signal?.aborted ? "the edge was shutting down" : "the import lock was taken over");
     const finishedAt = deps.clock.now();
     const report = run.report.finish("deployed", finishedAt, run.startedAt);
     await deps.deployment.deployStagedImport({
       importId: run.id,
       leaseOwner: deps.leaseOwner,
+      stagedLeads: snapshotLeads,
       report: (previousImportId) => {
         report.replaced_import_id = previousImportId;
         return { ...report };
@@ -69,37 +79,80 @@ export async function importPackageFile(deps: ImporterDeps, run: ImportRun, pack
     });
     run.stop();
     deps.logger.info("campaign deployed", { importId: run.id, campaignId: report.campaign?.id, leads: report.leads.valid, audioFiles: report.audio.files, replacedImportId: report.replaced_import_id });
-    await deps.deployment.purgeUnservedImports().catch((error) => deps.logger.warn("could not remove data of retired campaigns", { error }));
+    await stager.purgeUnservedImports().catch((error) => deps.logger.warn("could not remove data of retired campaigns", { error }));
     return report;
   } catch (error) {
     if (error instanceof PackageRejectedError) {
       run.report.problem(error.problem);
-      return await finishFailed(deps, run, "rejected");
+      return await finishFailed(deps, run, "rejected", stager);
     }
     if (error instanceof ImportAbortedError) {
       run.report.problem({ code: "import.interrupted", message: `the import was interrupted: ${error.message}; nothing changed` });
-      return await finishFailed(deps, run, "failed");
+      return await finishFailed(deps, run, "failed", stager);
     }
     deps.logger.error("import failed", { importId: run.id, error, stack: (error as Error).stack });
     run.report.problem({ code: "import.internal_error", message: `the edge could not finish the import: ${(error as Error).message}; nothing changed` });
-    return await finishFailed(deps, run, "failed");
+    return await finishFailed(deps, run, "failed", stager);
   } finally {
     run.stop();
+    await stager.close().catch((error) => deps.logger.warn("could not close the staging thread", { importId: run.id, error }));
+  }
+}
+
+/** Where a package is staged and unserved imports are removed: a thread of its own, or this one. */
+export interface PackageStager {
+  stage(run: ImportRun, request: StagingRequest): Promise<void>;
+  purgeUnservedImports(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function stagerOnThisThread(deps: ImporterDeps): PackageStager {
+  return {
+    stage: (run, request) => stagePackageFile(deps, run, request),
+    purgeUnservedImports: async () => void (await deps.deployment.purgeUnservedImports()),
+    close: async () => {},
+  };
+}
+
+export interface StagingRequest {
+  packagePath: string;
+  importDirectory: string;
+  signal?: AbortSignal;
+  onLeadsStaged?: (leads: readonly ParsedLead[]) => void;
+}
+
+/**
+ * Hashes, reads, checks and stages a package into the database and its import directory, and makes
+ * the staged files durable when it is clean. Throws PackageRejectedError or ImportAbortedError.
+ */
+export async function stagePackageFile(deps: StagingDeps, run: ImportRun, request: StagingRequest): Promise<void> {
+  let archive: ZipArchive | null = null;
+  try {
+    if (run.report.report.package.sha256 === null) await hashPackageFile(deps, run, request.packagePath);
+    await run.update({ phase: "reading" }, true);
+    archive = await openZipArchive(request.packagePath, deps.limits);
+    run.report.report.package.entries = archive.entries.length;
+    const staging = new PackageStaging(deps, run, archive, request.importDirectory, request.signal, request.onLeadsStaged);
+    await staging.validateAndStage();
+    if (!run.report.clean) return;
+    await run.update({ phase: "deploying" }, true);
+    await flushToDisk(request.importDirectory, staging.writtenFiles);
+  } finally {
     await archive?.close();
   }
 }
 
-async function finishFailed(deps: ImporterDeps, run: ImportRun, outcome: "rejected" | "failed"): Promise<ImportReport> {
+async function finishFailed(deps: ImporterDeps, run: ImportRun, outcome: "rejected" | "failed", stager: Pick<PackageStager, "purgeUnservedImports"> = stagerOnThisThread(deps)): Promise<ImportReport> {
   run.stop();
   const report = run.report.finish(outcome, deps.clock.now(), run.startedAt);
   const first = report.problems[0];
   await deps.imports.markImportFailed({ id: run.id, errorCode: first?.code ?? "import.failed", errorMessage: summarizeReport(report), report: { ...report }, now: deps.clock.now() });
-  await deps.deployment.purgeUnservedImports().catch((error) => deps.logger.warn("could not remove a refused import's staged data", { importId: run.id, error }));
+  await stager.purgeUnservedImports().catch((error) => deps.logger.warn("could not remove a refused import's staged data", { importId: run.id, error }));
   deps.logger.warn(outcome === "rejected" ? "package refused" : "import failed", { importId: run.id, problems: report.problem_count, first: first?.message });
   return report;
 }
 
-async function hashPackageFile(deps: ImporterDeps, run: ImportRun, path: string): Promise<void> {
+async function hashPackageFile(deps: StagingDeps, run: ImportRun, path: string): Promise<void> {
   const handle = await open(path, "r");
   try {
     const size = (await handle.stat()).size;

@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { conflict } from "../../shared/http/app-error.ts";
 import { isLeaseOwnerGone, keepLeaseAlive, type LeaseKeeper } from "../../shared/jobs/lease.ts";
 import type { ImportSource } from "../campaigns/campaigns.schema.ts";
-import type { ImporterDeps } from "./campaign-import.usecases.ts";
-import { ImportReportBuilder } from "./import-report.ts";
+import type { ImporterDeps, StagingDeps } from "./campaign-import.usecases.ts";
+import { type ImportReport, ImportReportBuilder } from "./import-report.ts";
 import { ImportLockTakenError, type ImportRecord } from "./import.repository.ts";
 
 /**
@@ -59,16 +59,18 @@ export class ImportRun {
   #writing: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly deps: ImporterDeps,
+    private readonly deps: StagingDeps,
     readonly id: number,
     readonly source: ImportSource,
     readonly fileName: string,
     readonly operator: string | null,
     readonly startedAt: number,
     private readonly onProgress?: (progress: ImportProgress) => void,
+    resumed?: { report: ImportReport; progress: ImportProgress },
   ) {
-    this.report = new ImportReportBuilder({ importId: id, source, fileName, operator, startedAt });
+    this.report = new ImportReportBuilder({ importId: id, source, fileName, operator, startedAt }, resumed?.report);
     if (source !== "cli") this.progress.phase = "receiving";
+    if (resumed) Object.assign(this.progress, resumed.progress);
     this.#lease = keepLeaseAlive({ what: `import ${id}`, leaseMs, clock: deps.clock, intervalMs: heartbeatMs, heartbeat: () => this.#write() });
   }
 
@@ -84,6 +86,12 @@ export class ImportRun {
     this.onProgress?.(this.progress);
     if (!force && !phaseChanged && this.deps.clock.now() - this.#lastWrite < progressWriteMs) return;
     await this.#write();
+  }
+
+  /** Takes on progress that another thread recorded (and wrote) for this import. */
+  mirror(progress: ImportProgress): void {
+    Object.assign(this.progress, progress);
+    this.onProgress?.(this.progress);
   }
 
   /** Writes the progress and renews the lease; false once the lease is no longer this process's. */

@@ -50,8 +50,9 @@ export const maxListedProblems = 100;
 export class ImportReportBuilder {
   readonly report: ImportReport;
 
-  constructor(values: { importId: number; source: ImportSource; fileName: string; operator: string | null; startedAt: number }) {
-    this.report = {
+  /** `resumed`: carries on a report begun elsewhere (the staging thread continues the serving thread's). */
+  constructor(values: { importId: number; source: ImportSource; fileName: string; operator: string | null; startedAt: number }, resumed?: ImportReport) {
+    this.report = resumed ?? {
       import_id: values.importId,
       outcome: "rejected",
       source: values.source,

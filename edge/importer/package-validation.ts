@@ -14,7 +14,7 @@ import {
 } from "../../shared/contracts/campaign-package.ts";
 import { eventLoopTurns } from "../../shared/runtime/event-loop-turns.ts";
 import { writeAllSync } from "../../shared/runtime/files.ts";
-import type { ImporterDeps } from "./campaign-import.usecases.ts";
+import type { StagingDeps } from "./campaign-import.usecases.ts";
 import { CsvReader, CsvSyntaxError } from "../../shared/csv/csv-reader.ts";
 import type { ImportRun } from "./import-lock.ts";
 import { type ImportProblem, reject } from "./import-problem.ts";
@@ -24,7 +24,7 @@ import { SqlInsertReader, SqlSyntaxError } from "./sql-insert-reader.ts";
 import { firstInvalidUtf8Byte, LineTracker } from "./utf8-position.ts";
 import type { ZipArchive, ZipEntry } from "./zip-archive.ts";
 
-/** Leads staged per write: one write blocks the serving thread, so it is kept to a few milliseconds. */
+/** Leads staged per write: one write holds the database's write lock, so it is kept to a few milliseconds. */
 const leadBatchSize = 250;
 /** Characters of leads text parsed between two chances for the dialer's requests to be answered. */
 const leadTextSlice = 8192;
@@ -49,11 +49,13 @@ export class PackageStaging {
   #madeDirectories = new Set<string>();
 
   constructor(
-    private readonly deps: ImporterDeps,
+    private readonly deps: StagingDeps,
     private readonly run: ImportRun,
     private readonly archive: ZipArchive,
     private readonly importDirectory: string,
     private readonly signal?: AbortSignal,
+    /** Leads once they are staged, in package order: the serving thread builds its snapshot from them. */
+    private readonly onLeadsStaged?: (leads: readonly ParsedLead[]) => void,
   ) {}
 
   get #report() {
@@ -275,7 +277,7 @@ export class PackageStaging {
           throw new LeadsFileError(notUtf8Problem(file, chunk, lines, bytesRead === chunk.length));
         }
         lines.advance(chunk);
-        // Parsing, checking and staging run on the thread that answers the dialer: in slices.
+        // Staged on the serving thread (an in-memory database cannot be shared), this work runs in slices.
         for (let start = 0; start < text.length && !stopped; ) {
           let end = Math.min(text.length, start + leadTextSlice);
           if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end++;
@@ -284,7 +286,7 @@ export class PackageStaging {
           if (batch.length >= leadBatchSize) {
             const staged = batch;
             batch = [];
-            if (this.#report.clean) await this.deps.imports.insertStagedLeads(this.run.id, staged);
+            if (this.#report.clean) await this.#stageLeads(staged);
           }
           await turns.pause();
         }
@@ -312,7 +314,7 @@ export class PackageStaging {
       throw error;
     }
     if (!sawHeader) this.#report.problem({ code: "leads.empty", message: `${file} holds no leads: it needs ${file.endsWith(".csv") ? "a header row and" : "INSERT statements with"} at least one lead`, file });
-    if (this.#report.clean && batch.length > 0) await this.deps.imports.insertStagedLeads(this.run.id, batch);
+    if (this.#report.clean && batch.length > 0) await this.#stageLeads(batch);
     await this.run.update({ leads_read: rowNumber }, true);
     this.#checkChecksum(file, hash.digest("hex"));
     report.leads.shared_phone_numbers = [...phoneCounts.values()].filter((count) => count > 1).length;
@@ -329,6 +331,11 @@ export class PackageStaging {
     if (rowNumber !== this.#manifest.lead_count && plan) {
       this.#report.problem({ code: "leads.count_mismatch", message: `${file} holds ${rowNumber} leads; manifest.json says lead_count ${this.#manifest.lead_count}`, file });
     }
+  }
+
+  async #stageLeads(leads: ParsedLead[]): Promise<void> {
+    await this.deps.imports.insertStagedLeads(this.run.id, leads);
+    this.onLeadsStaged?.(leads);
   }
 
   async #checkDiskSpace(): Promise<void> {

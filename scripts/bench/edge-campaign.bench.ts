@@ -11,6 +11,7 @@
  * Needs the x64 binary (npm run build), nginx-light, wrk, unzip, sqlite3 and GNU time.
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { generateCampaignPackage } from "../campaign-package/generate-campaign-package.ts";
 import { runCommand, spawnProcess, type ChildProcessHandle } from "../../shared/runtime/process.ts";
@@ -231,6 +232,8 @@ if (!cookie) throw new Error(`operator sign-in failed: ${login.status}`);
 log("lookups with no import…");
 const quietUntil = performance.now() + seconds * 1000;
 const withoutImport = await pacedLookups(() => performance.now() < quietUntil);
+// Other work on the machine moves both figures: the load beside them says how quiet it was.
+const loadWithoutImport = loadavg()[0]!;
 log(`lookups while the edge imports ${concurrentImportLeads} leads…`);
 let importing = true;
 const importStarted = performance.now();
@@ -252,6 +255,7 @@ const importRun = (async () => {
 });
 const duringImport = await pacedLookups(() => importing);
 const importOutcome = await importRun;
+const loadDuringImport = loadavg()[0]!;
 const importSeconds = (performance.now() - importStarted) / 1000;
 const edgeRss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${edge.pid}/status`, "utf8"))?.[1]) / 1024;
 await edge.stop();
@@ -292,5 +296,6 @@ printTable(
   ],
 );
 console.log(`p99 during the import: ${(duringImport.p99Ms / withoutImport.p99Ms).toFixed(2)}× the p99 without`);
+console.log(`1-minute load average on ${cpus().length} cores: ${loadWithoutImport.toFixed(1)} after the lookups with no import, ${loadDuringImport.toFixed(1)} after the import`);
 console.log("targets: lookups ≥ 0.8× the bare Bun server; audio ≥ 0.8× nginx; p99 during an import ≤ 2× the p99 without and ≤ 20 ms");
 work.remove();
