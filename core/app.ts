@@ -40,6 +40,8 @@ import { createRoomsRepository } from "./rooms/rooms.repository.ts";
 import { llmSettingsOf } from "./pipeline/analysis/upsell-analyser.ts";
 import { createStudioRepository } from "./studio/studio.repository.ts";
 import { registerCampaignSocketRoute } from "./campaign-socket/campaign-socket.routes.ts";
+import { registerDialerRoutes } from "./dialer/dialer.routes.ts";
+import { studioLeadsOf } from "./dialer/dialer-deps.ts";
 
 export type { CoreDeps } from "./core-deps.ts";
 
@@ -115,6 +117,13 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
     sessions,
   });
   registerInternalRoutes(app, internalDepsOf(deps, deps.stages));
+  registerDialerRoutes(app, {
+    dialer: deps.dialer,
+    adminToken: config.adminToken,
+    sessions,
+    studioLeads: studioLeadsOf(studioCampaigns),
+    tenantExists: async (id) => (await createTenantsRepository(db).findTenant(id)) !== null,
+  });
 
   // The DID Optimizer API: tenants and keys (admin), call results, DID pools and selection, statistics.
   const tenants = createTenantsRepository(db);

@@ -2,6 +2,7 @@ import { accountsConfig } from "../shared/accounts/accounts.config.ts";
 import { listenConfig, storageConfig } from "../shared/config/common-config.ts";
 import { field } from "../shared/config/config-spec.ts";
 import { flag, optional, text } from "../shared/config/config-types.ts";
+import { dialerConfig } from "./dialer/dialer.config.ts";
 import { didsConfig } from "./dids/dids.config.ts";
 import { ingestConfig } from "./ingest/ingest.config.ts";
 import { analyticsConfig } from "./analytics/analytics.config.ts";
@@ -42,6 +43,7 @@ export const coreConfigSpec = {
   ...analysisConfig,
   ...studioConfig,
   ...roomsConfig,
+  ...dialerConfig,
   ...accountsConfig("the dashboard and studio"),
   ...analyticsConfig,
 };

@@ -7,6 +7,8 @@ import type { Clock } from "../shared/runtime/clock.ts";
 import type { CoreConfigSpec } from "./config.ts";
 import { type CampaignSocketHost, createCampaignSocket } from "./campaign-socket/campaign-socket.ts";
 import type { CoreDatabase } from "./db/core-database.ts";
+import { createDialerDeps } from "./dialer/dialer-deps.ts";
+import type { DialerDeps } from "./dialer/dialer.usecases.ts";
 import { type DidPools, createDidPools } from "./dids/did-pools.ts";
 import { createDidsRepository } from "./dids/dids.repository.ts";
 import { type AudioStorage, createAudioStorage } from "./ingest/audio-retention.ts";
@@ -49,6 +51,8 @@ export interface CoreDeps {
   campaignSocket: CampaignSocketHost;
   /** The campaigns' listening rooms: their queues and timelines live here, their events go out on the campaign socket. */
   rooms: RoomEngine;
+  /** The Twilio dialer; null until Twilio is configured. */
+  dialer: DialerDeps | null;
 }
 
 export interface CoreDepsOptions {
@@ -64,6 +68,14 @@ export function buildCoreDeps(config: ConfigOf<CoreConfigSpec>, database: Pick<N
   const db = database.db as unknown as CoreDatabase;
   const running: BackgroundLoop[] = [];
   const storage = createChunkStorage(config.audioStoragePath);
+  const didPools = createDidPools({
+    repository: createDidsRepository(db),
+    clock,
+    logger: options.logger,
+    refreshMs: config.didPoolRefreshSeconds * 1000,
+    statsWindowDays: config.didStatsWindowDays,
+  });
+  const random = options.random ?? Math.random;
   const campaignSocket = createCampaignSocket({ logger: options.logger, metrics: options.metrics, clock });
   const rooms = createRooms({ config, db, clock, logger: options.logger, metrics: options.metrics });
   rooms.attach(campaignSocket);
@@ -78,19 +90,14 @@ export function buildCoreDeps(config: ConfigOf<CoreConfigSpec>, database: Pick<N
     audioStorage: createAudioStorage({ db, clock, storage, settings: config, metrics: options.metrics }),
     analysisSettings: loadAnalysisSettingsOrRefuse(config.analysisSettingsFile),
     stages: options.stages ?? pipelineStages,
-    didPools: createDidPools({
-      repository: createDidsRepository(db),
-      clock,
-      logger: options.logger,
-      refreshMs: config.didPoolRefreshSeconds * 1000,
-      statsWindowDays: config.didStatsWindowDays,
-    }),
-    random: options.random ?? Math.random,
+    didPools,
+    random,
     loops: {
       add: (...loops) => void running.push(...loops),
       states: () => running.map((loop) => loop.state()),
     },
     campaignSocket,
     rooms,
+    dialer: createDialerDeps({ config, db, clock, logger: options.logger, didPools, random, publish: (event) => void campaignSocket.publish(event.campaign_id, event) }),
   };
 }

@@ -17,6 +17,7 @@ import { pipelineStages } from "./pipeline/pipeline-stages.ts";
 import { startRoomLoops } from "./rooms/rooms-deps.ts";
 import { createStudioRepository } from "./studio/studio.repository.ts";
 import { createStudioDeps } from "./studio/studio-deps.ts";
+import { startDialerSettlement } from "./dialer/dialer.usecases.ts";
 import { campaignCommandUsage, runCampaignCommand } from "./studio/studio.commands.ts";
 
 /** The core as its binary runs it, with these pipeline stages (tests may add one). */
@@ -46,12 +47,13 @@ export function createCoreNode(stages: PipelineStages = pipelineStages): NodeDef
       const recovered = await deps.rooms.recover(async (campaignId) => await studio.findCampaign(campaignId));
       if (recovered.requeued + recovered.failed > 0) logger.info("listening rooms resumed after a restart", recovered);
       const rooms = startRoomLoops(deps, shutdown);
-      deps.loops.add(housekeeping, retention, ...pipeline.loops, ...rooms);
+      const dialerSettlement = deps.dialer ? startDialerSettlement(deps.dialer, shutdown) : null;
+      deps.loops.add(housekeeping, retention, ...pipeline.loops, ...rooms, ...(dialerSettlement ? [dialerSettlement] : []));
       return {
         url: server.url,
         async stop() {
           await server.stop();
-          await Promise.all([housekeeping.stopped, retention.stopped, pipeline.stop(), ...rooms.map((loop) => loop.stopped)]);
+          await Promise.all([housekeeping.stopped, retention.stopped, pipeline.stop(), ...rooms.map((loop) => loop.stopped), dialerSettlement?.stopped]);
           await deps.rooms.flushState().catch((error) => logger.error("listening-room state not written at shutdown", { error, unwritten: deps.rooms.unwrittenChanges() }));
         },
       };

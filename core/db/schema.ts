@@ -12,3 +12,4 @@ export { operatorSessions, operators, signInLockouts } from "../../shared/accoun
 export { analyticsDaily, analyticsDailyCategories, analyticsHourly, analyticsMonthlyHourly, analyticsState, dialogueFactCategories, dialogueFacts } from "../analytics/analytics.schema.ts";
 export { studioCampaigns, studioEdges, studioLeads, studioLines, studioPublications } from "../studio/studio.schema.ts";
 export { audioPlaybackRequests, connectionPlaybackStates, playbackChunks, roomListenLinks, websocketConnections } from "../rooms/rooms.schema.ts";
+export { dialerAgents, dialerCalls, dialerCampaigns, dialerLeads } from "../dialer/dialer.schema.ts";

@@ -60,17 +60,17 @@ const idParameter = z.string().regex(campaignIdPattern, { message: "the campaign
  * `Authorization: Bearer <ADMIN_TOKEN>`, or an operator's session (whose writes must come from the
  * core's own pages). Without a configured token the bearer form is off, never open.
  */
-export function requireStudioCaller(deps: { adminToken: string | undefined; sessions: SessionDeps }): MiddlewareHandler<AppEnv> {
+export function requireStudioCaller(deps: { adminToken: string | undefined; sessions: SessionDeps }, api: { feature: string; name: string } = { feature: "studio", name: "the studio API" }): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header("authorization");
     if (header === undefined && sessionTokenOf(c, deps.sessions.node) !== null) {
       await requireOperator(c, deps.sessions);
       return next();
     }
-    if (!deps.adminToken) throw forbidden("studio.disabled", "the studio API takes an operator session only: set ADMIN_TOKEN to call it with a token");
+    if (!deps.adminToken) throw forbidden(`${api.feature}.disabled`, `${api.name} takes an operator session only: set ADMIN_TOKEN to call it with a token`);
     const given = bearerTokenOf(header);
     if (!given) throw unauthorized("auth.missing_token", "an Authorization: Bearer <token> header or an operator session is required");
-    if (!tokensMatch(given, deps.adminToken)) throw unauthorized("auth.invalid_token", "the token is not valid for the studio API");
+    if (!tokensMatch(given, deps.adminToken)) throw unauthorized("auth.invalid_token", `the token is not valid for ${api.name}`);
     return next();
   };
 }
