@@ -291,9 +291,11 @@ async function adoptPlacedCall(deps: DialerDeps, call: DialerCall): Promise<bool
   return false;
 }
 
+/** Writes facts about a call, then its state as the stored row (with every other writer's facts) now implies. */
 async function changeCall(deps: Pick<DialerDeps, "dialer" | "clock">, call: DialerCall, changes: DialerCallChanges): Promise<DialerCall> {
-  const merged = { ...call, ...changes };
-  return await deps.dialer.updateCall(call.id, { ...changes, state: callStateOf(merged), updatedAt: deps.clock.now() });
+  const updated = await deps.dialer.updateCall(call.id, { ...changes, updatedAt: deps.clock.now() });
+  const state = callStateOf(updated);
+  return state === updated.state ? updated : await deps.dialer.updateCall(call.id, { state });
 }
 
 async function callOfWebhook(deps: DialerDeps, callId: string | undefined, params: WebhookParams): Promise<DialerCall> {

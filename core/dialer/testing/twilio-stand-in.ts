@@ -7,7 +7,8 @@ import { type RunningHttpServer, startHttpServer } from "../../../shared/runtime
  * X-Twilio-Signature over the configured URL and the sorted form parameters.
  */
 
-export type AnswerKind = "human" | "machine" | "unknown" | "busy" | "no-answer" | "failed";
+/** "invalid-number": Twilio refuses to create the call (400, error 21211). */
+export type AnswerKind = "human" | "machine" | "unknown" | "busy" | "no-answer" | "failed" | "invalid-number";
 
 export interface CallScenario {
   answer: AnswerKind;
@@ -79,7 +80,6 @@ export interface TwilioStandIn {
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const hex = (length: number) => Array.from({ length }, () => Math.floor(Math.random() * 16).toString(16)).join("");
 
 function formOf(body: string): Record<string, string | string[]> {
@@ -214,11 +214,11 @@ export function startTwilioStandIn(options: TwilioStandInOptions): TwilioStandIn
     try {
       call.status = "initiated";
       await statusCallback("initiated");
-      await sleep(scenario.ringMs ?? 10);
+      await pause(scenario.ringMs ?? 10);
       if (hangupReason) return await finish("canceled");
       call.status = "ringing";
       await statusCallback("ringing");
-      await sleep(scenario.ringMs ?? 10);
+      await pause(scenario.ringMs ?? 10);
       if (hangupReason) return await finish("canceled");
       if (scenario.answer === "busy" || scenario.answer === "no-answer" || scenario.answer === "failed") return await finish(scenario.answer);
 
@@ -291,6 +291,7 @@ export function startTwilioStandIn(options: TwilioStandInOptions): TwilioStandIn
       let created: SimulatedCall | undefined;
       if (!callSid && request.method === "POST" && (!fault || fault.afterCreate)) {
         if (!single(form.To) || !single(form.From) || !(single(form.Url) || single(form.Twiml))) return restError(400, 21201, "No 'To', 'From' or 'Url' specified");
+        if (options.scenarioFor(single(form.To)!).answer === "invalid-number") return restError(400, 21211, `The 'To' number ${single(form.To)} is not a valid phone number.`);
         created = createCall(form);
       }
       if (fault) {
