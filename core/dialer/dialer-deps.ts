@@ -33,6 +33,13 @@ const dispositionOfReason: Record<string, string> = {
   hangup_before_verdict: "DROP",
 };
 
+/** DIDs are stored as North American numbers without the country code; Twilio dials E.164. */
+export function e164Of(phoneNumber: string): string {
+  if (phoneNumber.startsWith("+")) return phoneNumber;
+  const digits = phoneNumber.replace(/\D/g, "");
+  return digits.length === 10 ? `+1${digits}` : `+${digits}`;
+}
+
 function twoDigits(value: number): string {
   return String(value).padStart(2, "0");
 }
@@ -118,7 +125,7 @@ export function createDialerDeps(deps: {
           leadId: null,
           uniqueid: callId,
         });
-        return selection.did.phoneNumber;
+        return e164Of(selection.did.phoneNumber);
       } catch (error) {
         // No pool (or every DID at its daily limit): the account's own number.
         if (error instanceof AppError && error.code.startsWith("dids.")) return callerId;
