@@ -98,6 +98,7 @@ export function createDialerDeps(deps: {
       baseUrl: config.baseUrl,
       callerId,
       machineDetectionTimeoutSeconds: config.twilioMachineDetectionTimeoutSeconds,
+      strandedPlacementMs: config.twilioTimeoutSeconds * 2000,
       apiKey: config.twilioApiKey,
       apiSecret: config.twilioApiSecret,
       twimlAppSid: config.twilioTwimlAppSid,

@@ -12,8 +12,6 @@ import { agentConferenceTwiml, apologyTwiml, conferenceNameOf, customerConferenc
 export const maxAbandonRate = 0.03;
 /** An AMD verdict later than MachineDetectionTimeout plus this is settled as `unknown`. */
 export const verdictMarginMs = 5_000;
-/** A call recorded but unknown to Twilio this long (no process placing it) is reconciled and placed. */
-export const strandedPlacementMs = 60_000;
 const createAttempts = 5;
 const apology = "We are sorry, all of our agents are busy. We will call you back.";
 
@@ -24,6 +22,8 @@ export interface DialerSettings {
   /** TWILIO_PHONE_NUMBER: the caller ID when no DID pool gives one. */
   callerId: string;
   machineDetectionTimeoutSeconds: number;
+  /** A recorded call not known to Twilio this long after it was recorded, and not being placed here, is reconciled and placed. */
+  strandedPlacementMs: number;
   /** For Voice access tokens; the console's token request is refused without them. */
   apiKey: string | undefined;
   apiSecret: string | undefined;
@@ -248,6 +248,8 @@ export async function placeCall(deps: DialerDeps, intended: DialerCall): Promise
     AsyncAmdStatusCallback: webhookUrl(deps, webhookPaths.amd, call.id),
     AsyncAmdStatusCallbackMethod: "POST",
   };
+  // A call whose create was sent by a process that then stopped may be placed already.
+  if (call.placeAttempts > 0 && (await adoptPlacedCall(deps, call))) return;
   let failure: TwilioRestFailure | null = null;
   for (let attempt = 1; attempt <= createAttempts; attempt++) {
     if (failure?.ambiguous && (await adoptPlacedCall(deps, call))) return;
@@ -571,7 +573,8 @@ export async function settleDialer(deps: DialerDeps): Promise<{ settled: number 
       settled++;
     }
   }
-  for (const call of await deps.dialer.strandedPlacements(now - strandedPlacementMs)) {
+  // A call recorded but unknown to Twilio, which no placement in this process is working on, was left by a stopped process.
+  for (const call of await deps.dialer.strandedPlacements(now - deps.settings.strandedPlacementMs)) {
     if (deps.placing.has(call.id)) continue;
     deps.placing.add(call.id);
     try {

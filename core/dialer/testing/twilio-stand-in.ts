@@ -61,6 +61,9 @@ export interface TwilioStandInOptions {
   scenarioFor: (to: string) => CallScenario;
   /** Delivers a webhook (a real fetch unless a test routes it into an app). */
   deliver?: (url: string, init: RequestInit) => Promise<Response>;
+  /** Tries per webhook while the server cannot be reached (5), this far apart (500 ms). */
+  deliveryAttempts?: number;
+  deliveryRetryMs?: number;
 }
 
 export interface TwilioStandIn {
@@ -113,12 +116,21 @@ export function startTwilioStandIn(options: TwilioStandInOptions): TwilioStandIn
 
   async function sendWebhook(url: string, params: Record<string, string>): Promise<DeliveredWebhook> {
     const signature = getExpectedTwilioSignature(options.authToken, url, params);
-    const response = await deliver(url, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature, "i-twilio-idempotency-token": hex(32) },
-      body: new URLSearchParams(params).toString(),
-    });
-    return { url, params, status: response.status, body: await response.text(), at: Date.now() };
+    const idempotencyToken = hex(32);
+    // Like Twilio with connection overrides (#rc=5), a webhook that found no server is tried again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const response = await deliver(url, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature, "i-twilio-idempotency-token": idempotencyToken },
+          body: new URLSearchParams(params).toString(),
+        });
+        return { url, params, status: response.status, body: await response.text(), at: Date.now() };
+      } catch (error) {
+        if (attempt >= (options.deliveryAttempts ?? 5)) return { url, params, status: 0, body: String(error), at: Date.now() };
+        await new Promise<void>((resolve) => setTimeout(resolve, options.deliveryRetryMs ?? 500));
+      }
+    }
   }
 
   function authorized(request: Request): boolean {
