@@ -119,6 +119,7 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
   registerInternalRoutes(app, internalDepsOf(deps, deps.stages));
   registerDialerRoutes(app, {
     dialer: deps.dialer,
+    socket: deps.campaignSocket,
     adminToken: config.adminToken,
     sessions,
     studioLeads: studioLeadsOf(studioCampaigns),

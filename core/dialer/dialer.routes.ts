@@ -7,6 +7,7 @@ import { campaignIdPattern } from "../../shared/contracts/campaign-package.ts";
 import { AppError, badRequest, notFound } from "../../shared/http/app-error.ts";
 import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { readJsonBody } from "../../shared/http/json-body.ts";
+import type { CampaignSocket } from "../campaign-socket/campaign-socket.ts";
 import { requireStudioCaller } from "../studio/studio.routes.ts";
 import { holdMusicWav } from "./hold-music.ts";
 import {
@@ -76,6 +77,7 @@ const callIdOf = (c: Context) => {
 
 export interface DialerRouteDeps {
   dialer: DialerDeps | null;
+  socket: CampaignSocket;
   adminToken: string | undefined;
   sessions: SessionDeps;
   studioLeads(campaignId: string): Promise<Array<{ leadId: number; phoneNumber: string; name: string | null }> | null>;
@@ -85,6 +87,13 @@ export interface DialerRouteDeps {
 /** Seed 003's endpoints: campaigns for operators (or ADMIN_TOKEN), voice webhooks for Twilio (signed). */
 export function registerDialerRoutes(app: HttpApp, deps: DialerRouteDeps): void {
   const caller = requireStudioCaller(deps, { feature: "dialer", name: "the dialer API" });
+  // The campaign socket opens for dialer campaigns too; operators and scripts get the campaign's state on connect (listening-room links do not).
+  deps.socket.addCampaignLookup(async (campaignId) => deps.dialer !== null && (await deps.dialer.dialer.findCampaign(campaignId)) !== null);
+  deps.socket.onOpen(async (connection) => {
+    if (!deps.dialer || connection.caller.kind === "listener") return [];
+    const campaign = await deps.dialer.dialer.findCampaign(connection.campaignId);
+    return campaign ? [{ type: "dialer_snapshot", campaign_id: campaign.id, campaign: await dialerCampaignView(deps.dialer, campaign) }] : [];
+  });
   app.use("/api/campaign", caller);
   app.use("/api/campaign/*", caller);
   app.use("/api/token", caller);

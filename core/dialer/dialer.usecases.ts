@@ -3,6 +3,7 @@ import { AppError, badRequest, conflict, notFound } from "../../shared/http/app-
 import type { Logger } from "../../shared/log/logger.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import { type BackgroundLoop, startBackgroundLoop } from "../../shared/runtime/background-loop.ts";
+import type { DialerCallView, DialerCampaignView, DialerEvent } from "../../shared/contracts/dialer-events.ts";
 import type { KeyedMutex } from "../ingest/keyed-mutex.ts";
 import type { DialerCall, DialerCallChanges, DialerCallState, DialerCampaign, DialerRepository } from "./dialer.repository.ts";
 import { createRetryDelayMs, type TwilioRestClient, type TwilioRestFailure } from "./twilio-rest-client.ts";
@@ -30,8 +31,7 @@ export interface DialerSettings {
   twimlAppSid: string | undefined;
 }
 
-/** What the dialer tells the campaign's sockets. */
-export type DialerEvent = { type: string; campaign_id: string; [field: string]: unknown };
+export type { DialerEvent } from "../../shared/contracts/dialer-events.ts";
 
 export interface DialerDeps {
   dialer: DialerRepository;
@@ -130,7 +130,7 @@ function unprocessableNoLeads(id: string): AppError {
   return new AppError("campaign.no_leads", 422, `studio campaign ${id} has no leads: upload its leads first`);
 }
 
-export async function dialerCampaignView(deps: Pick<DialerDeps, "dialer">, campaign: DialerCampaign) {
+export async function dialerCampaignView(deps: Pick<DialerDeps, "dialer">, campaign: DialerCampaign): Promise<DialerCampaignView> {
   const [leads, counts, abandon, agents, live] = await Promise.all([
     deps.dialer.leadCounts(campaign.id),
     deps.dialer.callCounts(campaign.id),
@@ -156,7 +156,7 @@ export async function dialerCampaignView(deps: Pick<DialerDeps, "dialer">, campa
   };
 }
 
-export function presentCall(call: DialerCall) {
+export function presentCall(call: DialerCall): DialerCallView {
   return {
     call_id: call.id,
     call_sid: call.callSid,
