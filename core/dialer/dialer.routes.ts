@@ -9,6 +9,8 @@ import type { HttpApp } from "../../shared/http/create-http-app.ts";
 import { readJsonBody } from "../../shared/http/json-body.ts";
 import type { CampaignSocket } from "../campaign-socket/campaign-socket.ts";
 import { requireStudioCaller } from "../studio/studio.routes.ts";
+import { renderCorePage } from "../pages/core-page.ts";
+import { dialerConsoleMain, dialerConsoleWords } from "./dialer-console.page.ts";
 import { holdMusicWav } from "./hold-music.ts";
 import {
   agentJoined,
@@ -63,6 +65,8 @@ const campaignParameter = z.string().regex(campaignIdPattern, { message: "the ca
 const callIdParameter = z.string().uuid({ message: "the call id is not valid" });
 
 let holdMusic: Uint8Array | null = null;
+/** Where the Voice SDK signals, reports and fetches its sounds. */
+const twilioVoiceSources = ["https://*.twilio.com", "wss://*.twilio.com"];
 
 function dialerOf(deps: { dialer: DialerDeps | null }): DialerDeps {
   if (!deps.dialer) throw new AppError("dialer.not_configured", 503, "the Twilio dialer is off: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER and BASE_URL");
@@ -115,6 +119,23 @@ export function registerDialerRoutes(app: HttpApp, deps: DialerRouteDeps): void 
     return c.json(presentCall(await saveDisposition(dialerOf(deps), id, body)));
   });
   app.post("/api/campaign/:id/end", async (c) => c.json(await endCampaign(dialerOf(deps), campaignParameter.parse(c.req.param("id")))));
+
+  // The agent console: for a signed-in operator, whose name is their phone's identity.
+  app.get("/dialer/:campaign_id", async (c) => {
+    const campaignId = campaignParameter.parse(c.req.param("campaign_id"));
+    const operator = await currentOperator(c, deps.sessions);
+    if (!operator) return c.redirect(`/login?next=${encodeURIComponent(`/dialer/${campaignId}`)}`);
+    return renderCorePage(c, {
+      page: "dialer-console",
+      titleKey: "console.title",
+      operator: operator.username,
+      signedIn: true,
+      words: dialerConsoleWords,
+      data: { campaignId, agent: operator.username },
+      connectSources: twilioVoiceSources,
+      main: (say) => dialerConsoleMain(say),
+    });
+  });
 
   app.post("/api/token", async (c) => {
     const dialer = dialerOf(deps);

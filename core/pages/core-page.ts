@@ -3,7 +3,7 @@ import type { AppEnv } from "../../shared/http/create-http-app.ts";
 import type { SafeHtml } from "../../shared/pages/html.ts";
 import { kitWords } from "../../shared/pages/kit-words.ts";
 import { pageLanguage, renderPage } from "../../shared/pages/page-document.ts";
-import { type PageLanguage, translate } from "../../shared/pages/words.ts";
+import { type PageLanguage, translate, type Words } from "../../shared/pages/words.ts";
 import { coreWords } from "./core-words.ts";
 import { pageScripts } from "./page-scripts.generated.ts";
 
@@ -16,10 +16,20 @@ export type Say = (key: string, values?: Record<string, string | number>) => str
  */
 export function renderCorePage<Data>(
   c: Context<AppEnv>,
-  options: { page: CorePageName; titleKey: string; operator: string | null; signedIn: boolean; data?: Data; main: (say: Say, language: PageLanguage) => SafeHtml },
+  options: {
+    page: CorePageName;
+    titleKey: string;
+    operator: string | null;
+    signedIn: boolean;
+    data?: Data;
+    main: (say: Say, language: PageLanguage) => SafeHtml;
+    /** A feature's own words beside the dashboard's. */
+    words?: Words<string>;
+    connectSources?: readonly string[];
+  },
 ): Response {
   const language = pageLanguage(c);
-  const words = coreWords[language];
+  const words = { ...coreWords[language], ...options.words?.[language] };
   const everyWord = { ...kitWords[language], ...words };
   const say: Say = (key, values) => translate(everyWord, language, key, values);
   const navigation = options.signedIn ? [
@@ -40,5 +50,6 @@ export function renderCorePage<Data>(
     main: options.main(say, language),
     script: pageScripts[options.page],
     data: options.data,
+    connectSources: options.connectSources,
   });
 }

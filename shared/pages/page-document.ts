@@ -31,6 +31,8 @@ export interface PageOptions<Data> {
   /** The page's bundled client module. */
   script?: string;
   data?: Data;
+  /** Outside origins the page's script must reach beyond its own (the agent console's phone talks to Twilio). */
+  connectSources?: readonly string[];
 }
 
 /**
@@ -62,6 +64,7 @@ function scriptJson(value: unknown): string {
  */
 export function renderPage<Data>(c: Context<AppEnv>, options: PageOptions<Data>): Response {
   const nonce = randomBytes(16).toString("base64");
+  const outside = (options.connectSources ?? []).map((source) => ` ${source}`).join("");
   const words: Dictionary = { ...kitWords[options.language], ...options.words };
   const say = (key: string, values?: Record<string, string | number>) => translate(words, options.language, key, values);
   const path = c.req.path;
@@ -95,7 +98,7 @@ ${options.script ? html`<script type="module" nonce="${nonce}">${trustedHtml(opt
 </body>
 </html>`;
   return c.html(document.markup, 200, {
-    "Content-Security-Policy": `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src 'self' data:; media-src 'self' blob:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+    "Content-Security-Policy": `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src 'self' data:; media-src 'self' blob:${outside}; connect-src 'self'${outside}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
