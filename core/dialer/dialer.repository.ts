@@ -13,7 +13,28 @@ export type DialerCallChanges = Partial<Omit<DialerCall, "id" | "campaignId" | "
 /** Rows per multi-row INSERT, below SQLite's limit on bound parameters. */
 const rowsPerInsert = 500;
 
+/**
+ * Where a call stands, from the facts webhooks established in whatever order they came (the AMD
+ * verdict before the answered callback, completed before the verdict, …).
+ */
+const callState = sql`case
+  when ${dialerCalls.endedAt} is not null then 'ended'
+  when ${dialerCalls.bridgedAt} is not null then 'bridged'
+  when ${dialerCalls.answeredBy} = 'human' then 'human'
+  when ${dialerCalls.answeredBy} like 'machine%' or ${dialerCalls.answeredBy} = 'fax' then 'machine'
+  when ${dialerCalls.answeredBy} is not null then 'unknown'
+  when ${dialerCalls.queuedAt} is not null then 'queued'
+  when ${dialerCalls.answeredAt} is not null then 'answered'
+  when ${dialerCalls.twilioStatus} = 'ringing' then 'ringing'
+  when ${dialerCalls.callSid} is not null then 'placed'
+  else 'placing' end`;
+
 export function createDialerRepository(db: CoreDatabase) {
+  // Every writer ends with this, so the last one computes the state from everyone's facts.
+  const refreshState = async (id: string): Promise<DialerCall> => {
+    const rows = await db.update(dialerCalls).set({ state: callState as never }).where(eq(dialerCalls.id, id)).returning();
+    return rows[0]!;
+  };
   return {
     async insertCampaign(campaign: DialerCampaign, leads: ReadonlyArray<Omit<DialerLead, "campaignId" | "state">>): Promise<boolean> {
       return await db.transaction(async (tx) => {
@@ -81,9 +102,54 @@ export function createDialerRepository(db: CoreDatabase) {
       return rows[0] ?? null;
     },
 
+    /** Writes facts about a call, then its state as the stored row (with every other writer's facts) implies. */
     async updateCall(id: string, changes: DialerCallChanges): Promise<DialerCall> {
-      const rows = await db.update(dialerCalls).set(changes).where(eq(dialerCalls.id, id)).returning();
-      return rows[0]!;
+      await db.update(dialerCalls).set(changes).where(eq(dialerCalls.id, id));
+      return await refreshState(id);
+    },
+
+    /**
+     * Writes facts only where `unset` (a column) is still null, in one statement: of two deliveries
+     * of the same webhook, one wins. Null when the column was set already (or there is no such call).
+     */
+    async updateCallOnce(id: string, unset: "queuedAt" | "answeredBy" | "bridgedAt" | "reason" | "agentIdentity", changes: DialerCallChanges, alsoOpen = false): Promise<DialerCall | null> {
+      const rows = await db
+        .update(dialerCalls)
+        .set(changes)
+        .where(and(eq(dialerCalls.id, id), isNull(dialerCalls[unset]), alsoOpen ? and(isNull(dialerCalls.endedAt), isNull(dialerCalls.reason)) : undefined))
+        .returning({ id: dialerCalls.id });
+      return rows.length === 0 ? null : await refreshState(id);
+    },
+
+    /** The answer URL was fetched: queued (and answered) once; null when it was already. */
+    async markQueued(id: string, now: number, callSid: string | null): Promise<DialerCall | null> {
+      return await this.updateCallOnce(id, "queuedAt", { queuedAt: now, answeredAt: sql`coalesce(${dialerCalls.answeredAt}, ${now})` as never, callSid: sql`coalesce(${dialerCalls.callSid}, ${callSid})` as never, updatedAt: now });
+    },
+
+    /** The AMD verdict, kept once; null when one was kept already. */
+    async recordVerdict(id: string, verdict: { answeredBy: string; source: "amd" | "timeout"; now: number; callSid: string | null }): Promise<DialerCall | null> {
+      return await this.updateCallOnce(id, "answeredBy", {
+        answeredBy: verdict.answeredBy,
+        verdictSource: verdict.source,
+        verdictAt: verdict.now,
+        callSid: sql`coalesce(${dialerCalls.callSid}, ${verdict.callSid})` as never,
+        updatedAt: verdict.now,
+      });
+    },
+
+    /** A status callback's facts, in one statement: the status only when its SequenceNumber is newer, answered once. */
+    async applyStatus(id: string, update: { status: string; sequence: number; answered: boolean; callSid: string | null; now: number }): Promise<DialerCall> {
+      await db
+        .update(dialerCalls)
+        .set({
+          twilioStatus: sql`case when ${dialerCalls.statusSequence} < ${update.sequence} then ${update.status} else ${dialerCalls.twilioStatus} end`,
+          statusSequence: sql`max(${dialerCalls.statusSequence}, ${update.sequence})`,
+          answeredAt: update.answered ? sql`coalesce(${dialerCalls.answeredAt}, ${update.now})` : undefined,
+          callSid: sql`coalesce(${dialerCalls.callSid}, ${update.callSid})`,
+          updatedAt: update.now,
+        })
+        .where(eq(dialerCalls.id, id));
+      return await refreshState(id);
     },
 
     async listCalls(campaignId: string, options: { live?: boolean } = {}): Promise<DialerCall[]> {

@@ -66,17 +66,6 @@ export interface NewDialerCampaign {
 const terminalStatuses = new Set(["completed", "busy", "no-answer", "failed", "canceled"]);
 const webhookPaths = { queue: "/api/voice/customer-queue", amd: "/api/voice/amd-status", join: "/api/voice/customer-join-conference", status: "/api/voice/status" };
 
-/** Where a call stands, from the facts webhooks established in whatever order they came. */
-export function callStateOf(call: Pick<DialerCall, "callSid" | "twilioStatus" | "answeredAt" | "queuedAt" | "answeredBy" | "bridgedAt" | "endedAt">): DialerCallState {
-  if (call.endedAt !== null) return "ended";
-  if (call.bridgedAt !== null) return "bridged";
-  if (call.answeredBy !== null) return verdictOf(call.answeredBy);
-  if (call.queuedAt !== null) return "queued";
-  if (call.answeredAt !== null) return "answered";
-  if (call.twilioStatus === "ringing") return "ringing";
-  return call.callSid === null ? "placing" : "placed";
-}
-
 export function verdictOf(answeredBy: string): "human" | "machine" | "unknown" {
   if (answeredBy === "human") return "human";
   if (answeredBy.startsWith("machine") || answeredBy === "fax") return "machine";
@@ -293,11 +282,8 @@ async function adoptPlacedCall(deps: DialerDeps, call: DialerCall): Promise<bool
   return false;
 }
 
-/** Writes facts about a call, then its state as the stored row (with every other writer's facts) now implies. */
 async function changeCall(deps: Pick<DialerDeps, "dialer" | "clock">, call: DialerCall, changes: DialerCallChanges): Promise<DialerCall> {
-  const updated = await deps.dialer.updateCall(call.id, { ...changes, updatedAt: deps.clock.now() });
-  const state = callStateOf(updated);
-  return state === updated.state ? updated : await deps.dialer.updateCall(call.id, { state });
+  return await deps.dialer.updateCall(call.id, { ...changes, updatedAt: deps.clock.now() });
 }
 
 async function callOfWebhook(deps: DialerDeps, callId: string | undefined, params: WebhookParams): Promise<DialerCall> {
@@ -308,23 +294,23 @@ async function callOfWebhook(deps: DialerDeps, callId: string | undefined, param
   return call;
 }
 
-/** Answered: the customer waits with hold music until the verdict routes them (or goes straight to an agent already chosen). */
+/**
+ * Answered: the customer waits with hold music until the verdict routes them (or goes straight to
+ * an agent already chosen). Webhooks about one call change only its own facts, each in one
+ * statement, so they take no campaign-wide lock.
+ */
 export async function customerAnswered(deps: DialerDeps, callId: string | undefined, params: WebhookParams): Promise<string> {
   const probe = await callOfWebhook(deps, callId, params);
-  const twiml = await deps.lock.run(probe.campaignId, async () => {
-    let call = (await deps.dialer.findCall(probe.id))!;
-    const now = deps.clock.now();
-    const first = call.queuedAt === null;
-    call = await changeCall(deps, call, { callSid: call.callSid ?? params.CallSid ?? null, answeredAt: call.answeredAt ?? now, queuedAt: call.queuedAt ?? now });
-    if (first) deps.publish({ type: "call_queued", campaign_id: call.campaignId, call: presentCall(call) });
-    if (call.endedAt !== null || (call.reason !== null && call.reason !== "voicemail")) return hangupTwiml();
-    if (call.agentIdentity !== null) {
-      if (call.bridgedAt === null) await connectCall(deps, call);
-      return customerConferenceTwiml(conferenceNameOf(call.agentIdentity));
-    }
-    return holdMusicTwiml(`${deps.settings.baseUrl}/api/voice/hold-music.wav`);
-  });
-  return twiml;
+  const now = deps.clock.now();
+  const queued = await deps.dialer.markQueued(probe.id, now, params.CallSid ?? null);
+  if (queued) deps.publish({ type: "call_queued", campaign_id: queued.campaignId, call: presentCall(queued) });
+  const call = queued ?? probe;
+  if (call.endedAt !== null || (call.reason !== null && call.reason !== "voicemail")) return hangupTwiml();
+  if (call.agentIdentity !== null) {
+    await connectCall(deps, call);
+    return customerConferenceTwiml(conferenceNameOf(call.agentIdentity));
+  }
+  return holdMusicTwiml(`${deps.settings.baseUrl}/api/voice/hold-music.wav`);
 }
 
 type RoutedAction = { kind: "redirect"; call: DialerCall } | { kind: "hangup"; call: DialerCall } | { kind: "voicemail"; call: DialerCall } | { kind: "none" };
@@ -333,32 +319,33 @@ type RoutedAction = { kind: "redirect"; call: DialerCall } | { kind: "hangup"; c
 export async function detectionResult(deps: DialerDeps, callId: string | undefined, params: WebhookParams, source: "amd" | "timeout" = "amd"): Promise<void> {
   const answeredBy = source === "timeout" ? "unknown" : requiredParam(params, "AnsweredBy");
   const probe = await callOfWebhook(deps, callId, params);
-  const action = await deps.lock.run(probe.campaignId, async (): Promise<RoutedAction> => {
-    let call = (await deps.dialer.findCall(probe.id))!;
-    if (call.answeredBy !== null) return { kind: "none" };
-    const campaign = await requireCampaign(deps, call.campaignId);
-    call = await changeCall(deps, call, { callSid: call.callSid ?? params.CallSid ?? null, answeredBy, verdictSource: source, verdictAt: deps.clock.now() });
-    const verdict = verdictOf(answeredBy);
-    deps.publish({ type: "detection_result", campaign_id: call.campaignId, call_id: call.id, answered_by: answeredBy, verdict, source });
-    if (call.endedAt !== null || call.reason !== null) return { kind: "none" };
-    if (verdict === "machine") {
-      if (campaign.machinePolicy === "voicemail" && answeredBy.startsWith("machine_end")) return { kind: "voicemail", call: await changeCall(deps, call, { reason: "voicemail" }) };
-      return { kind: "hangup", call: await changeCall(deps, call, { reason: "machine_hangup" }) };
-    }
-    if (verdict === "unknown" && campaign.unknownPolicy === "hangup") return { kind: "hangup", call: await changeCall(deps, call, { reason: "unknown_hangup" }) };
-    const routed = await assignAgent(deps, call);
-    return routed ? { kind: "redirect", call: routed } : { kind: "none" };
-  });
-  await performAction(deps, action);
+  const now = deps.clock.now();
+  const call = await deps.dialer.recordVerdict(probe.id, { answeredBy, source, now, callSid: params.CallSid ?? null });
+  if (!call) return;
+  const verdict = verdictOf(answeredBy);
+  deps.publish({ type: "detection_result", campaign_id: call.campaignId, call_id: call.id, answered_by: answeredBy, verdict, source });
+  if (call.endedAt !== null || call.reason !== null) return;
+  const campaign = await requireCampaign(deps, call.campaignId);
+  const end = async (reason: string, kind: "hangup" | "voicemail") => {
+    const decided = await deps.dialer.updateCallOnce(call.id, "reason", { reason, updatedAt: deps.clock.now() }, true);
+    if (decided) await performAction(deps, { kind, call: decided });
+  };
+  if (verdict === "machine") {
+    if (campaign.machinePolicy === "voicemail" && answeredBy.startsWith("machine_end")) return await end("voicemail", "voicemail");
+    return await end("machine_hangup", "hangup");
+  }
+  if (verdict === "unknown" && campaign.unknownPolicy === "hangup") return await end("unknown_hangup", "hangup");
+  const routed = await deps.lock.run(call.campaignId, () => assignAgent(deps, call));
+  if (routed) await performAction(deps, { kind: "redirect", call: routed });
 }
 
 /** Gives the call the agent free longest, if any; the caller holds the campaign's lock. */
 async function assignAgent(deps: DialerDeps, call: DialerCall): Promise<DialerCall | null> {
   const [agent] = await deps.dialer.availableAgents(call.campaignId);
   if (!agent) return null;
-  const now = deps.clock.now();
-  await deps.dialer.updateAgent(call.campaignId, agent.identity, { state: "busy", callId: call.id }, now);
-  return await changeCall(deps, call, { agentIdentity: agent.identity });
+  const assigned = await deps.dialer.updateCallOnce(call.id, "agentIdentity", { agentIdentity: agent.identity, updatedAt: deps.clock.now() }, true);
+  if (assigned) await deps.dialer.updateAgent(call.campaignId, agent.identity, { state: "busy", callId: call.id }, deps.clock.now());
+  return assigned;
 }
 
 async function performAction(deps: DialerDeps, action: RoutedAction): Promise<void> {
@@ -392,22 +379,18 @@ async function redirectFailed(deps: DialerDeps, call: DialerCall, failure: Twili
   });
 }
 
-/** Twilio fetched the conference TwiML: the customer is with the agent. The caller holds the campaign's lock. */
-async function connectCall(deps: DialerDeps, call: DialerCall): Promise<DialerCall> {
-  const connected = await changeCall(deps, call, { bridgedAt: deps.clock.now() });
-  deps.publish({ type: "call_connected", campaign_id: call.campaignId, call_id: call.id, agent: call.agentIdentity, call: presentCall(connected) });
-  return connected;
+/** Twilio fetched the conference TwiML: the customer is with the agent (said once, however often Twilio asks). */
+async function connectCall(deps: DialerDeps, call: DialerCall): Promise<void> {
+  const connected = await deps.dialer.updateCallOnce(call.id, "bridgedAt", { bridgedAt: deps.clock.now(), updatedAt: deps.clock.now() });
+  if (connected) deps.publish({ type: "call_connected", campaign_id: call.campaignId, call_id: call.id, agent: connected.agentIdentity, call: presentCall(connected) });
 }
 
 export async function customerJoinConference(deps: DialerDeps, callId: string | undefined, params: WebhookParams): Promise<string> {
-  const probe = await callOfWebhook(deps, callId, params);
-  return await deps.lock.run(probe.campaignId, async () => {
-    const call = (await deps.dialer.findCall(probe.id))!;
-    if (call.endedAt !== null) return hangupTwiml();
-    if (call.agentIdentity === null) return holdMusicTwiml(`${deps.settings.baseUrl}/api/voice/hold-music.wav`);
-    if (call.bridgedAt === null) await connectCall(deps, call);
-    return customerConferenceTwiml(conferenceNameOf(call.agentIdentity));
-  });
+  const call = await callOfWebhook(deps, callId, params);
+  if (call.endedAt !== null) return hangupTwiml();
+  if (call.agentIdentity === null) return holdMusicTwiml(`${deps.settings.baseUrl}/api/voice/hold-music.wav`);
+  await connectCall(deps, call);
+  return customerConferenceTwiml(conferenceNameOf(call.agentIdentity));
 }
 
 /** A status callback: applied in SequenceNumber order, a duplicate or a late earlier one changes nothing it should not. */
@@ -420,14 +403,8 @@ export async function callStatusChanged(deps: DialerDeps, callId: string | undef
   const sequence = Number(params.SequenceNumber ?? "0");
   if (!Number.isInteger(sequence) || sequence < 0) throw badRequest("twilio.field_invalid", "SequenceNumber must be a whole number");
   const probe = await callOfWebhook(deps, callId, params);
-  const ended = await deps.lock.run(probe.campaignId, async () => {
-    let call = (await deps.dialer.findCall(probe.id))!;
-    const changes: DialerCallChanges = { callSid: call.callSid ?? params.CallSid ?? null };
-    if (status === "in-progress" && call.answeredAt === null) changes.answeredAt = deps.clock.now();
-    if (sequence > call.statusSequence) Object.assign(changes, { twilioStatus: status, statusSequence: sequence });
-    call = await changeCall(deps, call, changes);
-    return terminalStatuses.has(status) && call.endedAt === null ? call : null;
-  });
+  const call = await deps.dialer.applyStatus(probe.id, { status, sequence, answered: status === "in-progress", callSid: params.CallSid ?? null, now: deps.clock.now() });
+  const ended = terminalStatuses.has(status) && call.endedAt === null ? call : null;
   if (ended) {
     const duration = Number(params.CallDuration ?? "0");
     await finishCall(deps, ended.id, { status, durationSeconds: Number.isFinite(duration) ? duration : 0 });

@@ -51,6 +51,9 @@ export interface SimulatedCall {
   webhooks: DeliveredWebhook[];
   bridged: boolean;
   endedAt: number | null;
+  /** performance.now() when the AMD verdict was sent, and when a redirect (Url or Twiml update) for the call arrived. */
+  verdictSentAt: number | null;
+  redirectArrivedAt: number | null;
 }
 
 export interface TwilioStandInOptions {
@@ -171,6 +174,8 @@ export function startTwilioStandIn(options: TwilioStandInOptions): TwilioStandIn
       webhooks: [],
       bridged: false,
       endedAt: null,
+      verdictSentAt: null,
+      redirectArrivedAt: null,
     };
     calls.set(call.sid, call);
     track(simulate(call, options.scenarioFor(call.to)));
@@ -212,6 +217,7 @@ export function startTwilioStandIn(options: TwilioStandInOptions): TwilioStandIn
     const statusCallback = (status: string, extra: Record<string, string> = {}) =>
       send(statusUrl, { ...base, CallStatus: status, CallbackSource: "call-progress-events", SequenceNumber: String(sequence++), Timestamp: new Date().toUTCString(), ...extra });
     const amdCallback = () => {
+      call.verdictSentAt ??= performance.now();
       const answeredBy = scenario.answer === "machine" ? (single(form.MachineDetection) === "DetectMessageEnd" ? "machine_end_beep" : "machine_start") : scenario.answer;
       return send(amdUrl, { AccountSid: options.accountSid, CallSid: call.sid, AnsweredBy: answeredBy, MachineDetectionDuration: String(scenario.amdMs ?? 30) });
     };
@@ -274,6 +280,7 @@ export function startTwilioStandIn(options: TwilioStandInOptions): TwilioStandIn
   }
 
   async function updateCall(call: SimulatedCall, form: Record<string, string>): Promise<void> {
+    if (form.Url || form.Twiml) call.redirectArrivedAt ??= performance.now();
     call.updates.push(form);
     if (form.Status === "completed" || form.Status === "canceled") {
       simulations.get(call.sid)?.hangup(form.Status);
