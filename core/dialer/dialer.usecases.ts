@@ -5,7 +5,7 @@ import type { Clock } from "../../shared/runtime/clock.ts";
 import { type BackgroundLoop, startBackgroundLoop } from "../../shared/runtime/background-loop.ts";
 import type { DialerCallView, DialerCampaignView, DialerEvent } from "../../shared/contracts/dialer-events.ts";
 import type { KeyedMutex } from "../ingest/keyed-mutex.ts";
-import type { DialerCall, DialerCallChanges, DialerCallState, DialerCampaign, DialerRepository } from "./dialer.repository.ts";
+import type { DialerCall, DialerCallChanges, DialerCampaign, DialerRepository } from "./dialer.repository.ts";
 import { createRetryDelayMs, type TwilioRestClient, type TwilioRestFailure } from "./twilio-rest-client.ts";
 import { agentConferenceTwiml, apologyTwiml, conferenceNameOf, customerConferenceTwiml, hangupTwiml, holdMusicTwiml, requiredParam, voicemailTwiml, type WebhookParams } from "./twilio-webhooks.ts";
 
