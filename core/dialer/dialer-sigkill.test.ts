@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { findFreePort } from "../../shared/testing/free-port.ts";
 import { type RunningNodeProcess, startNodeProcess } from "../../shared/testing/node-process.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
-import { dialerBaseUrl, twilioAccountSid, twilioAuthToken, twilioPhoneNumber } from "./testing/dialer-test-kit.ts";
+import { dialerBaseUrl, dialerCoreEnv, twilioAccountSid, twilioAuthToken } from "./testing/dialer-test-kit.ts";
 import { type CallScenario, startTwilioStandIn, type TwilioStandIn } from "./testing/twilio-stand-in.ts";
 
 const adminToken = "sigkill-dialer-7c1e9a3f5b2d4680";
@@ -40,22 +40,7 @@ beforeAll(async () => {
     deliveryAttempts: 40,
     deliveryRetryMs: 250,
   });
-  env = {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: dir.path,
-    TMPDIR: process.env.TMPDIR ?? "/tmp",
-    HOST: "127.0.0.1",
-    PORT: String(port),
-    DATA_DIR: dir.join("core"),
-    ADMIN_TOKEN: adminToken,
-    VAD_IN_PROCESS: "false",
-    TWILIO_ACCOUNT_SID: twilioAccountSid,
-    TWILIO_AUTH_TOKEN: twilioAuthToken,
-    TWILIO_PHONE_NUMBER: twilioPhoneNumber,
-    BASE_URL: dialerBaseUrl,
-    TWILIO_API_BASE_URL: twilio.url,
-    TWILIO_TIMEOUT_SECONDS: "1",
-  };
+  env = { ...dialerCoreEnv({ home: dir.path, dataDir: dir.join("core"), port, adminToken, twilioUrl: twilio.url }), TWILIO_TIMEOUT_SECONDS: "1" };
   core = await startNodeProcess(process.execPath, [join(import.meta.dir, "..", "main.ts"), "serve"], { cwd: dir.path, env });
 });
 afterAll(async () => {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { Hono } from "hono";
 import { getExpectedTwilioSignature } from "twilio/lib/webhooks/webhooks.js";
 import { holdMusicTwiml } from "../../core/dialer/twilio-webhooks.ts";
-import { dialerBaseUrl, twilioAccountSid, twilioAuthToken, twilioPhoneNumber } from "../../core/dialer/testing/dialer-test-kit.ts";
+import { dialerBaseUrl, dialerCoreEnv, twilioAccountSid, twilioAuthToken, twilioPhoneNumber } from "../../core/dialer/testing/dialer-test-kit.ts";
 import { startTwilioStandIn } from "../../core/dialer/testing/twilio-stand-in.ts";
 import { startHttpServer } from "../../shared/runtime/http-server.ts";
 import { startNodeProcess } from "../../shared/testing/node-process.ts";
@@ -54,20 +54,7 @@ const twilio = startTwilioStandIn({
     return response;
   },
 });
-const env = {
-  PATH: process.env.PATH!,
-  HOME: dir.path,
-  DATA_DIR: dir.join("core"),
-  PORT: "0",
-  HOST: "127.0.0.1",
-  ADMIN_TOKEN: adminToken,
-  VAD_IN_PROCESS: "false",
-  TWILIO_ACCOUNT_SID: twilioAccountSid,
-  TWILIO_AUTH_TOKEN: twilioAuthToken,
-  TWILIO_PHONE_NUMBER: twilioPhoneNumber,
-  BASE_URL: dialerBaseUrl,
-  TWILIO_API_BASE_URL: twilio.url,
-};
+const env = dialerCoreEnv({ home: dir.path, dataDir: dir.join("core"), port: 0, adminToken, twilioUrl: twilio.url });
 const core = await startNodeProcess(process.execPath, [join(root, "core/main.ts"), "serve"], { cwd: dir.path, env });
 coreUrl = core.url.replace(/\/$/, "");
 const bare = await startNodeProcess(process.execPath, [import.meta.path, "--bare-server"], { cwd: dir.path, env: { PATH: process.env.PATH!, HOME: dir.path } });

@@ -77,3 +77,22 @@ export async function openDialerBench(scenarioFor: (to: string) => CallScenario,
     },
   };
 }
+
+/** The environment of a core process (from source) whose dialer talks to the stand-in at `twilioUrl`. */
+export function dialerCoreEnv(options: { home: string; dataDir: string; port: number; adminToken: string; twilioUrl: string }): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: options.home,
+    TMPDIR: process.env.TMPDIR ?? "/tmp",
+    HOST: "127.0.0.1",
+    PORT: String(options.port),
+    DATA_DIR: options.dataDir,
+    ADMIN_TOKEN: options.adminToken,
+    VAD_IN_PROCESS: "false",
+    TWILIO_ACCOUNT_SID: twilioAccountSid,
+    TWILIO_AUTH_TOKEN: twilioAuthToken,
+    TWILIO_PHONE_NUMBER: twilioPhoneNumber,
+    BASE_URL: dialerBaseUrl,
+    TWILIO_API_BASE_URL: options.twilioUrl,
+  };
+}
