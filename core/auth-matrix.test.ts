@@ -33,13 +33,21 @@ const tenantRouteScopes: Record<string, "call_results" | "dids_next" | "stats" |
  * Signing in and out is open to anyone (logging out ends only the session whose cookie comes with it);
  * the pages are shells without data, which their scripts read from the dashboard API.
  */
-const publicRoutes = new Set(["GET /health", "GET /metrics", "GET /login", "GET /dashboard", "GET /dialogues", "GET /dialogues/:dialogue_id", "GET /what-works", "GET /points", "GET /recorders", "GET /rooms/:campaign_id", "POST /operator/api/login", "POST /operator/api/logout", "GET /favicon.svg", "GET /favicon.ico"]);
+const publicRoutes = new Set([
+  "GET /health", "GET /metrics", "GET /login", "GET /dashboard", "GET /dialogues", "GET /dialogues/:dialogue_id", "GET /what-works", "GET /points", "GET /recorders", "GET /rooms/:campaign_id", "POST /operator/api/login", "POST /operator/api/logout", "GET /favicon.svg", "GET /favicon.ico",
+  // The agent console's shell (it sends a visitor without a session to sign in), and the audio Twilio fetches for <Play>:
+  // the queue's music, and a voicemail only under its call's unguessable id while that call is dropping it.
+  "GET /dialer/:campaign_id", "GET /api/voice/hold-music.wav", "GET /api/voice/voicemail/:file",
+]);
 
-type Role = "admin" | "dashboard" | "internal" | "device" | "tenant" | "operator";
+type Role = "admin" | "dashboard" | "internal" | "device" | "tenant" | "operator" | "twilio";
 function roleOf(route: string): Role {
   const path = route.split(" ")[1]!;
   if (path.startsWith("/api/v1/admin/")) return "admin";
   if (path.startsWith("/api/v1/analytics/") || path.startsWith("/api/v1/dialogues") || path.startsWith("/api/v1/studio/") || path.startsWith("/ws/") || path.startsWith("/api/campaigns/") || path.startsWith("/api/audio/")) return "dashboard";
+  // The Twilio dialer's campaign API is the dashboard's; its webhooks take Twilio's signature and nothing else.
+  if (path === "/api/campaign" || path.startsWith("/api/campaign/") || path === "/api/token") return "dashboard";
+  if (path.startsWith("/api/voice/")) return "twilio";
   if (path.startsWith("/api/v1/internal/")) return "internal";
   if (path === "/api/v1/chunks") return "device";
   if (path === "/operator/api/session") return "operator";
@@ -48,7 +56,8 @@ function roleOf(route: string): Role {
 }
 
 beforeAll(async () => {
-  core = await createTestCore();
+  // With the dialer on, so that its webhooks answer as they do in production.
+  core = await createTestCore({ TWILIO_ACCOUNT_SID: `AC${"0".repeat(32)}`, TWILIO_AUTH_TOKEN: "0123456789abcdef0123456789abcdef", TWILIO_PHONE_NUMBER: "+15559870002", BASE_URL: "https://dialer.example.com", TWILIO_API_BASE_URL: "http://127.0.0.1:9" });
   device = await core.registerDevice();
   const tenant = (await (await core.admin("/api/v1/admin/tenants", { method: "POST", body: JSON.stringify({ name: "Matrix" }) })).json()) as { tenant: { id: string } };
   const createKey = async (scopes: string[]) =>
@@ -92,8 +101,8 @@ function accepted(route: string, credential: string): boolean {
   if (role === "admin" || role === "dashboard") return credential === "admin token";
   if (role === "internal") return credential === "internal token";
   if (role === "device") return credential === "device token";
-  // Only an operator's session cookie, which no token here is.
-  if (role === "operator") return false;
+  // Only an operator's session cookie, or Twilio's signature, which no token here is.
+  if (role === "operator" || role === "twilio") return false;
   const scope = tenantRouteScopes[route];
   if (credential === "full api key") return true;
   if (credential === "stats-only api key") return scope === null || scope === "stats";
@@ -116,7 +125,7 @@ describe("the core's auth matrix", () => {
   test("every route is classified, and the matrix covers them all", () => {
     const all = routes();
     expect(all.length).toBeGreaterThan(40);
-    for (const route of all) expect(["admin", "dashboard", "internal", "device", "tenant", "operator"]).toContain(roleOf(route));
+    for (const route of all) expect(["admin", "dashboard", "internal", "device", "tenant", "operator", "twilio"]).toContain(roleOf(route));
   });
 
   test("every route refuses every credential that is not its own, and accepts its own", async () => {
