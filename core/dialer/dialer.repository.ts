@@ -201,6 +201,14 @@ export function createDialerRepository(db: CoreDatabase) {
         .orderBy(asc(dialerCalls.verdictAt));
     },
 
+    /** Calls whose decided end (hang-up, apology, voicemail) did not reach Twilio, and which are still live. */
+    async undeliveredEnds(changedBefore: number): Promise<DialerCall[]> {
+      return await db
+        .select()
+        .from(dialerCalls)
+        .where(and(ne(dialerCalls.state, "ended"), isNotNull(dialerCalls.reason), isNotNull(dialerCalls.lastError), isNotNull(dialerCalls.callSid), lt(dialerCalls.updatedAt, changedBefore)));
+    },
+
     /** Calls recorded but not known to Twilio since before `createdBefore` (the process placing them stopped). */
     async strandedPlacements(createdBefore: number): Promise<DialerCall[]> {
       return await db.select().from(dialerCalls).where(and(eq(dialerCalls.state, "placing"), lt(dialerCalls.createdAt, createdBefore)));

@@ -132,4 +132,23 @@ describe("Twilio dialer", () => {
     expect(call!.lastError).toContain("400: The 'To' number +15551230001 is not a valid phone number.");
     expect(call!.placeAttempts).toBe(1);
   });
+
+  test("a hang-up Twilio kept refusing is repeated by the settlement loop until the machine is gone", async () => {
+    bench = await openDialerBench(() => ({ answer: "machine", amdMs: 300, patienceMs: 60_000 }));
+    const id = await campaignOf(["+15551230001"]);
+    await bench.joinAgent(id, "alice");
+    await bench.json("POST", `/api/campaign/${id}/dial-next`);
+    await waitUntil("the call to be answered", async () => (await bench!.core.deps.dialer!.dialer.listCalls(id))[0]?.answeredAt != null);
+    bench.twilio.failNext({ status: 500 }, { status: 500 }, { status: 503 }, { status: 500 }, { status: 500 });
+    await waitUntil("the hang-up to fail", async () => (await bench!.core.deps.dialer!.dialer.listCalls(id))[0]?.lastError?.startsWith("hangup") === true);
+    const [refused] = await bench.core.deps.dialer!.dialer.listCalls(id);
+    expect([refused!.state, refused!.reason]).toEqual(["machine", "machine_hangup"]);
+    expect(bench.twilio.liveCalls()).toHaveLength(1);
+    await bench.settle(5_000);
+    expect(bench.twilio.liveCalls()).toHaveLength(1);
+    await bench.settle(6_000);
+    const view = await allEnded(id, 1);
+    expect(view.calls.by_reason).toEqual({ machine_hangup: 1 });
+    expect([...bench.twilio.calls.values()][0]!.updates).toEqual([{ Status: "completed" }]);
+  }, 60_000);
 });

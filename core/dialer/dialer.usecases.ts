@@ -14,6 +14,8 @@ export const maxAbandonRate = 0.03;
 /** An AMD verdict later than MachineDetectionTimeout plus this is settled as `unknown`. */
 export const verdictMarginMs = 5_000;
 const createAttempts = 5;
+/** A hang-up (or apology, or voicemail) that failed is tried again as a hang-up this long after. */
+const undeliveredEndRetryMs = 10_000;
 const apology = "We are sorry, all of our agents are busy. We will call you back.";
 
 export interface DialerSettings {
@@ -549,6 +551,12 @@ export async function settleDialer(deps: DialerDeps): Promise<{ settled: number 
       if (!result.ok) await changeCall(deps, abandoned, { lastError: `apology: ${result.message}` });
       settled++;
     }
+  }
+  // A decided end that Twilio never heard of is repeated as a plain hang-up.
+  for (const call of await deps.dialer.undeliveredEnds(now - undeliveredEndRetryMs)) {
+    const result = await deps.twilio.updateCall(call.callSid!, { Status: "completed" });
+    await changeCall(deps, call, { lastError: result.ok ? null : `hangup: ${result.message}` });
+    settled++;
   }
   // A call recorded but unknown to Twilio, which no placement in this process is working on, was left by a stopped process.
   for (const call of await deps.dialer.strandedPlacements(now - deps.settings.strandedPlacementMs)) {
