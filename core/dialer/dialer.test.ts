@@ -151,4 +151,18 @@ describe("Twilio dialer", () => {
     expect(view.calls.by_reason).toEqual({ machine_hangup: 1 });
     expect([...bench.twilio.calls.values()][0]!.updates).toEqual([{ Status: "completed" }]);
   }, 60_000);
+
+  test("an agent whose browser leg ends is away and takes no customers; joining again makes them available", async () => {
+    bench = await openDialerBench(() => ({ answer: "busy" }));
+    const id = await campaignOf(["+15551230001", "+15551230002", "+15551230003"]);
+    await bench.joinAgent(id, "alice");
+    const left = await bench.twilio.sendWebhook(`${dialerBaseUrl}/api/voice/status`, { CallSid: "CA00000000000000000000000000000042", CallStatus: "completed", From: "client:alice", Direction: "inbound" });
+    expect(left.status).toBe(204);
+    expect((await bench.json("GET", `/api/campaign/${id}`)).body.agents).toEqual([{ identity: "alice", state: "away", call_id: null }]);
+    expect(bench.events.at(-1)).toEqual({ type: "agent_left", campaign_id: id, agent: "alice" });
+    // With nobody to take a call, dial next places one line, as the seed's button did.
+    expect((await bench.json("POST", `/api/campaign/${id}/dial-next`)).body).toEqual({ placed: 1 });
+    await bench.joinAgent(id, "alice");
+    expect((await bench.json("GET", `/api/campaign/${id}`)).body.agents).toEqual([{ identity: "alice", state: "available", call_id: null }]);
+  });
 });
