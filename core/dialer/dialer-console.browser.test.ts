@@ -56,13 +56,17 @@ describe("the agent console", () => {
     const token = await (await tokenAnswer).json();
     expect(token.identity).toBe(agent.username);
     expect(JSON.parse(Buffer.from(token.token.split(".")[1], "base64url").toString()).grants.identity).toBe(agent.username);
+    // Without Twilio to reach, the SDK fails and the page says so and what to do.
+    await page.waitForSelector("#console-message:has-text('The phone could not reach Twilio')");
+    expect(await page.getAttribute("#phone-state", "class")).toBe("badge bad");
     // What Twilio does once the SDK connects: the TwiML App's request for the agent's leg.
     const leg = await bench.twilio.connectAgent(`${dialerBaseUrl}/api/voice/dial`, agent.username, { campaignId: id });
     expect(leg.body).toContain(`>agent-${agent.username}</Conference>`);
     await page.waitForSelector("#agent-state:has-text('Waiting for a customer')");
 
+    const dialled = page.waitForResponse((response) => response.url().endsWith("/dial-next"));
     await page.click("#dial-next");
-    await page.waitForSelector("#console-message:has-text('Dialling')");
+    expect(await (await dialled).json()).toEqual({ placed: 2 });
     await page.waitForSelector("#current-state [data-state=bridged]");
     expect(await page.textContent("#current-phone")).toBe("+15551230001");
     expect(await page.isEnabled("#save-disposition")).toBe(true);
