@@ -46,7 +46,11 @@ const twilio = startTwilioStandIn({
   accountSid: twilioAccountSid,
   authToken: twilioAuthToken,
   // Everyone answers and is a person who stays on the line: the agents' customers talk, the rest wait in the queue.
-  scenarioFor: () => ({ answer: "human", ringMs: 300, amdMs: 400, talkMs: 600_000, patienceMs: 600_000 }),
+  // Phones ring 1–7 s and detection takes 1–3 s, spread over the numbers as real answers are.
+  scenarioFor: (to) => {
+    const index = Number(to.slice(-4));
+    return { answer: "human", ringMs: 500 + (index % 61) * 50, amdMs: 1000 + ((index * 7) % 41) * 50, talkMs: 600_000, patienceMs: 600_000 };
+  },
   deliver: async (url, init) => {
     const started = performance.now();
     const response = await fetch(url.replace(dialerBaseUrl, coreUrl), init);
