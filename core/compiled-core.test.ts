@@ -21,15 +21,21 @@ afterAll(() => {
   for (const dir of dirs) dir.remove();
 });
 
+/** The x64 core binary copied alone into an empty directory (with a tmp/ for its native addon). */
+function coreBinaryAlone(prefix: string): { dir: TempDir; binary: string } {
+  const source = binaryPath("core", "x64");
+  if (!existsSync(source)) throw new Error(`${source} is missing: run npm run build first`);
+  const dir = makeTempDir(prefix);
+  dirs.push(dir);
+  const binary = dir.join("salescontrol-core");
+  copyFileSync(source, binary);
+  mkdirSync(dir.join("tmp"));
+  return { dir, binary };
+}
+
 describe("core-linux-x64", () => {
   test("ingests a chunk, finds its speech, transcribes and analyses the dialogue, from an empty directory", async () => {
-    const source = binaryPath("core", "x64");
-    if (!existsSync(source)) throw new Error(`${source} is missing: run npm run build first`);
-    const dir = makeTempDir("salescontrol-core-binary-");
-    dirs.push(dir);
-    const binary = dir.join("salescontrol-core");
-    copyFileSync(source, binary);
-    mkdirSync(dir.join("tmp"));
+    const { dir, binary } = coreBinaryAlone("salescontrol-core-binary-");
     const adminToken = randomUUID();
     const provider = await startOpenAiCompatibleServer({ corpus: englishSalesCorpus });
     const env = { PATH: "/usr/bin:/bin", HOME: dir.path, TMPDIR: dir.join("tmp"), LANG: "C.UTF-8", PORT: "0", HOST: "127.0.0.1", ...transcribingCoreEnv(adminToken, provider.baseUrl) };
@@ -43,13 +49,7 @@ describe("core-linux-x64", () => {
   });
 
   test("dials through the Twilio stand-in: signed webhooks drive the calls, unsigned ones are refused, agents get Voice tokens", async () => {
-    const source = binaryPath("core", "x64");
-    if (!existsSync(source)) throw new Error(`${source} is missing: run npm run build first`);
-    const dir = makeTempDir("salescontrol-core-binary-dialer-");
-    dirs.push(dir);
-    const binary = dir.join("salescontrol-core");
-    copyFileSync(source, binary);
-    mkdirSync(dir.join("tmp"));
+    const { dir, binary } = coreBinaryAlone("salescontrol-core-binary-dialer-");
     const adminToken = randomUUID();
     let coreUrl = "";
     const twilio = startTwilioStandIn({
