@@ -8,6 +8,7 @@ import migration4 from "./migrations/0004_chunk_audio_retention.sql" with { type
 import migration5 from "./migrations/0005_operator_accounts.sql" with { type: "text" };
 import migration6 from "./migrations/0006_analytics-facts.sql" with { type: "text" };
 import migration7 from "./migrations/0007_studio.sql" with { type: "text" };
+import migration8 from "./migrations/0008_dashboard-search-order.sql" with { type: "text" };
 
 export const migrations: readonly Migration[] = [
   { tag: "0000_init", sql: migration0 },
@@ -18,4 +19,5 @@ export const migrations: readonly Migration[] = [
   { tag: "0005_operator_accounts", sql: migration5 },
   { tag: "0006_analytics-facts", sql: migration6 },
   { tag: "0007_studio", sql: migration7 },
+  { tag: "0008_dashboard-search-order", sql: migration8 },
 ];

@@ -9,5 +9,5 @@ export { areaCodes, didSelections, dids } from "../dids/dids.schema.ts";
 export { dialogueTranscripts } from "../pipeline/asr/asr.schema.ts";
 export { dialogueAnalyses, upsellOffers } from "../pipeline/analysis/analysis.schema.ts";
 export { operatorSessions, operators, signInLockouts } from "../../shared/accounts/accounts.schema.ts";
-export { analyticsDaily, analyticsDailyCategories, analyticsHourly, analyticsMonthlyHourly, analyticsState, dialogueFactCategories, dialogueFacts } from "../analytics/analytics.schema.ts";
+export { analyticsDaily, analyticsDailyCategories, analyticsHourly, analyticsMonthlyHourly, analyticsStaleFacts, analyticsState, dialogueFactCategories, dialogueFacts } from "../analytics/analytics.schema.ts";
 export { studioCampaigns, studioLeads, studioLines } from "../studio/studio.schema.ts";
