@@ -2,6 +2,7 @@ import type { NodeDefinition } from "../shared/cli/node-definition.ts";
 import { startHttpServer } from "../shared/runtime/http-server.ts";
 import { resolveServingAdminToken } from "./admin/serving-tokens.ts";
 import { processPasswordSource, runOperatorCommand } from "../shared/accounts/operator.commands.ts";
+import { startAnalyticsRefresh } from "./analytics/analytics-refresh.ts";
 import { createCoreApp } from "./app.ts";
 import { type CoreConfigSpec, coreConfigSpec } from "./config.ts";
 import { buildCoreDeps } from "./core-deps.ts";
@@ -40,12 +41,13 @@ export function createCoreNode(stages: PipelineStages = pipelineStages): NodeDef
       const housekeeping = startPipelineHousekeeping({ db: deps.db, clock, settings: dialogueSettingsOf(deps.config), stages: deps.stages, logger }, shutdown);
       const retention = startAudioRetention({ audioStorage: deps.audioStorage, clock, logger }, shutdown);
       const pipeline = startPipelineStages(deps, deps.stages, shutdown);
-      deps.loops.add(housekeeping, retention, ...pipeline.loops);
+      const analytics = startAnalyticsRefresh(deps, shutdown);
+      deps.loops.add(housekeeping, retention, analytics, ...pipeline.loops);
       return {
         url: server.url,
         async stop() {
           await server.stop();
-          await Promise.all([housekeeping.stopped, retention.stopped, pipeline.stop()]);
+          await Promise.all([housekeeping.stopped, retention.stopped, analytics.stopped, pipeline.stop()]);
         },
       };
     },

@@ -333,7 +333,7 @@ export function createAnalyticsRepository(db: CoreDatabase) {
    * the position reached are written together at the end, so a crash in between only makes the next
    * catch-up apply the same analyses again (applying one is idempotent).
    */
-  async function catchUp(calendar: LocalCalendar, backlog: Awaited<ReturnType<typeof backlogOf>>): Promise<void> {
+  async function catchUp(calendar: LocalCalendar, backlog: Awaited<ReturnType<typeof backlogOf>>, signal?: AbortSignal): Promise<void> {
     if (!backlog.rebuild && backlog.analyses === 0 && !backlog.stale) return;
     let lastId = backlog.lastId;
     if (backlog.rebuild) {
@@ -351,13 +351,16 @@ export function createAnalyticsRepository(db: CoreDatabase) {
       });
     }
     const touchedDays = new Set<number>();
+    // Stopped between batches, the state stays where it was: the next catch-up applies those analyses again.
     for (;;) {
+      if (signal?.aborted) return;
       const applied = await db.transaction((tx) => applyNewAnalyses(tx, calendar, lastId));
       if (!applied) break;
       for (const day of applied.days) touchedDays.add(day);
       lastId = applied.lastId;
     }
     for (;;) {
+      if (signal?.aborted) return;
       const days = await db.transaction((tx) => applyStaleFacts(tx, calendar));
       if (!days) break;
       for (const day of days) touchedDays.add(day);
@@ -376,14 +379,14 @@ export function createAnalyticsRepository(db: CoreDatabase) {
 
   /** The catch-up running now, and whether it is known to be at most one batch of work. */
   let running: { done: Promise<void>; small: boolean } | null = null;
-  function startCatchUp(calendar: LocalCalendar, onlyIfSmall: boolean): Promise<void> {
+  function startCatchUp(calendar: LocalCalendar, onlyIfSmall: boolean, signal?: AbortSignal): Promise<void> {
     if (running) return running.done;
     const current = { done: Promise.resolve(), small: true };
     current.done = (async () => {
       await prepareDerivedTables();
       const backlog = await backlogOf(calendar);
       current.small = backlog.analyses <= refreshBatch;
-      if (current.small || !onlyIfSmall) await catchUp(calendar, backlog);
+      if (current.small || !onlyIfSmall) await catchUp(calendar, backlog, signal);
     })().finally(() => {
       running = null;
     });
@@ -395,10 +398,11 @@ export function createAnalyticsRepository(db: CoreDatabase) {
     /**
      * Brings the facts and their daily totals up to the newest analyses and re-plans (and rebuilds
      * them when the time zone or their shape changed). Cheap when nothing is new: three small reads.
+     * An abort stops it between two batches.
      */
-    async refresh(calendar: LocalCalendar): Promise<void> {
+    async refresh(calendar: LocalCalendar, signal?: AbortSignal): Promise<void> {
       while (running) await running.done;
-      await startCatchUp(calendar, false);
+      await startCatchUp(calendar, false, signal);
     },
 
     /**

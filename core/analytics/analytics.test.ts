@@ -14,6 +14,8 @@ import { asc } from "drizzle-orm";
 import { createIngestRepository } from "../ingest/ingest.repository.ts";
 import { dialogues } from "../pipeline/dialogues/dialogues.schema.ts";
 import { applyVadResult } from "../pipeline/vad/vad.usecases.ts";
+import { startAnalyticsRefresh } from "./analytics-refresh.ts";
+import { analyticsDaily, analyticsState } from "./analytics.schema.ts";
 import { type AnalysedDialogueFixture, insertAnalysedDialogue, insertAnalysis } from "./analytics.testing.ts";
 import { createAnalyticsDeps, getDialogueDetail, getOverview, listAnalysedDialogues } from "./analytics.usecases.ts";
 
@@ -167,6 +169,26 @@ describe("analytics overview and charts", () => {
     expect((await json("/api/v1/dialogues?from=2026-03-29&to=2026-03-29")).body.dialogues).toHaveLength(3);
     expect((await json("/api/v1/dialogues?from=2026-10-25&to=2026-10-25")).body.dialogues).toHaveLength(3);
     expect((await json("/api/v1/dialogues?from=2026-10-26&to=2026-10-26")).body.dialogues).toHaveLength(1);
+  });
+
+  test("the background refresh builds the facts and day totals before any request asks", async () => {
+    core = await createTestCore();
+    const rows = fixtureSet([[randomUUID(), randomUUID(), randomUUID()]]);
+    for (const row of rows) await insertAnalysedDialogue(core.database.db, row);
+    const newest = Math.max(...(await core.database.db.select({ id: dialogueAnalyses.id }).from(dialogueAnalyses)).map((row) => row.id));
+    expect(await core.database.db.select().from(analyticsState)).toEqual([]);
+    const controller = new AbortController();
+    const loop = startAnalyticsRefresh({ analytics: core.deps.analytics, clock: core.clock, logger: silentLogger }, controller.signal);
+    for (let attempt = 0; (await core.database.db.select().from(analyticsState))[0]?.lastAnalysisId !== newest; attempt++) {
+      if (attempt > 400) throw new Error("the background refresh never caught up");
+      await Bun.sleep(25);
+    }
+    controller.abort();
+    await loop.stopped;
+    expect(loop.state()).toMatchObject({ name: "analytics-refresh", consecutiveFailures: 0, running: false });
+    const daily = await core.database.db.select().from(analyticsDaily);
+    expect(daily.reduce((sum, row) => sum + row.dialogues, 0)).toBe(rows.length);
+    expect(daily.reduce((sum, row) => sum + row.qualitySum, 0)).toBe(rows.reduce((sum, row) => sum + row.quality, 0));
   });
 
   test("another DASHBOARD_TIMEZONE moves days and hours", async () => {
