@@ -39,8 +39,8 @@ export interface DialogueListFilter extends PlaceFilter {
 }
 
 const refreshBatch = 1000;
-/** Bump when the facts change shape: a state written by an older version makes the next catch-up rebuild them. */
-const factsVersion = 2;
+/** Bump when the facts change shape or content: a state written by an older version makes the next catch-up rebuild them. */
+export const analyticsFactsVersion = 2;
 /** Search keys per millisecond of start time: start × 1024 stays an exact integer in a JavaScript number until the year 2248. */
 const searchSlots = 1024;
 const qualityColumns = [
@@ -322,7 +322,7 @@ export function createAnalyticsRepository(db: CoreDatabase) {
   async function backlogOf(calendar: LocalCalendar) {
     const state = (await db.select().from(analyticsState).where(eq(analyticsState.id, 1)))[0];
     const newest = (await db.select({ id: max(dialogueAnalyses.id) }).from(dialogueAnalyses))[0]?.id ?? 0;
-    const rebuild = !state || state.timezone !== calendar.timezone || state.factsVersion !== factsVersion;
+    const rebuild = !state || state.timezone !== calendar.timezone || state.factsVersion !== analyticsFactsVersion;
     const lastId = rebuild ? 0 : state.lastAnalysisId;
     const stale = (await db.select({ dialogueId: analyticsStaleFacts.dialogueId }).from(analyticsStaleFacts).limit(1)).length > 0;
     return { rebuild, lastId, analyses: Math.max(0, newest - lastId), stale };
@@ -370,8 +370,8 @@ export function createAnalyticsRepository(db: CoreDatabase) {
       await recomputeMonthlyHourly(tx, [...touchedDays]);
       await tx
         .insert(analyticsState)
-        .values({ id: 1, timezone: calendar.timezone, lastAnalysisId: lastId, factsVersion })
-        .onConflictDoUpdate({ target: analyticsState.id, set: { timezone: calendar.timezone, lastAnalysisId: lastId, factsVersion } });
+        .values({ id: 1, timezone: calendar.timezone, lastAnalysisId: lastId, factsVersion: analyticsFactsVersion })
+        .onConflictDoUpdate({ target: analyticsState.id, set: { timezone: calendar.timezone, lastAnalysisId: lastId, factsVersion: analyticsFactsVersion } });
     });
     // A large catch-up changes the shape of the tables: let SQLite refresh its planner statistics.
     if (touchedDays.size > 30) await db.run(sql`PRAGMA optimize`);

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { migrations } from "../../core/db/migrations.ts";
 import * as schema from "../../core/db/schema.ts";
+import { analyticsFactsVersion } from "../../core/analytics/analytics.repository.ts";
 import { createAnalyticsDeps, getCategories, getDaily, getHourly, getOverview, getPoints, getQualityHistogram, listAnalysedDialogues, type PeriodQuery } from "../../core/analytics/analytics.usecases.ts";
 import { defaultAnalysisSettings } from "../../core/pipeline/analysis/analysis-settings.ts";
 import { createTestCore } from "../../core/testing/core-test-app.ts";
@@ -73,10 +74,11 @@ if (!existsSync(cachedPath)) {
   const [, generateMs] = await timed(() => generateDialogues(cachedPath));
   origin = `generated in ${(generateMs / 1000).toFixed(1)} s into ${cachedPath}`;
 }
-// The facts, search index and totals the core builds from those rows depend on its analytics code and
-// migrations: a built copy is kept under a hash of them, so a second run of the same code skips the build.
+// The facts, search index and totals built from those rows are kept under a hash of what shapes them (the
+// migrations, the local calendar and the facts' version), so a second run skips the build.
 const factsKey = createHash("sha256")
-  .update(["../../core/analytics/analytics.repository.ts", "../../core/analytics/analytics.schema.ts", "../../core/analytics/local-time.ts", "../../core/db/migrations.ts"].map((path) => readFileSync(join(import.meta.dir, path), "utf8")).join("\n"))
+  .update(["../../core/db/migrations.ts", "../../core/analytics/local-time.ts"].map((path) => readFileSync(join(import.meta.dir, path), "utf8")).join("\n"))
+  .update(`facts version ${analyticsFactsVersion}`)
   .digest("hex")
   .slice(0, 12);
 const builtPrefix = `dashboard-${count}-v${generatorVersion}-facts-`;
