@@ -378,20 +378,25 @@ export function createAnalyticsRepository(db: CoreDatabase) {
   }
 
   /** The catch-up running now, and whether it is known to be at most one batch of work. */
-  let running: { done: Promise<void>; small: boolean } | null = null;
-  function startCatchUp(calendar: LocalCalendar, onlyIfSmall: boolean, signal?: AbortSignal): Promise<void> {
-    if (running) return running.done;
-    const current = { done: Promise.resolve(), small: true };
-    current.done = (async () => {
+  /** The catch-up running now; `small` resolves once its backlog is known to be at most one batch (or not). */
+  let running: { done: Promise<void>; small: Promise<boolean> } | null = null;
+  function startCatchUp(calendar: LocalCalendar, onlyIfSmall: boolean, signal?: AbortSignal): NonNullable<typeof running> {
+    if (running) return running;
+    let sized: (small: boolean) => void = () => {};
+    const small = new Promise<boolean>((resolve) => {
+      sized = resolve;
+    });
+    const done = (async () => {
       await prepareDerivedTables();
       const backlog = await backlogOf(calendar);
-      current.small = backlog.analyses <= refreshBatch;
-      if (current.small || !onlyIfSmall) await catchUp(calendar, backlog, signal);
+      sized(backlog.analyses <= refreshBatch);
+      if (backlog.analyses <= refreshBatch || !onlyIfSmall) await catchUp(calendar, backlog, signal);
     })().finally(() => {
+      sized(false);
       running = null;
     });
-    running = current;
-    return current.done;
+    running = { done, small };
+    return running;
   }
 
   return {
@@ -402,7 +407,7 @@ export function createAnalyticsRepository(db: CoreDatabase) {
      */
     async refresh(calendar: LocalCalendar, signal?: AbortSignal): Promise<void> {
       while (running) await running.done;
-      await startCatchUp(calendar, false, signal);
+      await startCatchUp(calendar, false, signal).done;
     },
 
     /**
@@ -411,8 +416,10 @@ export function createAnalyticsRepository(db: CoreDatabase) {
      * reads what is there meanwhile.
      */
     async refreshIfSmall(calendar: LocalCalendar): Promise<void> {
-      if (running && !running.small) return;
-      await startCatchUp(calendar, true);
+      const catchUp = startCatchUp(calendar, true);
+      if (await catchUp.small) await catchUp.done;
+      // A large one's failure is the background refresh's to report (it backs off and shows in /health).
+      else catchUp.done.catch(() => {});
     },
 
     async totals(range: DayRange) {
