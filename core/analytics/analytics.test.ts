@@ -191,6 +191,19 @@ describe("analytics overview and charts", () => {
     expect(daily.reduce((sum, row) => sum + row.qualitySum, 0)).toBe(rows.reduce((sum, row) => sum + row.quality, 0));
   });
 
+  test("a request leaves a backlog larger than one batch to the background refresh and reads what is built", async () => {
+    core = await createTestCore();
+    const base = { pointId: randomUUID(), registerId: randomUUID(), upsell: true, reaction: "accepted", quality: 7, text: "x" } as const;
+    for (let index = 0; index < 1001; index++) await insertAnalysedDialogue(core.database.db, { ...base, startTs: Date.parse("2026-05-02T08:00:00Z") + index * 1000 });
+    const period = "from=2026-05-02&to=2026-05-02";
+    expect((await json(`/api/v1/analytics/overview?${period}`)).body).toMatchObject({ dialogues: 0 });
+    expect((await json(`/api/v1/dialogues?${period}`)).body.dialogues).toEqual([]);
+    await core.deps.analytics.repository.refresh(core.deps.analytics.calendar);
+    expect((await json(`/api/v1/analytics/overview?${period}`)).body).toMatchObject({ dialogues: 1001, upsell_attempts: 1001, accepted: 1001, average_quality: 7 });
+    await insertAnalysedDialogue(core.database.db, { ...base, startTs: Date.parse("2026-05-02T20:00:00Z"), quality: 3 });
+    expect((await json(`/api/v1/analytics/overview?${period}`)).body).toMatchObject({ dialogues: 1002 });
+  });
+
   test("another DASHBOARD_TIMEZONE moves days and hours", async () => {
     core = await createTestCore({ DASHBOARD_TIMEZONE: "America/New_York" });
     await insertAnalysedDialogue(core.database.db, { pointId: randomUUID(), registerId: randomUUID(), startTs: Date.parse("2026-05-02T02:00:00Z"), upsell: false, reaction: "not_applicable", quality: 3, text: "x" });
