@@ -373,8 +373,12 @@ export function createAnalyticsRepository(db: CoreDatabase) {
         .values({ id: 1, timezone: calendar.timezone, lastAnalysisId: lastId, factsVersion: analyticsFactsVersion })
         .onConflictDoUpdate({ target: analyticsState.id, set: { timezone: calendar.timezone, lastAnalysisId: lastId, factsVersion: analyticsFactsVersion } });
     });
-    // A large catch-up changes the shape of the tables: let SQLite refresh its planner statistics.
-    if (touchedDays.size > 30) await db.run(sql`PRAGMA optimize`);
+    // A large catch-up changes the shape of the tables: let SQLite refresh its planner statistics, and merge the
+    // search index's many segments into one (a newest-first walk over a million transcripts runs ~6× faster).
+    if (touchedDays.size > 30) {
+      await db.run(sql`PRAGMA optimize`);
+      await db.run(sql`INSERT INTO dialogue_search(dialogue_search) VALUES ('optimize')`);
+    }
   }
 
   /** The catch-up running now, and whether it is known to be at most one batch of work. */
