@@ -30,7 +30,6 @@ import { registerPipelineRoutes } from "./pipeline/pipeline.routes.ts";
 import { createTenantsRepository } from "./tenants/tenants.repository.ts";
 import { registerTenantAdminRoutes } from "./tenants/tenants.routes.ts";
 import { dashboardCaller, registerAnalyticsRoutes } from "./analytics/analytics.routes.ts";
-import { createAnalyticsDeps } from "./analytics/analytics.usecases.ts";
 import { createDialogueAudioReader } from "./analytics/dialogue-audio-file.ts";
 import { createCoreAccounts } from "./operators/operator-accounts.ts";
 import { createStudioDeps } from "./studio/studio-deps.ts";
@@ -97,7 +96,7 @@ export function createCoreApp(deps: CoreDeps): HttpApp {
   registerTranscriptRoutes(app, { db });
   registerAnalysisRoutes(app, { db, clock, settings: analysisSettings });
   registerPipelineRoutes(app, { db, clock, config, stages: deps.stages });
-  const analyticsDeps = createAnalyticsDeps({ db, timezone: config.dashboardTimezone, settings: analysisSettings });
+  const analyticsDeps = deps.analytics;
   const sessions = createCoreAccounts({ config, db: db as never, clock, logger: deps.logger, metrics: deps.metrics });
   registerAccountRoutes(app, { ...sessions, baseUrl: undefined, clientAddress: clientAddressOf });
   registerCorePageRoutes(app, { operators: sessions });

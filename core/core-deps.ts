@@ -4,6 +4,7 @@ import type { MetricsRegistry } from "../shared/http/metrics.ts";
 import type { Logger } from "../shared/log/logger.ts";
 import type { BackgroundLoop, LoopState } from "../shared/runtime/background-loop.ts";
 import type { Clock } from "../shared/runtime/clock.ts";
+import { type AnalyticsDeps, createAnalyticsDeps } from "./analytics/analytics.usecases.ts";
 import type { CoreConfigSpec } from "./config.ts";
 import { type CampaignSocketHost, createCampaignSocket } from "./campaign-socket/campaign-socket.ts";
 import type { CoreDatabase } from "./db/core-database.ts";
@@ -42,6 +43,8 @@ export interface CoreDeps {
   analysisSettings: AnalysisSettings;
   /** The pipeline's stages: loops, internal API, `core worker`, /health and /metrics read this list. */
   stages: PipelineStages;
+  /** The dashboard's figures: one instance, so the background refresh and requests share their catch-up. */
+  analytics: AnalyticsDeps;
   /** Each tenant's DIDs, statistics and daily usage, kept in memory between refreshes. */
   didPools: DidPools;
   /** DID selection draws from this (tests pass a seeded one). */
@@ -79,6 +82,7 @@ export function buildCoreDeps(config: ConfigOf<CoreConfigSpec>, database: Pick<N
   const campaignSocket = createCampaignSocket({ logger: options.logger, metrics: options.metrics, clock });
   const rooms = createRooms({ config, db, clock, logger: options.logger, metrics: options.metrics });
   rooms.attach(campaignSocket);
+  const analysisSettings = loadAnalysisSettingsOrRefuse(config.analysisSettingsFile);
   return {
     config,
     db,
@@ -88,8 +92,9 @@ export function buildCoreDeps(config: ConfigOf<CoreConfigSpec>, database: Pick<N
     startedAt: clock.now(),
     storage,
     audioStorage: createAudioStorage({ db, clock, storage, settings: config, metrics: options.metrics }),
-    analysisSettings: loadAnalysisSettingsOrRefuse(config.analysisSettingsFile),
+    analysisSettings,
     stages: options.stages ?? pipelineStages,
+    analytics: createAnalyticsDeps({ db, timezone: config.dashboardTimezone, settings: analysisSettings }),
     didPools,
     random,
     loops: {

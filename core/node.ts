@@ -2,6 +2,7 @@ import type { NodeDefinition } from "../shared/cli/node-definition.ts";
 import { startHttpServer } from "../shared/runtime/http-server.ts";
 import { resolveServingAdminToken } from "./admin/serving-tokens.ts";
 import { processPasswordSource, runOperatorCommand } from "../shared/accounts/operator.commands.ts";
+import { startAnalyticsRefresh } from "./analytics/analytics-refresh.ts";
 import { createCoreApp } from "./app.ts";
 import { type CoreConfigSpec, coreConfigSpec } from "./config.ts";
 import { buildCoreDeps } from "./core-deps.ts";
@@ -47,13 +48,14 @@ export function createCoreNode(stages: PipelineStages = pipelineStages): NodeDef
       const recovered = await deps.rooms.recover(async (campaignId) => await studio.findCampaign(campaignId));
       if (recovered.requeued + recovered.failed > 0) logger.info("listening rooms resumed after a restart", recovered);
       const rooms = startRoomLoops(deps, shutdown);
+      const analytics = startAnalyticsRefresh(deps, shutdown);
       const dialerSettlement = deps.dialer ? startDialerSettlement(deps.dialer, shutdown) : null;
-      deps.loops.add(housekeeping, retention, ...pipeline.loops, ...rooms, ...(dialerSettlement ? [dialerSettlement] : []));
+      deps.loops.add(housekeeping, retention, analytics, ...pipeline.loops, ...rooms, ...(dialerSettlement ? [dialerSettlement] : []));
       return {
         url: server.url,
         async stop() {
           await server.stop();
-          await Promise.all([housekeeping.stopped, retention.stopped, pipeline.stop(), ...rooms.map((loop) => loop.stopped), dialerSettlement?.stopped]);
+          await Promise.all([housekeeping.stopped, retention.stopped, analytics.stopped, pipeline.stop(), ...rooms.map((loop) => loop.stopped), dialerSettlement?.stopped]);
           await deps.rooms.flushState().catch((error) => logger.error("listening-room state not written at shutdown", { error, unwritten: deps.rooms.unwrittenChanges() }));
         },
       };

@@ -31,6 +31,11 @@ export const dialogueFacts = sqliteTable(
       .references(() => dialogues.dialogueId, { onDelete: "cascade" }),
     analysisId: integer("analysis_id").notNull(),
     transcriptId: integer("transcript_id").notNull(),
+    /**
+     * The transcript's rowid in the search index: start time × 1024 plus a free slot, so matches come
+     * out in time order. 0 only on facts written before the key existed, which a rebuild replaces.
+     */
+    searchKey: integer("search_key").notNull().default(0),
     ...registerColumns(),
     startTs: integer("start_ts").notNull(),
     /** yyyymmdd in the dashboard's time zone. */
@@ -50,6 +55,7 @@ export const dialogueFacts = sqliteTable(
     index("dialogue_facts_quality_idx").on(table.qualityScore, table.startTs, table.dialogueId),
     index("dialogue_facts_day_idx").on(table.localDay),
     index("dialogue_facts_analysis_idx").on(table.analysisId),
+    index("dialogue_facts_search_idx").on(table.searchKey),
   ],
 );
 
@@ -120,11 +126,22 @@ export const analyticsDailyCategories = sqliteTable(
   (table) => [primaryKey({ columns: [table.localDay, table.pointId, table.registerId, table.category] })],
 );
 
-/** How far the facts have followed the analyses, and in which time zone they were computed. */
+/** How far the facts have followed the analyses, in which time zone and by which version of their shape they were computed. */
 export const analyticsState = sqliteTable("analytics_state", {
   id: integer("id").primaryKey(),
   timezone: text("timezone").notNull(),
   lastAnalysisId: integer("last_analysis_id").notNull(),
+  factsVersion: integer("facts_version").notNull().default(1),
+});
+
+/**
+ * Facts a re-planned dialogue left behind: its dialogue was deleted (merged into another) or moved
+ * in time or place. Written by triggers on those tables, read and cleared by the next catch-up,
+ * which recomputes the day's totals and the fact itself.
+ */
+export const analyticsStaleFacts = sqliteTable("analytics_stale_facts", {
+  dialogueId: text("dialogue_id").primaryKey(),
+  localDay: integer("local_day").notNull(),
 });
 
 export type DialogueFactRow = typeof dialogueFacts.$inferSelect;

@@ -10,7 +10,13 @@ import { silentLogger } from "../../shared/log/logger.ts";
 import { createCoreAccounts } from "../operators/operator-accounts.ts";
 import { createTestCore, type TestCore, testAdminToken } from "../testing/core-test-app.ts";
 import type { PointScope } from "./analytics.repository.ts";
-import { type AnalysedDialogueFixture, insertAnalysedDialogue } from "./analytics.testing.ts";
+import { asc } from "drizzle-orm";
+import { createIngestRepository } from "../ingest/ingest.repository.ts";
+import { dialogues } from "../pipeline/dialogues/dialogues.schema.ts";
+import { applyVadResult } from "../pipeline/vad/vad.usecases.ts";
+import { startAnalyticsRefresh } from "./analytics-refresh.ts";
+import { analyticsDaily, analyticsState } from "./analytics.schema.ts";
+import { type AnalysedDialogueFixture, insertAnalysedDialogue, insertAnalysis } from "./analytics.testing.ts";
 import { createAnalyticsDeps, getDialogueDetail, getOverview, listAnalysedDialogues } from "./analytics.usecases.ts";
 
 const timezone = "Europe/Belgrade";
@@ -165,6 +171,39 @@ describe("analytics overview and charts", () => {
     expect((await json("/api/v1/dialogues?from=2026-10-26&to=2026-10-26")).body.dialogues).toHaveLength(1);
   });
 
+  test("the background refresh builds the facts and day totals before any request asks", async () => {
+    core = await createTestCore();
+    const rows = fixtureSet([[randomUUID(), randomUUID(), randomUUID()]]);
+    for (const row of rows) await insertAnalysedDialogue(core.database.db, row);
+    const newest = Math.max(...(await core.database.db.select({ id: dialogueAnalyses.id }).from(dialogueAnalyses)).map((row) => row.id));
+    expect(await core.database.db.select().from(analyticsState)).toEqual([]);
+    const controller = new AbortController();
+    const loop = startAnalyticsRefresh({ analytics: core.deps.analytics, clock: core.clock, logger: silentLogger }, controller.signal);
+    for (let attempt = 0; (await core.database.db.select().from(analyticsState))[0]?.lastAnalysisId !== newest; attempt++) {
+      if (attempt > 400) throw new Error("the background refresh never caught up");
+      await Bun.sleep(25);
+    }
+    controller.abort();
+    await loop.stopped;
+    expect(loop.state()).toMatchObject({ name: "analytics-refresh", consecutiveFailures: 0, running: false });
+    const daily = await core.database.db.select().from(analyticsDaily);
+    expect(daily.reduce((sum, row) => sum + row.dialogues, 0)).toBe(rows.length);
+    expect(daily.reduce((sum, row) => sum + row.qualitySum, 0)).toBe(rows.reduce((sum, row) => sum + row.quality, 0));
+  });
+
+  test("a request leaves a backlog larger than one batch to the background refresh and reads what is built", async () => {
+    core = await createTestCore();
+    const base = { pointId: randomUUID(), registerId: randomUUID(), upsell: true, reaction: "accepted", quality: 7, text: "x" } as const;
+    for (let index = 0; index < 1001; index++) await insertAnalysedDialogue(core.database.db, { ...base, startTs: Date.parse("2026-05-02T08:00:00Z") + index * 1000 });
+    const period = "from=2026-05-02&to=2026-05-02";
+    expect((await json(`/api/v1/analytics/overview?${period}`)).body).toMatchObject({ dialogues: 0 });
+    expect((await json(`/api/v1/dialogues?${period}`)).body.dialogues).toEqual([]);
+    await core.deps.analytics.repository.refresh(core.deps.analytics.calendar);
+    expect((await json(`/api/v1/analytics/overview?${period}`)).body).toMatchObject({ dialogues: 1001, upsell_attempts: 1001, accepted: 1001, average_quality: 7 });
+    await insertAnalysedDialogue(core.database.db, { ...base, startTs: Date.parse("2026-05-02T20:00:00Z"), quality: 3 });
+    expect((await json(`/api/v1/analytics/overview?${period}`)).body).toMatchObject({ dialogues: 1002 });
+  });
+
   test("another DASHBOARD_TIMEZONE moves days and hours", async () => {
     core = await createTestCore({ DASHBOARD_TIMEZONE: "America/New_York" });
     await insertAnalysedDialogue(core.database.db, { pointId: randomUUID(), registerId: randomUUID(), startTs: Date.parse("2026-05-02T02:00:00Z"), upsell: false, reaction: "not_applicable", quality: 3, text: "x" });
@@ -268,6 +307,13 @@ describe("analysed dialogues", () => {
     expect(dessert.body.dialogues.map((row: { dialogue_id: string }) => row.dialogue_id)).toEqual(inside(rows[3]!) ? [rows[3]!.dialogueId] : []);
     const creme = await json(`/api/v1/dialogues?from=2026-04-01&to=2026-05-31&q=${encodeURIComponent("CREME brulee")}`);
     expect(creme.body.dialogues.map((row: { dialogue_id: string }) => row.dialogue_id)).toEqual([rows[4]!.dialogueId]);
+    const warranty = inPeriod.filter((row) => row.text.includes("гарантию")).map((row) => row.dialogueId).sort();
+    for (const sort of ["time_desc", "time_asc", "quality_desc"]) {
+      const found = await collect(`&q=${encodeURIComponent("гарантию")}&sort=${sort}`);
+      expect(found.map((row) => row.dialogue_id).sort()).toEqual(warranty);
+      const keys = found.map((row) => (sort === "quality_desc" ? row.quality_score : Date.parse(row.start_ts)));
+      expect(keys).toEqual([...keys].sort((a, b) => (sort === "time_asc" ? a - b : b - a)));
+    }
     const both = await json(`/api/v1/dialogues?from=2026-04-01&to=2026-05-31&q=${encodeURIComponent("гарантию чехол")}`);
     expect(both.body.dialogues.length).toBe(Math.min(50, rows.filter((row) => row.text.includes("гарантию")).length));
 
@@ -351,6 +397,60 @@ describe("analysed dialogues", () => {
     await core.database.db.insert(dialogueAnalyses).values({ ...first!, id: undefined, pass: 2, upsellAttempted: true, customerReaction: "accepted", qualityScore: 9 });
     expect((await json(`/api/v1/analytics/overview?${period}`)).body).toMatchObject({ dialogues: 1, upsell_attempts: 1, accepted: 1, average_quality: 9 });
     expect((await json(`/api/v1/dialogues?${period}`)).body.dialogues.map((row: { dialogue_id: string; quality_score: number }) => [row.dialogue_id, row.quality_score])).toEqual([[id, 9]]);
+  });
+
+  test("day totals, the list and the search follow a re-plan that merges two dialogues and moves one across midnight", async () => {
+    core = await createTestCore();
+    const device = await core.registerDevice();
+    // Five 60 s chunks from 23:56 local (Belgrade, UTC+2 in May): chunk 4 starts at local midnight.
+    const timelineStart = Date.parse("2026-05-02T21:56:00Z");
+    const vad = { db: core.database.db, clock: core.clock, settings: { silenceGapMs: 20_000, maxDialogueMs: 600_000, closeGraceMs: 86_400_000 } };
+    const speech = async (index: number, spans: Array<[number, number]>) => {
+      const chunkId = `00000000-0000-4000-8000-${String(index).padStart(12, "0")}`;
+      const startTs = timelineStart + index * 60_000;
+      await createIngestRepository(core.database.db).insertChunk({ chunkId, deviceId: device.deviceId, pointId: device.pointId, registerId: device.registerId, startTs, endTs: startTs + 60_000, codec: "opus", sampleRate: 48000, channels: 1, byteSize: 1, sha256: "0".repeat(64), storedPath: `${chunkId}.ogg`, receivedAt: core.clock.now() });
+      await applyVadResult(vad, chunkId, { audio_ms: 60_000, segments: spans.map(([start, end]) => ({ start_ms: start * 1000, end_ms: end * 1000 })) });
+    };
+    const planned = () => core.database.db.select().from(dialogues).orderBy(asc(dialogues.startTs));
+    await speech(0, [[40, 60]]);
+    await speech(2, [[0, 20]]);
+    await speech(4, [[5, 20]]);
+    const [first, second, afterMidnight] = await planned();
+    const words = new Map([[first!.dialogueId, "alpha"], [second!.dialogueId, "bravo"], [afterMidnight!.dialogueId, "charlie"]]);
+    for (const [dialogue, quality] of [[first!, 2], [second!, 4], [afterMidnight!, 9]] as const)
+      await insertAnalysis(core.database.db, dialogue.dialogueId, { startTs: dialogue.startTs, upsell: false, reaction: "not_applicable", quality, text: `dialogue ${words.get(dialogue.dialogueId)}` });
+    const day = async (date: string) => (await json(`/api/v1/analytics/overview?from=${date}&to=${date}`)).body;
+    expect(await day("2026-05-02")).toMatchObject({ dialogues: 2, average_quality: 3 });
+    expect(await day("2026-05-03")).toMatchObject({ dialogues: 1, average_quality: 9 });
+
+    // Speech through chunk 1 joins the first two; speech at the end of chunk 3 pulls the third back before midnight.
+    await speech(1, [[0, 60]]);
+    await speech(3, [[50, 60]]);
+    const after = await planned();
+    expect(after.length).toBe(2);
+    const [merged, moved] = after;
+    expect(moved!.dialogueId).toBe(afterMidnight!.dialogueId);
+    expect(moved!.startTs).toBe(timelineStart + 3 * 60_000 + 50_000);
+    const mergedQuality = merged!.dialogueId === first!.dialogueId ? 2 : 4;
+    expect(await day("2026-05-02")).toMatchObject({ dialogues: 2, average_quality: (mergedQuality + 9) / 2 });
+    expect(await day("2026-05-03")).toMatchObject({ dialogues: 0, average_quality: null });
+    const daily = (await json("/api/v1/analytics/daily?from=2026-05-02&to=2026-05-03")).body.days;
+    expect(daily.map((row: { date: string; dialogues: number }) => [row.date, row.dialogues])).toEqual([["2026-05-02", 2], ["2026-05-03", 0]]);
+    const hourly = (await json("/api/v1/analytics/hourly?from=2026-05-02&to=2026-05-03")).body.hours;
+    expect(hourly[23].dialogues).toBe(2);
+    expect(hourly[0].dialogues).toBe(0);
+
+    const list = (await json("/api/v1/dialogues?from=2026-05-02&to=2026-05-03")).body.dialogues;
+    expect(list.map((row: { dialogue_id: string; start_ts: number }) => [row.dialogue_id, row.start_ts])).toEqual([
+      [moved!.dialogueId, new Date(moved!.startTs).toISOString()],
+      [merged!.dialogueId, new Date(merged!.startTs).toISOString()],
+    ]);
+    const search = async (word: string, date: string) => (await json(`/api/v1/dialogues?from=${date}&to=${date}&q=${word}`)).body.dialogues.map((row: { dialogue_id: string }) => row.dialogue_id);
+    expect(await search("charlie", "2026-05-02")).toEqual([moved!.dialogueId]);
+    expect(await search("charlie", "2026-05-03")).toEqual([]);
+    const gone = merged!.dialogueId === first!.dialogueId ? "bravo" : "alpha";
+    expect(await search(gone, "2026-05-02")).toEqual([]);
+    expect(await search(words.get(merged!.dialogueId)!, "2026-05-02")).toEqual([merged!.dialogueId]);
   });
 
   test("an operator limited to one point cannot see another point by API; an unlimited one sees both", async () => {

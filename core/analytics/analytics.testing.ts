@@ -43,6 +43,12 @@ export async function insertAnalysedDialogue(db: CoreDatabase, fixture: Analysed
     analysisStatus: "DONE",
     analysisPass: 1,
   });
+  await insertAnalysis(db, dialogueId, fixture);
+  return dialogueId;
+}
+
+/** Writes the transcript and analysis (pass 1) of a dialogue that already exists, as the pipeline's stages leave them. */
+export async function insertAnalysis(db: CoreDatabase, dialogueId: string, fixture: Omit<AnalysedDialogueFixture, "dialogueId" | "pointId" | "registerId">): Promise<void> {
   const [transcript] = await db
     .insert(dialogueTranscripts)
     .values({ dialogueId, revision: 1, pass: 1, text: fixture.text, segments: JSON.stringify([{ start_ms: 0, end_ms: 40_000, text: fixture.text }]), language: "ru", model: "fixture", audioMs: 40_000, providerMs: 10, createdAt: fixture.startTs })
@@ -73,7 +79,6 @@ export async function insertAnalysedDialogue(db: CoreDatabase, fixture: Analysed
         return { analysisId: analysis!.id, position, category: offer.category, product: null, quote: offer.quote, quoteStart, quoteEnd: quoteStart + offer.quote.length };
       }),
     );
-  return dialogueId;
 }
 
 /**

@@ -66,7 +66,7 @@ function periodFields(range: DayRange) {
 
 export async function getOverview(deps: AnalyticsDeps, scope: PointScope, query: PeriodQuery) {
   const range = periodOf(scope, query);
-  await deps.repository.refresh(deps.calendar);
+  await deps.repository.refreshIfSmall(deps.calendar);
   const length = daysBetween(range.fromDay, range.toDay) + 1;
   const previous = { ...range, fromDay: addDays(range.fromDay, -length), toDay: addDays(range.fromDay, -1) };
   const [current, before] = await Promise.all([deps.repository.totals(range), deps.repository.totals(previous)]);
@@ -75,7 +75,7 @@ export async function getOverview(deps: AnalyticsDeps, scope: PointScope, query:
 
 export async function getHourly(deps: AnalyticsDeps, scope: PointScope, query: PeriodQuery) {
   const range = periodOf(scope, query);
-  await deps.repository.refresh(deps.calendar);
+  await deps.repository.refreshIfSmall(deps.calendar);
   const byHour = new Map((await deps.repository.hourly(range)).map((row) => [row.hour, row]));
   const hours = Array.from({ length: 24 }, (_, hour) => {
     const row = byHour.get(hour);
@@ -86,7 +86,7 @@ export async function getHourly(deps: AnalyticsDeps, scope: PointScope, query: P
 
 export async function getDaily(deps: AnalyticsDeps, scope: PointScope, query: PeriodQuery) {
   const range = periodOf(scope, query);
-  await deps.repository.refresh(deps.calendar);
+  await deps.repository.refreshIfSmall(deps.calendar);
   const byDay = new Map((await deps.repository.daily(range)).map((row) => [row.day, row]));
   const days = [];
   for (let day = range.fromDay; day <= range.toDay; day = addDays(day, 1)) {
@@ -98,7 +98,7 @@ export async function getDaily(deps: AnalyticsDeps, scope: PointScope, query: Pe
 
 export async function getCategories(deps: AnalyticsDeps, scope: PointScope, query: PeriodQuery) {
   const range = periodOf(scope, query);
-  await deps.repository.refresh(deps.calendar);
+  await deps.repository.refreshIfSmall(deps.calendar);
   const rows = await deps.repository.categories(range);
   const known = new Map(deps.settings.categories.map((category) => [category.id, category.label]));
   const categories = rows
@@ -109,14 +109,14 @@ export async function getCategories(deps: AnalyticsDeps, scope: PointScope, quer
 
 export async function getQualityHistogram(deps: AnalyticsDeps, scope: PointScope, query: PeriodQuery) {
   const range = periodOf(scope, query);
-  await deps.repository.refresh(deps.calendar);
+  await deps.repository.refreshIfSmall(deps.calendar);
   const counts = await deps.repository.qualityHistogram(range);
   return { timezone: deps.calendar.timezone, ...periodFields(range), buckets: counts.map((dialogues, score) => ({ score, dialogues })) };
 }
 
 export async function getPoints(deps: AnalyticsDeps, scope: PointScope, query: PeriodQuery) {
   const range = periodOf(scope, query);
-  await deps.repository.refresh(deps.calendar);
+  await deps.repository.refreshIfSmall(deps.calendar);
   const points = new Map<string, { totals: { dialogues: number; upsellAttempts: number; accepted: number; qualitySum: number }; registers: ReturnType<typeof presentTotals>[] }>();
   for (const row of await deps.repository.registers(range)) {
     const point = points.get(row.pointId) ?? { totals: { dialogues: 0, upsellAttempts: 0, accepted: 0, qualitySum: 0 }, registers: [] };
@@ -162,7 +162,7 @@ export async function listAnalysedDialogues(deps: AnalyticsDeps, scope: PointSco
     limit: query.limit + 1,
     after: query.cursor === undefined ? undefined : decodeCursor(query.cursor, query.sort),
   };
-  await deps.repository.refresh(deps.calendar);
+  await deps.repository.refreshIfSmall(deps.calendar);
   const rows = await deps.repository.listDialogues(filter);
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];

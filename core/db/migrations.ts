@@ -11,6 +11,7 @@ import migration7 from "./migrations/0007_studio.sql" with { type: "text" };
 import migration8 from "./migrations/0008_studio_edges.sql" with { type: "text" };
 import migration9 from "./migrations/0009_listening_rooms.sql" with { type: "text" };
 import migration10 from "./migrations/0010_dialer.sql" with { type: "text" };
+import migration11 from "./migrations/0011_dashboard-search-order.sql" with { type: "text" };
 
 export const migrations: readonly Migration[] = [
   { tag: "0000_init", sql: migration0 },
@@ -24,4 +25,5 @@ export const migrations: readonly Migration[] = [
   { tag: "0008_studio_edges", sql: migration8 },
   { tag: "0009_listening_rooms", sql: migration9 },
   { tag: "0010_dialer", sql: migration10 },
+  { tag: "0011_dashboard-search-order", sql: migration11 },
 ];

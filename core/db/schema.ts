@@ -9,7 +9,7 @@ export { areaCodes, didSelections, dids } from "../dids/dids.schema.ts";
 export { dialogueTranscripts } from "../pipeline/asr/asr.schema.ts";
 export { dialogueAnalyses, upsellOffers } from "../pipeline/analysis/analysis.schema.ts";
 export { operatorSessions, operators, signInLockouts } from "../../shared/accounts/accounts.schema.ts";
-export { analyticsDaily, analyticsDailyCategories, analyticsHourly, analyticsMonthlyHourly, analyticsState, dialogueFactCategories, dialogueFacts } from "../analytics/analytics.schema.ts";
+export { analyticsDaily, analyticsDailyCategories, analyticsHourly, analyticsMonthlyHourly, analyticsStaleFacts, analyticsState, dialogueFactCategories, dialogueFacts } from "../analytics/analytics.schema.ts";
 export { studioCampaigns, studioEdges, studioLeads, studioLines, studioPublications } from "../studio/studio.schema.ts";
 export { audioPlaybackRequests, connectionPlaybackStates, playbackChunks, roomListenLinks, websocketConnections } from "../rooms/rooms.schema.ts";
 export { dialerAgents, dialerCalls, dialerCampaigns, dialerLeads } from "../dialer/dialer.schema.ts";
