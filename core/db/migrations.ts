@@ -12,6 +12,7 @@ import migration8 from "./migrations/0008_studio_edges.sql" with { type: "text" 
 import migration9 from "./migrations/0009_listening_rooms.sql" with { type: "text" };
 import migration10 from "./migrations/0010_dialer.sql" with { type: "text" };
 import migration11 from "./migrations/0011_dashboard-search-order.sql" with { type: "text" };
+import migration12 from "./migrations/0012_studio_lead_texts.sql" with { type: "text" };
 
 export const migrations: readonly Migration[] = [
   { tag: "0000_init", sql: migration0 },
@@ -26,4 +27,5 @@ export const migrations: readonly Migration[] = [
   { tag: "0009_listening_rooms", sql: migration9 },
   { tag: "0010_dialer", sql: migration10 },
   { tag: "0011_dashboard-search-order", sql: migration11 },
+  { tag: "0012_studio_lead_texts", sql: migration12 },
 ];

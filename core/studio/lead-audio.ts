@@ -16,24 +16,30 @@ export interface StudioVoice {
 export interface LeadLine {
   slot: string;
   text: string;
-  /** `template`: the script's own words (no rephrasing asked, or every rephrasing was rejected). */
-  source: "template" | "rephrased";
+  /** `template`: the script's own words (no rephrasing asked, or every rephrasing was rejected); `edited`: words written for this lead. */
+  source: "template" | "rephrased" | "edited";
   /** Why rephrasings were rejected, when any were. */
   rejections: RephraseAttemptFailure[];
 }
 
 /**
  * The lead's text for every slot. Only slots with placeholders are rephrased: a line that is the
- * same for every lead stays the same, so it is synthesised once for the whole campaign.
+ * same for every lead stays the same, so it is synthesised once for the whole campaign. A slot with
+ * words written for this lead (`texts`) speaks them as written: no placeholder, no rephrasing.
  */
 export async function prepareLeadLines(
   deps: { rephraser: LeadRephraser | null },
-  input: { script: StudioScript; lead: StudioLead; language: StudioLanguage; rephrase: boolean },
+  input: { script: StudioScript; lead: StudioLead; language: StudioLanguage; rephrase: boolean; texts?: Readonly<Record<string, string>> | undefined },
   signal?: AbortSignal,
 ): Promise<{ ok: true; lines: LeadLine[] } | { ok: false; missing: MissingField[] }> {
   const lines: LeadLine[] = [];
   const missing: MissingField[] = [];
   for (const [slot, template] of Object.entries(input.script)) {
+    const written = input.texts?.[slot];
+    if (written !== undefined) {
+      lines.push({ slot, text: written, source: "edited", rejections: [] });
+      continue;
+    }
     const rendered = renderSlot(slot, template, input.lead);
     if (!rendered.ok) {
       missing.push(...rendered.missing);

@@ -1,4 +1,4 @@
-import { and, asc, between, count, eq, gt, isNotNull } from "drizzle-orm";
+import { and, asc, between, count, desc, eq, gt, isNotNull } from "drizzle-orm";
 import type { CoreDatabase } from "../db/core-database.ts";
 import type { StudioLead } from "./studio-leads.ts";
 import type { StudioScript } from "./studio-script.ts";
@@ -25,8 +25,20 @@ export interface StudioCampaign {
 export interface StudioLineRecord {
   slot: string;
   text: string;
-  source: "template" | "rephrased";
+  source: "template" | "rephrased" | "edited";
   clipKey: string | null;
+}
+
+/** Slot → words written for one lead alone. */
+export type LeadTexts = Record<string, string>;
+
+/** A lead as the review shows it: its fields, where its generation stands and its lines. */
+export interface StudioLeadReview {
+  lead: StudioLead;
+  state: (typeof studioLeads.$inferSelect)["state"];
+  failure: string | null;
+  texts: LeadTexts;
+  lines: StudioLineRecord[];
 }
 
 export interface StudioProgress {
@@ -55,6 +67,10 @@ function campaignOf(row: StudioCampaignRow): StudioCampaign {
   };
 }
 
+function textsOf(row: typeof studioLeads.$inferSelect): LeadTexts {
+  return row.textsJson ? (JSON.parse(row.textsJson) as LeadTexts) : {};
+}
+
 function leadOf(row: typeof studioLeads.$inferSelect): StudioLead {
   return { leadId: row.leadId, rowNumber: row.rowNumber, phoneNumber: row.phoneNumber, vendorLeadCode: row.vendorLeadCode, fields: JSON.parse(row.fieldsJson) as Record<string, string> };
 }
@@ -69,6 +85,14 @@ export function createStudioRepository(db: CoreDatabase) {
         .onConflictDoNothing()
         .returning({ id: studioCampaigns.id });
       return inserted.length > 0;
+    },
+
+    /** Every campaign, the latest changed first, with its number of leads. */
+    async listCampaigns(limit: number): Promise<Array<{ campaign: StudioCampaign; leads: number }>> {
+      const rows = await db.select().from(studioCampaigns).orderBy(desc(studioCampaigns.updatedAt), asc(studioCampaigns.id)).limit(limit);
+      const counts = await db.select({ campaignId: studioLeads.campaignId, leads: count() }).from(studioLeads).groupBy(studioLeads.campaignId);
+      const leadsOf = new Map(counts.map((row) => [row.campaignId, row.leads]));
+      return rows.map((row) => ({ campaign: campaignOf(row), leads: leadsOf.get(row.id) ?? 0 }));
     },
 
     async findCampaign(id: string): Promise<StudioCampaign | null> {
@@ -100,22 +124,61 @@ export function createStudioRepository(db: CoreDatabase) {
     async setScript(campaignId: string, script: StudioScript, settings: { rephrase: boolean; ulaw: boolean }, now: number): Promise<void> {
       await db.transaction(async (tx) => {
         await tx.delete(studioLines).where(eq(studioLines.campaignId, campaignId));
-        await tx.update(studioLeads).set({ state: "pending", failure: null }).where(eq(studioLeads.campaignId, campaignId));
+        // Words written for one lead belonged to the old script's slots.
+        await tx.update(studioLeads).set({ state: "pending", failure: null, textsJson: null }).where(eq(studioLeads.campaignId, campaignId));
         await tx.update(studioCampaigns).set({ scriptJson: JSON.stringify(script), rephrase: settings.rephrase, ulaw: settings.ulaw, state: "draft", updatedAt: now }).where(eq(studioCampaigns.id, campaignId));
       });
     },
 
     /** Every lead back to pending and the campaign to `generating`; `enqueue` runs in the same transaction per lead. */
-    async startGeneration(campaignId: string, now: number, enqueue: (tx: CoreDatabase, lead: StudioLead) => Promise<void>): Promise<number> {
+    async startGeneration(campaignId: string, now: number, enqueue: (tx: CoreDatabase, lead: StudioLead, texts: LeadTexts) => Promise<void>): Promise<number> {
       return db.transaction(async (tx) => {
         const transaction = tx as unknown as CoreDatabase;
         await tx.delete(studioLines).where(eq(studioLines.campaignId, campaignId));
         await tx.update(studioLeads).set({ state: "pending", failure: null }).where(eq(studioLeads.campaignId, campaignId));
         await tx.update(studioCampaigns).set({ state: "generating", updatedAt: now }).where(eq(studioCampaigns.id, campaignId));
         const leads = await tx.select().from(studioLeads).where(eq(studioLeads.campaignId, campaignId)).orderBy(asc(studioLeads.leadId));
-        for (const lead of leads) await enqueue(transaction, leadOf(lead));
+        for (const lead of leads) await enqueue(transaction, leadOf(lead), textsOf(lead));
         return leads.length;
       });
+    },
+
+    /**
+     * One lead generated again, with `texts` as its written words when given: its lines go, it is
+     * pending and the campaign `generating` until its job settles; `enqueue` runs in the same transaction.
+     */
+    async regenerateLead(campaignId: string, leadId: number, texts: LeadTexts | null, now: number, enqueue: (tx: CoreDatabase, lead: StudioLead, texts: LeadTexts) => Promise<void>): Promise<void> {
+      await db.transaction(async (tx) => {
+        const where = and(eq(studioLeads.campaignId, campaignId), eq(studioLeads.leadId, leadId));
+        await tx.delete(studioLines).where(and(eq(studioLines.campaignId, campaignId), eq(studioLines.leadId, leadId)));
+        await tx.update(studioLeads).set({ state: "pending", failure: null, ...(texts ? { textsJson: Object.keys(texts).length > 0 ? JSON.stringify(texts) : null } : {}) }).where(where);
+        await tx.update(studioCampaigns).set({ state: "generating", updatedAt: now }).where(eq(studioCampaigns.id, campaignId));
+        const [row] = await tx.select().from(studioLeads).where(where);
+        if (row) await enqueue(tx as unknown as CoreDatabase, leadOf(row), textsOf(row));
+      });
+    },
+
+    /** Leads in lead_id order after `afterLeadId`, with their state and lines, for the review. */
+    async reviewPage(campaignId: string, afterLeadId: number, limit: number): Promise<StudioLeadReview[]> {
+      const rows = await db
+        .select()
+        .from(studioLeads)
+        .where(and(eq(studioLeads.campaignId, campaignId), gt(studioLeads.leadId, afterLeadId)))
+        .orderBy(asc(studioLeads.leadId))
+        .limit(limit);
+      const lines = await this.linesOf(
+        campaignId,
+        rows.map((row) => row.leadId),
+      );
+      return rows.map((row) => ({ lead: leadOf(row), state: row.state, failure: row.failure, texts: textsOf(row), lines: lines.get(row.leadId) ?? [] }));
+    },
+
+    async findLine(campaignId: string, leadId: number, slot: string): Promise<StudioLineRecord | null> {
+      const rows = await db
+        .select()
+        .from(studioLines)
+        .where(and(eq(studioLines.campaignId, campaignId), eq(studioLines.leadId, leadId), eq(studioLines.slot, slot)));
+      return rows[0] ? { slot: rows[0].slot, text: rows[0].text, source: rows[0].source, clipKey: rows[0].clipKey } : null;
     },
 
     async findLead(campaignId: string, leadId: number): Promise<StudioLead | null> {

@@ -6,11 +6,27 @@ import { AppError, forbidden, unauthorized } from "../../shared/http/app-error.t
 import type { AppEnv, HttpApp } from "../../shared/http/create-http-app.ts";
 import { bearerTokenOf, bearerTokenPattern, tokensMatch } from "../../shared/http/bearer-token.ts";
 import { isoTime } from "../../shared/http/iso-time.ts";
+import { readFile, stat } from "node:fs/promises";
+import { respondWithRepresentation } from "../../shared/http/http-representation.ts";
 import { readJsonBody } from "../../shared/http/json-body.ts";
-import { scriptLimits } from "./studio-script.ts";
+import { scriptLimits, scriptSlotPattern } from "./studio-script.ts";
 import type { StudioEdge } from "./studio-edges.repository.ts";
 import { addStudioEdge, type PublishDeps, publishStudioCampaign, removeStudioEdge } from "./studio-publish.usecases.ts";
-import { createStudioCampaign, getStudioCampaign, setStudioScript, startStudioGeneration, type StudioCampaignView, streamStudioPackage, uploadStudioLeads } from "./studio.usecases.ts";
+import type { StudioLeadReview } from "./studio.repository.ts";
+import {
+  createStudioCampaign,
+  editStudioLeadTexts,
+  getStudioCampaign,
+  listStudioCampaigns,
+  regenerateStudioLead,
+  reviewStudioLeads,
+  setStudioScript,
+  startStudioGeneration,
+  type StudioCampaignView,
+  streamStudioPackage,
+  studioLeadAudioPath,
+  uploadStudioLeads,
+} from "./studio.usecases.ts";
 
 const printable = /^[^\u0000-\u001f\u007f]+$/;
 const campaignBody = z.object({
@@ -55,16 +71,27 @@ const edgeBody = z.object({
 const publishBody = z.object({ edge_id: z.number({ message: "must be an edge's id (a number)" }).int({ message: "must be a whole number" }).min(1, { message: "must be an edge's id" }) });
 const edgeIdParameter = z.coerce.number({ message: "the edge id in the path must be a number" }).int().min(1).max(Number.MAX_SAFE_INTEGER);
 const idParameter = z.string().regex(campaignIdPattern, { message: "the campaign id in the path is not a valid id" });
+const leadIdParameter = z.coerce.number({ message: "the lead id in the path must be a number" }).int({ message: "the lead id in the path must be a whole number" }).positive({ message: "the lead id in the path must be positive" }).max(Number.MAX_SAFE_INTEGER);
+const slotParameter = z.string().regex(scriptSlotPattern, { message: "the slot in the path is not a slot name (lowercase letters, digits and _)" });
+const leadsQuery = z.object({
+  cursor: z.string().regex(/^\d{1,15}$/, { message: "must be the next_cursor of the page before" }).optional(),
+  limit: z.coerce.number({ message: "must be a number" }).int({ message: "must be a whole number" }).min(1, { message: "must be at least 1" }).max(200, { message: "may be at most 200" }).default(50),
+});
+const textsBody = z.object({
+  texts: z.record(z.string(), z.string({ message: "each slot's text must be text, or null to go back to the script's" }).nullable(), { message: "must be an object of slot → text" }),
+});
 
 /**
  * `Authorization: Bearer <ADMIN_TOKEN>`, or an operator's session (whose writes must come from the
- * core's own pages). Without a configured token the bearer form is off, never open.
+ * core's own pages, and from an admin: a viewer only looks). Without a configured token the bearer
+ * form is off, never open.
  */
 export function requireStudioCaller(deps: { adminToken: string | undefined; sessions: SessionDeps }, api: { feature: string; name: string } = { feature: "studio", name: "the studio API" }): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header("authorization");
     if (header === undefined && sessionTokenOf(c, deps.sessions.node) !== null) {
-      await requireOperator(c, deps.sessions);
+      const operator = await requireOperator(c, deps.sessions);
+      if (operator.role !== "admin" && c.req.method !== "GET" && c.req.method !== "HEAD") throw forbidden("auth.read_only", "your account may look at the studio but not change it; ask an administrator for the admin role");
       return next();
     }
     if (!deps.adminToken) throw forbidden(`${api.feature}.disabled`, `${api.name} takes an operator session only: set ADMIN_TOKEN to call it with a token`);
@@ -116,7 +143,25 @@ function presentCampaign(view: StudioCampaignView) {
   };
 }
 
+function presentLead(review: StudioLeadReview, campaignId: string) {
+  const { lead } = review;
+  const base = `/api/v1/studio/campaigns/${encodeURIComponent(campaignId)}/leads/${lead.leadId}`;
+  return {
+    lead_id: lead.leadId,
+    row_number: lead.rowNumber,
+    phone_number: lead.phoneNumber,
+    vendor_lead_code: lead.vendorLeadCode,
+    fields: lead.fields,
+    state: review.state,
+    failure: review.failure,
+    /** Slot → the words written for this lead alone. */
+    texts: review.texts,
+    lines: review.lines.map((line) => ({ slot: line.slot, text: line.text, source: line.source, audio_url: line.clipKey ? `${base}/audio/${line.slot}` : null })),
+  };
+}
+
 const campaignIdOf = (c: Context) => idParameter.parse(c.req.param("id"));
+const leadIdOf = (c: Context) => leadIdParameter.parse(c.req.param("lead_id"));
 
 export function registerStudioRoutes(app: HttpApp, deps: PublishDeps & { adminToken: string | undefined; sessions: SessionDeps }): void {
   app.use("/api/v1/studio/*", requireStudioCaller(deps));
@@ -153,6 +198,23 @@ export function registerStudioRoutes(app: HttpApp, deps: PublishDeps & { adminTo
     return c.json(presentCampaign({ campaign, leads: 0, progress: { total: 0, done: 0, failed: 0, failures: [] } }), 201);
   });
 
+  app.get("/api/v1/studio/campaigns", async (c) => {
+    const campaigns = await listStudioCampaigns(deps);
+    return c.json({
+      campaigns: campaigns.map(({ campaign, leads }) => ({
+        id: campaign.id,
+        name: campaign.name,
+        language: campaign.language,
+        voice: campaign.voice,
+        state: campaign.state,
+        leads,
+        slots: Object.keys(campaign.script),
+        created_at: isoTime(campaign.createdAt),
+        updated_at: isoTime(campaign.updatedAt),
+      })),
+    });
+  });
+
   app.get("/api/v1/studio/campaigns/:id", async (c) => c.json(presentCampaign(await getStudioCampaign(deps, campaignIdOf(c)))));
 
   app.put("/api/v1/studio/campaigns/:id/leads", async (c) => {
@@ -171,6 +233,33 @@ export function registerStudioRoutes(app: HttpApp, deps: PublishDeps & { adminTo
   });
 
   app.post("/api/v1/studio/campaigns/:id/generate", async (c) => c.json(presentCampaign(await startStudioGeneration(deps, campaignIdOf(c))), 202));
+
+  app.get("/api/v1/studio/campaigns/:id/leads", async (c) => {
+    const id = campaignIdOf(c);
+    const query = leadsQuery.parse(c.req.query());
+    const page = await reviewStudioLeads(deps, id, { after: query.cursor ? Number(query.cursor) : 0, limit: query.limit });
+    return c.json({ leads: page.leads.map((lead) => presentLead(lead, id)), next_cursor: page.nextCursor });
+  });
+
+  app.get("/api/v1/studio/campaigns/:id/leads/:lead_id/audio/:slot", async (c) => {
+    const path = await studioLeadAudioPath(deps, campaignIdOf(c), leadIdOf(c), slotParameter.parse(c.req.param("slot")));
+    const [bytes, info] = await Promise.all([readFile(path), stat(path)]);
+    // A clip is named by the hash of what it speaks: the same name is the same audio.
+    const key = path.slice(path.lastIndexOf("/") + 1, -".wav".length);
+    return respondWithRepresentation(c.req.raw, { body: new Blob([bytes]), contentType: "audio/wav", etag: `"${key}"`, lastModified: info.mtimeMs, cacheControl: "private, max-age=300" });
+  });
+
+  app.put("/api/v1/studio/campaigns/:id/leads/:lead_id/texts", async (c) => {
+    const id = campaignIdOf(c);
+    const leadId = leadIdOf(c);
+    const body = await readJsonBody(c, textsBody);
+    return c.json(presentLead(await editStudioLeadTexts(deps, id, leadId, body.texts), id), 202);
+  });
+
+  app.post("/api/v1/studio/campaigns/:id/leads/:lead_id/regenerate", async (c) => {
+    const id = campaignIdOf(c);
+    return c.json(presentLead(await regenerateStudioLead(deps, id, leadIdOf(c)), id), 202);
+  });
 
   app.get("/api/v1/studio/campaigns/:id/package", async (c) => {
     const { campaign, body } = await streamStudioPackage(deps, campaignIdOf(c));

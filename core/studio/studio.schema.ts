@@ -36,6 +36,8 @@ export const studioLeads = sqliteTable(
     state: text("state", { enum: ["pending", "done", "failed"] }).notNull().default("pending"),
     /** Why the lead's generation gave up, when it did. */
     failure: text("failure"),
+    /** Slot → the words written for this lead alone, spoken as written instead of the script's (JSON). */
+    textsJson: text("texts_json"),
   },
   (table) => [primaryKey({ columns: [table.campaignId, table.leadId] }), index("studio_leads_campaign_state_idx").on(table.campaignId, table.state)],
 );
@@ -48,7 +50,8 @@ export const studioLines = sqliteTable(
     leadId: integer("lead_id").notNull(),
     slot: text("slot").notNull(),
     text: text("text").notNull(),
-    source: text("source", { enum: ["template", "rephrased"] }).notNull(),
+    /** `edited`: the words written for this lead alone. */
+    source: text("source", { enum: ["template", "rephrased", "edited"] }).notNull(),
     /** The synthesis cache's key of the clip; null until spoken. */
     clipKey: text("clip_key"),
     status: text("status", { enum: ["prepared", "spoken"] }).notNull(),

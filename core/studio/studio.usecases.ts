@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { CampaignPackageStream, packageDownloadStream, packageFileSink } from "../../shared/campaign-package/campaign-package-stream.ts";
 import { conflict, notFound, unprocessable } from "../../shared/http/app-error.ts";
+import type { StudioLead } from "./studio-leads.ts";
 import type { JobQueue } from "../../shared/jobs/job-queue.ts";
 import type { Logger } from "../../shared/log/logger.ts";
 import { buildInfo } from "../../shared/runtime/build-info.ts";
@@ -8,8 +9,8 @@ import type { Clock } from "../../shared/runtime/clock.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
 import { readStudioLeads } from "./studio-leads.ts";
 import { type StudioPackageLead, writeStudioPackage } from "./studio-package.ts";
-import { checkScript, type StudioScript } from "./studio-script.ts";
-import type { StudioCampaign, StudioProgress, StudioRepository } from "./studio.repository.ts";
+import { checkScript, scriptLimits, type StudioScript } from "./studio-script.ts";
+import type { LeadTexts, StudioCampaign, StudioLeadReview, StudioProgress, StudioRepository } from "./studio.repository.ts";
 import { clipFilesOf } from "./synthesis-cache.ts";
 
 export interface StudioDeps {
@@ -74,16 +75,93 @@ export async function startStudioGeneration(deps: StudioDeps, id: string): Promi
   const problems = checkScript(campaign.script, campaign.columns);
   if (problems.length > 0) throw conflict("studio.script_invalid", `the script no longer fits the leads: ${problems[0]!.message}; write the script again`, { problems });
   // A fresh key per generation: a campaign generated again queues its leads again.
-  const generation = randomUUID();
-  const queued = await deps.studio.startGeneration(id, deps.clock.now(), async (tx, lead) => {
-    const payload = { campaign_id: id, language: campaign.language, voice: campaign.voice, script: campaign.script, rephrase: campaign.rephrase, ulaw: campaign.ulaw, lead };
-    await deps.ttsQueue(tx).enqueue(deps.ttsQueueName, payload, { dedupeKey: `${generation}:${lead.leadId}` });
-  });
+  const queued = await deps.studio.startGeneration(id, deps.clock.now(), queueLeadJob(deps, campaign));
   if (queued === 0) {
     await deps.studio.setScript(id, campaign.script, { rephrase: campaign.rephrase, ulaw: campaign.ulaw }, deps.clock.now());
     throw conflict("studio.no_leads", `campaign "${id}" has no leads; PUT /api/v1/studio/campaigns/${id}/leads first`);
   }
   return getStudioCampaign(deps, id);
+}
+
+/** Queues one lead's speech synthesis job under a fresh key: a lead generated again is queued again. */
+function queueLeadJob(deps: StudioDeps, campaign: StudioCampaign) {
+  const generation = randomUUID();
+  return async (tx: CoreDatabase, lead: StudioLead, texts: LeadTexts) => {
+    const written = Object.fromEntries(Object.entries(texts).filter(([slot]) => slot in campaign.script));
+    const payload = { campaign_id: campaign.id, language: campaign.language, voice: campaign.voice, script: campaign.script, rephrase: campaign.rephrase, ulaw: campaign.ulaw, lead, ...(Object.keys(written).length > 0 ? { texts: written } : {}) };
+    await deps.ttsQueue(tx).enqueue(deps.ttsQueueName, payload, { dedupeKey: `${generation}:${lead.leadId}` });
+  };
+}
+
+export async function listStudioCampaigns(deps: Pick<StudioDeps, "studio">): Promise<Array<{ campaign: StudioCampaign; leads: number }>> {
+  return deps.studio.listCampaigns(1000);
+}
+
+/** A page of leads with their lines; the cursor is the last lead id of the page before. */
+export async function reviewStudioLeads(deps: Pick<StudioDeps, "studio">, id: string, page: { after: number; limit: number }): Promise<{ leads: StudioLeadReview[]; nextCursor: string | null }> {
+  await campaignOrRefuse(deps, id);
+  const leads = await deps.studio.reviewPage(id, page.after, page.limit + 1);
+  const more = leads.length > page.limit;
+  const shown = more ? leads.slice(0, page.limit) : leads;
+  return { leads: shown, nextCursor: more ? String(shown[shown.length - 1]!.lead.leadId) : null };
+}
+
+/** Where the clip that speaks one lead's slot lies. */
+export async function studioLeadAudioPath(deps: Pick<StudioDeps, "studio" | "speechDirectory">, id: string, leadId: number, slot: string): Promise<string> {
+  await leadOrRefuse(deps, id, leadId);
+  const line = await deps.studio.findLine(id, leadId, slot);
+  if (!line?.clipKey) throw notFound("studio.audio_not_found", `lead ${leadId} has no audio for slot "${slot}" yet; generate the campaign or regenerate the lead`);
+  return clipFilesOf(deps.speechDirectory, line.clipKey).wavPath;
+}
+
+async function leadOrRefuse(deps: Pick<StudioDeps, "studio">, id: string, leadId: number): Promise<{ campaign: StudioCampaign; lead: StudioLead }> {
+  const campaign = await campaignOrRefuse(deps, id);
+  const lead = await deps.studio.findLead(id, leadId);
+  if (!lead) throw notFound("studio.lead_not_found", `campaign "${id}" has no lead ${leadId}`);
+  return { campaign, lead };
+}
+
+/** A lead may be generated again once the campaign has been generated and is not generating now. */
+function refuseUnlessGenerated(campaign: StudioCampaign): void {
+  refuseWhileGenerating(campaign);
+  if (campaign.state === "draft") throw conflict("studio.campaign_not_generated", `campaign "${campaign.id}" has not been generated yet; generate the whole campaign first`);
+}
+
+const printable = /^[^\u0000-\u001f\u007f]*$/;
+
+/**
+ * Words written for one lead (slot → text, null to go back to the script's), then the lead is
+ * generated again with them through the tts stage.
+ */
+export async function editStudioLeadTexts(deps: StudioDeps, id: string, leadId: number, edits: Readonly<Record<string, string | null>>): Promise<StudioLeadReview> {
+  const { campaign } = await leadOrRefuse(deps, id, leadId);
+  refuseUnlessGenerated(campaign);
+  const problems: Array<{ slot: string; message: string }> = [];
+  for (const [slot, text] of Object.entries(edits)) {
+    if (!(slot in campaign.script)) problems.push({ slot, message: `the script has no slot "${slot}" (it has ${Object.keys(campaign.script).join(", ")})` });
+    else if (text === null) continue;
+    else if (text.trim() === "") problems.push({ slot, message: `slot ${slot}: the text is empty; write the words or go back to the script's` });
+    else if (text.length > scriptLimits.maxTextLength) problems.push({ slot, message: `slot ${slot}: the text is ${text.length} characters long; at most ${scriptLimits.maxTextLength}` });
+    else if (!printable.test(text)) problems.push({ slot, message: `slot ${slot}: the text holds control characters; write plain text` });
+  }
+  if (Object.keys(edits).length === 0) problems.push({ slot: "", message: "no slot's text was given" });
+  if (problems.length > 0) throw unprocessable("studio.texts_invalid", problems[0]!.message, { problems });
+  const current = (await deps.studio.reviewPage(id, leadId - 1, 1))[0]!.texts;
+  const texts: LeadTexts = { ...current };
+  for (const [slot, text] of Object.entries(edits)) {
+    if (text === null) delete texts[slot];
+    else texts[slot] = text.replace(/\s+/g, " ").trim();
+  }
+  await deps.studio.regenerateLead(id, leadId, texts, deps.clock.now(), queueLeadJob(deps, campaign));
+  return (await deps.studio.reviewPage(id, leadId - 1, 1))[0]!;
+}
+
+/** One lead generated again (after a failure, or for a fresh rephrasing), durable through the tts stage. */
+export async function regenerateStudioLead(deps: StudioDeps, id: string, leadId: number): Promise<StudioLeadReview> {
+  const { campaign } = await leadOrRefuse(deps, id, leadId);
+  refuseUnlessGenerated(campaign);
+  await deps.studio.regenerateLead(id, leadId, null, deps.clock.now(), queueLeadJob(deps, campaign));
+  return (await deps.studio.reviewPage(id, leadId - 1, 1))[0]!;
 }
 
 export async function getStudioCampaign(deps: Pick<StudioDeps, "studio">, id: string): Promise<StudioCampaignView> {

@@ -45,13 +45,15 @@ export const ttsJobPayload = z.object({
   /** Also make each clip's G.711 µ-law sibling (absent in jobs queued before the setting existed). */
   ulaw: z.boolean().default(false),
   lead: leadPayload,
+  /** Slot → words written for this lead alone, spoken as written. */
+  texts: z.record(z.string(), z.string()).optional(),
 });
 export const ttsJobResult = z.object({
   lines: z.array(
     z.object({
       slot: z.string(),
       text: z.string(),
-      source: z.enum(["template", "rephrased"]),
+      source: z.enum(["template", "rephrased", "edited"]),
       clip_key: z.string().regex(/^[0-9a-f]{64}$/),
       /** The clip's WAV as base64, when a remote worker made it; absent when the core's cache has it. */
       wav_base64: z.string().optional(),
@@ -71,7 +73,7 @@ type Outcome = { result: TtsJobResult } | { failure: string; permanent: boolean 
 /** Renders, optionally rephrases and speaks one lead's lines. */
 async function workOn(config: ConfigOf<CoreConfigSpec>, synthesis: SynthesisCache, work: TtsJobPayload, signal: AbortSignal, includeAudio: boolean): Promise<Outcome> {
   const llm = work.rephrase ? llmSettingsOf(config) : null;
-  const prepared = await prepareLeadLines({ rephraser: llm ? createLeadRephraser({ llm }) : null }, { script: work.script, lead: work.lead, language: work.language, rephrase: work.rephrase }, signal);
+  const prepared = await prepareLeadLines({ rephraser: llm ? createLeadRephraser({ llm }) : null }, { script: work.script, lead: work.lead, language: work.language, rephrase: work.rephrase, texts: work.texts }, signal);
   if (!prepared.ok) {
     const missing = prepared.missing.map((field) => `${field.slot} needs ${field.field}`).join(", ");
     return { failure: `lead ${work.lead.leadId} (row ${work.lead.rowNumber}) lacks a field the script needs: ${missing}`, permanent: true };

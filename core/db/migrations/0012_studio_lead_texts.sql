@@ -1,0 +1,1 @@
+ALTER TABLE `studio_leads` ADD `texts_json` text;
