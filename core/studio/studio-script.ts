@@ -1,5 +1,8 @@
 import { columnNamePattern } from "../../shared/contracts/campaign-package.ts";
+import { fillTemplate, placeholdersOf } from "./script-template.ts";
 import type { StudioLead } from "./studio-leads.ts";
+
+export { parseTemplate, placeholdersOf, type TemplatePart } from "./script-template.ts";
 
 /**
  * A campaign's script: one text per audio slot (`greeting`, `offer`, `voicemail`, …) with `{field}`
@@ -12,33 +15,11 @@ export type StudioScript = Readonly<Record<string, string>>;
 export const scriptSlotPattern = /^[a-z0-9][a-z0-9_]{0,31}$/;
 export const scriptLimits = { maxSlots: 20, maxTextLength: 2000 } as const;
 
-const placeholderPattern = /\{([^{}\s]*)\}/g;
-
 export interface ScriptProblem {
   code: "script.no_slots" | "script.too_many_slots" | "script.bad_slot_name" | "script.empty_text" | "script.text_too_long" | "script.bad_placeholder" | "script.unknown_field";
   message: string;
   slot?: string;
   field?: string;
-}
-
-/** A slot's text split into literal text and placeholders, in order. */
-export type TemplatePart = { text: string } | { field: string };
-
-export function parseTemplate(template: string): TemplatePart[] {
-  const parts: TemplatePart[] = [];
-  let last = 0;
-  for (const match of template.matchAll(placeholderPattern)) {
-    if (match.index > last) parts.push({ text: template.slice(last, match.index) });
-    parts.push({ field: match[1]! });
-    last = match.index + match[0].length;
-  }
-  if (last < template.length) parts.push({ text: template.slice(last) });
-  return parts;
-}
-
-/** The fields a template names, each once, in order of first use. */
-export function placeholdersOf(template: string): string[] {
-  return [...new Set(parseTemplate(template).flatMap((part) => ("field" in part ? [part.field] : [])))];
 }
 
 /** The fields a lead offers to a script: its columns plus lead_id and phone_number. */
@@ -85,19 +66,8 @@ export type RenderedSlot = { ok: true; text: string } | { ok: false; missing: Mi
 
 /** A slot's text for one lead; a placeholder whose value is absent or blank makes it unrenderable. */
 export function renderSlot(slot: string, template: string, lead: StudioLead): RenderedSlot {
-  const values = leadValues(lead);
-  const missing: MissingField[] = [];
-  let text = "";
-  for (const part of parseTemplate(template)) {
-    if ("text" in part) text += part.text;
-    else {
-      const value = values[part.field]?.trim() ?? "";
-      if (value === "") missing.push({ leadId: lead.leadId, slot, field: part.field });
-      text += value;
-    }
-  }
-  if (missing.length > 0) return { ok: false, missing: missing.filter((item, index) => missing.findIndex((other) => other.field === item.field) === index) };
-  return { ok: true, text: text.replace(/\s+/g, " ").trim() };
+  const filled = fillTemplate(template, leadValues(lead));
+  return filled.ok ? filled : { ok: false, missing: filled.missing.map((field) => ({ leadId: lead.leadId, slot, field })) };
 }
 
 export interface RenderedLead {
