@@ -34,7 +34,7 @@ const tenantRouteScopes: Record<string, "call_results" | "dids_next" | "stats" |
  * the pages are shells without data, which their scripts read from the dashboard API.
  */
 const publicRoutes = new Set([
-  "GET /health", "GET /metrics", "GET /login", "GET /dashboard", "GET /dialogues", "GET /dialogues/:dialogue_id", "GET /what-works", "GET /points", "GET /recorders", "GET /rooms/:campaign_id", "POST /operator/api/login", "POST /operator/api/logout", "GET /favicon.svg", "GET /favicon.ico",
+  "GET /health", "GET /metrics", "GET /login", "GET /dashboard", "GET /dialogues", "GET /dialogues/:dialogue_id", "GET /what-works", "GET /points", "GET /recorders", "GET /rooms/:campaign_id", "GET /studio", "GET /studio/:campaign_id", "GET /studio/:campaign_id/review", "POST /operator/api/login", "POST /operator/api/logout", "GET /favicon.svg", "GET /favicon.ico",
   // The agent console's shell (it sends a visitor without a session to sign in), and the audio Twilio fetches for <Play>:
   // the queue's music, and a voicemail only under its call's unguessable id while that call is dropping it.
   "GET /dialer/:campaign_id", "GET /api/voice/hold-music.wav", "GET /api/voice/voicemail/:file",

@@ -1,6 +1,7 @@
 /**
  * Screenshots of every page at desktop (1366×800) and phone (390×844) sizes, in English and Russian,
- * written to docs/screenshots/ for the README: bun scripts/screenshots.ts [edge|core]
+ * written to docs/screenshots/ for the README: bun scripts/screenshots.ts [edge|core|studio]
+ * (`core` takes the studio's too).
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -15,6 +16,7 @@ import { silentLogger } from "../shared/log/logger.ts";
 import { createCoreAccounts } from "../core/operators/operator-accounts.ts";
 import { insertDashboardMonth, insertDashboardRecorders } from "../core/testing/dashboard-fixture.ts";
 import { createTestCore } from "../core/testing/core-test-app.ts";
+import { createStudioCampaign, generateStudioCampaign, startStudioPipeline, type StudioFixtureCampaign } from "../core/testing/studio-fixture.ts";
 
 const outDirectory = join(import.meta.dir, "..", "docs", "screenshots");
 
@@ -137,7 +139,85 @@ export async function takeCoreScreenshots(): Promise<string[]> {
   return written;
 }
 
+/** The studio's campaigns, in each language one generated with a lead that lacks a field. */
+export const studioScreenshotCampaigns: Record<"en" | "ru", StudioFixtureCampaign> = {
+  en: {
+    id: "SPRING-2026",
+    name: "Spring fibre offer",
+    language: "en",
+    csv: "lead_id,vendor_lead_code,phone_number,first_name,city\r\n3001,A-1,+1 512 555 0100,Maria,Austin\r\n3002,A-2,+1 512 555 0101,James,Dallas\r\n3003,A-3,+1 512 555 0102,,Houston\r\n",
+    slots: { greeting: "Hello {first_name}! This is Spring Fibre in {city}.", offer: "Our fibre costs forty nine dollars a month.", voicemail: "Sorry we missed you, {first_name}. Call us back any time." },
+  },
+  ru: {
+    id: "VESNA-2026",
+    name: "Весеннее предложение",
+    language: "ru",
+    csv: "lead_id,vendor_lead_code,phone_number,first_name,city\r\n4001,B-1,+7 912 555 0100,Мария,Казань\r\n4002,B-2,+7 912 555 0101,Иван,Самара\r\n4003,B-3,+7 912 555 0102,,Пермь\r\n",
+    slots: { greeting: "Здравствуйте, {first_name}! Это Весна-Телеком, город {city}.", offer: "Наш интернет стоит четыреста девяносто рублей в месяц.", voicemail: "{first_name}, мы не застали вас. Перезвоните нам." },
+  },
+};
+
+/** The studio: the campaign list, a campaign with a refused leads file, its review and the text editor. */
+export async function takeStudioScreenshots(): Promise<string[]> {
+  mkdirSync(outDirectory, { recursive: true });
+  const core = await createTestCore();
+  const accounts = createCoreAccounts({ config: core.config, db: core.database.db as never, clock: core.clock, logger: silentLogger });
+  await addOperator(accounts, testOperator.username, testOperator.password, { role: "admin", scope: null });
+  const pipeline = startStudioPipeline(core);
+  const server = startHttpServer({ fetch: core.app.fetch, hostname: "127.0.0.1", port: 0 });
+  const browser = await launchChromium();
+  const written: string[] = [];
+  const dir = makeTempDir();
+  try {
+    for (const campaign of Object.values(studioScreenshotCampaigns)) await generateStudioCampaign(core, campaign);
+    await createStudioCampaign(core, { id: "SUMMER-2026", name: "Summer / Лето", language: "en", csv: "lead_id,phone_number,first_name\r\n1,5125550100,Ann\r\n", slots: { greeting: "Hello {first_name}." } });
+    const badCsv = join(dir.path, "leads.csv");
+    await Bun.write(badCsv, "lead_id,phone_number,first_name\r\n1,5125550100,Ann\r\nx,5125550101,Bob\r\n3,,Eve\r\n");
+    for (const language of ["en", "ru"] as const) {
+      const campaign = studioScreenshotCampaigns[language];
+      for (const viewport of ["desktop", "phone"] as const) {
+        const context = await openIsolatedContext(browser, server.url, viewport, language === "ru" ? "ru-RU" : "en-US");
+        const page = await context.newPage();
+        const shoot = async (name: string, fullPage = true) => {
+          const path = join(outDirectory, `core-${name}-${language}-${viewport}.png`);
+          await page.screenshot({ path, fullPage });
+          written.push(path);
+        };
+        await page.goto(`${server.url}/login?lang=${language}`);
+        await signIn(page, server);
+        await page.goto(`${server.url}/studio`);
+        await page.waitForSelector("body[data-loaded=true]");
+        await shoot("studio");
+        await page.goto(`${server.url}/studio/${campaign.id}`);
+        await page.waitForSelector("body[data-loaded=true]");
+        await page.setInputFiles("#leads-file", badCsv);
+        await page.click("#upload");
+        await page.waitForSelector("#leads-message.bad li");
+        await shoot("studio-campaign");
+        await page.goto(`${server.url}/studio/${campaign.id}/review`);
+        await page.waitForSelector("body[data-loaded=true]");
+        await shoot("studio-review");
+        await page.click(".lead-block[data-state=failed] button[data-edit=greeting]");
+        await page.waitForSelector("dialog[open]");
+        await shoot("studio-edit", false);
+        await context.close();
+      }
+    }
+  } finally {
+    await browser.close();
+    await server.stop();
+    await pipeline.stop();
+    core.dispose();
+    dir.remove();
+  }
+  return written;
+}
+
 if (import.meta.main) {
   const only = process.argv[2];
-  for (const path of [...(only === "core" ? [] : await takeScreenshots()), ...(only === "edge" ? [] : await takeCoreScreenshots())]) console.log(`wrote ${path}`);
+  const takers: Record<string, () => Promise<string[]>> = { edge: takeScreenshots, core: takeCoreScreenshots, studio: takeStudioScreenshots };
+  for (const [name, take] of Object.entries(takers)) {
+    if (only && only !== name && !(only === "core" && name === "studio")) continue;
+    for (const path of await take()) console.log(`wrote ${path}`);
+  }
 }

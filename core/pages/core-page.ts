@@ -6,6 +6,7 @@ import { pageLanguage, renderPage } from "../../shared/pages/page-document.ts";
 import { type PageLanguage, translate, type Words } from "../../shared/pages/words.ts";
 import { coreWords } from "./core-words.ts";
 import { pageScripts } from "./page-scripts.generated.ts";
+import { studioWords } from "./studio-words.ts";
 
 export type CorePageName = keyof typeof pageScripts;
 export type Say = (key: string, values?: Record<string, string | number>) => string;
@@ -29,7 +30,7 @@ export function renderCorePage<Data>(
   },
 ): Response {
   const language = pageLanguage(c);
-  const words = { ...coreWords[language], ...options.words?.[language] };
+  const words = { ...coreWords[language], ...studioWords[language], ...options.words?.[language] };
   const everyWord = { ...kitWords[language], ...words };
   const say: Say = (key, values) => translate(everyWord, language, key, values);
   const navigation = options.signedIn ? [
@@ -38,6 +39,7 @@ export function renderCorePage<Data>(
         { href: "/what-works", label: say("nav.whatWorks"), current: options.page === "what-works" },
         { href: "/points", label: say("nav.points"), current: options.page === "points" },
         { href: "/recorders", label: say("nav.recorders"), current: options.page === "recorders" },
+        { href: "/studio", label: say("nav.studio"), current: options.page.startsWith("studio") },
       ] : [];
   return renderPage(c, {
     language,

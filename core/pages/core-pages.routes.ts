@@ -12,9 +12,12 @@ import { notFound } from "../../shared/http/app-error.ts";
 import { pointsMain } from "./points.page.ts";
 import { recordersMain } from "./recorders.page.ts";
 import { coreSignInMain } from "./sign-in.page.ts";
+import { studioCampaignMain } from "./studio-campaign.page.ts";
+import { studioCampaignsMain } from "./studio-campaigns.page.ts";
+import { studioReviewMain } from "./studio-review.page.ts";
 import { whatWorksMain } from "./what-works.page.ts";
 
-/** The core's dashboard pages; their figures come from the analytics API in the browser. */
+/** The core's dashboard and studio pages; their data comes from the core's API in the browser. */
 export function registerCorePageRoutes(app: HttpApp, deps: { operators: SessionDeps }): void {
   registerPageAssets(app);
 
@@ -30,6 +33,9 @@ export function registerCorePageRoutes(app: HttpApp, deps: { operators: SessionD
     ["/what-works", "what-works", "whatWorks.title", whatWorksMain],
     ["/points", "points", "points.title", pointsMain],
     ["/recorders", "recorders", "recorders.title", recordersMain],
+    ["/studio", "studio-campaigns", "studio.title", studioCampaignsMain],
+    ["/studio/:campaign_id", "studio-campaign", "studio.title", studioCampaignMain],
+    ["/studio/:campaign_id/review", "studio-review", "review.title", studioReviewMain],
   ];
   for (const [path, page, titleKey, main] of signedInPages) {
     app.get(path, async (c) => {

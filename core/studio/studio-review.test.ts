@@ -160,6 +160,7 @@ describe("studio review API", () => {
       [{ texts: { greeting: "   " } }, 422, "studio.texts_invalid"],
       [{ texts: { greeting: "x".repeat(2001) } }, 422, "studio.texts_invalid"],
       [{ texts: { greeting: "Hello\u0007" } }, 422, "studio.texts_invalid"],
+      [{ texts: { greeting: "Hello {first_name}." } }, 422, "studio.texts_invalid"],
       [{ texts: {} }, 422, "studio.texts_invalid"],
       [{ texts: { greeting: 5 } }, 400, "request.invalid"],
       [{ greeting: "Hi" }, 400, "request.invalid"],

@@ -9,7 +9,7 @@ import type { Clock } from "../../shared/runtime/clock.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
 import { readStudioLeads } from "./studio-leads.ts";
 import { type StudioPackageLead, writeStudioPackage } from "./studio-package.ts";
-import { checkScript, scriptLimits, type StudioScript } from "./studio-script.ts";
+import { checkScript, placeholdersOf, scriptLimits, type StudioScript } from "./studio-script.ts";
 import type { LeadTexts, StudioCampaign, StudioLeadReview, StudioProgress, StudioRepository } from "./studio.repository.ts";
 import { clipFilesOf } from "./synthesis-cache.ts";
 
@@ -143,6 +143,7 @@ export async function editStudioLeadTexts(deps: StudioDeps, id: string, leadId: 
     else if (text.trim() === "") problems.push({ slot, message: `slot ${slot}: the text is empty; write the words or go back to the script's` });
     else if (text.length > scriptLimits.maxTextLength) problems.push({ slot, message: `slot ${slot}: the text is ${text.length} characters long; at most ${scriptLimits.maxTextLength}` });
     else if (!printable.test(text)) problems.push({ slot, message: `slot ${slot}: the text holds control characters; write plain text` });
+    else if (placeholdersOf(text).length > 0) problems.push({ slot, message: `slot ${slot}: {${placeholdersOf(text)[0]}} is left in the text; a lead's own words are spoken as written, so write the words themselves` });
   }
   if (Object.keys(edits).length === 0) problems.push({ slot: "", message: "no slot's text was given" });
   if (problems.length > 0) throw unprocessable("studio.texts_invalid", problems[0]!.message, { problems });

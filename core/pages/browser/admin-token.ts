@@ -15,10 +15,19 @@ export function forgetAdminToken(): void {
   sessionStorage.removeItem(tokenKey);
 }
 
-/** A GET of the analytics API with the tab's token when there is one, else the operator's session cookie. */
-export function dashboardApi<Result>(kit: PageKit<unknown>, path: string): Promise<Result> {
+/** A call of the core's API with the tab's token when there is one, else the operator's session cookie. */
+export function dashboardApi<Result>(kit: PageKit<unknown>, path: string, init: RequestInit = {}): Promise<Result> {
   const token = storedAdminToken();
-  return api<Result>(kit, path, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  return api<Result>(kit, path, token ? { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` } } : init);
+}
+
+/** A file of the core's API for a link or a player: the address itself with the session, a blob URL with the token (a link cannot carry the header). */
+export async function dashboardFileUrl(path: string): Promise<string> {
+  const token = storedAdminToken();
+  if (!token) return path;
+  const response = await fetch(path, { headers: { authorization: `Bearer ${token}` } });
+  if (!response.ok) throw new Error(`${response.status}`);
+  return URL.createObjectURL(await response.blob());
 }
 
 /** A page behind sign-in; with the token there is no session to end, so the bar offers to forget the token. */

@@ -60,6 +60,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string | null,
     readonly response: Response | null,
+    /** The error's `details` (problems by row, say), when the node sent any. */
+    readonly details: unknown = null,
   ) {
     super(message);
   }
@@ -81,8 +83,8 @@ export async function api<Result>(kit: PageKit<unknown>, path: string, init: Req
     location.href = `/login?next=${encodeURIComponent(location.pathname)}`;
     throw new ApiError("signed out", 401, "auth.required", response);
   }
-  const body = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
-  if (!response.ok) throw new ApiError(body?.error?.message ?? kit.say("kit.requestFailed", { status: response.status }), response.status, body?.error?.code ?? null, response);
+  const body = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string; details?: unknown } } | null;
+  if (!response.ok) throw new ApiError(body?.error?.message ?? kit.say("kit.requestFailed", { status: response.status }), response.status, body?.error?.code ?? null, response, body?.error?.details ?? null);
   return body as Result;
 }
 
