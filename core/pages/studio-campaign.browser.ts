@@ -301,8 +301,10 @@ byId<HTMLFormElement>("publish-form").addEventListener("submit", async (event) =
   try {
     const edgeId = byId<HTMLSelectElement>("publish-edge").value;
     const answer = await dashboardApi<PublishAnswer>(kit, `${path}/publish`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ edge_id: /^\d+$/.test(edgeId) ? Number(edgeId) : edgeId }) });
+    // The edge's outcome: deployed, or rejected / failed with the problems its report names.
     const accepted = !/fail|refus|reject|error/i.test(answer.status);
-    showMessage(message, accepted ? "ok" : "bad", kit.say(accepted ? "publish.done" : "publish.refused", { status: answer.status }));
+    const problems = (answer.report as { problems?: Array<{ code?: string; message: string }> } | null)?.problems ?? [];
+    showMessage(message, accepted ? "ok" : "bad", kit.say(accepted ? "publish.done" : "publish.refused", { status: answer.status }), problems.length > 0 ? problemList(problems.map((problem) => ({ title: problem.code ?? "", text: problem.message }))) : null);
     showReport(answer.report);
   } catch (error) {
     showMessage(message, "bad", kit.say("publish.failed"), studioErrorText(kit, error));

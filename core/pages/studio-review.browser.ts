@@ -43,7 +43,7 @@ function showCampaign(next: StudioCampaignView): void {
 }
 
 async function playerFor(url: string, label: string): Promise<HTMLAudioElement> {
-  const player = element("audio", { controls: true, preload: "none", "aria-label": label });
+  const player = element("audio", { controls: true, preload: "metadata", "aria-label": label });
   // With the token the clip comes through fetch (a player cannot carry the header).
   player.src = storedAdminToken() ? await dashboardFileUrl(url) : url;
   return player;
