@@ -75,7 +75,37 @@ function leadOf(row: typeof studioLeads.$inferSelect): StudioLead {
   return { leadId: row.leadId, rowNumber: row.rowNumber, phoneNumber: row.phoneNumber, vendorLeadCode: row.vendorLeadCode, fields: JSON.parse(row.fieldsJson) as Record<string, string> };
 }
 
+function lineOf(row: typeof studioLines.$inferSelect): StudioLineRecord {
+  return { slot: row.slot, text: row.text, source: row.source, clipKey: row.clipKey };
+}
+
 export function createStudioRepository(db: CoreDatabase) {
+  /** Lead rows in lead_id order after `afterLeadId`, at most `limit`. */
+  const leadRowsAfter = (campaignId: string, afterLeadId: number, limit: number) =>
+    db
+      .select()
+      .from(studioLeads)
+      .where(and(eq(studioLeads.campaignId, campaignId), gt(studioLeads.leadId, afterLeadId)))
+      .orderBy(asc(studioLeads.leadId))
+      .limit(limit);
+
+  async function linesOf(campaignId: string, leadIds: readonly number[]): Promise<Map<number, StudioLineRecord[]>> {
+    const byLead = new Map<number, StudioLineRecord[]>();
+    if (leadIds.length === 0) return byLead;
+    const first = Math.min(...leadIds);
+    const last = Math.max(...leadIds);
+    const rows = await db
+      .select()
+      .from(studioLines)
+      .where(and(eq(studioLines.campaignId, campaignId), between(studioLines.leadId, first, last)));
+    for (const row of rows) {
+      const lines = byLead.get(row.leadId) ?? [];
+      lines.push(lineOf(row));
+      byLead.set(row.leadId, lines);
+    }
+    return byLead;
+  }
+
   return {
     /** False when a campaign with this id exists already. */
     async createCampaign(campaign: { id: string; name: string; language: "ru" | "en"; voice: string | null; ulaw: boolean }, now: number): Promise<boolean> {
@@ -160,13 +190,8 @@ export function createStudioRepository(db: CoreDatabase) {
 
     /** Leads in lead_id order after `afterLeadId`, with their state and lines, for the review. */
     async reviewPage(campaignId: string, afterLeadId: number, limit: number): Promise<StudioLeadReview[]> {
-      const rows = await db
-        .select()
-        .from(studioLeads)
-        .where(and(eq(studioLeads.campaignId, campaignId), gt(studioLeads.leadId, afterLeadId)))
-        .orderBy(asc(studioLeads.leadId))
-        .limit(limit);
-      const lines = await this.linesOf(
+      const rows = await leadRowsAfter(campaignId, afterLeadId, limit);
+      const lines = await linesOf(
         campaignId,
         rows.map((row) => row.leadId),
       );
@@ -178,7 +203,7 @@ export function createStudioRepository(db: CoreDatabase) {
         .select()
         .from(studioLines)
         .where(and(eq(studioLines.campaignId, campaignId), eq(studioLines.leadId, leadId), eq(studioLines.slot, slot)));
-      return rows[0] ? { slot: rows[0].slot, text: rows[0].text, source: rows[0].source, clipKey: rows[0].clipKey } : null;
+      return rows[0] ? lineOf(rows[0]) : null;
     },
 
     async findLead(campaignId: string, leadId: number): Promise<StudioLead | null> {
@@ -191,31 +216,10 @@ export function createStudioRepository(db: CoreDatabase) {
 
     /** Leads in lead_id order, a page at a time, after `afterLeadId`. */
     async leadsPage(campaignId: string, afterLeadId: number, limit: number): Promise<StudioLead[]> {
-      const rows = await db
-        .select()
-        .from(studioLeads)
-        .where(and(eq(studioLeads.campaignId, campaignId), gt(studioLeads.leadId, afterLeadId)))
-        .orderBy(asc(studioLeads.leadId))
-        .limit(limit);
-      return rows.map(leadOf);
+      return (await leadRowsAfter(campaignId, afterLeadId, limit)).map(leadOf);
     },
 
-    async linesOf(campaignId: string, leadIds: readonly number[]): Promise<Map<number, StudioLineRecord[]>> {
-      const byLead = new Map<number, StudioLineRecord[]>();
-      if (leadIds.length === 0) return byLead;
-      const first = Math.min(...leadIds);
-      const last = Math.max(...leadIds);
-      const rows = await db
-        .select()
-        .from(studioLines)
-        .where(and(eq(studioLines.campaignId, campaignId), between(studioLines.leadId, first, last)));
-      for (const row of rows) {
-        const lines = byLead.get(row.leadId) ?? [];
-        lines.push({ slot: row.slot, text: row.text, source: row.source, clipKey: row.clipKey });
-        byLead.set(row.leadId, lines);
-      }
-      return byLead;
-    },
+    linesOf,
 
     /** Stores a lead's spoken lines and marks it done; the campaign is ready once no lead is pending. */
     async completeLead(campaignId: string, leadId: number, lines: readonly StudioLineRecord[], now: number): Promise<void> {

@@ -114,6 +114,10 @@ export async function studioLeadAudioPath(deps: Pick<StudioDeps, "studio" | "spe
   return clipFilesOf(deps.speechDirectory, line.clipKey).wavPath;
 }
 
+async function reviewOf(deps: Pick<StudioDeps, "studio">, id: string, leadId: number): Promise<StudioLeadReview> {
+  return (await deps.studio.reviewPage(id, leadId - 1, 1))[0]!;
+}
+
 async function leadOrRefuse(deps: Pick<StudioDeps, "studio">, id: string, leadId: number): Promise<{ campaign: StudioCampaign; lead: StudioLead }> {
   const campaign = await campaignOrRefuse(deps, id);
   const lead = await deps.studio.findLead(id, leadId);
@@ -147,14 +151,14 @@ export async function editStudioLeadTexts(deps: StudioDeps, id: string, leadId: 
   }
   if (Object.keys(edits).length === 0) problems.push({ slot: "", message: "no slot's text was given" });
   if (problems.length > 0) throw unprocessable("studio.texts_invalid", problems[0]!.message, { problems });
-  const current = (await deps.studio.reviewPage(id, leadId - 1, 1))[0]!.texts;
+  const current = (await reviewOf(deps, id, leadId)).texts;
   const texts: LeadTexts = { ...current };
   for (const [slot, text] of Object.entries(edits)) {
     if (text === null) delete texts[slot];
     else texts[slot] = text.replace(/\s+/g, " ").trim();
   }
   await deps.studio.regenerateLead(id, leadId, texts, deps.clock.now(), queueLeadJob(deps, campaign));
-  return (await deps.studio.reviewPage(id, leadId - 1, 1))[0]!;
+  return reviewOf(deps, id, leadId);
 }
 
 /** One lead generated again (after a failure, or for a fresh rephrasing), durable through the tts stage. */
@@ -162,7 +166,7 @@ export async function regenerateStudioLead(deps: StudioDeps, id: string, leadId:
   const { campaign } = await leadOrRefuse(deps, id, leadId);
   refuseUnlessGenerated(campaign);
   await deps.studio.regenerateLead(id, leadId, null, deps.clock.now(), queueLeadJob(deps, campaign));
-  return (await deps.studio.reviewPage(id, leadId - 1, 1))[0]!;
+  return reviewOf(deps, id, leadId);
 }
 
 export async function getStudioCampaign(deps: Pick<StudioDeps, "studio">, id: string): Promise<StudioCampaignView> {
