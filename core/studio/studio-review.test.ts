@@ -157,6 +157,7 @@ describe("studio review API", () => {
     await campaignIn("failed");
     const cases: Array<[unknown, number, string]> = [
       [{ texts: { closing: "Bye." } }, 422, "studio.texts_invalid"],
+      [{ texts: { constructor: "Bye." } }, 422, "studio.texts_invalid"],
       [{ texts: { greeting: "   " } }, 422, "studio.texts_invalid"],
       [{ texts: { greeting: "x".repeat(2001) } }, 422, "studio.texts_invalid"],
       [{ texts: { greeting: "Hello\u0007" } }, 422, "studio.texts_invalid"],

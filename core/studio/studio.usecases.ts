@@ -87,7 +87,7 @@ export async function startStudioGeneration(deps: StudioDeps, id: string): Promi
 function queueLeadJob(deps: StudioDeps, campaign: StudioCampaign) {
   const generation = randomUUID();
   return async (tx: CoreDatabase, lead: StudioLead, texts: LeadTexts) => {
-    const written = Object.fromEntries(Object.entries(texts).filter(([slot]) => slot in campaign.script));
+    const written = Object.fromEntries(Object.entries(texts).filter(([slot]) => Object.hasOwn(campaign.script, slot)));
     const payload = { campaign_id: campaign.id, language: campaign.language, voice: campaign.voice, script: campaign.script, rephrase: campaign.rephrase, ulaw: campaign.ulaw, lead, ...(Object.keys(written).length > 0 ? { texts: written } : {}) };
     await deps.ttsQueue(tx).enqueue(deps.ttsQueueName, payload, { dedupeKey: `${generation}:${lead.leadId}` });
   };
@@ -142,7 +142,7 @@ export async function editStudioLeadTexts(deps: StudioDeps, id: string, leadId: 
   refuseUnlessGenerated(campaign);
   const problems: Array<{ slot: string; message: string }> = [];
   for (const [slot, text] of Object.entries(edits)) {
-    if (!(slot in campaign.script)) problems.push({ slot, message: `the script has no slot "${slot}" (it has ${Object.keys(campaign.script).join(", ")})` });
+    if (!Object.hasOwn(campaign.script, slot)) problems.push({ slot, message: `the script has no slot "${slot}" (it has ${Object.keys(campaign.script).join(", ")})` });
     else if (text === null) continue;
     else if (text.trim() === "") problems.push({ slot, message: `slot ${slot}: the text is empty; write the words or go back to the script's` });
     else if (text.length > scriptLimits.maxTextLength) problems.push({ slot, message: `slot ${slot}: the text is ${text.length} characters long; at most ${scriptLimits.maxTextLength}` });
