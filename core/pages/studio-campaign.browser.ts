@@ -284,8 +284,9 @@ async function loadEdges(): Promise<void> {
   try {
     edges = (await dashboardApi<{ edges: Array<{ id: string | number; name: string; url?: string }> }>(kit, "/api/v1/studio/edges")).edges;
   } catch (error) {
+    // Only this card depends on the edges: a core without them, or an account that may not publish, says so here.
     if (error instanceof ApiError && error.status === 404) return showMessage(message, "info", kit.say("publish.unavailable"));
-    throw error;
+    return showMessage(message, "warn", kit.say("publish.failed"), studioErrorText(kit, error));
   }
   if (edges.length === 0) return showMessage(message, "info", kit.say("publish.noEdges"));
   byId("publish-edge").replaceChildren(...edges.map((edge) => element("option", { value: String(edge.id), text: edge.url ? `${edge.name} (${edge.url})` : edge.name })));

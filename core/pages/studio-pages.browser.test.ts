@@ -153,7 +153,7 @@ describe("studio pages", () => {
     expect(await page.textContent("#failure-list li")).toContain("first_name");
     expect(await page.textContent("#campaign-state")).toBe("Failed");
     expect(await page.isVisible("#download")).toBe(false);
-    expect(await page.textContent("#publish-message")).toBe("Publishing to an edge is not available on this core yet. Download the package and import it on the edge.");
+    expect(await page.textContent("#publish-message")).toBe("No edge is known to this core yet.");
 
     // The failed lead in the review: its own words, spoken through the tts stage.
     await page.click("#failure-list li a");
