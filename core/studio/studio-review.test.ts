@@ -206,7 +206,7 @@ describe("studio review API", () => {
       ["POST", `${campaignPath}/generate`, undefined],
       ["POST", "/api/v1/studio/campaigns", { id: "MINE", name: "Mine", language: "en" }],
     ] as const) {
-      expect(await asOperator(viewer, method, path, { body })).toMatchObject({ status: 403, body: { error: { code: "auth.read_only" } } });
+      expect(await asOperator(viewer, method, path, { body })).toMatchObject({ status: 403, body: { error: { code: "studio.admin_required" } } });
     }
 
     const admin = await signedIn("manager", "admin");

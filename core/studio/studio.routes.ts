@@ -91,7 +91,7 @@ export function requireStudioCaller(deps: { adminToken: string | undefined; sess
     const header = c.req.header("authorization");
     if (header === undefined && sessionTokenOf(c, deps.sessions.node) !== null) {
       const operator = await requireOperator(c, deps.sessions);
-      if (operator.role !== "admin" && c.req.method !== "GET" && c.req.method !== "HEAD") throw forbidden("auth.read_only", "your account may look at the studio but not change it; ask an administrator for the admin role");
+      if (operator.role !== "admin" && c.req.method !== "GET" && c.req.method !== "HEAD") throw forbidden("studio.admin_required", "your account may look at the studio but not change it; ask an administrator for the admin role");
       return next();
     }
     if (!deps.adminToken) throw forbidden(`${api.feature}.disabled`, `${api.name} takes an operator session only: set ADMIN_TOKEN to call it with a token`);

@@ -48,7 +48,7 @@ export function leadStateBadge(kit: PageKit<unknown>, state: string): HTMLSpanEl
 /** The API's refusal in the page's words where the studio knows the code, else the server's own message. */
 export function studioErrorText(kit: PageKit<unknown>, error: unknown): string {
   if (!(error instanceof ApiError)) return (error as Error).message;
-  if (error.code === "auth.read_only") return kit.say("error.readOnly");
+  if (error.code === "studio.admin_required") return kit.say("error.readOnly");
   if (error.code === "studio.campaign_generating") return kit.say("error.generating");
   if (error.code === "studio.no_script") return kit.say("generate.noScript");
   if (error.code === "studio.no_leads") return kit.say("generate.noLeads");
