@@ -90,7 +90,7 @@ export interface DialerRouteDeps {
 
 /** Seed 003's endpoints: campaigns for operators (or ADMIN_TOKEN), voice webhooks for Twilio (signed). */
 export function registerDialerRoutes(app: HttpApp, deps: DialerRouteDeps): void {
-  const caller = requireStudioCaller(deps, { feature: "dialer", name: "the dialer API" });
+  const caller = requireStudioCaller(deps, { feature: "dialer", name: "the dialer API", writesNeedAdmin: false });
   // The campaign socket opens for dialer campaigns too; operators and scripts get the campaign's state on connect (listening-room links do not).
   deps.socket.addCampaignLookup(async (campaignId) => deps.dialer !== null && (await deps.dialer.dialer.findCampaign(campaignId)) !== null);
   deps.socket.onOpen(async (connection) => {

@@ -42,7 +42,8 @@ function playbackInputOf(body: z.output<typeof playbackBody>): PlaybackInput {
 type RoomCaller = { kind: "operator"; name: string } | { kind: "admin" } | { kind: "listener"; linkId: string; campaignId: string };
 
 export function registerRoomsRoutes(app: HttpApp, deps: RoomsDeps & { adminToken: string | undefined; sessions: SessionDeps; socket: CampaignSocket }): void {
-  const studioCaller = requireStudioCaller(deps);
+  // Everyone signed in who reviews a campaign may start a message in its room and hand out listen links.
+  const studioCaller = requireStudioCaller(deps, { feature: "rooms", name: "the listening rooms", writesNeedAdmin: false });
 
   /** The caller; `listenFor` says which campaign a listen token must belong to (absent: listeners are refused). */
   const callerOf = async (c: Context<AppEnv>, listenFor?: () => Promise<string | null>): Promise<RoomCaller> => {

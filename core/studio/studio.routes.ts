@@ -86,12 +86,17 @@ const textsBody = z.object({
  * core's own pages, and from an admin: a viewer only looks). Without a configured token the bearer
  * form is off, never open.
  */
-export function requireStudioCaller(deps: { adminToken: string | undefined; sessions: SessionDeps }, api: { feature: string; name: string } = { feature: "studio", name: "the studio API" }): MiddlewareHandler<AppEnv> {
+export function requireStudioCaller(
+  deps: { adminToken: string | undefined; sessions: SessionDeps },
+  api: { feature: string; name: string; writesNeedAdmin: boolean } = { feature: "studio", name: "the studio API", writesNeedAdmin: true },
+): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header("authorization");
     if (header === undefined && sessionTokenOf(c, deps.sessions.node) !== null) {
       const operator = await requireOperator(c, deps.sessions);
-      if (operator.role !== "admin" && c.req.method !== "GET" && c.req.method !== "HEAD") throw forbidden("studio.admin_required", "your account may look at the studio but not change it; ask an administrator for the admin role");
+      if (api.writesNeedAdmin && operator.role !== "admin" && c.req.method !== "GET" && c.req.method !== "HEAD") {
+        throw forbidden(`${api.feature}.admin_required`, `your account may look at ${api.name} but not change anything through it; ask an administrator for the admin role`);
+      }
       return next();
     }
     if (!deps.adminToken) throw forbidden(`${api.feature}.disabled`, `${api.name} takes an operator session only: set ADMIN_TOKEN to call it with a token`);
