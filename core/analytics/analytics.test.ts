@@ -337,6 +337,7 @@ describe("analysed dialogues", () => {
     expect(body.analysis).toMatchObject({ upsell_attempted: true, customer_reaction: "accepted", quality_score: 8, rubric: "fixture rubric", quality_rationale: "fixture rationale", summary: "<b>sold</b>" });
     const quote = body.analysis.offers[0].quote;
     expect(body.analysis.offers[0].category_label).toBe("Гарантия и страховка");
+    expect(body.analysis.offers[0].category_labels).toEqual({ ru: "Гарантия и страховка", en: "Warranty and insurance" });
     expect(body.transcript.text.slice(quote.start, quote.end)).toBe(quote.text);
     expect(quote.text).toBe("Хотите гарантию?");
   });

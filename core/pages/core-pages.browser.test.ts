@@ -300,6 +300,10 @@ describe("dialogue detail", () => {
         const marks = await page.$$eval("#transcript-text mark", (nodes) => nodes.map((node) => ({ text: node.textContent, start: Number(node.getAttribute("data-start")), end: Number(node.getAttribute("data-end")) })));
         expect(marks).toEqual(detail.analysis.offers.map((offer) => ({ text: detail.transcript.text.slice(offer.quote.start, offer.quote.end), start: offer.quote.start, end: offer.quote.end })));
         expect(marks.map((mark) => mark.text)).toEqual(["a warranty", "a case"]);
+        // The categories are named in the page's language, whatever the dialogue's.
+        expect(await page.$$eval("#offers li b", (nodes) => nodes.map((node) => node.textContent))).toEqual(
+          language === "ru" ? ["Гарантия и страховка", "Аксессуары"] : ["Warranty and insurance", "Accessories"],
+        );
         await expectUsablePage(page, `dialogue ${language} ${viewport}`);
         if (language === "en" && viewport === "desktop") {
           await page.waitForFunction("document.getElementById('audio').readyState >= 1");

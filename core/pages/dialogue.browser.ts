@@ -15,7 +15,7 @@ interface DialogueDetail {
   transcript: { text: string; segments: Array<{ start_ms: number; end_ms: number; text: string }> | null; audio_ms: number | null };
   analysis: {
     upsell_attempted: boolean;
-    offers: Array<{ category: string; category_label: string | null; product: string | null; quote: Quote }>;
+    offers: Array<{ category: string; category_label: string | null; category_labels: { en: string; ru: string } | null; product: string | null; quote: Quote }>;
     customer_reaction: string;
     quality_score: number;
     rubric: string;
@@ -112,7 +112,7 @@ async function load(): Promise<void> {
       const button = element("button", { type: "button", class: "plain", "data-quote-start": offer.quote.start, "data-seek-ms": Math.round(ms), text: `“${offer.quote.text}”` });
       button.setAttribute("aria-label", kit.say("dialogue.playQuote", { quote: offer.quote.text, seconds: seconds.format(ms / 1000) }));
       button.addEventListener("click", () => play(ms));
-      return element("li", {}, element("b", { text: offer.category_label ?? offer.category }), offer.product ? ` · ${offer.product} ` : " ", button);
+      return element("li", {}, element("b", { text: offer.category_labels?.[kit.language === "ru" ? "ru" : "en"] ?? offer.category_label ?? offer.category }), offer.product ? ` · ${offer.product} ` : " ", button);
     }),
   );
   if (analysis.offers.length === 0) offers.replaceChildren(element("li", { text: kit.say("dialogue.noOffers") }));

@@ -93,7 +93,7 @@ describe("analysis jobs in the core", () => {
     expect(await runNextJob()).toBe("ran");
     const analysis = await analysisOf(dialogueId);
     expect(analysis).toMatchObject({ method: "rules", model: null, language: "en", upsell_attempted: true, customer_reaction: "accepted", pass: 1, current: true, worker: "core" });
-    expect(analysis.offers).toEqual([{ category: "accessory", category_label: "Accessories", product: "case", quote: { text: "would you like to buy a phone case as well", start: 37, end: 79 } }]);
+    expect(analysis.offers).toEqual([{ category: "accessory", category_label: "Accessories", category_labels: { en: "Accessories", ru: "Аксессуары" }, product: "case", quote: { text: "would you like to buy a phone case as well", start: 37, end: 79 } }]);
     expectVerbatim(english, analysis.customer_quote);
     expect(analysis.quality_score).toBe(3 + 2 + 1 + 1);
     expect(analysis.rubric).toBe(defaultAnalysisSettings.rubric.en);

@@ -14,12 +14,14 @@ const dialogueParam = z.object({ dialogue_id: uuidString });
 /** What an analysis found, with each quote's offsets into the transcript it was made from. */
 export function presentAnalysisFindings(analysis: DialogueAnalysisRow, offers: readonly UpsellOfferRow[], settings: AnalysisSettings) {
   const language = analysis.language === "ru" ? "ru" : "en";
-  const labelOf = (category: string) => settings.categories.find((known) => known.id === category)?.label[language] ?? null;
+  const labelsOf = (category: string) => settings.categories.find((known) => known.id === category)?.label ?? null;
   return {
     upsell_attempted: analysis.upsellAttempted,
     offers: offers.map((offer) => ({
       category: offer.category,
-      category_label: labelOf(offer.category),
+      // In the transcript's language, and both (the dashboard shows the one of its page).
+      category_label: labelsOf(offer.category)?.[language] ?? null,
+      category_labels: labelsOf(offer.category),
       product: offer.product,
       quote: { text: offer.quote, start: offer.quoteStart, end: offer.quoteEnd },
     })),
