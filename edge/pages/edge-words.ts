@@ -1,3 +1,4 @@
+import { signInWords } from "../../shared/pages/sign-in-form.ts";
 import { defineWords } from "../../shared/pages/words.ts";
 
 /** Every word of the edge's pages, in English and Russian: one word per state. */
@@ -7,17 +8,8 @@ export const edgeWords = defineWords(
     "nav.dashboard": "Dashboard",
     "nav.importer": "Importer",
 
-    "signIn.title": "Sign in",
+    ...signInWords.en,
     "signIn.lead": "Sign in to import campaigns and preview them.",
-    "signIn.username": "Username",
-    "signIn.password": "Password",
-    "signIn.submit": "Sign in",
-    "signIn.working": "Signing in…",
-    "signIn.failed": "Sign-in failed",
-    "signIn.wrong": "Wrong username or password.",
-    "signIn.lockedTitle": "Too many failed attempts",
-    "signIn.lockedUntil": "Sign-in is possible again at {time} (in {seconds} s).",
-    "signIn.unlocked": "You can try again now.",
 
     "state.running": "Running",
     "state.active": "Live",
@@ -198,17 +190,8 @@ export const edgeWords = defineWords(
     "nav.dashboard": "Обзор",
     "nav.importer": "Импорт",
 
-    "signIn.title": "Вход",
+    ...signInWords.ru,
     "signIn.lead": "Войдите, чтобы импортировать кампании и просматривать их.",
-    "signIn.username": "Имя пользователя",
-    "signIn.password": "Пароль",
-    "signIn.submit": "Войти",
-    "signIn.working": "Входим…",
-    "signIn.failed": "Войти не удалось",
-    "signIn.wrong": "Неверное имя пользователя или пароль.",
-    "signIn.lockedTitle": "Слишком много неудачных попыток",
-    "signIn.lockedUntil": "Войти снова можно в {time} (через {seconds} с).",
-    "signIn.unlocked": "Можно попробовать снова.",
 
     "state.running": "Идёт",
     "state.active": "В работе",

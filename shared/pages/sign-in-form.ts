@@ -1,5 +1,6 @@
 import { html, type SafeHtml } from "./html.ts";
 import { messageRegion } from "./page-parts.ts";
+import { defineWords } from "./words.ts";
 
 /** The operator sign-in card (the `signIn.*` words); `more` adds another way in below the form. */
 export function signInMain(say: (key: string) => string, more: SafeHtml | null = null): SafeHtml {
@@ -17,3 +18,31 @@ export function signInMain(say: (key: string) => string, more: SafeHtml | null =
   ${more}
 </section>`;
 }
+
+/** The sign-in card's words, the same on every node; each node adds its own `signIn.lead`. */
+export const signInWords = defineWords(
+  {
+    "signIn.title": "Sign in",
+    "signIn.username": "Username",
+    "signIn.password": "Password",
+    "signIn.submit": "Sign in",
+    "signIn.working": "Signing in…",
+    "signIn.failed": "Sign-in failed",
+    "signIn.wrong": "Wrong username or password.",
+    "signIn.lockedTitle": "Too many failed attempts",
+    "signIn.lockedUntil": "Sign-in is possible again at {time} (in {seconds} s).",
+    "signIn.unlocked": "You can try again now.",
+  },
+  {
+    "signIn.title": "Вход",
+    "signIn.username": "Имя пользователя",
+    "signIn.password": "Пароль",
+    "signIn.submit": "Войти",
+    "signIn.working": "Входим…",
+    "signIn.failed": "Войти не удалось",
+    "signIn.wrong": "Неверное имя пользователя или пароль.",
+    "signIn.lockedTitle": "Слишком много неудачных попыток",
+    "signIn.lockedUntil": "Войти снова можно в {time} (через {seconds} с).",
+    "signIn.unlocked": "Можно попробовать снова.",
+  },
+);
