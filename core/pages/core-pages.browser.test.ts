@@ -87,6 +87,14 @@ async function signInAsOperator(page: Page, account = operator): Promise<void> {
   await page.waitForURL(`${server.url}/dashboard`);
 }
 
+/** A desktop page in English, signed in as the operator, at `path` once its script has loaded it. */
+async function openSignedIn(path: string): Promise<{ page: Page; errors: string[] }> {
+  const opened = await openPage();
+  await signInAsOperator(opened.page);
+  await opened.page.goto(`${server.url}${path}`);
+  await opened.page.waitForSelector("body[data-loaded=true]");
+  return opened;
+}
 
 async function expectUsablePage(page: Page, name: string): Promise<void> {
   expect({ name, ...(await pageUsability(page)) }).toEqual({ name, ...usablePage });
@@ -94,10 +102,7 @@ async function expectUsablePage(page: Page, name: string): Promise<void> {
 
 describe("sign-in", () => {
   test("an operator signs in with a password and reaches the overview by the session cookie", async () => {
-    const { page, errors } = await openPage();
-    await signInAsOperator(page);
-    await page.goto(`${server.url}/dashboard?${week}`);
-    await page.waitForSelector("body[data-loaded=true]");
+    const { page, errors } = await openSignedIn(`/dashboard?${week}`);
     expect(await page.textContent("#who")).toBe(operator.username);
     expect(await page.textContent("#figure-dialogues")).toBe("4");
     expect(await page.evaluate("sessionStorage.length")).toBe(0);
@@ -141,10 +146,7 @@ describe("sign-in", () => {
 
 describe("overview", () => {
   test("the figures equal the API's and the fixture's, each beside the previous period; the point filter narrows them", async () => {
-    const { page, errors } = await openPage();
-    await signInAsOperator(page);
-    await page.goto(`${server.url}/dashboard?${week}`);
-    await page.waitForSelector("body[data-loaded=true]");
+    const { page, errors } = await openSignedIn(`/dashboard?${week}`);
     const api = (await (await core.admin("/api/v1/analytics/overview?from=2026-05-08&to=2026-05-14")).json()) as { dialogues: number; upsell_attempts: number; accepted: number; average_quality: number; previous: { dialogues: number } };
     // Computed from the fixture: four dialogues in the week, three with an upsell, two accepted.
     expect([api.dialogues, api.upsell_attempts, api.accepted, api.average_quality, api.previous.dialogues]).toEqual([4, 3, 2, 6.5, 1]);
@@ -340,10 +342,7 @@ describe("dialogue detail", () => {
 
 describe("what works, points and recorders", () => {
   test("what works: the phrases per category equal the API's, link to their dialogues and to the list of them", async () => {
-    const { page, errors } = await openPage();
-    await signInAsOperator(page);
-    await page.goto(`${server.url}/what-works?from=2026-05-08&to=2026-05-14`);
-    await page.waitForSelector("body[data-loaded=true]");
+    const { page, errors } = await openSignedIn(`/what-works?from=2026-05-08&to=2026-05-14`);
     const api = (await (await core.admin("/api/v1/analytics/what-works?from=2026-05-08&to=2026-05-14")).json()) as { categories: Array<{ category: string; phrases: Array<{ phrase: string; dialogues: Array<{ dialogue_id: string }> }> }> };
     // From the fixture: "гарантию" was offered twice and accepted twice; "чехол" was never accepted.
     expect(api.categories.map((category) => category.category)).toEqual(["warranty"]);
@@ -366,10 +365,7 @@ describe("what works, points and recorders", () => {
   }, 60_000);
 
   test("points: each point beside its registers, with the API's figures", async () => {
-    const { page, errors } = await openPage();
-    await signInAsOperator(page);
-    await page.goto(`${server.url}/points?from=2026-05-08&to=2026-05-14`);
-    await page.waitForSelector("body[data-loaded=true]");
+    const { page, errors } = await openSignedIn(`/points?from=2026-05-08&to=2026-05-14`);
     const cells = await page.$$eval("#point-rows tr", (rows) => rows.map((row) => [...row.querySelectorAll("td")].slice(0, 5).map((cell) => cell.textContent)));
     const percent = (value: number) => new Intl.NumberFormat("en", { style: "percent", maximumFractionDigits: 1 }).format(value);
     // Point A: three dialogues, two upsells, qualities 9, 6, 3, one accepted; point B: one, accepted, 8.
@@ -393,10 +389,7 @@ describe("what works, points and recorders", () => {
   }, 60_000);
 
   test("recorders: the silent one in its schedule is stale, the sending one records, with today's coverage", async () => {
-    const { page, errors } = await openPage();
-    await signInAsOperator(page);
-    await page.goto(`${server.url}/recorders`);
-    await page.waitForSelector("body[data-loaded=true]");
+    const { page, errors } = await openSignedIn(`/recorders`);
     expect(await page.getAttribute(`tr[data-device-id='${recorderA.deviceId}']`, "data-state")).toBe("stale");
     expect(await page.getAttribute(`tr[data-device-id='${recorderB.deviceId}']`, "data-state")).toBe("recording");
     expect(await page.textContent(`tr[data-device-id='${recorderA.deviceId}'] [data-state]`)).toBe("Stale");
@@ -456,10 +449,7 @@ describe("the dialogue list through the page", () => {
   const rowIds = (page: Page) => page.$$eval("#dialogue-rows tr", (rows) => rows.map((row) => row.getAttribute("data-dialogue-id")));
 
   test("the category filter and the search box narrow the list as the API does", async () => {
-    const { page, errors } = await openPage();
-    await signInAsOperator(page);
-    await page.goto(`${server.url}/dialogues?from=2026-05-08&to=2026-05-14`);
-    await page.waitForSelector("body[data-loaded=true]");
+    const { page, errors } = await openSignedIn(`/dialogues?from=2026-05-08&to=2026-05-14`);
     await page.selectOption("#category", "accessory");
     await page.click("#show");
     await page.waitForURL(/category=accessory/);
