@@ -1,15 +1,15 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../shared/http/create-http-app.ts";
 import type { SafeHtml } from "../../shared/pages/html.ts";
-import { kitWords } from "../../shared/pages/kit-words.ts";
+import { type Say, withKitWords } from "../../shared/pages/kit-words.ts";
 import { pageLanguage, renderPage } from "../../shared/pages/page-document.ts";
-import { type PageLanguage, translate, type Words } from "../../shared/pages/words.ts";
+import type { PageLanguage, Words } from "../../shared/pages/words.ts";
 import { coreWords } from "./core-words.ts";
 import { pageScripts } from "./page-scripts.generated.ts";
 import { studioWords } from "./studio-words.ts";
 
 export type CorePageName = keyof typeof pageScripts;
-export type Say = (key: string, values?: Record<string, string | number>) => string;
+export type { Say };
 
 /**
  * The core's pages in the kit's layout. A page behind sign-in is served to everyone (it carries no
@@ -31,8 +31,7 @@ export function renderCorePage<Data>(
 ): Response {
   const language = pageLanguage(c);
   const words = { ...coreWords[language], ...studioWords[language], ...options.words?.[language] };
-  const everyWord = { ...kitWords[language], ...words };
-  const say: Say = (key, values) => translate(everyWord, language, key, values);
+  const { say } = withKitWords(language, words);
   const navigation = options.signedIn ? [
         { href: "/dashboard", label: say("nav.overview"), current: options.page === "overview" },
         { href: "/dialogues", label: say("nav.dialogues"), current: options.page === "dialogues" || options.page === "dialogue" },

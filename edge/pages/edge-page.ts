@@ -2,8 +2,8 @@ import type { Context } from "hono";
 import type { AppEnv } from "../../shared/http/create-http-app.ts";
 import type { SafeHtml } from "../../shared/pages/html.ts";
 import { pageLanguage, renderPage } from "../../shared/pages/page-document.ts";
-import { kitWords } from "../../shared/pages/kit-words.ts";
-import { type PageLanguage, translate } from "../../shared/pages/words.ts";
+import { type Say, withKitWords } from "../../shared/pages/kit-words.ts";
+import type { PageLanguage } from "../../shared/pages/words.ts";
 import { edgeWords } from "./edge-words.ts";
 import { pageScripts } from "./page-scripts.generated.ts";
 
@@ -17,13 +17,12 @@ export function renderEdgePage<Data>(
     titleKey: string;
     operator: string | null;
     data?: Data;
-    main: (say: (key: string, values?: Record<string, string | number>) => string, language: PageLanguage) => SafeHtml;
+    main: (say: Say, language: PageLanguage) => SafeHtml;
   },
 ): Response {
   const language = pageLanguage(c);
   const words = edgeWords[language];
-  const everyWord = { ...kitWords[language], ...words };
-  const say = (key: string, values?: Record<string, string | number>) => translate(everyWord, language, key, values);
+  const { say } = withKitWords(language, words);
   const navigation = options.operator
     ? (["dashboard", "importer"] as const).map((page) => ({ href: `/${page}`, label: say(`nav.${page}`), current: page === options.page }))
     : [];

@@ -1,4 +1,4 @@
-import { defineWords } from "./words.ts";
+import { type Dictionary, defineWords, type PageLanguage, type PhraseValues, translate } from "./words.ts";
 
 /** The words every page shares: the layout, dialogs, and the one word per state. */
 export const kitWords = defineWords(
@@ -47,3 +47,11 @@ export const kitWords = defineWords(
     "kit.next": "Следующая страница",
   },
 );
+
+export type Say = (key: string, values?: PhraseValues) => string;
+
+/** A page's words with the kit's beneath them, and `say` over the whole. */
+export function withKitWords(language: PageLanguage, words: Dictionary): { words: Dictionary; say: Say } {
+  const every: Dictionary = { ...kitWords[language], ...words };
+  return { words: every, say: (key, values) => translate(every, language, key, values) };
+}

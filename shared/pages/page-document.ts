@@ -5,8 +5,8 @@ import type { AppEnv, HttpApp } from "../http/create-http-app.ts";
 import favicon from "./favicon.svg" with { type: "text" };
 import { html, type SafeHtml, trustedHtml } from "./html.ts";
 import pageKitStyle from "./page-kit.css" with { type: "text" };
-import { kitWords } from "./kit-words.ts";
-import { type Dictionary, isPageLanguage, languageNames, type PageData, type PageLanguage, pageLanguages, translate } from "./words.ts";
+import { withKitWords } from "./kit-words.ts";
+import { type Dictionary, isPageLanguage, languageNames, type PageData, type PageLanguage, pageLanguages } from "./words.ts";
 
 export const languageCookieName = "salescontrol_lang";
 export const faviconPath = "/favicon.svg";
@@ -65,8 +65,7 @@ function scriptJson(value: unknown): string {
 export function renderPage<Data>(c: Context<AppEnv>, options: PageOptions<Data>): Response {
   const nonce = randomBytes(16).toString("base64");
   const outside = (options.connectSources ?? []).map((source) => ` ${source}`).join("");
-  const words: Dictionary = { ...kitWords[options.language], ...options.words };
-  const say = (key: string, values?: Record<string, string | number>) => translate(words, options.language, key, values);
+  const { words, say } = withKitWords(options.language, options.words);
   const path = c.req.path;
   const otherLanguages = pageLanguages.filter((language) => language !== options.language);
   const data: PageData<Data | null> = { language: options.language, words, data: options.data ?? null };
