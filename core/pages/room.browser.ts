@@ -1,5 +1,5 @@
 import type { AudioChunkReadyEvent, ClockReplyEvent, PlaybackQueueUpdatedEvent, RoomRequestView } from "../../shared/contracts/listening-room.ts";
-import { api, badge, byId, clearMessage, confirmAction, element, showMessage, type Tone, tableRow } from "../../shared/pages/browser/page-kit.ts";
+import { api, badge, byId, clearMessage, confirmAction, element, emptyState, showMessage, type Tone, tableRow } from "../../shared/pages/browser/page-kit.ts";
 import { startDashboardPage, storedAdminToken } from "./browser/admin-token.ts";
 
 /**
@@ -132,6 +132,8 @@ function describe(request: RoomRequestView): string {
 
 function renderQueue(): void {
   const rows = [...requests.values()].sort((a, b) => b.created_at - a.created_at).slice(0, 30);
+  byId("queue-empty").replaceChildren(...(rows.length === 0 ? [emptyState(kit.say("room.queueEmpty"), kit.say(listenToken ? "room.queueEmptyListener" : "room.queueEmptyText"))] : []));
+  byId("queue-rows-table").hidden = rows.length === 0;
   byId("queue-rows").replaceChildren(
     ...rows.map((request) =>
       tableRow({ "data-request-id": request.request_id, "data-status": request.status }, [

@@ -34,6 +34,6 @@ ${dataTable({ id: "link-rows", caption: say("room.links"), captionHidden: true, 
 )}
 ${card(
   { id: "queue", heading: say("room.queue") },
-  html`${dataTable({ id: "queue-rows", caption: say("room.queue"), captionHidden: true, columns: [{ label: say("room.column.message") }, { label: say("room.column.status") }] })}`,
+  html`<div id="queue-empty"></div>${dataTable({ id: "queue-rows", caption: say("room.queue"), captionHidden: true, columns: [{ label: say("room.column.message") }, { label: say("room.column.status") }] })}`,
 )}`;
 }

@@ -89,11 +89,17 @@ describe("the listening room in Chromium", () => {
     const second = await openRoom();
     expect(await first.page.isVisible("#send")).toBe(true);
     expect({ name: "room", ...(await pageUsability(first.page)) }).toEqual({ name: "room", ...usablePage });
+    // Nothing sent yet: the queue says so and what to do, instead of showing an empty table.
+    expect(await first.page.textContent("#queue-empty")).toContain("Nothing has been sent to this room yet.");
+    expect(await first.page.textContent("#queue-empty")).toContain("Play to the room");
+    expect(await first.page.isVisible("#queue-rows-table")).toBe(false);
 
     // The first page sends the message through its own form.
     await first.page.fill("#message-text", message);
     await first.page.click("#send-button");
     await first.page.waitForSelector("#room-message:has-text('Queued')");
+    await first.page.waitForSelector("#queue-rows tr[data-request-id]");
+    expect(await first.page.isVisible("#queue-empty .empty")).toBe(false);
 
     // The late page joins while the message plays, through a listen-only link.
     await waitUntil("the first sentence to start playing", async () => {
