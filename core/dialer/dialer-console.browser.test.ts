@@ -80,7 +80,6 @@ describe("the agent console", () => {
     expect(await page.textContent("#figure-connected")).toBe("0");
     expect(errors.filter((error) => !/twilio|websocket|net::|Failed to load resource/i.test(error))).toEqual([]);
     expect({ name: "console", ...(await pageUsability(page)) }).toEqual({ name: "console", ...usablePage });
-    await page.screenshot({ path: "/tmp/dialer-console-desktop.png", fullPage: true });
     await page.context().close();
   }, 90_000);
 
@@ -89,7 +88,6 @@ describe("the agent console", () => {
     const { page } = await signedInConsole(created.body.id, "phone", "ru-RU");
     expect(await page.textContent("#console-heading")).toBe("Пульт оператора");
     expect({ name: "console-phone", ...(await pageUsability(page)) }).toEqual({ name: "console-phone", ...usablePage });
-    await page.screenshot({ path: "/tmp/dialer-console-phone.png", fullPage: true });
     // The page's CSP lets the phone reach Twilio and nothing else outside.
     const response = await page.request.get(`${server.url}/dialer/${created.body.id}`);
     expect(response.headers()["content-security-policy"]).toContain("connect-src 'self' https://*.twilio.com wss://*.twilio.com;");
