@@ -1,7 +1,7 @@
 /**
  * Screenshots of every page at desktop (1366×800) and phone (390×844) sizes, in English and Russian,
- * written to docs/screenshots/ for the README: bun scripts/screenshots.ts [edge|core|studio]
- * (`core` takes the studio's too).
+ * written to docs/screenshots/ for the README: bun scripts/screenshots.ts [edge|core|studio|live]
+ * (`core` takes the studio's and the live pages' too).
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +16,10 @@ import { silentLogger } from "../shared/log/logger.ts";
 import { createCoreAccounts } from "../core/operators/operator-accounts.ts";
 import { insertDashboardMonth, insertDashboardRecorders } from "../core/testing/dashboard-fixture.ts";
 import { createTestCore } from "../core/testing/core-test-app.ts";
+import { openDialerBench } from "../core/dialer/testing/dialer-test-kit.ts";
+import { systemClock } from "../shared/runtime/clock.ts";
+import type { FakeClock } from "../shared/testing/fake-clock.ts";
+import { waitUntil } from "../shared/testing/wait-until.ts";
 import { createStudioCampaign, generateStudioCampaign, startStudioPipeline, type StudioFixtureCampaign } from "../core/testing/studio-fixture.ts";
 
 const outDirectory = join(import.meta.dir, "..", "docs", "screenshots");
@@ -213,11 +217,65 @@ export async function takeStudioScreenshots(): Promise<string[]> {
   return written;
 }
 
+/** The live pages: a listening room after a message has played, and the agent console of a Twilio campaign before its agent joins. */
+export async function takeLiveScreenshots(): Promise<string[]> {
+  mkdirSync(outDirectory, { recursive: true });
+  // The room plays on the machine's clock, as it does in production.
+  const realClock: FakeClock = { ...systemClock, advance: () => Promise.reject(new Error("real clock")), set: () => Promise.reject(new Error("real clock")), pendingSleeps: () => 0 };
+  const core = await createTestCore({ ROOM_SCHEDULE_LEAD_MS: "500" }, { clock: realClock });
+  const dialer = await openDialerBench(() => ({ answer: "human", talkMs: 1_000 }));
+  const written: string[] = [];
+  const browser = await launchChromium();
+  const roomServer = startHttpServer({ fetch: core.app.fetch, hostname: "127.0.0.1", port: 0 });
+  const dialerServer = startHttpServer({ fetch: dialer.core.app.fetch, hostname: "127.0.0.1", port: 0 });
+  try {
+    for (const target of [core, dialer.core]) {
+      const accounts = createCoreAccounts({ config: target.config, db: target.database.db as never, clock: target.clock, logger: silentLogger });
+      await addOperator(accounts, testOperator.username, testOperator.password, { role: "admin", scope: null });
+    }
+    const rooms = { en: "SPRING-2026", ru: "VESNA-2026" } as const;
+    const messages = { en: "Good morning. Fibre now costs forty nine dollars a month.", ru: "Доброе утро. Интернет теперь стоит четыреста девяносто рублей в месяц." } as const;
+    for (const language of ["en", "ru"] as const) {
+      await core.admin("/api/v1/studio/campaigns", { method: "POST", body: JSON.stringify({ id: rooms[language], name: language === "en" ? "Spring offer" : "Весеннее предложение", language }) });
+      await core.admin(`/api/campaigns/${rooms[language]}/audio/requests`, { method: "POST", body: JSON.stringify({ text: messages[language] }) });
+      await waitUntil("the message to play", async () => ((await (await core.admin(`/api/campaigns/${rooms[language]}/audio/queue`)).json()) as { finished: unknown[] }).finished.length > 0, 60_000, 200);
+    }
+    const campaigns = {
+      en: (await dialer.json("POST", "/api/campaign", { name: "Spring offer", contacts: [{ phone_number: "+15551230001", name: "Maria" }, { phone_number: "+15551230002", name: "James" }] })).body.id as string,
+      ru: (await dialer.json("POST", "/api/campaign", { name: "Весеннее предложение", contacts: [{ phone_number: "+79125550100", name: "Мария" }] })).body.id as string,
+    };
+    for (const language of ["en", "ru"] as const) {
+      for (const viewport of ["desktop", "phone"] as const) {
+        for (const [name, server, path] of [["room", roomServer, `/rooms/${rooms[language]}`], ["dialer-console", dialerServer, `/dialer/${campaigns[language]}`]] as const) {
+          const context = await openIsolatedContext(browser, server.url, viewport, language === "ru" ? "ru-RU" : "en-US");
+          const page = await context.newPage();
+          await page.goto(`${server.url}/login?lang=${language}`);
+          await signIn(page, server);
+          await page.goto(`${server.url}${path}`);
+          await page.waitForSelector("body[data-loaded=true]");
+          if (name === "room") await page.waitForSelector("#queue-rows tr[data-status=COMPLETED]");
+          const file = join(outDirectory, `core-${name}-${language}-${viewport}.png`);
+          await page.screenshot({ path: file, fullPage: true });
+          written.push(file);
+          await context.close();
+        }
+      }
+    }
+  } finally {
+    await browser.close();
+    await roomServer.stop();
+    await dialerServer.forceStop();
+    await dialer.dispose();
+    core.dispose();
+  }
+  return written;
+}
+
 if (import.meta.main) {
   const only = process.argv[2];
-  const takers: Record<string, () => Promise<string[]>> = { edge: takeScreenshots, core: takeCoreScreenshots, studio: takeStudioScreenshots };
+  const takers: Record<string, () => Promise<string[]>> = { edge: takeScreenshots, core: takeCoreScreenshots, studio: takeStudioScreenshots, live: takeLiveScreenshots };
   for (const [name, take] of Object.entries(takers)) {
-    if (only && only !== name && !(only === "core" && name === "studio")) continue;
+    if (only && only !== name && !(only === "core" && (name === "studio" || name === "live"))) continue;
     for (const path of await take()) console.log(`wrote ${path}`);
   }
 }

@@ -151,7 +151,7 @@ function takeQueue(event: Pick<PlaybackQueueUpdatedEvent, "current" | "pending">
 
 function showListening(): void {
   if (!best) return;
-  status.textContent = kit.say("room.listening", { offset: Math.round(best.offset), error: Math.max(1, Math.round(best.roundTrip / 2)) });
+  status.textContent = kit.say("room.listening", { offset: Math.round(best.offset) || 0, error: Math.max(1, Math.round(best.roundTrip / 2)) });
 }
 
 // ——— the socket ———
@@ -238,6 +238,8 @@ interface ListenLink {
 const linksPath = `/api/campaigns/${encodeURIComponent(campaignId)}/audio/listen-links`;
 
 function renderLinks(links: ListenLink[]): void {
+  byId("link-rows-table").hidden = links.length === 0;
+  byId("links-none").hidden = links.length > 0;
   byId("link-rows").replaceChildren(
     ...links.map((link) => {
       const revoke = element("button", { type: "button", class: "plain", "data-revoke": link.id, text: kit.say("room.linkRevoke") });

@@ -29,6 +29,7 @@ ${card(
   <div><label for="link-label">${say("room.linkLabel")}</label><input id="link-label" name="label" type="text" maxlength="100" required></div>
   <div><button class="primary" type="submit" id="link-button">${say("room.linkMake")}</button></div>
 </form>
+<p id="links-none" class="muted" hidden>${say("room.linksNone")}</p>
 <p id="new-link" hidden><label for="new-link-url">${say("room.linkNew")}</label><input id="new-link-url" type="text" readonly></p>
 ${dataTable({ id: "link-rows", caption: say("room.links"), captionHidden: true, columns: [{ label: say("room.linkLabel") }, { label: say("room.column.status") }, { label: say("room.linkAction") }] })}`,
 )}

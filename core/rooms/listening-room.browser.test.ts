@@ -93,6 +93,8 @@ describe("the listening room in Chromium", () => {
     expect(await first.page.textContent("#queue-empty")).toContain("Nothing has been sent to this room yet.");
     expect(await first.page.textContent("#queue-empty")).toContain("Play to the room");
     expect(await first.page.isVisible("#queue-rows-table")).toBe(false);
+    expect(await first.page.textContent("#links-none")).toBe("No links yet: only signed-in operators can open this room.");
+    expect(await first.page.isVisible("#link-rows-table")).toBe(false);
 
     // The first page sends the message through its own form.
     await first.page.fill("#message-text", message);
@@ -173,6 +175,7 @@ describe("the listening room in Chromium", () => {
     expect(await page.evaluate("document.activeElement.id")).toBe("new-link-url");
     const row = "#link-rows tr:has-text('Client: Acme')";
     await page.waitForSelector(`${row} [data-state=active]`);
+    expect(await page.isVisible("#links-none")).toBe(false);
 
     const listener = await openRoom({ listen: new URL(url).searchParams.get("listen")! });
     expect(await listener.page.isVisible("#send")).toBe(false);
