@@ -23,7 +23,7 @@ export interface ServedLead {
   readonly audio: Readonly<Record<string, string>>;
 }
 
-/** The table's buffers: structured-cloneable, each typed array owning its own ArrayBuffer (see `transferList`). */
+/** The table's buffers: structured-cloneable, each typed array a view of an ArrayBuffer of its own (see `transferList`). */
 export interface LeadTableParts {
   readonly count: number;
   /** Audio slots in the order the leads first name them. */
@@ -112,80 +112,123 @@ class ByteColumn {
     this.#bytes = bytes;
   }
 
-  /** Copies that own exactly their bytes. */
+  /** Views of the column's own buffers (no copy: a copy of a large table is a long step). */
   finish(): { bytes: Uint8Array; ends: Uint32Array } {
-    return { bytes: this.#bytes.slice(0, this.#length), ends: this.#ends.slice(0, this.#count) };
+    return { bytes: this.#bytes.subarray(0, this.#length), ends: this.#ends.subarray(0, this.#count) };
   }
 }
 
-/** Takes leads in package order, in as many steps as the caller likes. */
+/** A typed array twice as long, holding the same values first. */
+function grown<T extends Uint32Array | Int32Array>(array: T, fill: number): T {
+  const larger = new (array.constructor as { new (length: number): T })(array.length * 2);
+  larger.set(array);
+  if (fill !== 0) larger.fill(fill, array.length);
+  return larger;
+}
+
+/**
+ * Takes leads in package order, in as many steps as the caller likes: the hash tables grow as the
+ * leads come, so finishing is a copy of the buffers, not a pass over every lead.
+ */
 export class LeadTableBuilder {
   readonly #records = new ByteColumn();
   readonly #phones = new ByteColumn();
   readonly #vendors = new ByteColumn();
   readonly #names = new ByteColumn();
-  readonly #leadIds: number[] = [];
   readonly #vendorCodes: string[] = [];
   readonly #phoneNumbers: string[] = [];
   readonly #slots = new Set<string>();
+  #count = 0;
+  #leadIds = new Uint32Array(1024);
+  #vendorHashes = new Uint32Array(1024);
+  #phoneHashes = new Uint32Array(1024);
+  #phoneNext = new Int32Array(1024).fill(-1);
+  #phoneCounts = new Uint32Array(1024);
+  /** At each number's first record, the last record with that number. */
+  #lastWithPhone = new Int32Array(1024);
+  #leadIdSlots = new Int32Array(slotCapacity(0)).fill(-1);
+  #vendorSlots = new Int32Array(slotCapacity(0)).fill(-1);
+  #phoneSlots = new Int32Array(slotCapacity(0)).fill(-1);
 
   get count(): number {
-    return this.#leadIds.length;
+    return this.#count;
   }
 
   add(lead: ServedLead): void {
+    const record = this.#count;
+    if (record === this.#leadIds.length) this.#growRecords();
+    if ((record + 1) * 2 > this.#leadIdSlots.length) this.#growSlots();
+    this.#count++;
     this.#records.push(JSON.stringify([lead.leadId, lead.rowNumber, lead.vendorLeadCode, lead.phoneNumber, lead.fields, lead.audio]));
     this.#phones.push(lead.phoneNumber);
     this.#vendors.push(lead.vendorLeadCode.toLowerCase());
     this.#names.push(`${lead.fields.first_name ?? ""} ${lead.fields.last_name ?? ""}`.toLowerCase());
-    this.#leadIds.push(lead.leadId);
+    for (const slot of Object.keys(lead.audio)) this.#slots.add(slot);
     this.#vendorCodes.push(lead.vendorLeadCode);
     this.#phoneNumbers.push(lead.phoneNumber);
-    for (const slot of Object.keys(lead.audio)) this.#slots.add(slot);
+    const mask = this.#leadIdSlots.length - 1;
+
+    // Lead ids are unique in a package (checked while it is read); were one repeated, the last would win.
+    this.#leadIds[record] = lead.leadId;
+    let slot = hashNumber(lead.leadId) & mask;
+    while (this.#leadIdSlots[slot] !== -1 && this.#leadIds[this.#leadIdSlots[slot]!] !== lead.leadId) slot = (slot + 1) & mask;
+    this.#leadIdSlots[slot] = record;
+
+    const code = lead.vendorLeadCode;
+    this.#vendorHashes[record] = hashString(code);
+    if (code !== "") {
+      slot = this.#vendorHashes[record]! & mask;
+      while (this.#vendorSlots[slot] !== -1 && this.#vendorCodes[this.#vendorSlots[slot]!] !== code) slot = (slot + 1) & mask;
+      if (this.#vendorSlots[slot] === -1) this.#vendorSlots[slot] = record;
+    }
+
+    const phone = lead.phoneNumber;
+    this.#phoneHashes[record] = hashString(phone);
+    slot = this.#phoneHashes[record]! & mask;
+    while (this.#phoneSlots[slot] !== -1 && this.#phoneNumbers[this.#phoneSlots[slot]!] !== phone) slot = (slot + 1) & mask;
+    const first = this.#phoneSlots[slot]!;
+    if (first === -1) {
+      this.#phoneSlots[slot] = record;
+      this.#phoneCounts[record] = 1;
+      this.#lastWithPhone[record] = record;
+    } else {
+      this.#phoneNext[this.#lastWithPhone[first]!] = record;
+      this.#lastWithPhone[first] = record;
+      this.#phoneCounts[first]! += 1;
+    }
   }
 
-  finish(): LeadTableParts {
-    const count = this.#leadIds.length;
-    const capacity = slotCapacity(count);
+  #growRecords(): void {
+    this.#leadIds = grown(this.#leadIds, 0);
+    this.#vendorHashes = grown(this.#vendorHashes, 0);
+    this.#phoneHashes = grown(this.#phoneHashes, 0);
+    this.#phoneNext = grown(this.#phoneNext, -1);
+    this.#phoneCounts = grown(this.#phoneCounts, 0);
+    this.#lastWithPhone = grown(this.#lastWithPhone, 0);
+  }
+
+  /** Twice the slots; the keys in a table are distinct, so each moves by its hash alone. */
+  #growSlots(): void {
+    const capacity = this.#leadIdSlots.length * 2;
     const mask = capacity - 1;
-    const leadIds = Uint32Array.from(this.#leadIds);
-    const leadIdSlots = new Int32Array(capacity).fill(-1);
-    const vendorSlots = new Int32Array(capacity).fill(-1);
-    const vendorHashes = new Uint32Array(count);
-    const phoneSlots = new Int32Array(capacity).fill(-1);
-    const phoneHashes = new Uint32Array(count);
-    const phoneNext = new Int32Array(count).fill(-1);
-    const phoneCounts = new Uint32Array(count);
-    const lastWithPhone = new Int32Array(count);
-    for (let record = 0; record < count; record++) {
-      // Lead ids are unique in a package (checked while it is read); were one repeated, the last would win.
-      let slot = hashNumber(leadIds[record]!) & mask;
-      while (leadIdSlots[slot] !== -1 && leadIds[leadIdSlots[slot]!] !== leadIds[record]) slot = (slot + 1) & mask;
-      leadIdSlots[slot] = record;
-
-      const code = this.#vendorCodes[record]!;
-      vendorHashes[record] = hashString(code);
-      if (code !== "") {
-        slot = vendorHashes[record]! & mask;
-        while (vendorSlots[slot] !== -1 && this.#vendorCodes[vendorSlots[slot]!] !== code) slot = (slot + 1) & mask;
-        if (vendorSlots[slot] === -1) vendorSlots[slot] = record;
+    const rehash = (slots: Int32Array<ArrayBuffer>, hashOf: (record: number) => number): Int32Array<ArrayBuffer> => {
+      const larger = new Int32Array(capacity).fill(-1);
+      for (const record of slots) {
+        if (record === -1) continue;
+        let slot = hashOf(record) & mask;
+        while (larger[slot] !== -1) slot = (slot + 1) & mask;
+        larger[slot] = record;
       }
+      return larger;
+    };
+    this.#leadIdSlots = rehash(this.#leadIdSlots, (record) => hashNumber(this.#leadIds[record]!));
+    this.#vendorSlots = rehash(this.#vendorSlots, (record) => this.#vendorHashes[record]!);
+    this.#phoneSlots = rehash(this.#phoneSlots, (record) => this.#phoneHashes[record]!);
+  }
 
-      const phone = this.#phoneNumbers[record]!;
-      phoneHashes[record] = hashString(phone);
-      slot = phoneHashes[record]! & mask;
-      while (phoneSlots[slot] !== -1 && this.#phoneNumbers[phoneSlots[slot]!] !== phone) slot = (slot + 1) & mask;
-      const first = phoneSlots[slot]!;
-      if (first === -1) {
-        phoneSlots[slot] = record;
-        phoneCounts[record] = 1;
-        lastWithPhone[record] = record;
-      } else {
-        phoneNext[lastWithPhone[first]!] = record;
-        lastWithPhone[first] = record;
-        phoneCounts[first]! += 1;
-      }
-    }
+  /** The table's parts, as views of the builder's buffers: the builder is not used afterwards. */
+  finish(): LeadTableParts {
+    const count = this.#count;
     const records = this.#records.finish();
     const phones = this.#phones.finish();
     const vendors = this.#vendors.finish();
@@ -195,14 +238,14 @@ export class LeadTableBuilder {
       audioSlots: [...this.#slots],
       records: records.bytes,
       recordEnds: records.ends,
-      leadIds,
-      leadIdSlots,
-      vendorSlots,
-      vendorHashes,
-      phoneSlots,
-      phoneHashes,
-      phoneNext,
-      phoneCounts,
+      leadIds: this.#leadIds.subarray(0, count),
+      leadIdSlots: this.#leadIdSlots,
+      vendorSlots: this.#vendorSlots,
+      vendorHashes: this.#vendorHashes.subarray(0, count),
+      phoneSlots: this.#phoneSlots,
+      phoneHashes: this.#phoneHashes.subarray(0, count),
+      phoneNext: this.#phoneNext.subarray(0, count),
+      phoneCounts: this.#phoneCounts.subarray(0, count),
       searchPhones: phones.bytes,
       searchPhoneEnds: phones.ends,
       searchVendors: vendors.bytes,
