@@ -37,10 +37,9 @@ export interface LeadTableParts {
   /** Slot → the first record with that vendor code (empty codes are not indexed). */
   readonly vendorSlots: Int32Array;
   readonly vendorHashes: Uint32Array;
-  /** Slot → the first record with that phone number; `phoneNext` chains the others in package order. */
+  /** Slot → the first record with that phone number. */
   readonly phoneSlots: Int32Array;
   readonly phoneHashes: Uint32Array;
-  readonly phoneNext: Int32Array;
   /** How many records share the number, at each number's first record. */
   readonly phoneCounts: Uint32Array;
   /** Search columns: phone digits, lower-case vendor codes, lower-case `first_name last_name`. */
@@ -119,16 +118,15 @@ class ByteColumn {
 }
 
 /** A typed array twice as long, holding the same values first. */
-function grown<T extends Uint32Array | Int32Array>(array: T, fill: number): T {
+function grown<T extends Uint32Array>(array: T): T {
   const larger = new (array.constructor as { new (length: number): T })(array.length * 2);
   larger.set(array);
-  if (fill !== 0) larger.fill(fill, array.length);
   return larger;
 }
 
 /**
  * Takes leads in package order, in as many steps as the caller likes: the hash tables grow as the
- * leads come, so finishing is a copy of the buffers, not a pass over every lead.
+ * leads come, so finishing hands the buffers over instead of passing over every lead again.
  */
 export class LeadTableBuilder {
   readonly #records = new ByteColumn();
@@ -142,17 +140,10 @@ export class LeadTableBuilder {
   #leadIds = new Uint32Array(1024);
   #vendorHashes = new Uint32Array(1024);
   #phoneHashes = new Uint32Array(1024);
-  #phoneNext = new Int32Array(1024).fill(-1);
   #phoneCounts = new Uint32Array(1024);
-  /** At each number's first record, the last record with that number. */
-  #lastWithPhone = new Int32Array(1024);
   #leadIdSlots = new Int32Array(slotCapacity(0)).fill(-1);
   #vendorSlots = new Int32Array(slotCapacity(0)).fill(-1);
   #phoneSlots = new Int32Array(slotCapacity(0)).fill(-1);
-
-  get count(): number {
-    return this.#count;
-  }
 
   add(lead: ServedLead): void {
     const record = this.#count;
@@ -190,21 +181,16 @@ export class LeadTableBuilder {
     if (first === -1) {
       this.#phoneSlots[slot] = record;
       this.#phoneCounts[record] = 1;
-      this.#lastWithPhone[record] = record;
     } else {
-      this.#phoneNext[this.#lastWithPhone[first]!] = record;
-      this.#lastWithPhone[first] = record;
       this.#phoneCounts[first]! += 1;
     }
   }
 
   #growRecords(): void {
-    this.#leadIds = grown(this.#leadIds, 0);
-    this.#vendorHashes = grown(this.#vendorHashes, 0);
-    this.#phoneHashes = grown(this.#phoneHashes, 0);
-    this.#phoneNext = grown(this.#phoneNext, -1);
-    this.#phoneCounts = grown(this.#phoneCounts, 0);
-    this.#lastWithPhone = grown(this.#lastWithPhone, 0);
+    this.#leadIds = grown(this.#leadIds);
+    this.#vendorHashes = grown(this.#vendorHashes);
+    this.#phoneHashes = grown(this.#phoneHashes);
+    this.#phoneCounts = grown(this.#phoneCounts);
   }
 
   /** Twice the slots; the keys in a table are distinct, so each moves by its hash alone. */
@@ -244,7 +230,6 @@ export class LeadTableBuilder {
       vendorHashes: this.#vendorHashes.subarray(0, count),
       phoneSlots: this.#phoneSlots,
       phoneHashes: this.#phoneHashes.subarray(0, count),
-      phoneNext: this.#phoneNext.subarray(0, count),
       phoneCounts: this.#phoneCounts.subarray(0, count),
       searchPhones: phones.bytes,
       searchPhoneEnds: phones.ends,
@@ -323,13 +308,6 @@ export class LeadTable {
       slot = (slot + 1) & this.#mask;
     }
     return { record: -1, matches: 0 };
-  }
-
-  /** Every record with these phone digits, in package order. */
-  withPhone(digits: string): number[] {
-    const found: number[] = [];
-    for (let record = this.findPhone(digits).record; record !== -1; record = this.#parts.phoneNext[record]!) found.push(record);
-    return found;
   }
 
   /**
