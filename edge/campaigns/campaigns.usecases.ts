@@ -5,15 +5,8 @@ import { conflict } from "../../shared/http/app-error.ts";
 import type { Logger } from "../../shared/log/logger.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import { eventLoopTurns } from "../../shared/runtime/event-loop-turns.ts";
-import {
-  audioContentType,
-  CampaignSnapshotBuilder,
-  type CampaignSnapshot,
-  type ServedAudioFile,
-  type ServedCampaigns,
-  type ServedCampaignsHolder,
-  servedLead,
-} from "./campaign-snapshot.ts";
+import { audioContentType, type CampaignSnapshot, campaignSnapshot, type ServedAudioFile, type ServedCampaigns, type ServedCampaignsHolder } from "./campaign-snapshot.ts";
+import { LeadTable, LeadTableBuilder } from "./lead-table.ts";
 import type { EdgeDatabase } from "../db/edge-database.ts";
 import type { CampaignRollback } from "./campaigns.schema.ts";
 import { type CampaignsRepository, createCampaignsRepository, type DeployedImport, DeploymentConflictError } from "./campaigns.repository.ts";
@@ -45,31 +38,32 @@ interface CampaignSource {
 }
 
 /** `stagedLeads`: the import's leads, indexed as they were staged, instead of read back from the database. */
-export async function loadCampaignSnapshot(deps: CampaignSource, source: Omit<DeployedImport, "state">, stagedLeads?: CampaignSnapshotBuilder): Promise<CampaignSnapshot> {
+export async function loadCampaignSnapshot(deps: CampaignSource, source: Omit<DeployedImport, "state">, stagedLeads?: LeadTable): Promise<CampaignSnapshot> {
   const audio = await loadAudioIndex(deps, source.id, source.startedAt);
-  const leads = stagedLeads ?? (await readLeadsIntoSnapshot(deps, source.id));
-  return leads.finish(
+  const leads = stagedLeads ?? (await readLeadTable(deps, source.id));
+  return campaignSnapshot(
     { importId: source.id, campaignId: source.campaignId, campaignName: source.campaignName, importedAt: source.startedAt, activatedAt: source.activatedAt, defaultAudioPath: source.defaultAudio },
+    leads,
     audio,
   );
 }
 
-/** Reads an import's leads from the database into a snapshot builder, yielding between pages. */
-async function readLeadsIntoSnapshot(deps: CampaignSource, importId: number): Promise<CampaignSnapshotBuilder> {
-  const leads = new CampaignSnapshotBuilder();
+/** Reads an import's leads from the database into a lead table, yielding between pages. */
+async function readLeadTable(deps: CampaignSource, importId: number): Promise<LeadTable> {
+  const leads = new LeadTableBuilder();
   const turns = eventLoopTurns();
   let after = 0;
   while (true) {
     const page = await deps.campaigns.readLeadsPage(importId, after, leadsPageSize);
     for (const record of page) {
-      leads.add(servedLead({ ...record, fields: JSON.parse(record.fields) as Record<string, string>, audio: JSON.parse(record.audio) as Record<string, string> }));
+      leads.add({ ...record, fields: JSON.parse(record.fields) as Record<string, string>, audio: JSON.parse(record.audio) as Record<string, string> });
     }
     if (page.length < leadsPageSize) break;
     after = page[page.length - 1]!.rowNumber;
     // Let the dialer's requests in between pages: a page is a few milliseconds of this thread.
     await turns.pause();
   }
-  return leads;
+  return new LeadTable(leads.finish());
 }
 
 async function loadAudioIndex(deps: CampaignSource, importId: number, importedAt: number): Promise<Map<string, ServedAudioFile>> {
@@ -160,7 +154,7 @@ export class CampaignDeployment {
     importId: number;
     leaseOwner: string;
     /** The import's leads, indexed as they were staged; read back from the database when absent. */
-    stagedLeads?: CampaignSnapshotBuilder | null;
+    stagedLeads?: LeadTable | null;
     report: (previousImportId: number | null) => Record<string, unknown>;
   }): Promise<void> {
     const now = this.deps.clock.now();

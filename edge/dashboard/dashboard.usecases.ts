@@ -20,22 +20,17 @@ export interface LeadPage {
 export function searchLeads(snapshot: CampaignSnapshot, search: LeadSearch): LeadPage {
   const needle = search.query.trim().toLowerCase();
   const digits = phoneDigits(needle);
-  const matches = needle === "" ? snapshot.leads : snapshot.leads.filter((lead) => leadMatches(lead, needle, digits));
+  const matches = needle === "" ? null : snapshot.leads.search(needle, digits);
+  const total = matches?.length ?? snapshot.leads.length;
   const start = (search.page - 1) * search.perPage;
+  const records: number[] = [];
+  for (let index = start; index < Math.min(total, start + search.perPage); index++) records.push(matches ? matches[index]! : index);
   return {
-    total: matches.length,
+    total,
     page: search.page,
     per_page: search.perPage,
-    leads: matches.slice(start, start + search.perPage).map((lead) => leadSummary(snapshot, lead)),
+    leads: records.map((record) => leadSummary(snapshot, snapshot.leads.at(record))),
   };
-}
-
-function leadMatches(lead: ServedLead, needle: string, digits: string): boolean {
-  if (String(lead.leadId) === needle) return true;
-  if (/^\d{3,}$/.test(digits) && lead.phoneNumber.includes(digits)) return true;
-  if (lead.vendorLeadCode.toLowerCase().includes(needle)) return true;
-  const name = `${lead.fields.first_name ?? ""} ${lead.fields.last_name ?? ""}`.toLowerCase();
-  return name.includes(needle);
 }
 
 function leadSummary(snapshot: CampaignSnapshot, lead: ServedLead): Record<string, unknown> {

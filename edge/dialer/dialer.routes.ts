@@ -4,7 +4,7 @@ import { requestIdOf } from "../../shared/http/create-http-app.ts";
 import type { MetricsRegistry } from "../../shared/http/metrics.ts";
 import type { Logger } from "../../shared/log/logger.ts";
 import type { FetchHandler, HttpBindings } from "../../shared/runtime/http-server.ts";
-import type { CampaignSnapshot, ServedAudioFile, ServedCampaignsHolder, ServedLead } from "../campaigns/campaign-snapshot.ts";
+import type { CampaignSnapshot, ServedAudioFile, ServedCampaignsHolder } from "../campaigns/campaign-snapshot.ts";
 import type { AudioStore } from "./audio-store.ts";
 import type { DefaultPrompt, PromptAudio } from "./default-prompt.ts";
 import type { AddressMatcher } from "../../shared/http/address-list.ts";
@@ -115,7 +115,7 @@ export function createDialerApi(deps: DialerDeps): DialerApi {
   const lookup = (request: Request, path: string, query: URLSearchParams | null): Response => {
     const snapshot = deps.served.current().active;
     const format = query?.get("format") === "text" ? "text" : "json";
-    let found: ServedLead | undefined;
+    let found = -1;
     let matches: number | undefined;
     let key: string;
     let what: string;
@@ -146,25 +146,25 @@ export function createDialerApi(deps: DialerDeps): DialerApi {
     if (key === "lead_id") {
       const checked = checkLeadId(what);
       if (!checked.ok) return errorAnswer(request, 400, "lead.bad_query", checked.message, format);
-      found = snapshot?.byLeadId.get(Number(checked.value));
+      found = snapshot?.leads.findLeadId(Number(checked.value)) ?? -1;
     } else if (key === "vendor_lead_code") {
-      found = snapshot?.byVendorCode.get(what.trim());
+      found = snapshot?.leads.findVendorCode(what.trim()) ?? -1;
     } else {
       const digits = phoneDigits(what.trim());
       if (!/^\d{1,18}$/.test(digits)) return errorAnswer(request, 400, "lead.bad_query", `phone_number must be digits, not ${JSON.stringify(what.slice(0, 40))}`, format);
-      const leads = snapshot?.byPhone.get(digits);
-      found = leads?.[0];
-      matches = leads?.length ?? 0;
+      const phone = snapshot?.leads.findPhone(digits);
+      found = phone?.record ?? -1;
+      matches = phone?.matches ?? 0;
     }
     if (!snapshot) return errorAnswer(request, 404, "campaign.not_deployed", "no campaign is deployed on this edge yet", format);
-    if (!found) return errorAnswer(request, 404, "lead.not_found", `no lead with ${key} ${JSON.stringify(what.slice(0, 64))} in campaign ${snapshot.campaignId}`, format);
+    if (found === -1) return errorAnswer(request, 404, "lead.not_found", `no lead with ${key} ${JSON.stringify(what.slice(0, 64))} in campaign ${snapshot.campaignId}`, format);
     const body = headOrBody(request, leadAnswer(snapshot, found, format, matches));
     return new Response(body, { status: 200, headers: format === "text" ? textHeaders : jsonHeaders });
   };
 
-  const leadAnswer = (snapshot: CampaignSnapshot, lead: ServedLead, format: "json" | "text", matches: number | undefined): string => {
-    if (format === "text") return leadText(snapshot, lead, answers, matches === undefined ? {} : { matches });
-    const json = leadJson(snapshot, lead, answers);
+  const leadAnswer = (snapshot: CampaignSnapshot, record: number, format: "json" | "text", matches: number | undefined): string => {
+    if (format === "text") return leadText(snapshot, snapshot.leads.at(record), answers, matches === undefined ? {} : { matches });
+    const json = leadJson(snapshot, record, answers);
     return matches === undefined ? json : `${json.slice(0, -1)},"matches":${matches}}`;
   };
 

@@ -1,5 +1,6 @@
 import { audioRelativePath, ulawSiblingPath } from "../../shared/contracts/campaign-package.ts";
 import type { CampaignSnapshot, ServedLead } from "../campaigns/campaign-snapshot.ts";
+import type { LeadTable } from "../campaigns/lead-table.ts";
 
 /**
  * How a lead is answered to the dialer: JSON for URL hooks and scripts, or `key=value` lines for
@@ -8,8 +9,8 @@ import type { CampaignSnapshot, ServedLead } from "../campaigns/campaign-snapsho
  */
 export interface AnswerContext {
   baseUrl: string;
-  /** Rendered JSON per lead object, which lives exactly as long as its snapshot. */
-  jsonCache: WeakMap<ServedLead, string>;
+  /** Rendered JSON per record of a lead table, which lives exactly as long as its table. */
+  jsonCache: WeakMap<LeadTable, Map<number, string>>;
 }
 
 interface SlotAnswer {
@@ -20,10 +21,13 @@ interface SlotAnswer {
   default_prompt: boolean;
 }
 
-/** The JSON answer, rendered once per lead. */
-export function leadJson(snapshot: CampaignSnapshot, lead: ServedLead, context: AnswerContext): string {
-  const cached = context.jsonCache.get(lead);
+/** The JSON answer for a record of the snapshot's lead table, rendered once per lead. */
+export function leadJson(snapshot: CampaignSnapshot, record: number, context: AnswerContext): string {
+  let rendered = context.jsonCache.get(snapshot.leads);
+  if (rendered === undefined) context.jsonCache.set(snapshot.leads, (rendered = new Map()));
+  const cached = rendered.get(record);
   if (cached !== undefined) return cached;
+  const lead = snapshot.leads.at(record);
   const body: Record<string, unknown> = { lead_id: lead.leadId, vendor_lead_code: lead.vendorLeadCode, phone_number: lead.phoneNumber };
   for (const [column, value] of Object.entries(lead.fields)) if (column !== "vendor_lead_code") body[column] = value;
   const audio: Record<string, SlotAnswer> = {};
@@ -33,7 +37,7 @@ export function leadJson(snapshot: CampaignSnapshot, lead: ServedLead, context: 
   body.audio = audio;
   body.campaign = { id: snapshot.campaignId, name: snapshot.campaignName, import_id: snapshot.importId };
   const json = JSON.stringify(body);
-  context.jsonCache.set(lead, json);
+  rendered.set(record, json);
   return json;
 }
 

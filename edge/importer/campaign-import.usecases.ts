@@ -5,7 +5,7 @@ import type { OpenDatabaseOptions } from "../../shared/db/open-database.ts";
 import type { Logger } from "../../shared/log/logger.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import { runCommand } from "../../shared/runtime/process.ts";
-import { CampaignSnapshotBuilder, servedLead } from "../campaigns/campaign-snapshot.ts";
+import { LeadTable, LeadTableBuilder, type LeadTableParts } from "../campaigns/lead-table.ts";
 import { type CampaignDeployment, importAudioDirectory } from "../campaigns/campaigns.usecases.ts";
 import type { ImportRun } from "./import-lock.ts";
 import { type ImportProblem, PackageRejectedError, reject } from "./import-problem.ts";
@@ -58,12 +58,10 @@ export async function failImportEarly(deps: ImporterDeps, run: ImportRun, proble
  */
 export async function importPackageFile(deps: ImporterDeps, run: ImportRun, packagePath: string, signal?: AbortSignal): Promise<ImportReport> {
   const importDirectory = importAudioDirectory(deps.audioStoragePath, run.id);
-  // A serving edge indexes the leads as they are staged, so the switch needs no second read of them.
-  const snapshotLeads = deps.deployment.buildsSnapshots ? new CampaignSnapshotBuilder() : null;
-  const onLeadsStaged = snapshotLeads ? (leads: readonly ParsedLead[]) => leads.forEach((lead) => snapshotLeads.add(servedLead(lead))) : undefined;
   const stager: PackageStager = deps.stagingDatabase ? new StagingThread(deps, deps.stagingDatabase) : stagerOnThisThread(deps);
   try {
-    await stager.stage(run, { packagePath, importDirectory, signal, onLeadsStaged });
+    // A serving edge has the staging thread build the lead table as it stages: the switch needs no second read of the leads.
+    const stagedLeads = await stager.stage(run, { packagePath, importDirectory, signal, buildLeadTable: deps.deployment.buildsSnapshots });
     if (!run.report.clean) return await finishFailed(deps, run, "rejected", stager);
     if (signal?.aborted || run.leaseLost) throw new ImportAbortedError(signal?.aborted ? "the edge was shutting down" : "the import lock was taken over");
     const finishedAt = deps.clock.now();
@@ -71,7 +69,7 @@ export async function importPackageFile(deps: ImporterDeps, run: ImportRun, pack
     await deps.deployment.deployStagedImport({
       importId: run.id,
       leaseOwner: deps.leaseOwner,
-      stagedLeads: snapshotLeads,
+      stagedLeads,
       report: (previousImportId) => {
         report.replaced_import_id = previousImportId;
         return { ...report };
@@ -101,14 +99,18 @@ export async function importPackageFile(deps: ImporterDeps, run: ImportRun, pack
 
 /** Where a package is staged and unserved imports are removed: a thread of its own, or this one. */
 export interface PackageStager {
-  stage(run: ImportRun, request: StagingRequest): Promise<void>;
+  /** The staged leads as a table when the request asks for one and the package is clean. */
+  stage(run: ImportRun, request: StagingRequest): Promise<LeadTable | null>;
   purgeUnservedImports(): Promise<void>;
   close(): Promise<void>;
 }
 
 function stagerOnThisThread(deps: ImporterDeps): PackageStager {
   return {
-    stage: (run, request) => stagePackageFile(deps, run, request),
+    stage: async (run, request) => {
+      const leads = await stagePackageFile(deps, run, request);
+      return leads ? new LeadTable(leads) : null;
+    },
     purgeUnservedImports: async () => void (await deps.deployment.purgeUnservedImports()),
     close: async () => {},
   };
@@ -118,25 +120,30 @@ export interface StagingRequest {
   packagePath: string;
   importDirectory: string;
   signal?: AbortSignal;
-  onLeadsStaged?: (leads: readonly ParsedLead[]) => void;
+  /** Whether the staged leads are also built into a lead table (a serving edge switches to it). */
+  buildLeadTable: boolean;
 }
 
 /**
  * Hashes, reads, checks and stages a package into the database and its import directory, and makes
- * the staged files durable when it is clean. Throws PackageRejectedError or ImportAbortedError.
+ * the staged files durable when it is clean; returns the lead table when asked for one and clean.
+ * Throws PackageRejectedError or ImportAbortedError.
  */
-export async function stagePackageFile(deps: StagingDeps, run: ImportRun, request: StagingRequest): Promise<void> {
+export async function stagePackageFile(deps: StagingDeps, run: ImportRun, request: StagingRequest): Promise<LeadTableParts | null> {
   let archive: ZipArchive | null = null;
   try {
     if (run.report.report.package.sha256 === null) await hashPackageFile(deps, run, request.packagePath);
     await run.update({ phase: "reading" }, true);
     archive = await openZipArchive(request.packagePath, deps.limits);
     run.report.report.package.entries = archive.entries.length;
-    const staging = new PackageStaging(deps, run, archive, request.importDirectory, request.signal, request.onLeadsStaged);
+    const leads = request.buildLeadTable ? new LeadTableBuilder() : null;
+    const onLeadsStaged = leads ? (staged: readonly ParsedLead[]) => staged.forEach((lead) => leads.add(lead)) : undefined;
+    const staging = new PackageStaging(deps, run, archive, request.importDirectory, request.signal, onLeadsStaged);
     await staging.validateAndStage();
-    if (!run.report.clean) return;
+    if (!run.report.clean) return null;
     await run.update({ phase: "deploying" }, true);
     await flushToDisk(request.importDirectory, staging.writtenFiles);
+    return leads?.finish() ?? null;
   } finally {
     await archive?.close();
   }

@@ -1,7 +1,7 @@
-import type { ParsedLead } from "../../shared/campaign-package/lead-rows.ts";
 import type { OpenDatabaseOptions } from "../../shared/db/open-database.ts";
 import type { LogFields, LogLevel } from "../../shared/log/logger.ts";
 import { workerModuleUrl } from "../../shared/runtime/worker-module.ts";
+import { LeadTable, type LeadTableParts } from "../campaigns/lead-table.ts";
 import type { ImporterDeps, ImportLimits, PackageStager, StagingRequest } from "./campaign-import.usecases.ts";
 import type { ImportProgress, ImportRun } from "./import-lock.ts";
 import { type ImportProblem, PackageRejectedError } from "./import-problem.ts";
@@ -12,8 +12,8 @@ import { ImportAbortedError } from "./package-validation.ts";
  * Reading, checking and staging a package, and removing the rows of imports nothing serves, run on
  * a thread of their own with their own database connection (package-staging.worker.ts): on the
  * serving thread they held the dialer's lookups up for tens of milliseconds at a time. This side
- * relays progress, staged leads and logs, and turns the thread's outcome back into the errors the
- * import handles.
+ * relays progress and logs, takes over the lead table the thread built (transferred, not copied),
+ * and turns the thread's outcome back into the errors the import handles.
  */
 
 export interface StagingJob {
@@ -24,17 +24,16 @@ export interface StagingJob {
   run: { id: number; source: ImportRun["source"]; fileName: string; operator: string | null; startedAt: number; report: ImportReport; progress: ImportProgress };
   packagePath: string;
   importDirectory: string;
-  /** Whether the staged leads are sent back (a serving edge indexes them for its snapshot). */
-  sendLeads: boolean;
+  /** Whether the thread builds the staged leads into a lead table and hands it over (a serving edge switches to it). */
+  buildLeadTable: boolean;
 }
 
 export type StagingCommand = { type: "stage"; job: StagingJob } | { type: "abort" } | { type: "purge" } | { type: "close" };
 
-export type StagingOutcome = { kind: "staged" } | { kind: "rejected"; problem: ImportProblem } | { kind: "aborted"; message: string } | { kind: "failed"; message: string; stack?: string };
+export type StagingOutcome = { kind: "staged"; leads: LeadTableParts | null } | { kind: "rejected"; problem: ImportProblem } | { kind: "aborted"; message: string } | { kind: "failed"; message: string; stack?: string };
 
 export type StagingEvent =
   | { type: "progress"; progress: ImportProgress }
-  | { type: "leads"; leads: ParsedLead[] }
   | { type: "log"; level: LogLevel; msg: string; fields?: LogFields }
   | { type: "staged"; report: ImportReport; progress: ImportProgress; outcome: StagingOutcome }
   | { type: "purged"; error: string | null }
@@ -45,7 +44,6 @@ type Reply = Extract<StagingEvent, { type: "staged" | "purged" | "closed" }>;
 export class StagingThread implements PackageStager {
   readonly #worker: Worker;
   #run: ImportRun | null = null;
-  #request: StagingRequest | null = null;
   #waiting: { type: Reply["type"]; resolve: (reply: Reply) => void; reject: (error: Error) => void } | null = null;
   #broken: Error | null = null;
 
@@ -63,9 +61,8 @@ export class StagingThread implements PackageStager {
     };
   }
 
-  async stage(run: ImportRun, request: StagingRequest): Promise<void> {
+  async stage(run: ImportRun, request: StagingRequest): Promise<LeadTable | null> {
     this.#run = run;
-    this.#request = request;
     const abort = () => this.#worker.postMessage({ type: "abort" } satisfies StagingCommand);
     request.signal?.addEventListener("abort", abort, { once: true });
     try {
@@ -77,7 +74,7 @@ export class StagingThread implements PackageStager {
         run: { id: run.id, source: run.source, fileName: run.fileName, operator: run.operator, startedAt: run.startedAt, report: run.report.report, progress: { ...run.progress } },
         packagePath: request.packagePath,
         importDirectory: request.importDirectory,
-        sendLeads: request.onLeadsStaged !== undefined,
+        buildLeadTable: request.buildLeadTable,
       };
       const staged = this.#ask({ type: "stage", job }, "staged");
       if (request.signal?.aborted) abort();
@@ -87,6 +84,7 @@ export class StagingThread implements PackageStager {
       if (outcome.kind === "rejected") throw new PackageRejectedError(outcome.problem);
       if (outcome.kind === "aborted") throw new ImportAbortedError(outcome.message);
       if (outcome.kind === "failed") throw Object.assign(new Error(outcome.message), { stack: outcome.stack });
+      return outcome.leads ? new LeadTable(outcome.leads) : null;
     } finally {
       request.signal?.removeEventListener("abort", abort);
     }
@@ -121,7 +119,6 @@ export class StagingThread implements PackageStager {
 
   #receive(message: StagingEvent): void {
     if (message.type === "progress") this.#run?.mirror(message.progress);
-    else if (message.type === "leads") this.#request?.onLeadsStaged?.(message.leads);
     else if (message.type === "log") this.deps.logger[message.level](message.msg, message.fields);
     else if (this.#waiting?.type === message.type) {
       const waiting = this.#waiting;

@@ -1,9 +1,9 @@
-import type { ParsedLead } from "../../shared/campaign-package/lead-rows.ts";
 import { type NodeDatabase, openDatabase } from "../../shared/db/open-database.ts";
 import type { LogFields, Logger, LogLevel } from "../../shared/log/logger.ts";
 import { systemClock } from "../../shared/runtime/clock.ts";
 import { lowerWorkerThreadPriority } from "../../shared/runtime/thread-priority.ts";
 import { ServedCampaignsHolder } from "../campaigns/campaign-snapshot.ts";
+import { transferList } from "../campaigns/lead-table.ts";
 import { CampaignDeployment } from "../campaigns/campaigns.usecases.ts";
 import * as schema from "../db/schema.ts";
 import { type StagingDeps, stagePackageFile } from "./campaign-import.usecases.ts";
@@ -15,7 +15,7 @@ import { ImportAbortedError } from "./package-validation.ts";
 
 /** The staging thread's entrypoint (see package-staging-thread.ts): one package, then its clean-up. */
 
-const port = globalThis as unknown as { postMessage(message: StagingEvent): void; onmessage: ((event: MessageEvent<StagingCommand>) => void) | null };
+const port = globalThis as unknown as { postMessage(message: StagingEvent, transfer?: ArrayBuffer[]): void; onmessage: ((event: MessageEvent<StagingCommand>) => void) | null };
 const stopping = new AbortController();
 /** Progress is relayed at most this often (and at every phase change); this thread writes it to the database. */
 const progressRelayMs = 100;
@@ -65,9 +65,8 @@ async function stage(job: StagingJob): Promise<void> {
     const deps: StagingDeps = { imports: createImportRepository(database.db), clock: systemClock, logger, audioStoragePath, limits: job.limits, leaseOwner: job.leaseOwner };
     const { id, source, fileName, operator, startedAt, report, progress } = job.run;
     run = new ImportRun(deps, id, source, fileName, operator, startedAt, progressRelay(), { report, progress });
-    const onLeadsStaged = job.sendLeads ? (leads: readonly ParsedLead[]) => port.postMessage({ type: "leads", leads: leads as ParsedLead[] }) : undefined;
-    await stagePackageFile(deps, run, { packagePath: job.packagePath, importDirectory: job.importDirectory, signal: stopping.signal, onLeadsStaged });
-    outcome = { kind: "staged" };
+    const leads = await stagePackageFile(deps, run, { packagePath: job.packagePath, importDirectory: job.importDirectory, signal: stopping.signal, buildLeadTable: job.buildLeadTable });
+    outcome = { kind: "staged", leads };
   } catch (error) {
     if (error instanceof PackageRejectedError) outcome = { kind: "rejected", problem: error.problem };
     else if (error instanceof ImportAbortedError) outcome = { kind: "aborted", message: error.message };
@@ -76,7 +75,9 @@ async function stage(job: StagingJob): Promise<void> {
     // The serving thread holds the lock from here on: its own lease keeper renews it.
     run?.stop();
   }
-  port.postMessage({ type: "staged", report: run?.report.report ?? job.run.report, progress: run?.progress ?? job.run.progress, outcome });
+  // The lead table's buffers move to the serving thread without a copy.
+  const transfer = outcome.kind === "staged" && outcome.leads ? transferList(outcome.leads) : [];
+  port.postMessage({ type: "staged", report: run?.report.report ?? job.run.report, progress: run?.progress ?? job.run.progress, outcome }, transfer);
 }
 
 async function purge(): Promise<void> {

@@ -3,6 +3,7 @@ import { closeSync, openSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { AppError, badRequest } from "../../shared/http/app-error.ts";
+import { eventLoopTurns } from "../../shared/runtime/event-loop-turns.ts";
 import { writeAllSync } from "../../shared/runtime/files.ts";
 import type { ImporterDeps } from "./campaign-import.usecases.ts";
 import type { ImportRun } from "./import-lock.ts";
@@ -28,6 +29,8 @@ export async function receiveUpload(
   let received = 0;
   await run.update({ phase: "receiving", bytes_expected: declaredBytes }, true);
   const reader = body.getReader();
+  // Chunks that have already arrived are read without an event-loop turn between them: the dialer's requests get theirs.
+  const turns = eventLoopTurns();
   try {
     for (;;) {
       const chunk = await readWithin(deps, reader, received, declaredBytes);
@@ -38,6 +41,7 @@ export async function receiveUpload(
       hash.update(chunk);
       writeAllSync(descriptor, chunk);
       await run.update({ bytes_received: received });
+      await turns.pause();
     }
   } catch (error) {
     await reader.cancel().catch(() => {});
