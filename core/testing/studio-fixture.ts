@@ -7,6 +7,8 @@ export interface StudioFixtureCampaign {
   language: "ru" | "en";
   csv: string;
   slots: Record<string, string>;
+  /** Each lead's lines rephrased through the analysis's chat model (LLM_BASE_URL …). */
+  rephrase?: boolean;
 }
 
 async function called(core: TestCore, method: string, path: string, body: string, contentType = "application/json"): Promise<void> {
@@ -18,7 +20,7 @@ async function called(core: TestCore, method: string, path: string, body: string
 export async function createStudioCampaign(core: TestCore, campaign: StudioFixtureCampaign): Promise<void> {
   await called(core, "POST", "/api/v1/studio/campaigns", JSON.stringify({ id: campaign.id, name: campaign.name, language: campaign.language }));
   await called(core, "PUT", `/api/v1/studio/campaigns/${campaign.id}/leads`, campaign.csv, "text/csv");
-  await called(core, "PUT", `/api/v1/studio/campaigns/${campaign.id}/script`, JSON.stringify({ slots: campaign.slots }));
+  await called(core, "PUT", `/api/v1/studio/campaigns/${campaign.id}/script`, JSON.stringify({ slots: campaign.slots, rephrase: campaign.rephrase ?? false }));
 }
 
 /** The core's pipeline on a clock that moves, so idle slots wake for a lead queued later (a page's "generate again"). */
