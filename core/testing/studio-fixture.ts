@@ -5,6 +5,8 @@ export interface StudioFixtureCampaign {
   id: string;
   name: string;
   language: "ru" | "en";
+  /** The speech engine's voice; its default for the language when absent. */
+  voice?: string;
   csv: string;
   slots: Record<string, string>;
   /** Each lead's lines rephrased through the analysis's chat model (LLM_BASE_URL …). */
@@ -18,7 +20,7 @@ async function called(core: TestCore, method: string, path: string, body: string
 
 /** Creates a studio campaign through the API with its leads and script, not generated yet. */
 export async function createStudioCampaign(core: TestCore, campaign: StudioFixtureCampaign): Promise<void> {
-  await called(core, "POST", "/api/v1/studio/campaigns", JSON.stringify({ id: campaign.id, name: campaign.name, language: campaign.language }));
+  await called(core, "POST", "/api/v1/studio/campaigns", JSON.stringify({ id: campaign.id, name: campaign.name, language: campaign.language, voice: campaign.voice }));
   await called(core, "PUT", `/api/v1/studio/campaigns/${campaign.id}/leads`, campaign.csv, "text/csv");
   await called(core, "PUT", `/api/v1/studio/campaigns/${campaign.id}/script`, JSON.stringify({ slots: campaign.slots, rephrase: campaign.rephrase ?? false }));
 }
