@@ -68,7 +68,7 @@ export function speechDirectoryOf(config: Pick<ConfigOf<CoreConfigSpec>, "dataDi
 }
 
 /** The code a lead's failure starts with when the lead lacks a field its script needs. */
-export const leadFieldMissing = "studio.lead_field_missing";
+const leadFieldMissing = "studio.lead_field_missing";
 
 /**
  * A job's failure, "code: detail" (a SpeechErrorCode or leadFieldMissing): a lead missing a field or
