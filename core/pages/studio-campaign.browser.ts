@@ -1,9 +1,10 @@
 import { ApiError, byId, clearMessage, element, focusOn, progressBar, showMessage } from "../../shared/pages/browser/page-kit.ts";
 import { fillTemplate } from "../studio/script-template.ts";
 import { dashboardApi, dashboardFileUrl, startDashboardPage, storedAdminToken } from "./browser/admin-token.ts";
-import { campaignIdOfPage, campaignPath, campaignStateBadge, leadLabel, problemList, type StudioCampaignView, type StudioLeadView, showGeneration, studioErrorText, watchCampaign } from "./browser/studio-campaign.ts";
+import { campaignIdOfPage, campaignPath, campaignStateBadge, hasReason, leadFailureText, leadLabel, problemList, reasonText, type StudioCampaignView, type StudioLeadView, showGeneration, studioErrorText, watchCampaign } from "./browser/studio-campaign.ts";
 
 interface LeadFileProblem {
+  code: string;
   message: string;
   row?: number;
   line?: number;
@@ -49,7 +50,7 @@ function showCampaign(next: StudioCampaignView): void {
         {},
         element("a", { href: `/studio/${encodeURIComponent(next.id)}/review?cursor=${failure.lead_id - 1}`, text: kit.say("generate.failure", { lead: String(failure.lead_id) }) }),
         " ",
-        failure.reason,
+        leadFailureText(kit, failure.code, failure.reason),
       ),
     ),
   );
@@ -100,7 +101,7 @@ byId<HTMLFormElement>("leads-form").addEventListener("submit", async (event) => 
         "bad",
         kit.say("leads.refused", { count: details.problem_count }),
         kit.say("leads.refusedHint"),
-        problemList(details.problems.map((problem) => ({ title: problemTitle(problem), text: problemText(problem) }))),
+        problemList(details.problems.map((problem) => ({ title: problemTitle(problem), text: reasonText(kit, problem.code, problemText(problem)) }))),
         more > 0 ? kit.say("leads.moreProblems", { count: more }) : null,
       );
     } else showMessage(message, "bad", kit.say("leads.refused", { count: 1 }), studioErrorText(kit, error));
@@ -259,7 +260,7 @@ byId<HTMLAnchorElement>("download").addEventListener("click", async (event) => {
     link.click();
     URL.revokeObjectURL(link.href);
   } catch (error) {
-    showMessage(byId("export-message"), "bad", kit.say("export.failed"), (error as Error).message);
+    showMessage(byId("export-message"), "bad", kit.say("export.failed"), studioErrorText(kit, error));
   }
 });
 
@@ -305,7 +306,7 @@ byId<HTMLFormElement>("publish-form").addEventListener("submit", async (event) =
     // The edge's outcome: deployed, or rejected / failed with the problems its report names.
     const accepted = !/fail|refus|reject|error/i.test(answer.status);
     const problems = (answer.report as { problems?: Array<{ code?: string; message: string }> } | null)?.problems ?? [];
-    showMessage(message, accepted ? "ok" : "bad", kit.say(accepted ? "publish.done" : "publish.refused", { status: answer.status }), problems.length > 0 ? problemList(problems.map((problem) => ({ title: problem.code ?? "", text: problem.message }))) : null);
+    showMessage(message, accepted ? "ok" : "bad", kit.say(accepted ? "publish.done" : "publish.refused", { status: answer.status }), problems.length > 0 ? problemList(problems.map((problem) => ({ title: hasReason(kit, problem.code) ? "" : (problem.code ?? ""), text: reasonText(kit, problem.code ?? null, problem.message) }))) : null);
     showReport(answer.report);
   } catch (error) {
     showMessage(message, "bad", kit.say("publish.failed"), studioErrorText(kit, error));

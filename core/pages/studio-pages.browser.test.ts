@@ -65,6 +65,8 @@ async function shownCampaignGenerated(): Promise<string> {
 }
 
 const visibleText = (page: Page, selector: string) => page.evaluate(`document.querySelector(${JSON.stringify(selector)}).innerText`) as Promise<string>;
+/** The lines a reader sees in an element, blank ones left out. */
+const visibleLines = async (page: Page, selector: string) => (await visibleText(page, selector)).split(/\n+/);
 /** Has a player load its clip now (the review's players wait for a press); its duration in seconds once known. */
 async function loadedPlayerDuration(page: Page, selector: string): Promise<number> {
   const player = `document.querySelector(${JSON.stringify(selector)})`;
@@ -255,4 +257,46 @@ describe("studio pages", () => {
       }, 120_000);
     }
   }
+
+  test("ru, phone: why leads, a leads file and a publication failed, in Russian by the server's code, with the server's words behind Details", async () => {
+    // A voice espeak-ng lacks fails the lead with a name; the lead without one lacks a field first.
+    const failing = { id: "RU-FAIL", name: "Сбой озвучки", language: "ru" as const, voice: "xx", csv: "lead_id,phone_number,first_name\r\n4101,+7 900 000 0001,Мария\r\n4102,+7 900 000 0002,\r\n", slots: { greeting: "Здравствуйте, {first_name}!" } };
+    expect(await generateStudioCampaign(core, failing)).toBe("failed");
+    expect(await generateStudioCampaign(core, { id: "RU-READY", name: "Готова", language: "ru", csv: "lead_id,phone_number,first_name\r\n4201,+7 900 000 0101,Олег\r\n", slots: { greeting: "Здравствуйте, {first_name}!" } })).toBe("ready");
+    const registered = await core.admin("/api/v1/studio/edges", { method: "POST", body: JSON.stringify({ name: "edge-down", url: "http://127.0.0.1:9", api_key: "edge-key-that-is-never-read-0123456789" }) });
+    expect(registered.status).toBe(201);
+
+    const { page, errors } = await openPage("phone", "ru-RU");
+    await signIn(page);
+    await loaded(page, "/studio/RU-FAIL");
+    const failure = (lead: number) => `#failure-list li:has(a[href$="cursor=${lead - 1}"]) .reason`;
+    expect(await page.getAttribute(failure(4101), "data-code")).toBe("tts.unknown_voice");
+    expect(await visibleLines(page, failure(4101))).toEqual(["У синтезатора речи нет такого голоса. Выберите для кампании другой голос.", "Подробности"]);
+    expect(await page.getAttribute(failure(4102), "data-code")).toBe("studio.lead_field_missing");
+    expect(await visibleText(page, failure(4102))).toStartWith("У лида нет поля first_name (greeting), которое нужно сценарию.");
+    // The server's own words stay one press away.
+    await page.click(`${failure(4101)} summary`);
+    expect(await visibleLines(page, `${failure(4101)} details`)).toEqual(["Подробности", "tts.unknown_voice espeak-ng has no voice xx"]);
+    expect({ name: "campaign with failures", ...(await pageUsability(page)) }).toEqual({ name: "campaign with failures", ...usablePage });
+    await loaded(page, "/studio/RU-FAIL/review");
+    expect(await visibleText(page, "[data-lead-id='4102'] [data-failure]")).toStartWith("У лида нет поля first_name (greeting), которое нужно сценарию.");
+    expect(await page.textContent("[data-lead-id='4102'] [data-failure] details code")).toBe("studio.lead_field_missing");
+
+    // A leads file with a bad row: the place and the reason in Russian, nothing imported.
+    await loaded(page, "/studio/RU-FAIL");
+    await page.setInputFiles("#leads-file", { name: "leads.csv", mimeType: "text/csv", buffer: Buffer.from("lead_id,phone_number,first_name\r\nx,+7 900 000 0003,Ира\r\n") });
+    await page.click("#upload");
+    await page.waitForSelector("#leads-message.bad");
+    expect(await visibleLines(page, "#leads-message li")).toEqual(["Строка 1, столбец lead_id", "Недопустимое значение.", "Подробности"]);
+    expect(await page.getAttribute("#leads-message li .reason", "data-code")).toBe("leads.invalid_field");
+
+    // Publishing to an edge that does not answer.
+    await loaded(page, "/studio/RU-READY");
+    await page.click("#publish-button");
+    await page.waitForSelector("#publish-message.bad");
+    expect(await visibleLines(page, "#publish-message")).toEqual(["Публикация не удалась", "Edge недоступен. Проверьте его адрес и что он запущен.", "Подробности"]);
+    expect(await page.textContent("#publish-message details p")).toStartWith('studio.edge_unreachable edge "edge-down" at http://127.0.0.1:9 cannot be reached');
+    expect(errors.filter((error) => !/\b(422|502)\b/.test(error))).toEqual([]);
+    await page.context().close();
+  }, 120_000);
 });

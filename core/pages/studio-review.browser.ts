@@ -1,7 +1,7 @@
 import { parseTemplate } from "../studio/script-template.ts";
 import { badge, byId, element, emptyState, progressBar, showDialog, showMessage } from "../../shared/pages/browser/page-kit.ts";
 import { dashboardApi, dashboardFileUrl, startDashboardPage, storedAdminToken } from "./browser/admin-token.ts";
-import { campaignIdOfPage, campaignPath, campaignStateBadge, leadLabel, leadStateBadge, type StudioCampaignView, type StudioLeadView, showGeneration, studioErrorText, watchCampaign } from "./browser/studio-campaign.ts";
+import { campaignIdOfPage, campaignPath, campaignStateBadge, leadFailureText, leadLabel, leadStateBadge, type StudioCampaignView, type StudioLeadView, showGeneration, studioErrorText, watchCampaign } from "./browser/studio-campaign.ts";
 
 const kit = startDashboardPage();
 const id = campaignIdOfPage();
@@ -73,7 +73,7 @@ async function leadContent(lead: StudioLeadView): Promise<HTMLElement[]> {
   const busy = campaign?.state === "generating";
   for (const button of [regenerate, ...lines.flatMap((line) => [...line.querySelectorAll("button")])]) button.disabled = busy;
   const parts: HTMLElement[] = [heading];
-  if (lead.failure) parts.push(element("p", { class: "bad-text", "data-failure": "", text: lead.failure }));
+  if (lead.failure) parts.push(element("div", { class: "bad-text", "data-failure": "" }, leadFailureText(kit, lead.failure_code, lead.failure)));
   parts.push(element("div", { class: "slot-lines" }, ...lines), element("p", {}, regenerate));
   return parts;
 }

@@ -141,11 +141,16 @@ function presentCampaign(view: StudioCampaignView) {
       leads_total: progress.total,
       leads_done: progress.done,
       leads_failed: progress.failed,
-      failures: progress.failures.map((failure) => ({ lead_id: failure.leadId, reason: failure.reason })),
+      failures: progress.failures.map((failure) => ({ lead_id: failure.leadId, code: failureCodeOf(failure.reason), reason: failure.reason })),
     },
     created_at: isoTime(campaign.createdAt),
     updated_at: isoTime(campaign.updatedAt),
   };
+}
+
+/** The code a lead's failure starts with ("tts.timeout: …", "studio.lead_field_missing: …"), for pages to word it; null when it has none. */
+function failureCodeOf(reason: string): string | null {
+  return /^([a-z]+(?:\.[a-z_]+)+): /.exec(reason)?.[1] ?? null;
 }
 
 function presentLead(review: StudioLeadReview, campaignId: string) {
@@ -159,6 +164,7 @@ function presentLead(review: StudioLeadReview, campaignId: string) {
     fields: lead.fields,
     state: review.state,
     failure: review.failure,
+    failure_code: review.failure === null ? null : failureCodeOf(review.failure),
     /** Slot → the words written for this lead alone. */
     texts: review.texts,
     lines: review.lines.map((line) => ({ slot: line.slot, text: line.text, source: line.source, audio_url: line.clipKey ? `${base}/audio/${line.slot}` : null })),

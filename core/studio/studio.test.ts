@@ -110,7 +110,9 @@ describe("studio API", () => {
     expect(failed.progress).toMatchObject({ leads_total: 2, leads_done: 1, leads_failed: 1 });
     expect(failed.progress.failures).toHaveLength(1);
     expect(failed.progress.failures[0].lead_id).toBe(2);
-    expect(failed.progress.failures[0].reason).toContain("first_name");
+    expect(failed.progress.failures[0]).toMatchObject({ code: "studio.lead_field_missing", reason: "studio.lead_field_missing: lead 2 (row 2) lacks a field the script needs: greeting needs first_name" });
+    const lead = (await call("GET", "/api/v1/studio/campaigns/GAPS/leads?cursor=1")).body.leads[0];
+    expect(lead).toMatchObject({ lead_id: 2, state: "failed", failure_code: "studio.lead_field_missing", failure: failed.progress.failures[0].reason });
     expect((await call("GET", "/api/v1/studio/campaigns/GAPS/package")).body.error.code).toBe("studio.campaign_not_ready");
   }, 120_000);
 
@@ -121,7 +123,8 @@ describe("studio API", () => {
     const ticking = startTickingClock(core.clock, 50);
     try {
       const failed = await generatedUntil("DOWN", "lead_id,phone_number,first_name\r\n1,5125550100,Maria\r\n", { greeting: "Hello {first_name}." }, "failed");
-      expect(failed.progress.failures[0].reason).toStartWith("tts.server_error");
+      expect(failed.progress.failures[0].reason).toStartWith("tts.server_error: ");
+      expect(failed.progress.failures[0].code).toBe("tts.server_error");
       const dead = await core.deps.stages.find((stage) => stage.queue === "tts")!.createQueue(core.deps.db, core.clock).listDead("tts");
       expect(dead).toHaveLength(1);
       expect(dead[0]!.attempts).toBe(5);

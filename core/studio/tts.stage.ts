@@ -67,7 +67,13 @@ export function speechDirectoryOf(config: Pick<ConfigOf<CoreConfigSpec>, "dataDi
   return join(config.dataDir, "studio", "speech");
 }
 
-/** A job's failure: a lead missing a field or refused input is final; a speech server's hiccup is retried. */
+/** The code a lead's failure starts with when the lead lacks a field its script needs. */
+const leadFieldMissing = "studio.lead_field_missing";
+
+/**
+ * A job's failure, "code: detail" (a SpeechErrorCode or leadFieldMissing): a lead missing a field or
+ * refused input is final; a speech server's hiccup is retried.
+ */
 type Outcome = { result: TtsJobResult } | { failure: string; permanent: boolean };
 
 /** Renders, optionally rephrases and speaks one lead's lines. */
@@ -76,7 +82,7 @@ async function workOn(config: ConfigOf<CoreConfigSpec>, synthesis: SynthesisCach
   const prepared = await prepareLeadLines({ rephraser: llm ? createLeadRephraser({ llm }) : null }, { script: work.script, lead: work.lead, language: work.language, rephrase: work.rephrase, texts: work.texts }, signal);
   if (!prepared.ok) {
     const missing = prepared.missing.map((field) => `${field.slot} needs ${field.field}`).join(", ");
-    return { failure: `lead ${work.lead.leadId} (row ${work.lead.rowNumber}) lacks a field the script needs: ${missing}`, permanent: true };
+    return { failure: `${leadFieldMissing}: lead ${work.lead.leadId} (row ${work.lead.rowNumber}) lacks a field the script needs: ${missing}`, permanent: true };
   }
   try {
     const audio = await speakLeadLines({ synthesis }, { lines: prepared.lines, voice: { language: work.language, ...(work.voice ? { voice: work.voice } : {}) }, ulaw: work.ulaw }, signal);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCommand } from "../../shared/runtime/process.ts";
 import { startHttpServer } from "../../shared/runtime/http-server.ts";
-import { acousticModelPath, buildSpeechLanguageModel } from "./speech-language-model.ts";
+import { acousticModelPath, writeSpeechLanguageModel } from "./speech-language-model.ts";
 
 /**
  * A local server that speaks the OpenAI wire format, standing in for the paid service in tests:
@@ -94,9 +94,7 @@ export interface OpenAiCompatibleServer {
 
 export async function startOpenAiCompatibleServer(options: { corpus: readonly string[]; apiKey?: string; chat?: ChatBehaviour }): Promise<OpenAiCompatibleServer> {
   const workDirectory = mkdtempSync(join(tmpdir(), "salescontrol-openai-"));
-  const model = buildSpeechLanguageModel(options.corpus);
-  writeFileSync(join(workDirectory, "domain.lm"), model.arpa);
-  writeFileSync(join(workDirectory, "domain.dict"), model.dictionary);
+  const { lmPath, dictionaryPath } = writeSpeechLanguageModel(workDirectory, options.corpus);
   let chat: ChatBehaviour = options.chat ?? (() => ({ status: 500, body: openAiError("no chat behaviour configured", "server_error") }));
   let transcriptionBehaviour: TranscriptionBehaviour | null = null;
   let transcriptions = 0;
@@ -142,7 +140,7 @@ export async function startOpenAiCompatibleServer(options: { corpus: readonly st
             if (converted.code !== 0) return Response.json(openAiError(`could not decode audio: ${converted.stderr.trim()}`, "invalid_request_error", null, "file"), { status: 400 });
           }
           const recognised = await runCommand("pocketsphinx_continuous", [
-            "-infile", wav, "-hmm", acousticModelPath, "-lm", join(workDirectory, "domain.lm"), "-dict", join(workDirectory, "domain.dict"), "-time", "yes", "-logfn", "/dev/null",
+            "-infile", wav, "-hmm", acousticModelPath, "-lm", lmPath, "-dict", dictionaryPath, "-time", "yes", "-logfn", "/dev/null",
           ]);
           const duration = wavDurationSeconds(readFileSync(wav));
           const words = parseTimedWords(recognised.stdout);

@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 /**
  * A bigram language model (ARPA text) and a pronunciation dictionary limited to a domain corpus,
@@ -51,6 +52,16 @@ export function buildSpeechLanguageModel(corpus: readonly string[]): SpeechLangu
 
   const dictionary = vocabulary.flatMap((word) => pronunciations.get(word)!).join("\n");
   return { arpa: lines.join("\n"), dictionary: `${dictionary}\n`, vocabulary };
+}
+
+/** Writes the model for `corpus` into `directory` as domain.lm and domain.dict, the files pocketsphinx is given. */
+export function writeSpeechLanguageModel(directory: string, corpus: readonly string[]): { lmPath: string; dictionaryPath: string; model: SpeechLanguageModel } {
+  const model = buildSpeechLanguageModel(corpus);
+  const lmPath = join(directory, "domain.lm");
+  const dictionaryPath = join(directory, "domain.dict");
+  writeFileSync(lmPath, model.arpa);
+  writeFileSync(dictionaryPath, model.dictionary);
+  return { lmPath, dictionaryPath, model };
 }
 
 function wordsOf(line: string): string[] {

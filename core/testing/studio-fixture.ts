@@ -5,8 +5,12 @@ export interface StudioFixtureCampaign {
   id: string;
   name: string;
   language: "ru" | "en";
+  /** The speech engine's voice; its default for the language when absent. */
+  voice?: string;
   csv: string;
   slots: Record<string, string>;
+  /** Each lead's lines rephrased through the analysis's chat model (LLM_BASE_URL …). */
+  rephrase?: boolean;
 }
 
 async function called(core: TestCore, method: string, path: string, body: string, contentType = "application/json"): Promise<void> {
@@ -16,9 +20,9 @@ async function called(core: TestCore, method: string, path: string, body: string
 
 /** Creates a studio campaign through the API with its leads and script, not generated yet. */
 export async function createStudioCampaign(core: TestCore, campaign: StudioFixtureCampaign): Promise<void> {
-  await called(core, "POST", "/api/v1/studio/campaigns", JSON.stringify({ id: campaign.id, name: campaign.name, language: campaign.language }));
+  await called(core, "POST", "/api/v1/studio/campaigns", JSON.stringify({ id: campaign.id, name: campaign.name, language: campaign.language, voice: campaign.voice }));
   await called(core, "PUT", `/api/v1/studio/campaigns/${campaign.id}/leads`, campaign.csv, "text/csv");
-  await called(core, "PUT", `/api/v1/studio/campaigns/${campaign.id}/script`, JSON.stringify({ slots: campaign.slots }));
+  await called(core, "PUT", `/api/v1/studio/campaigns/${campaign.id}/script`, JSON.stringify({ slots: campaign.slots, rephrase: campaign.rephrase ?? false }));
 }
 
 /** The core's pipeline on a clock that moves, so idle slots wake for a lead queued later (a page's "generate again"). */
