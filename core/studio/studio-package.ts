@@ -1,6 +1,6 @@
 import { open } from "node:fs/promises";
 import type { CampaignPackageStream } from "../../shared/campaign-package/campaign-package-stream.ts";
-import { csvLine } from "../../shared/campaign-package/campaign-package-writer.ts";
+import { csvLine, maxPackageWriterEntries } from "../../shared/campaign-package/campaign-package-writer.ts";
 import { campaignPackagePaths, ulawSiblingPath } from "../../shared/contracts/campaign-package.ts";
 import type { StudioLead } from "./studio-leads.ts";
 import type { SynthesizedSpeech } from "./synthesis-cache.ts";
@@ -77,9 +77,24 @@ export async function writeStudioPackage(stream: CampaignPackageStream, input: S
   }
 }
 
+/**
+ * The files a campaign's package holds (its clips, their µ-law siblings, leads.csv), refused before
+ * anything is written when they pass what a package may hold.
+ */
+export function checkPackageFileCount(campaignId: string, clips: number, ulaw: boolean): number {
+  const files = clips * (ulaw ? 2 : 1) + 1;
+  if (files > maxPackageWriterEntries) {
+    throw new StudioPackageError(
+      "studio.package_too_many_files",
+      `campaign "${campaignId}" needs ${files} files in its package (${clips} distinct clips${ulaw ? " with their µ-law siblings" : ""} and leads.csv); a package holds at most ${maxPackageWriterEntries}: split the campaign${ulaw ? " or export it without µ-law" : ""}`,
+    );
+  }
+  return files;
+}
+
 export class StudioPackageError extends Error {
   constructor(
-    readonly code: "studio.audio_missing" | "studio.no_leads",
+    readonly code: "studio.audio_missing" | "studio.no_leads" | "studio.package_too_many_files",
     message: string,
   ) {
     super(message);

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { strFromU8, unzipSync } from "fflate";
 import { encodeMuLaw } from "../../shared/audio/wav-format.ts";
 import { startHttpServer } from "../../shared/runtime/http-server.ts";
+import { createStudioRepository } from "./studio.repository.ts";
 import { createTestCore, type TestCore, testAdminToken, testInternalToken } from "../testing/core-test-app.ts";
 import { startTestPipeline, startTickingClock, startWorkerProcess, waitFor } from "../testing/pipeline-test-kit.ts";
 
@@ -161,6 +162,27 @@ describe("studio API", () => {
     expect((await call("POST", "/api/v1/studio/campaigns/KEEP/generate")).status).toBe(202);
     expect((await putLeads("KEEP", leadsCsv)).body.error.code).toBe("studio.campaign_generating");
     expect((await call("PUT", "/api/v1/studio/campaigns/KEEP/script", { slots: script })).body.error.code).toBe("studio.campaign_generating");
+  });
+
+  test("a campaign whose package would hold more files than an edge accepts is refused before a byte is written", async () => {
+    await preparedCampaign("HUGE");
+    // 100,000 distinct clips with µ-law siblings: 200,001 files with leads.csv, past the contract's 200,000 entries.
+    await core.database.client.execute("UPDATE studio_campaigns SET state = 'ready', ulaw = 1 WHERE id = 'HUGE'");
+    await core.database.client.execute(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
+       INSERT INTO studio_lines (campaign_id, lead_id, slot, text, source, clip_key, status, updated_at)
+       SELECT 'HUGE', i, 'greeting', 'Hello.', 'template', printf('%064x', i), 'spoken', 0 FROM n`,
+    );
+    const download = await core.admin("/api/v1/studio/campaigns/HUGE/package");
+    const refused = await json(download);
+    expect(refused.status).toBe(422);
+    expect(refused.body.error).toMatchObject({
+      code: "studio.package_too_many_files",
+      message: 'campaign "HUGE" needs 200001 files in its package (100000 distinct clips with their µ-law siblings and leads.csv); a package holds at most 199999: split the campaign or export it without µ-law',
+    });
+    // The count is of distinct clips: a line shared by every lead is one file.
+    await core.database.client.execute("UPDATE studio_lines SET clip_key = printf('%064x', lead_id % 10) WHERE campaign_id = 'HUGE'");
+    expect(await createStudioRepository(core.deps.db).distinctClipCount("HUGE")).toBe(10);
   });
 
   test("refuses callers without the admin token or a session", async () => {

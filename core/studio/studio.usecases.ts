@@ -8,7 +8,7 @@ import { buildInfo } from "../../shared/runtime/build-info.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
 import { readStudioLeads } from "./studio-leads.ts";
-import { type StudioPackageLead, writeStudioPackage } from "./studio-package.ts";
+import { checkPackageFileCount, StudioPackageError, type StudioPackageLead, writeStudioPackage } from "./studio-package.ts";
 import { checkScript, placeholdersOf, scriptLimits, type StudioScript } from "./studio-script.ts";
 import type { LeadTexts, StudioCampaign, StudioLeadReview, StudioProgress, StudioRepository } from "./studio.repository.ts";
 import { clipFilesOf } from "./synthesis-cache.ts";
@@ -203,6 +203,13 @@ async function* packageLeadsOf(deps: StudioDeps, campaign: StudioCampaign): Asyn
 export async function readyCampaign(deps: Pick<StudioDeps, "studio">, id: string): Promise<StudioCampaign> {
   const campaign = await campaignOrRefuse(deps, id);
   if (campaign.state !== "ready") throw conflict("studio.campaign_not_ready", `campaign "${id}" is ${campaign.state}; generate its audio until it is ready before exporting`);
+  // Refused here, before a byte is written, not when the writer reaches the limit.
+  try {
+    checkPackageFileCount(id, await deps.studio.distinctClipCount(id), campaign.ulaw);
+  } catch (error) {
+    if (error instanceof StudioPackageError) throw unprocessable(error.code, error.message);
+    throw error;
+  }
   return campaign;
 }
 
