@@ -221,6 +221,17 @@ export function createStudioRepository(db: CoreDatabase) {
 
     linesOf,
 
+    /** The campaign's distinct clip keys in order after `afterKey`, at most `limit`. */
+    async clipKeysPage(campaignId: string, afterKey: string, limit: number): Promise<string[]> {
+      const rows = await db
+        .selectDistinct({ clipKey: studioLines.clipKey })
+        .from(studioLines)
+        .where(and(eq(studioLines.campaignId, campaignId), gt(studioLines.clipKey, afterKey)))
+        .orderBy(asc(studioLines.clipKey))
+        .limit(limit);
+      return rows.map((row) => row.clipKey!);
+    },
+
     /** The distinct clips a campaign's lines are spoken with: each is one file (two with µ-law) in its package. */
     async distinctClipCount(campaignId: string): Promise<number> {
       const rows = await db

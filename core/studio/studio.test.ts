@@ -74,6 +74,9 @@ describe("studio API", () => {
       ["3001", "15125550100", "A-1", "Maria"],
       ["3002", "15125550101", "A-2", "James"],
     ]);
+    // The clips come from the campaign's distinct clip keys: exactly the files the leads name.
+    const named = new Set(rows.slice(1).flatMap((row) => row.split(",").slice(-2)));
+    expect([...named].sort()).toEqual(Object.keys(files).filter((name) => name.endsWith(".wav")).sort());
     expect(JSON.parse(strFromU8(files["manifest.json"]!))).toMatchObject({ campaign: { id: "SPRING", name: "Spring offer" }, lead_count: 2 });
   }, 120_000);
 
@@ -180,9 +183,20 @@ describe("studio API", () => {
       code: "studio.package_too_many_files",
       message: 'campaign "HUGE" needs 200001 files in its package (100000 distinct clips with their µ-law siblings and leads.csv); a package holds at most 199999: split the campaign or export it without µ-law',
     });
+    // The export reads the clip keys a page at a time, each once, in order.
+    const repository = createStudioRepository(core.deps.db);
+    const pages: number[] = [];
+    for (let after = ""; ; ) {
+      const keys = await repository.clipKeysPage("HUGE", after, 30_000);
+      if (keys.length === 0) break;
+      expect(keys[0]! > after && [...keys].sort().join() === keys.join()).toBe(true);
+      pages.push(keys.length);
+      after = keys.at(-1)!;
+    }
+    expect(pages).toEqual([30_000, 30_000, 30_000, 10_000]);
     // The count is of distinct clips: a line shared by every lead is one file.
     await core.database.client.execute("UPDATE studio_lines SET clip_key = printf('%064x', lead_id % 10) WHERE campaign_id = 'HUGE'");
-    expect(await createStudioRepository(core.deps.db).distinctClipCount("HUGE")).toBe(10);
+    expect(await repository.distinctClipCount("HUGE")).toBe(10);
   });
 
   test("refuses callers without the admin token or a session", async () => {

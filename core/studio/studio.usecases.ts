@@ -8,7 +8,7 @@ import { buildInfo } from "../../shared/runtime/build-info.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
 import { readStudioLeads } from "./studio-leads.ts";
-import { checkPackageFileCount, StudioPackageError, type StudioPackageLead, writeStudioPackage } from "./studio-package.ts";
+import { checkPackageFileCount, type StudioPackageClip, StudioPackageError, type StudioPackageLead, writeStudioPackage } from "./studio-package.ts";
 import { checkScript, placeholdersOf, scriptLimits, type StudioScript } from "./studio-script.ts";
 import type { LeadTexts, StudioCampaign, StudioLeadReview, StudioProgress, StudioRepository } from "./studio.repository.ts";
 import { clipFilesOf } from "./synthesis-cache.ts";
@@ -200,6 +200,18 @@ async function* packageLeadsOf(deps: StudioDeps, campaign: StudioCampaign): Asyn
   }
 }
 
+const clipKeysPerPage = 5000;
+
+async function* packageClipsOf(deps: StudioDeps, campaign: StudioCampaign): AsyncIterable<StudioPackageClip> {
+  let after = "";
+  for (;;) {
+    const keys = await deps.studio.clipKeysPage(campaign.id, after, clipKeysPerPage);
+    if (keys.length === 0) return;
+    for (const key of keys) yield clipOf(deps.speechDirectory, key, campaign.ulaw);
+    after = keys[keys.length - 1]!;
+  }
+}
+
 export async function readyCampaign(deps: Pick<StudioDeps, "studio">, id: string): Promise<StudioCampaign> {
   const campaign = await campaignOrRefuse(deps, id);
   if (campaign.state !== "ready") throw conflict("studio.campaign_not_ready", `campaign "${id}" is ${campaign.state}; generate its audio until it is ready before exporting`);
@@ -219,6 +231,7 @@ function packageInputOf(deps: StudioDeps, campaign: StudioCampaign) {
     columns: campaign.columns,
     slots: Object.keys(campaign.script),
     leads: () => packageLeadsOf(deps, campaign),
+    clips: () => packageClipsOf(deps, campaign),
     ulaw: campaign.ulaw,
     generator: { name: "salescontrol-core-studio", version: buildInfo.version },
   };
