@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { stat } from "node:fs/promises";
 import { CampaignPackageStream, packageDownloadStream, packageFileSink } from "../../shared/campaign-package/campaign-package-stream.ts";
 import { conflict, notFound, unprocessable } from "../../shared/http/app-error.ts";
 import type { StudioLead } from "./studio-leads.ts";
@@ -210,6 +211,16 @@ async function* packageClipsOf(deps: StudioDeps, campaign: StudioCampaign): Asyn
     for (const key of keys) yield clipOf(deps.speechDirectory, key, campaign.ulaw);
     after = keys[keys.length - 1]!;
   }
+}
+
+/** The bytes of a campaign's distinct clips (and their µ-law siblings): what its package holds at least. */
+export async function packageAudioBytes(deps: StudioDeps, campaign: StudioCampaign): Promise<number> {
+  let bytes = 0;
+  for await (const clip of packageClipsOf(deps, campaign)) {
+    bytes += (await stat(clip.wavPath)).size;
+    if (clip.ulawPath) bytes += (await stat(clip.ulawPath)).size;
+  }
+  return bytes;
 }
 
 export async function readyCampaign(deps: Pick<StudioDeps, "studio">, id: string): Promise<StudioCampaign> {
