@@ -292,6 +292,25 @@ describe("zip64", () => {
   });
 
   type Lie = [string, (bytes: Uint8Array) => Uint8Array, string, string];
+  /** Sets 64-bit fields of the zip64 end record (by offset in the record) to lie about the archive. */
+  const record64 =
+    (...fields: Array<[number, bigint]>) =>
+    (bytes: Uint8Array) => {
+      const { view, record } = zip64Tail(bytes);
+      for (const [offset, value] of fields) view.setBigUint64(record + offset, value, true);
+      return bytes;
+    };
+  /** Rewrites part of the central record of audio/b.wav: `at` counts from its zip64 extra field. */
+  const extraOfB = (at: number, write: (view: DataView, offset: number) => void) => (bytes: Uint8Array) => {
+    write(new DataView(bytes.buffer, bytes.byteOffset), centralRecord(bytes, "audio/b.wav") + 46 + "audio/b.wav".length + at);
+    return bytes;
+  };
+  /** Rewrites the zip64 locator. */
+  const locator64 = (write: (view: DataView, locator: number, length: number) => void) => (bytes: Uint8Array) => {
+    const { view, locator } = zip64Tail(bytes);
+    write(view, locator, bytes.length);
+    return bytes;
+  };
   const lies: Lie[] = [
     [
       "end record says zip64, no locator",
@@ -301,44 +320,13 @@ describe("zip64", () => {
     ],
     [
       "locator pointing past the end of the file",
-      (bytes) => {
-        const { view, locator } = zip64Tail(bytes);
-        view.setBigUint64(locator + 8, BigInt(bytes.length + 1000), true);
-        return bytes;
-      },
+      locator64((view, locator, length) => view.setBigUint64(locator + 8, BigInt(length + 1000), true)),
       "zip.corrupt",
       "past where its record can be",
     ],
-    [
-      "locator pointing at something that is not a zip64 record",
-      (bytes) => {
-        const { view, locator } = zip64Tail(bytes);
-        view.setBigUint64(locator + 8, 0n, true);
-        return bytes;
-      },
-      "zip.corrupt",
-      "the zip64 end-of-directory record is missing",
-    ],
-    [
-      "a split archive",
-      (bytes) => {
-        const { view, locator } = zip64Tail(bytes);
-        view.setUint32(locator + 16, 3, true);
-        return bytes;
-      },
-      "zip.unsupported",
-      "split (multi-volume) zip archives are not supported",
-    ],
-    [
-      "counts on this disk and in all that disagree",
-      (bytes) => {
-        const { view, record } = zip64Tail(bytes);
-        view.setBigUint64(record + 24, 2n, true);
-        return bytes;
-      },
-      "zip.corrupt",
-      "the zip64 end record counts 2 entries on this disk but 3 in all",
-    ],
+    ["locator pointing at something that is not a zip64 record", locator64((view, locator) => view.setBigUint64(locator + 8, 0n, true)), "zip.corrupt", "the zip64 end-of-directory record is missing"],
+    ["a split archive", locator64((view, locator) => view.setUint32(locator + 16, 3, true)), "zip.unsupported", "split (multi-volume) zip archives are not supported"],
+    ["counts on this disk and in all that disagree", record64([24, 2n]), "zip.corrupt", "the zip64 end record counts 2 entries on this disk but 3 in all"],
     [
       "a classic count that disagrees with the zip64 one",
       (bytes) => {
@@ -350,90 +338,20 @@ describe("zip64", () => {
       "zip.corrupt",
       "the end records disagree: the classic one declares 4 entries",
     ],
-    [
-      "more entries declared than the directory holds",
-      (bytes) => {
-        const { view, record } = zip64Tail(bytes);
-        view.setBigUint64(record + 24, 4n, true);
-        view.setBigUint64(record + 32, 4n, true);
-        return bytes;
-      },
-      "zip.corrupt",
-      "the end record declares 4 entries but the central directory ends after 3",
-    ],
-    [
-      "fewer entries declared than the directory holds (a hidden entry)",
-      (bytes) => {
-        const { view, record } = zip64Tail(bytes);
-        view.setBigUint64(record + 24, 2n, true);
-        view.setBigUint64(record + 32, 2n, true);
-        return bytes;
-      },
-      "zip.corrupt",
-      "the central directory holds more than the 2 entries its end record declares",
-    ],
-    [
-      "a directory offset past the end of the file",
-      (bytes) => {
-        const { view, record } = zip64Tail(bytes);
-        view.setBigUint64(record + 48, 1n << 40n, true);
-        return bytes;
-      },
-      "zip.corrupt",
-      "the central directory overlaps the end records",
-    ],
-    [
-      "an absurd 64-bit size",
-      (bytes) => {
-        const { view, record } = zip64Tail(bytes);
-        view.setBigUint64(record + 40, 1n << 60n, true);
-        return bytes;
-      },
-      "zip.corrupt",
-      "a zip64 size or offset is absurdly large",
-    ],
+    ["more entries declared than the directory holds", record64([24, 4n], [32, 4n]), "zip.corrupt", "the end record declares 4 entries but the central directory ends after 3"],
+    ["fewer entries declared than the directory holds (a hidden entry)", record64([24, 2n], [32, 2n]), "zip.corrupt", "the central directory holds more than the 2 entries its end record declares"],
+    ["a directory offset past the end of the file", record64([48, 1n << 40n]), "zip.corrupt", "the central directory overlaps the end records"],
+    ["an absurd 64-bit size", record64([40, 1n << 60n]), "zip.corrupt", "a zip64 size or offset is absurdly large"],
     [
       "an entry whose zip64 offset points past the directory",
-      (bytes) => {
-        const record = centralRecord(bytes, "audio/b.wav");
-        const view = new DataView(bytes.buffer, bytes.byteOffset);
-        // The extra field follows the name: sizes, then the local header offset.
-        view.setBigUint64(record + 46 + "audio/b.wav".length + 4 + 16, BigInt(bytes.length + 10), true);
-        return bytes;
-      },
+      // The zip64 extra field holds both sizes, then the local header offset.
+      (bytes) => extraOfB(4 + 16, (view, offset) => view.setBigUint64(offset, BigInt(bytes.length + 10), true))(bytes),
       "zip.corrupt",
       "audio/b.wav points into the central directory",
     ],
-    [
-      "an entry whose zip64 extra field is cut short",
-      (bytes) => {
-        const record = centralRecord(bytes, "audio/b.wav");
-        new DataView(bytes.buffer, bytes.byteOffset).setUint16(record + 46 + "audio/b.wav".length + 2, 8, true);
-        return bytes;
-      },
-      "zip.corrupt",
-      "audio/b.wav has a short zip64 extra field",
-    ],
-    [
-      "an entry whose extra field runs past its end",
-      (bytes) => {
-        const record = centralRecord(bytes, "audio/b.wav");
-        new DataView(bytes.buffer, bytes.byteOffset).setUint16(record + 46 + "audio/b.wav".length + 2, 200, true);
-        return bytes;
-      },
-      "zip.corrupt",
-      "audio/b.wav has an extra field that runs past its end",
-    ],
-    [
-      "an entry that needs a zip64 field and has none",
-      (bytes) => {
-        const record = centralRecord(bytes, "audio/b.wav");
-        new DataView(bytes.buffer, bytes.byteOffset).setUint16(record + 46 + "audio/b.wav".length, 0x7075, true);
-        return bytes;
-      },
-      "zip.corrupt",
-      "audio/b.wav needs a zip64 extra field and has none",
-    ],
+    ["an entry whose zip64 extra field is cut short", extraOfB(2, (view, offset) => view.setUint16(offset, 8, true)), "zip.corrupt", "audio/b.wav has a short zip64 extra field"],
+    ["an entry whose extra field runs past its end", extraOfB(2, (view, offset) => view.setUint16(offset, 200, true)), "zip.corrupt", "audio/b.wav has an extra field that runs past its end"],
+    ["an entry that needs a zip64 field and has none", extraOfB(0, (view, offset) => view.setUint16(offset, 0x7075, true)), "zip.corrupt", "audio/b.wav needs a zip64 extra field and has none"],
   ];
   test.each(lies)("refuses %s", async (_, lie, code, message) => {
     const refused = await rejection(openZipArchive(write("lie.zip", lie(written(files, { forceZip64: true }))), limits));
