@@ -6,12 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
-import { readdirSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { addOperator } from "../shared/accounts/accounts.usecases.ts";
 import { createCoreAccounts } from "../core/operators/operator-accounts.ts";
 import { createTestCore, type TestCore, testAdminToken } from "../core/testing/core-test-app.ts";
 import { startTestPipeline, startTickingClock, waitFor } from "../core/testing/pipeline-test-kit.ts";
+import { clipFilesOf } from "../core/studio/synthesis-cache.ts";
+import { speechDirectoryOf } from "../core/studio/tts.stage.ts";
 import { beginImport } from "../edge/importer/import-lock.ts";
 import { addMachineKey } from "../edge/machine-keys/machine-keys.usecases.ts";
 import { createEdgeTestEnvironment, type EdgeTestEnvironment } from "../edge/testing/edge-test-kit.ts";
@@ -197,16 +199,30 @@ describe("publications that fail, each with its own code", () => {
   });
 
   test("a package larger than the edge accepts is refused on the core: 422 studio.package_too_large_for_edge", async () => {
-    const small = await createEdgeTestEnvironment({ env: { MAX_PACKAGE_BYTES: "4096" } });
-    const smallServer = startHttpServer({ fetch: small.fetch, hostname: "127.0.0.1", port: 0 });
-    try {
-      const edgeId = await registerEdge("small", smallServer.url, (await addMachineKey(small.runtime.machineKeys, "studio")).key);
-      const refused = await publish("PUBLISHED", edgeId);
-      expect([refused.status, refused.body.error.code]).toEqual([422, "studio.package_too_large_for_edge"]);
-      expect(await small.runtime.importer.imports.listImports({ limit: 5 })).toEqual([]);
-    } finally {
-      await smallServer.stop();
-      await small.dispose();
+    // The campaign's clips and their µ-law siblings, as the core keeps them.
+    const clips = (await core.database.client.execute("SELECT DISTINCT clip_key FROM studio_lines WHERE campaign_id = 'PUBLISHED'")).rows.map((row) => String(row.clip_key));
+    const audioBytes = clips.reduce((sum, clip) => {
+      const files = clipFilesOf(speechDirectoryOf(core.config), clip);
+      return sum + statSync(files.wavPath).size + statSync(files.ulawPath).size;
+    }, 0);
+    // Audio alone past the limit: refused before a byte of the package is written. Audio within it but
+    // the whole package past it: refused once the package is written, before it is sent.
+    for (const [limit, message] of [
+      [audioBytes - 1, `the audio of campaign "PUBLISHED" alone is ${audioBytes} bytes`],
+      [audioBytes + 1, 'the package of campaign "PUBLISHED" is '],
+    ] as const) {
+      const small = await createEdgeTestEnvironment({ env: { MAX_PACKAGE_BYTES: String(limit) } });
+      const smallServer = startHttpServer({ fetch: small.fetch, hostname: "127.0.0.1", port: 0 });
+      try {
+        const edgeId = await registerEdge(`small-${limit}`, smallServer.url, (await addMachineKey(small.runtime.machineKeys, "studio")).key);
+        const refused = await publish("PUBLISHED", edgeId);
+        expect([refused.status, refused.body.error.code]).toEqual([422, "studio.package_too_large_for_edge"]);
+        expect(refused.body.error.message).toContain(message);
+        expect(await small.runtime.importer.imports.listImports({ limit: 5 })).toEqual([]);
+      } finally {
+        await smallServer.stop();
+        await small.dispose();
+      }
     }
   });
 

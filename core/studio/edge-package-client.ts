@@ -33,13 +33,19 @@ export async function askEdge(target: EdgeTarget): Promise<z.infer<typeof edgeSe
 /** Streams the package file to the edge in pieces (never the whole package in memory); the edge answers with its import's id. */
 export async function pushPackageFile(target: EdgeTarget, file: { path: string; fileName: string }): Promise<number> {
   const { size } = await stat(file.path);
-  const response = await callEdge(target, campaignPackagesPath, {
-    method: "POST",
-    headers: { "content-type": "application/zip", "content-length": String(size), "x-file-name": encodeURIComponent(file.fileName) },
-    body: fileStream(file.path),
-    duplex: "half",
-  } as RequestInit);
-  return (await readAnswer(target, response, pushedImportStartedSchema)).import_id;
+  const body = fileStream(file.path);
+  try {
+    const response = await callEdge(target, campaignPackagesPath, {
+      method: "POST",
+      headers: { "content-type": "application/zip", "content-length": String(size), "x-file-name": encodeURIComponent(file.fileName) },
+      body: body.stream,
+      duplex: "half",
+    } as RequestInit);
+    return (await readAnswer(target, response, pushedImportStartedSchema)).import_id;
+  } finally {
+    // An edge that answers before taking the whole body (a refused key) leaves the file open otherwise.
+    await body.close();
+  }
 }
 
 export async function edgeImportStatus(target: EdgeTarget, importId: number): Promise<PushedImportStatus> {
@@ -86,23 +92,34 @@ function notAnEdge(target: EdgeTarget, status: number): AppError {
   return new AppError("studio.edge_bad_answer", 502, `${target.url} answered ${status} with something that is not a SalesControl edge's answer; check the edge's address`, { edge_status: status });
 }
 
-/** A file as a request body, read a piece at a time as the connection takes it. */
-function fileStream(path: string): ReadableStream<Uint8Array> {
+/** A file as a request body, read a piece at a time as the connection takes it; `close` ends it early. */
+function fileStream(path: string): { stream: ReadableStream<Uint8Array>; close(): Promise<void> } {
   let handle: Awaited<ReturnType<typeof open>> | null = null;
-  return new ReadableStream<Uint8Array>({
+  let closed = false;
+  const close = async () => {
+    closed = true;
+    const current = handle;
+    handle = null;
+    await current?.close().catch(() => {});
+  };
+  const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      handle ??= await open(path, "r");
+      if (!handle) {
+        const opened = await open(path, "r");
+        if (closed) await opened.close();
+        else handle = opened;
+      }
+      if (closed || !handle) return controller.close();
       const piece = new Uint8Array(filePieceBytes);
       const { bytesRead } = await handle.read(piece, 0, piece.length, null);
       if (bytesRead === 0) {
-        await handle.close();
+        await close();
         controller.close();
         return;
       }
       controller.enqueue(piece.subarray(0, bytesRead));
     },
-    async cancel() {
-      await handle?.close();
-    },
+    cancel: close,
   });
+  return { stream, close };
 }

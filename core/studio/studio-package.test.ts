@@ -8,7 +8,7 @@ import { campaignPackageManifest } from "../../shared/contracts/campaign-package
 import { CsvReader } from "../../shared/csv/csv-reader.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import type { StudioLead } from "./studio-leads.ts";
-import { clipPackagePath, type StudioPackageInput, type StudioPackageLead, StudioPackageError, writeStudioPackage } from "./studio-package.ts";
+import { checkPackageFileCount, clipPackagePath, type StudioPackageInput, type StudioPackageLead, StudioPackageError, writeStudioPackage } from "./studio-package.ts";
 
 const dir: TempDir = makeTempDir();
 afterAll(() => dir.remove());
@@ -68,6 +68,23 @@ describe("studio package export", () => {
       const parsed = parseLeadRow(planned.plan, row, { rowNumber: index + 1, line: index + 2, wavFiles });
       expect("lead" in parsed ? parsed.lead.fields.first_name : parsed.problems).toBe(leads[index]!.lead.fields.first_name!);
     });
+  });
+
+  test("the package's files are counted before anything is written: up to the contract's limit, and no further", () => {
+    expect(checkPackageFileCount("BIG", 99_999, true)).toBe(199_999);
+    expect(checkPackageFileCount("BIG", 199_998, false)).toBe(199_999);
+    const refused = (() => {
+      try {
+        checkPackageFileCount("BIG", 199_999, false);
+      } catch (error) {
+        return error as StudioPackageError;
+      }
+    })();
+    expect(refused).toBeInstanceOf(StudioPackageError);
+    expect([refused!.code, refused!.message]).toEqual([
+      "studio.package_too_many_files",
+      'campaign "BIG" needs 200000 files in its package (199999 distinct clips and leads.csv); a package holds at most 199999: split the campaign',
+    ]);
   });
 
   test("a lead without audio for a slot stops the export with a code; the download fails and the file is not left behind", async () => {

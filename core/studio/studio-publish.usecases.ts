@@ -5,7 +5,7 @@ import type { EdgeImportReport } from "../../shared/contracts/campaign-package-p
 import { AppError, conflict, notFound } from "../../shared/http/app-error.ts";
 import { askEdge, type EdgeTarget, edgeImportStatus, pushPackageFile } from "./edge-package-client.ts";
 import type { StudioEdge, StudioEdgesRepository } from "./studio-edges.repository.ts";
-import { exportStudioPackage, readyCampaign, type StudioDeps } from "./studio.usecases.ts";
+import { exportStudioPackage, packageAudioBytes, readyCampaign, type StudioDeps } from "./studio.usecases.ts";
 
 /**
  * Publishing a ready campaign straight to an edge: the package is streamed to a file beside the
@@ -43,22 +43,23 @@ export async function removeStudioEdge(deps: Pick<PublishDeps, "edges">, id: num
 }
 
 export async function publishStudioCampaign(deps: PublishDeps, campaignId: string, edgeId: number): Promise<StudioPublication> {
-  await readyCampaign(deps, campaignId);
+  const campaign = await readyCampaign(deps, campaignId);
   const edge = await deps.edges.findEdge(edgeId);
   if (!edge) throw edgeNotFound(edgeId);
   const target: EdgeTarget = { name: edge.name, url: edge.url, apiKey: edge.apiKey };
-  // The key and the edge's size limit are checked before the package is written.
+  // The key and the edge's size limit are checked before the package is written: its audio alone
+  // tells a package that cannot fit, without writing gigabytes first.
   const accepts = await askEdge(target);
+  const audioBytes = await packageAudioBytes(deps, campaign);
+  if (audioBytes > accepts.max_package_bytes) {
+    throw tooLargeForEdge(`the audio of campaign "${campaignId}" alone is ${audioBytes} bytes; edge "${edge.name}" accepts packages up to ${accepts.max_package_bytes} (its MAX_PACKAGE_BYTES)`);
+  }
   await mkdir(deps.publishDirectory, { recursive: true });
   const path = join(deps.publishDirectory, `${campaignId}-${randomUUID()}.zip`);
   try {
     const written = await exportStudioPackage(deps, campaignId, path);
     if (written.bytes > accepts.max_package_bytes) {
-      throw new AppError(
-        "studio.package_too_large_for_edge",
-        422,
-        `the package of campaign "${campaignId}" is ${written.bytes} bytes; edge "${edge.name}" accepts up to ${accepts.max_package_bytes} (its MAX_PACKAGE_BYTES)`,
-      );
+      throw tooLargeForEdge(`the package of campaign "${campaignId}" is ${written.bytes} bytes; edge "${edge.name}" accepts up to ${accepts.max_package_bytes} (its MAX_PACKAGE_BYTES)`);
     }
     const importId = await pushPackageFile(target, { path, fileName: `${campaignId}.zip` });
     const report = await awaitImportReport(deps, target, importId);
@@ -93,4 +94,8 @@ async function awaitImportReport(deps: PublishDeps, target: EdgeTarget, importId
 
 function edgeNotFound(id: number): AppError {
   return notFound("studio.edge_not_found", `no edge ${id}; GET /api/v1/studio/edges lists the registered ones`);
+}
+
+function tooLargeForEdge(message: string): AppError {
+  return new AppError("studio.package_too_large_for_edge", 422, message);
 }

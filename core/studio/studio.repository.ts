@@ -1,4 +1,4 @@
-import { and, asc, between, count, desc, eq, gt, isNotNull } from "drizzle-orm";
+import { and, asc, between, count, countDistinct, desc, eq, gt, isNotNull } from "drizzle-orm";
 import type { CoreDatabase } from "../db/core-database.ts";
 import type { StudioLead } from "./studio-leads.ts";
 import type { StudioScript } from "./studio-script.ts";
@@ -220,6 +220,26 @@ export function createStudioRepository(db: CoreDatabase) {
     },
 
     linesOf,
+
+    /** The campaign's distinct clip keys in order after `afterKey`, at most `limit`. */
+    async clipKeysPage(campaignId: string, afterKey: string, limit: number): Promise<string[]> {
+      const rows = await db
+        .selectDistinct({ clipKey: studioLines.clipKey })
+        .from(studioLines)
+        .where(and(eq(studioLines.campaignId, campaignId), gt(studioLines.clipKey, afterKey)))
+        .orderBy(asc(studioLines.clipKey))
+        .limit(limit);
+      return rows.map((row) => row.clipKey!);
+    },
+
+    /** The distinct clips a campaign's lines are spoken with: each is one file (two with µ-law) in its package. */
+    async distinctClipCount(campaignId: string): Promise<number> {
+      const rows = await db
+        .select({ clips: countDistinct(studioLines.clipKey) })
+        .from(studioLines)
+        .where(and(eq(studioLines.campaignId, campaignId), isNotNull(studioLines.clipKey)));
+      return rows[0]?.clips ?? 0;
+    },
 
     /** Stores a lead's spoken lines and marks it done; the campaign is ready once no lead is pending. */
     async completeLead(campaignId: string, leadId: number, lines: readonly StudioLineRecord[], now: number): Promise<void> {

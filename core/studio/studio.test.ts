@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { strFromU8, unzipSync } from "fflate";
 import { encodeMuLaw } from "../../shared/audio/wav-format.ts";
 import { startHttpServer } from "../../shared/runtime/http-server.ts";
+import { createStudioRepository } from "./studio.repository.ts";
 import { createTestCore, type TestCore, testAdminToken, testInternalToken } from "../testing/core-test-app.ts";
 import { startTestPipeline, startTickingClock, startWorkerProcess, waitFor } from "../testing/pipeline-test-kit.ts";
 
@@ -73,6 +74,9 @@ describe("studio API", () => {
       ["3001", "15125550100", "A-1", "Maria"],
       ["3002", "15125550101", "A-2", "James"],
     ]);
+    // The clips come from the campaign's distinct clip keys: exactly the files the leads name.
+    const named = new Set(rows.slice(1).flatMap((row) => row.split(",").slice(-2)));
+    expect([...named].sort()).toEqual(Object.keys(files).filter((name) => name.endsWith(".wav")).sort());
     expect(JSON.parse(strFromU8(files["manifest.json"]!))).toMatchObject({ campaign: { id: "SPRING", name: "Spring offer" }, lead_count: 2 });
   }, 120_000);
 
@@ -164,6 +168,38 @@ describe("studio API", () => {
     expect((await call("POST", "/api/v1/studio/campaigns/KEEP/generate")).status).toBe(202);
     expect((await putLeads("KEEP", leadsCsv)).body.error.code).toBe("studio.campaign_generating");
     expect((await call("PUT", "/api/v1/studio/campaigns/KEEP/script", { slots: script })).body.error.code).toBe("studio.campaign_generating");
+  });
+
+  test("a campaign whose package would hold more files than an edge accepts is refused before a byte is written", async () => {
+    await preparedCampaign("HUGE");
+    // 100,000 distinct clips with µ-law siblings: 200,001 files with leads.csv, past the contract's 200,000 entries.
+    await core.database.client.execute("UPDATE studio_campaigns SET state = 'ready', ulaw = 1 WHERE id = 'HUGE'");
+    await core.database.client.execute(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
+       INSERT INTO studio_lines (campaign_id, lead_id, slot, text, source, clip_key, status, updated_at)
+       SELECT 'HUGE', i, 'greeting', 'Hello.', 'template', printf('%064x', i), 'spoken', 0 FROM n`,
+    );
+    const download = await core.admin("/api/v1/studio/campaigns/HUGE/package");
+    const refused = await json(download);
+    expect(refused.status).toBe(422);
+    expect(refused.body.error).toMatchObject({
+      code: "studio.package_too_many_files",
+      message: 'campaign "HUGE" needs 200001 files in its package (100000 distinct clips with their µ-law siblings and leads.csv); a package holds at most 199999: split the campaign or export it without µ-law',
+    });
+    // The export reads the clip keys a page at a time, each once, in order.
+    const repository = createStudioRepository(core.deps.db);
+    const pages: number[] = [];
+    for (let after = ""; ; ) {
+      const keys = await repository.clipKeysPage("HUGE", after, 30_000);
+      if (keys.length === 0) break;
+      expect(keys[0]! > after && [...keys].sort().join() === keys.join()).toBe(true);
+      pages.push(keys.length);
+      after = keys.at(-1)!;
+    }
+    expect(pages).toEqual([30_000, 30_000, 30_000, 10_000]);
+    // The count is of distinct clips: a line shared by every lead is one file.
+    await core.database.client.execute("UPDATE studio_lines SET clip_key = printf('%064x', lead_id % 10) WHERE campaign_id = 'HUGE'");
+    expect(await repository.distinctClipCount("HUGE")).toBe(10);
   });
 
   test("refuses callers without the admin token or a session", async () => {

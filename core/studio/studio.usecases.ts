@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { stat } from "node:fs/promises";
 import { CampaignPackageStream, packageDownloadStream, packageFileSink } from "../../shared/campaign-package/campaign-package-stream.ts";
 import { conflict, notFound, unprocessable } from "../../shared/http/app-error.ts";
 import type { StudioLead } from "./studio-leads.ts";
@@ -8,7 +9,7 @@ import { buildInfo } from "../../shared/runtime/build-info.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
 import { readStudioLeads } from "./studio-leads.ts";
-import { type StudioPackageLead, writeStudioPackage } from "./studio-package.ts";
+import { checkPackageFileCount, type StudioPackageClip, StudioPackageError, type StudioPackageLead, writeStudioPackage } from "./studio-package.ts";
 import { checkScript, placeholdersOf, scriptLimits, type StudioScript } from "./studio-script.ts";
 import type { LeadTexts, StudioCampaign, StudioLeadReview, StudioProgress, StudioRepository } from "./studio.repository.ts";
 import { clipFilesOf } from "./synthesis-cache.ts";
@@ -200,9 +201,38 @@ async function* packageLeadsOf(deps: StudioDeps, campaign: StudioCampaign): Asyn
   }
 }
 
+const clipKeysPerPage = 5000;
+
+async function* packageClipsOf(deps: StudioDeps, campaign: StudioCampaign): AsyncIterable<StudioPackageClip> {
+  let after = "";
+  for (;;) {
+    const keys = await deps.studio.clipKeysPage(campaign.id, after, clipKeysPerPage);
+    if (keys.length === 0) return;
+    for (const key of keys) yield clipOf(deps.speechDirectory, key, campaign.ulaw);
+    after = keys[keys.length - 1]!;
+  }
+}
+
+/** The bytes of a campaign's distinct clips (and their µ-law siblings): what its package holds at least. */
+export async function packageAudioBytes(deps: StudioDeps, campaign: StudioCampaign): Promise<number> {
+  let bytes = 0;
+  for await (const clip of packageClipsOf(deps, campaign)) {
+    bytes += (await stat(clip.wavPath)).size;
+    if (clip.ulawPath) bytes += (await stat(clip.ulawPath)).size;
+  }
+  return bytes;
+}
+
 export async function readyCampaign(deps: Pick<StudioDeps, "studio">, id: string): Promise<StudioCampaign> {
   const campaign = await campaignOrRefuse(deps, id);
   if (campaign.state !== "ready") throw conflict("studio.campaign_not_ready", `campaign "${id}" is ${campaign.state}; generate its audio until it is ready before exporting`);
+  // Refused here, before a byte is written, not when the writer reaches the limit.
+  try {
+    checkPackageFileCount(id, await deps.studio.distinctClipCount(id), campaign.ulaw);
+  } catch (error) {
+    if (error instanceof StudioPackageError) throw unprocessable(error.code, error.message);
+    throw error;
+  }
   return campaign;
 }
 
@@ -212,6 +242,7 @@ function packageInputOf(deps: StudioDeps, campaign: StudioCampaign) {
     columns: campaign.columns,
     slots: Object.keys(campaign.script),
     leads: () => packageLeadsOf(deps, campaign),
+    clips: () => packageClipsOf(deps, campaign),
     ulaw: campaign.ulaw,
     generator: { name: "salescontrol-core-studio", version: buildInfo.version },
   };

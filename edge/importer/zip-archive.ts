@@ -112,27 +112,54 @@ async function readCentralDirectoryLocation(handle: FileHandle, fileSize: number
   }
   const diskNumber = view.getUint16(eocd + 4, true);
   const directoryDisk = view.getUint16(eocd + 6, true);
-  let count = view.getUint16(eocd + 10, true);
-  let size = view.getUint32(eocd + 12, true);
-  let offset = view.getUint32(eocd + 16, true);
+  const countOnDisk = view.getUint16(eocd + 8, true);
+  const count = view.getUint16(eocd + 10, true);
+  const size = view.getUint32(eocd + 12, true);
+  const offset = view.getUint32(eocd + 16, true);
   if (diskNumber !== 0 || directoryDisk !== 0) reject("zip.unsupported", "split (multi-volume) zip archives are not supported");
-
-  if (count === 0xffff || size === 0xffffffff || offset === 0xffffffff) {
-    const locatorStart = tailStart + eocd - 20;
-    if (locatorStart < 0) reject("zip.corrupt", "the zip64 end-of-directory locator is missing");
-    const locator = await readAt(handle, locatorStart, 20);
-    const locatorView = new DataView(locator.buffer);
-    if (locator.length < 20 || locatorView.getUint32(0, true) !== 0x07064b50) reject("zip.corrupt", "the zip64 end-of-directory locator is missing");
-    const recordOffset = Number(locatorView.getBigUint64(8, true));
-    const record = await readAt(handle, recordOffset, 56);
-    const recordView = new DataView(record.buffer);
-    if (record.length < 56 || recordView.getUint32(0, true) !== 0x06064b50) reject("zip.corrupt", "the zip64 end-of-directory record is missing");
-    count = safeNumber(recordView.getBigUint64(32, true));
-    size = safeNumber(recordView.getBigUint64(40, true));
-    offset = safeNumber(recordView.getBigUint64(48, true));
+  if (countOnDisk !== count) reject("zip.corrupt", `the end record counts ${countOnDisk} entries on this disk but ${count} in all`);
+  const endStart = tailStart + eocd;
+  const locator = endStart >= 20 ? await readAt(handle, endStart - 20, 20) : new Uint8Array(0);
+  const hasLocator = locator.length === 20 && new DataView(locator.buffer).getUint32(0, true) === 0x07064b50;
+  // A classic archive of exactly 65,535 entries has a count of 0xFFFF and no zip64 record.
+  const needsZip64 = size === 0xffffffff || offset === 0xffffffff || (count === 0xffff && hasLocator);
+  const directory = needsZip64 ? await readZip64End(handle, { count, size, offset }, endStart, locator, hasLocator) : { offset, size, count, end: endStart };
+  if (directory.offset + directory.size > directory.end) {
+    reject("zip.corrupt", directory.end === endStart && directory.offset + directory.size > fileSize ? "the central directory points past the end of the file (truncated upload?)" : "the central directory overlaps the end records");
   }
-  if (offset + size > fileSize) reject("zip.corrupt", "the central directory points past the end of the file (truncated upload?)");
-  return { offset, size, count };
+  return { offset: directory.offset, size: directory.size, count: directory.count };
+}
+
+/** The zip64 end of central directory record (APPNOTE 4.3.14) through its locator (4.3.15), checked against the classic end record. */
+async function readZip64End(
+  handle: FileHandle,
+  classic: { count: number; size: number; offset: number },
+  endStart: number,
+  locator: Uint8Array,
+  hasLocator: boolean,
+): Promise<DirectoryLocation & { end: number }> {
+  if (!hasLocator) reject("zip.corrupt", "the end record says the zip is zip64 but the zip64 end-of-directory locator is missing");
+  const locatorView = new DataView(locator.buffer);
+  const locatorStart = endStart - 20;
+  if (locatorView.getUint32(4, true) !== 0 || locatorView.getUint32(16, true) > 1) reject("zip.unsupported", "split (multi-volume) zip archives are not supported");
+  const recordOffset = safeNumber(locatorView.getBigUint64(8, true));
+  if (recordOffset + 56 > locatorStart) reject("zip.corrupt", `the zip64 end-of-directory locator points to offset ${recordOffset}, past where its record can be`);
+  const record = await readAt(handle, recordOffset, 56);
+  const recordView = new DataView(record.buffer);
+  if (record.length < 56 || recordView.getUint32(0, true) !== 0x06064b50) reject("zip.corrupt", "the zip64 end-of-directory record is missing");
+  const recordLength = safeNumber(recordView.getBigUint64(4, true));
+  if (recordLength < 44 || recordOffset + 12 + recordLength !== locatorStart) reject("zip.corrupt", "the zip64 end-of-directory record's length does not reach its locator");
+  if (recordView.getUint32(16, true) !== 0 || recordView.getUint32(20, true) !== 0) reject("zip.unsupported", "split (multi-volume) zip archives are not supported");
+  const countOnDisk = safeNumber(recordView.getBigUint64(24, true));
+  const count = safeNumber(recordView.getBigUint64(32, true));
+  const size = safeNumber(recordView.getBigUint64(40, true));
+  const offset = safeNumber(recordView.getBigUint64(48, true));
+  if (countOnDisk !== count) reject("zip.corrupt", `the zip64 end record counts ${countOnDisk} entries on this disk but ${count} in all`);
+  // A classic field that is not "see zip64" must say what the zip64 record says.
+  if ((classic.count !== 0xffff && classic.count !== count) || (classic.size !== 0xffffffff && classic.size !== size) || (classic.offset !== 0xffffffff && classic.offset !== offset)) {
+    reject("zip.corrupt", `the end records disagree: the classic one declares ${classic.count} entries in ${classic.size} bytes at ${classic.offset}, the zip64 one ${count} entries in ${size} bytes at ${offset}`);
+  }
+  return { offset, size, count, end: recordOffset };
 }
 
 function safeNumber(value: bigint): number {
@@ -144,11 +171,13 @@ async function readCentralDirectory(handle: FileHandle, directory: DirectoryLoca
   if (directory.count > limits.maxEntries) reject("zip.too_many_entries", `the zip holds ${directory.count} entries; a package may hold at most ${limits.maxEntries}`);
   // 46 fixed bytes per record plus a name, extra field and comment of at most 64 KiB each.
   if (directory.size > directory.count * (46 + 3 * 0xffff)) reject("zip.corrupt", "the central directory is larger than its entries can be");
+  if (directory.count * 46 > directory.size) reject("zip.corrupt", `the end record declares ${directory.count} entries; a central directory of ${directory.size} bytes holds at most ${Math.floor(directory.size / 46)}`);
   const reader = new SequentialReader(handle, directory.offset, directory.size);
   const entries: ZipEntry[] = [];
   const decoder = new TextDecoder("utf-8", { fatal: true });
   let totalUncompressed = 0;
   for (let index = 0; index < directory.count; index++) {
+    if (reader.remaining < 46) reject("zip.corrupt", `the end record declares ${directory.count} entries but the central directory ends after ${index}`);
     const fixed = await reader.take(46);
     const view = new DataView(fixed.buffer, fixed.byteOffset, 46);
     if (view.getUint32(0, true) !== 0x02014b50) reject("zip.corrupt", `central directory record ${index + 1} is damaged`);
@@ -176,10 +205,17 @@ async function readCentralDirectory(handle: FileHandle, directory: DirectoryLoca
     }
     checkEntryName(name);
     if (compressedSize === 0xffffffff || uncompressedSize === 0xffffffff || localHeaderOffset === 0xffffffff || diskStart === 0xffff) {
-      const zip64 = readZip64Extra(extra, { uncompressed: uncompressedSize === 0xffffffff, compressed: compressedSize === 0xffffffff, offset: localHeaderOffset === 0xffffffff }, name);
+      const zip64 = readZip64Extra(
+        extra,
+        { uncompressed: uncompressedSize === 0xffffffff, compressed: compressedSize === 0xffffffff, offset: localHeaderOffset === 0xffffffff, disk: diskStart === 0xffff },
+        name,
+      );
       uncompressedSize = zip64.uncompressed ?? uncompressedSize;
       compressedSize = zip64.compressed ?? compressedSize;
       localHeaderOffset = zip64.offset ?? localHeaderOffset;
+      if ((zip64.disk ?? 0) !== 0) reject("zip.unsupported", `${name} starts on disk ${zip64.disk}: split (multi-volume) zip archives are not supported`, { file: name });
+    } else if (diskStart !== 0) {
+      reject("zip.unsupported", `${name} starts on disk ${diskStart}: split (multi-volume) zip archives are not supported`, { file: name });
     }
     if (flags & 0x1) reject("zip.encrypted", `${name} is encrypted; packages must not be`, { file: name });
     const unixType = versionMadeBy >> 8 === 3 || versionMadeBy >> 8 === 19 ? (externalAttributes >>> 16) & 0o170000 : 0;
@@ -200,6 +236,8 @@ async function readCentralDirectory(handle: FileHandle, directory: DirectoryLoca
     }
     entries.push({ name, isDirectory, method, compressedSize, uncompressedSize, crc32: crc, localHeaderOffset, boundary: directory.offset });
   }
+  // Records past the declared count would be entries that one reader sees and another does not.
+  if (reader.remaining > 0) reject("zip.corrupt", `the central directory holds more than the ${directory.count} entries its end record declares (${reader.remaining} bytes left over)`);
   return entries;
 }
 
@@ -216,26 +254,30 @@ function checkEntryName(name: string): void {
   }
 }
 
-function readZip64Extra(extra: Uint8Array, needs: { uncompressed: boolean; compressed: boolean; offset: boolean }, name: string) {
+/** The zip64 extended information extra field (APPNOTE 4.5.3): only the values whose classic field reads 0xFFFFFFFF (0xFFFF for the disk), in order. */
+function readZip64Extra(extra: Uint8Array, needs: { uncompressed: boolean; compressed: boolean; offset: boolean; disk: boolean }, name: string) {
   const view = new DataView(extra.buffer, extra.byteOffset, extra.byteLength);
   for (let position = 0; position + 4 <= extra.length; ) {
     const id = view.getUint16(position, true);
     const size = view.getUint16(position + 2, true);
+    const end = position + 4 + size;
+    if (end > extra.length) reject("zip.corrupt", `${name} has an extra field that runs past its end`, { file: name });
     if (id === 0x0001) {
       let cursor = position + 4;
-      const next = () => {
-        if (cursor + 8 > position + 4 + size) reject("zip.corrupt", `${name} has a short zip64 extra field`, { file: name });
-        const value = safeNumber(view.getBigUint64(cursor, true));
-        cursor += 8;
+      const next = (bytes: 8 | 4) => {
+        if (cursor + bytes > end) reject("zip.corrupt", `${name} has a short zip64 extra field`, { file: name });
+        const value = bytes === 8 ? safeNumber(view.getBigUint64(cursor, true)) : view.getUint32(cursor, true);
+        cursor += bytes;
         return value;
       };
       return {
-        uncompressed: needs.uncompressed ? next() : undefined,
-        compressed: needs.compressed ? next() : undefined,
-        offset: needs.offset ? next() : undefined,
+        uncompressed: needs.uncompressed ? next(8) : undefined,
+        compressed: needs.compressed ? next(8) : undefined,
+        offset: needs.offset ? next(8) : undefined,
+        disk: needs.disk ? next(4) : undefined,
       };
     }
-    position += 4 + size;
+    position = end;
   }
   return reject("zip.corrupt", `${name} needs a zip64 extra field and has none`, { file: name });
 }
@@ -327,6 +369,11 @@ class SequentialReader {
   ) {
     this.#position = start;
     this.#end = start + length;
+  }
+
+  /** Bytes not yet handed out. */
+  get remaining(): number {
+    return this.#buffer.length - this.#offset + (this.#end - this.#position);
   }
 
   async take(length: number): Promise<Uint8Array> {

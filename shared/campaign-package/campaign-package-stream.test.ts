@@ -1,17 +1,28 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { strFromU8, unzipSync } from "fflate";
 import { campaignPackageManifest } from "../contracts/campaign-package.ts";
 import { makeTempDir, type TempDir } from "../testing/temp-dir.ts";
 import { CampaignPackageStream, PackageStreamAborted, packageDownloadStream, packageFileSink } from "./campaign-package-stream.ts";
-import { csvLine, maxPackageWriterEntries, PackageWriterError } from "./campaign-package-writer.ts";
+import { CampaignPackageWriter, csvLine, maxPackageWriterEntries, PackageWriterError } from "./campaign-package-writer.ts";
 
 let dir: TempDir;
 beforeAll(() => {
   dir = makeTempDir();
 });
 afterAll(() => dir.remove());
+
+/** The spill files this process holds open (unlinked, so only /proc/self/fd still sees them). */
+function openSpillFiles(): number {
+  return readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).includes("salescontrol-spill-");
+    } catch {
+      return false;
+    }
+  }).length;
+}
 
 const fields = { campaign: { id: "STREAM", name: "Streamed" }, leadCount: 2, createdAt: "2026-12-03T10:00:00Z" };
 
@@ -90,7 +101,7 @@ describe("campaign package stream", () => {
     expect(readdirSync(dir.join("aborted"))).toEqual([]);
   });
 
-  test("more files than a classic zip holds is refused with a code, and the partial package is removed", async () => {
+  test("more files than an edge accepts is refused with a code, and the partial package and its spill files are removed", async () => {
     const path = dir.join("many", "package.zip");
     const stream = new CampaignPackageStream(packageFileSink(path));
     let failure: unknown;
@@ -100,7 +111,44 @@ describe("campaign package stream", () => {
       failure = error;
     }
     expect(failure).toBeInstanceOf(PackageWriterError);
-    expect((failure as PackageWriterError).code).toBe("package.too_many_files");
+    expect([(failure as PackageWriterError).code, (failure as Error).message]).toEqual(["package.too_many_files", "a package holds at most 199999 files besides its manifest (an edge accepts 200000 entries)"]);
     expect(readdirSync(dir.join("many"))).toEqual([]);
+    expect(openSpillFiles()).toBe(0);
+  });
+
+  test("a package of 70,000 files: a zip64 archive whose manifest lists every file, written with no spill file left open", async () => {
+    const path = dir.join("zip64", "package.zip");
+    const stream = new CampaignPackageStream(packageFileSink(path), { spillDirectory: dir.path });
+    for (let index = 0; index < 70_000; index++) await stream.addFile(`audio/speech/${index}.wav`, `clip ${index}`);
+    expect(openSpillFiles()).toBe(2);
+    const leads = stream.openFile("leads.csv", { compress: true });
+    await leads.push("lead_id,phone_number,audio_greeting\r\n1,5551234,speech/69999\r\n");
+    await leads.end();
+    await stream.finish({ ...fields, leadCount: 1 });
+    expect(openSpillFiles()).toBe(0);
+    const files = unzipSync(new Uint8Array(readFileSync(path)));
+    expect(Object.keys(files).length).toBe(70_002);
+    const manifest = campaignPackageManifest.parse(JSON.parse(strFromU8(files["manifest.json"]!)));
+    expect(manifest.files.length).toBe(70_001);
+    expect(manifest.files[69_999]).toEqual({ path: "audio/speech/69999.wav", size: 10, sha256: createHash("sha256").update("clip 69999").digest("hex") });
+  });
+
+  test("finishing emits the manifest and the central directory a piece at a time, never the whole of either", () => {
+    const steps: number[] = [];
+    let emitted = 0;
+    const writer = new CampaignPackageWriter((chunk) => void (emitted += chunk.length));
+    for (let index = 0; index < 20_000; index++) writer.addFile(`audio/speech/${"0".repeat(40)}${index}.wav`, new Uint8Array(1));
+    writer.addFile("leads.csv", "lead_id,phone_number\r\n1,5551234\r\n");
+    const before = emitted;
+    const finishing = writer.finishing(fields);
+    for (let step = finishing.next(); ; step = finishing.next()) {
+      steps.push(emitted - before - steps.reduce((sum, bytes) => sum + bytes, 0));
+      if (step.done) break;
+    }
+    const total = emitted - before;
+    // ~2 MB of central directory and a file list of ~3 MB before deflating, out in steps of at most a spill piece.
+    expect(total).toBeGreaterThan(2_000_000);
+    expect(steps.length).toBeGreaterThan(10);
+    expect(Math.max(...steps)).toBeLessThanOrEqual(256 * 1024 + 1024);
   });
 });

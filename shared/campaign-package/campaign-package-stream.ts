@@ -1,7 +1,7 @@
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { syncDirectory, temporarySiblingPath } from "../runtime/files.ts";
-import { type AddFileOptions, CampaignPackageWriter, type ManifestFields } from "./campaign-package-writer.ts";
+import { type AddFileOptions, CampaignPackageWriter, type ManifestFields, type PackageWriterOptions } from "./campaign-package-writer.ts";
 
 /**
  * Where a streamed package goes: a file, or an HTTP response body. `write` resolves once the bytes
@@ -28,8 +28,11 @@ export class CampaignPackageStream {
   readonly #writer: CampaignPackageWriter;
   #pending: Uint8Array[] = [];
 
-  constructor(private readonly sink: PackageSink) {
-    this.#writer = new CampaignPackageWriter((chunk) => this.#pending.push(chunk));
+  constructor(
+    private readonly sink: PackageSink,
+    options: PackageWriterOptions = {},
+  ) {
+    this.#writer = new CampaignPackageWriter((chunk) => this.#pending.push(chunk), options);
   }
 
   async addFile(path: string, data: Uint8Array | string, options: AddFileOptions = {}): Promise<void> {
@@ -45,31 +48,39 @@ export class CampaignPackageStream {
     };
   }
 
+  /** Writes the manifest and the central directory a piece at a time, each on its way to the sink before the next. */
   async finish(fields: ManifestFields): Promise<{ bytes: number }> {
-    let finished: { bytes: number } | undefined;
-    await this.#guard(() => {
-      finished = this.#writer.finish(fields);
-    });
-    await this.sink.close();
-    return finished!;
+    const steps = this.#writer.finishing(fields);
+    for (;;) {
+      let step: IteratorResult<void, { bytes: number }> | undefined;
+      await this.#guard(() => {
+        step = steps.next();
+      });
+      if (step!.done) {
+        await this.sink.close();
+        return step!.value;
+      }
+    }
   }
 
-  /** Gives up: the sink discards what it has (a file sink removes its temp file, a download fails). */
+  /** Gives up: the writer frees its spill files, the sink discards what it has (a file sink removes its temp file, a download fails). */
   async abort(reason: unknown): Promise<void> {
     this.#pending = [];
+    this.#writer.discard();
     await this.sink.abort(reason);
   }
 
+  /** Runs one writer call and hands its output to the sink; a failure of either aborts the package. */
   async #guard(step: () => void): Promise<void> {
     try {
       step();
+      const chunks = this.#pending;
+      this.#pending = [];
+      for (const chunk of chunks) await this.sink.write(chunk);
     } catch (error) {
       await this.abort(error);
       throw error;
     }
-    const chunks = this.#pending;
-    this.#pending = [];
-    for (const chunk of chunks) await this.sink.write(chunk);
   }
 }
 

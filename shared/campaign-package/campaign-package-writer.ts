@@ -3,15 +3,18 @@ import {
   type CampaignPackageManifest,
   campaignPackageFormat,
   campaignPackageFormatVersion,
+  campaignPackageLimits,
   campaignPackagePaths,
 } from "../contracts/campaign-package.ts";
-import { GrowingBytes } from "./growing-bytes.ts";
-import { ZipStream, ZipStreamError, zipLimits } from "./zip-stream.ts";
+import { SpillFile } from "./spill-file.ts";
+import { ZipStream, ZipStreamError } from "./zip-stream.ts";
 
 /**
  * Writes a campaign package (`shared/contracts/campaign-package.ts`) as a stream (zip-stream.ts):
  * entries leave through `emit` as they are added and the manifest, with every file's size and
- * SHA-256, is written last. Memory holds one pushed piece at a time plus a small record per file;
+ * SHA-256, is written last. Memory holds one pushed piece at a time: the record kept per file (its
+ * manifest line, its central-directory record) goes to spill files, so a package of 100,000 files
+ * costs what one of 1,000 does. Past 65,535 entries or 4 GiB the zip turns zip64 by itself;
  * `CampaignPackageStream` adds backpressure.
  */
 export interface ManifestFields {
@@ -34,12 +37,19 @@ export interface PackageEntryWriter {
   end(): void;
 }
 
-/** Classic (non-zip64) archives: 65,535 entries, one of them the manifest, and 4 GiB at most. */
-export const maxPackageWriterEntries = zipLimits.maxEntries - 1;
+/** The package contract's entry limit (what an edge accepts), one of them the manifest. */
+export const maxPackageWriterEntries = campaignPackageLimits.maxEntries - 1;
+
+export interface PackageWriterOptions {
+  /** Zip64 records for every entry, however small the package (tests of zip64 readers). */
+  forceZip64?: boolean;
+  /** Where the manifest's file list and the central directory spill (the system's temp directory by default). */
+  spillDirectory?: string;
+}
 
 export class PackageWriterError extends Error {
   constructor(
-    readonly code: "package.too_many_files" | "package.too_large" | "package.zip_failed" | "package.unfinished",
+    readonly code: "package.too_many_files" | "package.zip_failed" | "package.unfinished",
     message: string,
   ) {
     super(message);
@@ -49,13 +59,14 @@ export class PackageWriterError extends Error {
 
 export class CampaignPackageWriter {
   readonly #zip: ZipStream;
-  /** The manifest's file list, each file one JSON object on its own line, packed as UTF-8. */
-  #fileList = new GrowingBytes();
+  /** The manifest's file list, each file one JSON object on its own line, as UTF-8. */
+  readonly #fileList: SpillFile;
   #entries = 0;
 
   /** `emit` receives the archive's bytes in order, synchronously, as each call produces them. */
-  constructor(emit: (chunk: Uint8Array) => void) {
-    this.#zip = new ZipStream(emit);
+  constructor(emit: (chunk: Uint8Array) => void, options: PackageWriterOptions = {}) {
+    this.#zip = new ZipStream(emit, { forceZip64: options.forceZip64, spillDirectory: options.spillDirectory });
+    this.#fileList = new SpillFile({ directory: options.spillDirectory });
   }
 
   /** Adds a whole file. */
@@ -67,7 +78,9 @@ export class CampaignPackageWriter {
 
   /** Adds a file pushed in pieces (a leads file of any size); files are written one after another. */
   openFile(path: string, options: AddFileOptions = {}): PackageEntryWriter {
-    if (++this.#entries > maxPackageWriterEntries) throw new PackageWriterError("package.too_many_files", `a package holds at most ${maxPackageWriterEntries} files`);
+    if (++this.#entries > maxPackageWriterEntries) {
+      throw new PackageWriterError("package.too_many_files", `a package holds at most ${maxPackageWriterEntries} files besides its manifest (an edge accepts ${campaignPackageLimits.maxEntries} entries)`);
+    }
     const entry = zipStep(() => this.#zip.openEntry(path, { deflate: options.compress === true }));
     const hash: Hash = createHash("sha256");
     let size = 0;
@@ -88,11 +101,23 @@ export class CampaignPackageWriter {
   }
 
   /**
-   * Writes manifest.json and closes the archive. The file list goes out in pieces from its packed
-   * form, so a package of tens of thousands of files never holds its manifest as objects or one string.
-   * `alter` (tests) receives the whole manifest and writes what it returns instead.
+   * Writes manifest.json and closes the archive at once. `alter` (tests) receives the whole
+   * manifest and writes what it returns instead.
    */
   finish(fields: ManifestFields, alter?: (manifest: CampaignPackageManifest) => unknown): { bytes: number } {
+    const steps = this.finishing(fields, alter);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  /**
+   * Writes manifest.json and closes the archive, pausing after each piece: the file list goes out
+   * from its spill file a piece at a time, so a package of tens of thousands of files never holds
+   * its manifest, as objects or as one string.
+   */
+  *finishing(fields: ManifestFields, alter?: (manifest: CampaignPackageManifest) => unknown): Generator<void, { bytes: number }> {
     const head: Omit<CampaignPackageManifest, "files"> = {
       format: campaignPackageFormat,
       format_version: campaignPackageFormatVersion,
@@ -103,8 +128,7 @@ export class CampaignPackageWriter {
       ...(fields.defaultAudio ? { default_audio: fields.defaultAudio } : {}),
     };
     const fileList = this.#fileList;
-    this.#fileList = new GrowingBytes();
-    zipStep(() => {
+    try {
       const manifestEntry = this.#zip.openEntry(campaignPackagePaths.manifest, { deflate: true });
       if (alter) {
         const decoder = new TextDecoder();
@@ -114,13 +138,27 @@ export class CampaignPackageWriter {
       } else {
         const opening = JSON.stringify(head, null, 2).replace(/\n}$/, `,\n  "files": [${fileList.length === 0 ? "" : "\n"}`);
         manifestEntry.push(new TextEncoder().encode(opening));
-        for (const piece of fileList.pieces()) manifestEntry.push(piece);
+        for (const piece of fileList.pieces()) {
+          manifestEntry.push(piece);
+          yield;
+        }
         manifestEntry.push(new TextEncoder().encode(`${fileList.length === 0 ? "" : "\n  "}]\n}\n`));
       }
+      fileList.close();
       manifestEntry.end();
-      this.#zip.finish();
-    });
+      yield;
+      yield* this.#zip.finishing();
+    } catch (error) {
+      this.discard();
+      throw packageErrorOf(error);
+    }
     return { bytes: this.#zip.bytes };
+  }
+
+  /** Gives the package up: its spill files are freed and nothing more is written. */
+  discard(): void {
+    this.#fileList.close();
+    this.#zip.discard();
   }
 }
 
@@ -129,12 +167,14 @@ function zipStep<T>(step: () => T): T {
   try {
     return step();
   } catch (error) {
-    if (!(error instanceof ZipStreamError)) throw error;
-    const code = error.code === "zip.too_many_entries" ? "package.too_many_files" : error.code === "zip.too_large" ? "package.too_large" : error.code === "zip.entry_open" ? "package.unfinished" : "package.zip_failed";
-    throw new PackageWriterError(code, error.message);
+    throw packageErrorOf(error);
   }
 }
 
+function packageErrorOf(error: unknown): unknown {
+  if (!(error instanceof ZipStreamError)) return error;
+  return new PackageWriterError(error.code === "zip.entry_open" ? "package.unfinished" : "package.zip_failed", error.message);
+}
 /** One CSV field, quoted when it must be (RFC 4180). */
 function csvField(value: string | number): string {
   const text = String(value);
