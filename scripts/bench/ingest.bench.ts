@@ -10,11 +10,13 @@
  * commit in a second worktree) both run from source, and rounds alternate between the bare
  * baseline and the two cores, saturated: each round's figures are read against the baseline of
  * the same round, so a machine whose speed drifts during the run moves all three alike.
- *   bun run bench ingest [seconds per measurement] [concurrency] [--against <checkout> [--rounds N]]
+ * With `--cpu-prof <dir>` as well, each core writes a CPU profile of its whole run there on exit
+ * (`this.cpuprofile` and `other.cpuprofile`, for Chrome DevTools; `this.md` and `other.md`, summaries to read).
+ *   bun run bench ingest [seconds per measurement] [concurrency] [--against <checkout> [--rounds N] [--cpu-prof <dir>]]
  */
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { chunkUploadPath } from "../../shared/contracts/chunk-upload.ts";
 import { runCommand } from "../../shared/runtime/process.ts";
 import { findFreePort } from "../../shared/testing/free-port.ts";
@@ -30,6 +32,8 @@ const flag = (name: string) => {
 };
 const against = flag("--against");
 const rounds = Number(flag("--rounds") ?? 6);
+const profileFlag = flag("--cpu-prof");
+const profileDir = profileFlag ? resolve(profileFlag) : undefined;
 const seconds = Number(process.argv[2] ?? 10);
 const concurrency = Number(process.argv[3] ?? 32);
 const recorders = 500;
@@ -148,7 +152,8 @@ async function compareAgainst(file: Uint8Array, otherRoot: string): Promise<void
   ];
   try {
     for (const [index, checkout] of [root, otherRoot].entries()) {
-      const core = await startCore(process.execPath, [join(checkout, "core/main.ts"), "serve"], dir.join(`core-data-${index}`));
+      const profile = profileDir ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${index === 0 ? "this" : "other"}`] : [];
+      const core = await startCore(process.execPath, [...profile, join(checkout, "core/main.ts"), "serve"], dir.join(`core-data-${index}`));
       const name = `core ${index === 0 ? "of this checkout" : `of ${otherRoot}`}`;
       targets.push({ name, url: `${core.url}${chunkUploadPath}`, pid: core.pid, request: uploadSequence(await registerRecorders(core.url, adminToken, recorders), file), stop: () => core.stop() });
     }
