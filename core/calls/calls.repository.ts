@@ -1,6 +1,6 @@
 import { and, asc, eq, getTableColumns, inArray, ne, sql } from "drizzle-orm";
 import { excluded } from "../../shared/db/excluded.ts";
-import { type BuiltStatement, builtOnce } from "../db/built-statement.ts";
+import { type BuiltStatement, builtOnce } from "../../shared/db/built-statement.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
 import { callResultChanges, callResults, dispositionOverrides } from "./calls.schema.ts";
 import type { CallOutcome } from "./dispositions.ts";

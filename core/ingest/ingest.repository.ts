@@ -1,5 +1,5 @@
 import { and, eq, getTableColumns, gt, lt, or, sql } from "drizzle-orm";
-import { builtOnce, rowsOf } from "../db/built-statement.ts";
+import { builtOnce, rowsOf } from "../../shared/db/built-statement.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
 import { type AudioChunkRow, audioChunks } from "./ingest.schema.ts";
 

@@ -1,6 +1,9 @@
 import type { InArgs, InStatement, ResultSet } from "@libsql/client";
-import { is, Param, Placeholder } from "drizzle-orm";
-import type { CoreDatabase } from "./core-database.ts";
+import { Column, is, Param, Placeholder } from "drizzle-orm";
+import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
+
+/** A node's database through drizzle, or a transaction open on it. */
+type LibsqlDatabase = BaseSQLiteDatabase<"async", ResultSet, any>;
 
 /**
  * A statement the query builder builds once, with placeholders, for a hot path that would
@@ -8,12 +11,12 @@ import type { CoreDatabase } from "./core-database.ts";
  * connection under the handle it is given (the database, or the transaction a handle is open on).
  */
 export interface BuiltStatement<Input> {
-  run(db: CoreDatabase, input: Input): Promise<ResultSet>;
+  run(db: LibsqlDatabase, input: Input): Promise<ResultSet>;
 }
 
 /** `build` runs on first use; `read` says, once per placeholder name, how to read its value from an input. */
 export function builtOnce<Input>(
-  build: (db: CoreDatabase) => { sql: string; params: unknown[] },
+  build: (db: LibsqlDatabase) => { sql: string; params: unknown[] },
   read: (placeholder: string) => (input: Input) => unknown = (name) => (input) => (input as Record<string, unknown>)[name],
 ): BuiltStatement<Input> {
   let built: { sql: string; readers: Array<(input: Input) => unknown> } | null = null;
@@ -33,14 +36,24 @@ export function builtOnce<Input>(
   };
 }
 
-/** A built select's rows as objects keyed like its selection (columns come back in the selection's order). */
+/**
+ * A built select's rows as objects keyed like its selection (columns come back in the selection's
+ * order), each value read the way its column reads it (a boolean column's 0/1 as false/true).
+ */
 export function rowsOf<Row>(result: ResultSet, selection: Record<string, unknown>): Row[] {
-  const fields = Object.keys(selection);
-  return result.rows.map((values) => Object.fromEntries(fields.map((field, index) => [field, values[index]])) as Row);
+  const fields = Object.entries(selection).map(([field, column]) => [field, is(column, Column) ? column : null] as const);
+  return result.rows.map((values) => {
+    const row: Record<string, unknown> = {};
+    fields.forEach(([field, column], index) => {
+      const value = values[index];
+      row[field] = column && value !== null ? column.mapFromDriverValue(value) : value;
+    });
+    return row as Row;
+  });
 }
 
 /** The libSQL connection under a drizzle handle: the open transaction, or the client. */
-function connectionOf(db: CoreDatabase): { execute(statement: InStatement): Promise<ResultSet> } {
+function connectionOf(db: LibsqlDatabase): { execute(statement: InStatement): Promise<ResultSet> } {
   // drizzle-orm 0.45's libSQL session keeps an open transaction in `tx` and the client in `client`.
   const session = (db as unknown as { session: { client: Connection; tx?: Connection } }).session;
   return session.tx ?? session.client;
