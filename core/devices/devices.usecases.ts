@@ -5,7 +5,7 @@ import type { Clock } from "../../shared/runtime/clock.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
 import { hashSecret } from "../admin/admin-auth.ts";
 import { generateDeviceToken } from "./device-token.ts";
-import { createDevicesRepository } from "./devices.repository.ts";
+import { createDevicesRepository, type UploadingDevice } from "./devices.repository.ts";
 import type { DeviceRow } from "./devices.schema.ts";
 
 export interface DevicesDeps {
@@ -85,9 +85,9 @@ export async function rotateDeviceToken(deps: DevicesDeps, deviceId: string, tok
 }
 
 /** The enabled device a Bearer token belongs to, looked up by the token's digest. */
-export async function authenticateDevice(deps: DevicesDeps, token: string | null): Promise<DeviceRow> {
+export async function authenticateDevice(deps: DevicesDeps, token: string | null): Promise<UploadingDevice> {
   if (!token) throw unauthorized(chunkUploadErrorCodes.missingToken, "an Authorization: Bearer <device token> header is required");
-  const device = await createDevicesRepository(deps.db).findDeviceByTokenHash(hashSecret(token));
+  const device = await createDevicesRepository(deps.db).findUploadingDevice(hashSecret(token));
   if (!device) throw unauthorized(chunkUploadErrorCodes.invalidToken, "the device token is not valid");
   if (!device.enabled) throw forbidden(chunkUploadErrorCodes.deviceDisabled, `device ${device.deviceId} is disabled`);
   return device;

@@ -14,8 +14,7 @@ import type { MetricsRegistry } from "../../shared/http/metrics.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import { sha256Hex } from "../../shared/runtime/hashing.ts";
 import type { CoreDatabase } from "../db/core-database.ts";
-import { createDevicesRepository } from "../devices/devices.repository.ts";
-import type { DeviceRow } from "../devices/devices.schema.ts";
+import { createDevicesRepository, type UploadingDevice } from "../devices/devices.repository.ts";
 import { createVadJobQueue, enqueueVadJob } from "../pipeline/vad/vad-jobs.ts";
 import type { AudioStorage } from "./audio-retention.ts";
 import { type ChunkStorage, chunkRelativePath } from "./chunk-storage.ts";
@@ -58,7 +57,7 @@ export function createIngestDeps(options: { db: CoreDatabase; clock: Clock; stor
 }
 
 export interface IncomingChunk {
-  device: DeviceRow;
+  device: UploadingDevice;
   fields: ChunkUploadFields;
   bytes: Uint8Array;
 }
@@ -162,7 +161,7 @@ function answerRepeatedUpload(deps: IngestDeps, earlier: StoredChunkIdentity, ch
   return { status: "ok", chunk_id: earlier.chunkId, stored_path: earlier.storedPath, queued: true, duplicate: true };
 }
 
-function assertBelongsToDevice(device: DeviceRow, fields: ChunkUploadFields): void {
+function assertBelongsToDevice(device: UploadingDevice, fields: ChunkUploadFields): void {
   const mismatched = (["device_id", "point_id", "register_id"] as const).filter(
     (field) => fields[field] !== { device_id: device.deviceId, point_id: device.pointId, register_id: device.registerId }[field],
   );
