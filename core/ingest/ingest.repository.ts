@@ -14,7 +14,30 @@ const spanColumns = { chunkId, startTs, endTs };
 const chunkColumns = getTableColumns(audioChunks);
 type ChunkInsert = typeof audioChunks.$inferInsert;
 
-// Every upload runs the three statements below, built once with placeholders (in-process CPU per call, 2,000 calls in one transaction).
+/** The span of a device's timeline a stored chunk must not reach into; chunks last at most `maxChunkMs`. */
+export interface OverlapWindow {
+  deviceId: string;
+  startTs: number;
+  endTs: number;
+  maxChunkMs: number;
+}
+type WindowPlaceholders = { deviceId: string; windowStartTs: number; windowEndTs: number; earliestStartTs: number };
+const windowPlaceholdersOf = (window: OverlapWindow): WindowPlaceholders => ({
+  deviceId: window.deviceId,
+  windowStartTs: window.startTs,
+  windowEndTs: window.endTs,
+  earliestStartTs: window.startTs - window.maxChunkMs,
+});
+/** A chunk of the device whose span reaches into the window (an index range: only starts after earliestStartTs are read). */
+const reachesIntoWindow = () =>
+  and(
+    eq(audioChunks.deviceId, sql.placeholder("deviceId")),
+    gt(audioChunks.startTs, sql.placeholder("earliestStartTs")),
+    lt(audioChunks.startTs, sql.placeholder("windowEndTs")),
+    gt(audioChunks.endTs, sql.placeholder("windowStartTs")),
+  );
+
+// Every upload runs the two statements below, built once with placeholders (in-process CPU per call, 2,000 calls in one transaction).
 // Built once, reading six columns: 0.08–0.11 ms against 0.32–0.44 ms through the query builder reading whole rows.
 const findEarlierStatement = builtOnce<{ chunkId: string; deviceId: string; startTs: number }>((db) =>
   db
@@ -24,39 +47,27 @@ const findEarlierStatement = builtOnce<{ chunkId: string; deviceId: string; star
     .limit(2)
     .toSQL(),
 );
-// Built once, reading three columns: 0.05–0.07 ms against 0.34–0.40 ms through the query builder reading whole rows.
-const findOverlappingStatement = builtOnce<{ deviceId: string; startTs: number; endTs: number; earliestStartTs: number }>((db) =>
-  db
-    .select(spanColumns)
-    .from(audioChunks)
-    .where(
-      and(
-        eq(audioChunks.deviceId, sql.placeholder("deviceId")),
-        gt(audioChunks.startTs, sql.placeholder("earliestStartTs")),
-        lt(audioChunks.startTs, sql.placeholder("endTs")),
-        gt(audioChunks.endTs, sql.placeholder("startTs")),
-      ),
-    )
-    .orderBy(audioChunks.startTs)
-    .limit(1)
-    .toSQL(),
-);
-// Built once: 0.12–0.14 ms against 0.25–0.27 ms through the query builder.
-const insertChunkStatement = builtOnce<ChunkInsert>(
-  (db) =>
-    db
-      .insert(audioChunks)
-      .values(Object.fromEntries(Object.keys(chunkColumns).map((field) => [field, sql.placeholder(field)])) as unknown as ChunkInsert)
-      .onConflictDoNothing()
-      .returning({ chunkId: audioChunks.chunkId })
-      .toSQL(),
+// One statement inserting unless a chunk overlaps: 0.095–0.11 ms against 0.11–0.17 ms for the overlap check and the insert apart.
+const insertUnlessOverlappingStatement = builtOnce<ChunkInsert & WindowPlaceholders>(
+  (db) => {
+    const values = sql.join(
+      Object.keys(chunkColumns).map((field) => sql`${sql.placeholder(field)}`),
+      sql`, `,
+    );
+    const overlapping = db.select({ one: sql`1` }).from(audioChunks).where(reachesIntoWindow());
+    // The WHERE also keeps SQLite from reading ON CONFLICT as part of the SELECT.
+    return db.insert(audioChunks).select(sql`SELECT ${values} WHERE NOT EXISTS ${overlapping}`).onConflictDoNothing().returning({ chunkId: audioChunks.chunkId }).toSQL();
+  },
   (field) => {
+    if (field === "windowStartTs" || field === "windowEndTs" || field === "earliestStartTs") return (input) => input[field];
     // A field left out gets the column's default, as the query builder would give it.
     const column = chunkColumns[field as keyof typeof chunkColumns];
     const fallback = column.hasDefault ? column.default : null;
     return (row) => row[field as keyof ChunkInsert] ?? fallback;
   },
 );
+// Read again only when an upload was not stored.
+const findOverlappingStatement = builtOnce<WindowPlaceholders>((db) => db.select(spanColumns).from(audioChunks).where(reachesIntoWindow()).orderBy(audioChunks.startTs).limit(1).toSQL());
 
 export function createIngestRepository(db: CoreDatabase) {
   async function findChunk(chunkId: string): Promise<AudioChunkRow | null> {
@@ -81,21 +92,27 @@ export function createIngestRepository(db: CoreDatabase) {
   }
 
   /**
-   * A chunk of this device whose span reaches into startTs..endTs (exclusive at both ends), if any.
-   * Chunks last at most `maxChunkMs`, so only starts after startTs − maxChunkMs are read (an index range).
+   * The first chunk of the window's device whose span reaches into startTs..endTs (exclusive at both
+   * ends), if any. Chunks last at most `maxChunkMs`, so only starts after startTs − maxChunkMs are read.
    */
-  async function findOverlappingChunk(deviceId: string, startTs: number, endTs: number, maxChunkMs: number): Promise<StoredChunkSpan | null> {
-    const rows = rowsOf<StoredChunkSpan>(await findOverlappingStatement.run(db, { deviceId, startTs, endTs, earliestStartTs: startTs - maxChunkMs }), spanColumns);
+  async function findOverlappingChunk(window: OverlapWindow): Promise<StoredChunkSpan | null> {
+    const rows = rowsOf<StoredChunkSpan>(await findOverlappingStatement.run(db, windowPlaceholdersOf(window)), spanColumns);
     return rows[0] ?? null;
   }
 
   /** False when a row with the same chunk id, device+start or path exists already. */
   async function insertChunk(row: ChunkInsert): Promise<boolean> {
-    const inserted = await insertChunkStatement.run(db, row);
+    const inserted = await db.insert(audioChunks).values(row).onConflictDoNothing().returning({ chunkId: audioChunks.chunkId });
+    return inserted.length === 1;
+  }
+
+  /** Inserts the chunk unless a chunk of its device reaches into the window, or it exists already (same id, device+start or path). */
+  async function insertChunkUnlessOverlapping(row: ChunkInsert, window: Omit<OverlapWindow, "deviceId">): Promise<boolean> {
+    const inserted = await insertUnlessOverlappingStatement.run(db, { ...row, ...windowPlaceholdersOf({ ...window, deviceId: row.deviceId }) });
     return inserted.rows.length === 1;
   }
 
-  return { findChunk, findChunkByDeviceStart, findEarlierChunk, findOverlappingChunk, insertChunk };
+  return { findChunk, findChunkByDeviceStart, findEarlierChunk, findOverlappingChunk, insertChunk, insertChunkUnlessOverlapping };
 }
 
 export type IngestRepository = ReturnType<typeof createIngestRepository>;

@@ -118,10 +118,13 @@ async function storeChunk(deps: IngestDeps, chunk: IncomingChunk & { chunkId: st
     audioDeletedAt: null,
   };
   const inserted = await deps.db.transaction(async (tx) => {
-    // Same start time: the same chunk under another id, answered below as a repeat or a conflict.
-    const overlapping = await createIngestRepository(tx).findOverlappingChunk(device.deviceId, fields.start_ts + maxChunkOverlapMs, fields.end_ts - maxChunkOverlapMs, maxChunkDurationSeconds * 1000);
-    if (overlapping && overlapping.startTs !== fields.start_ts) return overlapping;
-    if (!(await createIngestRepository(tx).insertChunk(row))) return false;
+    const chunks = createIngestRepository(tx);
+    const window = { startTs: fields.start_ts + maxChunkOverlapMs, endTs: fields.end_ts - maxChunkOverlapMs, maxChunkMs: maxChunkDurationSeconds * 1000 };
+    if (!(await chunks.insertChunkUnlessOverlapping(row, window))) {
+      // Same start time: the same chunk under another id, answered below as a repeat or a conflict.
+      const overlapping = await chunks.findOverlappingChunk({ ...window, deviceId: device.deviceId });
+      return overlapping && overlapping.startTs !== fields.start_ts ? overlapping : false;
+    }
     await enqueueVadJob(createVadJobQueue(tx, deps.clock), row);
     await createDevicesRepository(tx).recordDeviceUpload(device.deviceId, now);
     return true;
