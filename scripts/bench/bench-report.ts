@@ -38,6 +38,15 @@ export function processCpuSeconds(pid: number): { own: number; reapedChildren: n
   return { own: (at(14) + at(15)) / clockTicksPerSecond, reapedChildren: (at(16) + at(17)) / clockTicksPerSecond };
 }
 
+/**
+ * CPU seconds of one thread of a process (/proc/<pid>/task/<tid>/stat); by default its main thread,
+ * which runs a node's JavaScript and so bounds what one node serves, whatever its helper threads spend.
+ */
+export function threadCpuSeconds(pid: number, tid = pid): number {
+  const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[14 - 3]) + Number(fields[15 - 3])) / clockTicksPerSecond;
+}
+
 /** Resident memory in MB (/proc/<pid>/status): all of it, the process's own (anonymous) pages, and clean pages mapped from files. */
 export function residentMegabytes(pid: number): { total: number; anonymous: number; file: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");

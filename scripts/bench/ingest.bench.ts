@@ -3,7 +3,8 @@
  * from many registered recorders, through POST /api/v1/chunks on 127.0.0.1, beside a bare
  * Bun.serve handler that only writes each body to disk, measured in the same run with the same
  * client. The core runs as the compiled binary (or from source) with in-process VAD off, so the
- * figure is ingest alone; server CPU per upload is read from /proc.
+ * figure is ingest alone; server CPU per upload is read from /proc, for the whole process and for its
+ * main thread (where the JavaScript runs: what bounds the uploads one core serves).
  * Each subject is measured saturated (a fixed number of uploads in flight) and paced (170 uploads/s,
  * the rate of 10,000 recorders, started on schedule whatever the answers do).
  * With `--against <checkout>`, this source tree's core and the core of another checkout (an earlier
@@ -23,7 +24,7 @@ import { findFreePort } from "../../shared/testing/free-port.ts";
 import { type RunningNodeProcess, startNodeProcess } from "../../shared/testing/node-process.ts";
 import { makeTempDir } from "../../shared/testing/temp-dir.ts";
 import { binaryPath } from "../build.ts";
-import { median, percentile, printTable, processCpuSeconds } from "./bench-report.ts";
+import { median, percentile, printTable, processCpuSeconds, threadCpuSeconds } from "./bench-report.ts";
 import { driveUploads, type LoadResult, multipartBody, realisticChunk, registerRecorders, type UploadRequest, uploadSequence } from "./load-drivers.ts";
 
 const flag = (name: string) => {
@@ -48,6 +49,7 @@ async function drivePaced(url: string, pid: number, rate: number, nextRequest: U
   let errors = 0;
   const inFlight: Array<Promise<void>> = [];
   const cpuBefore = processCpuSeconds(pid).own;
+  const mainThreadBefore = threadCpuSeconds(pid);
   const started = performance.now();
   const total = Math.round(rate * seconds);
   for (let index = 0; index < total; index++) {
@@ -67,7 +69,16 @@ async function drivePaced(url: string, pid: number, rate: number, nextRequest: U
   await Promise.all(inFlight);
   const elapsed = (performance.now() - started) / 1000;
   const cpu = processCpuSeconds(pid).own - cpuBefore;
-  return { uploads: latencies.length, errors, perSecond: latencies.length / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), cpuMsPerUpload: (cpu * 1000) / latencies.length };
+  const mainThreadCpu = threadCpuSeconds(pid) - mainThreadBefore;
+  return {
+    uploads: latencies.length,
+    errors,
+    perSecond: latencies.length / elapsed,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    cpuMsPerUpload: (cpu * 1000) / latencies.length,
+    mainThreadCpuMsPerUpload: (mainThreadCpu * 1000) / latencies.length,
+  };
 }
 
 async function baselineServer(withFsync: boolean) {
@@ -165,18 +176,37 @@ async function compareAgainst(file: Uint8Array, otherRoot: string): Promise<void
         const result = await driveUploads(targets[index]!.url, targets[index]!.pid, { seconds, concurrency }, targets[index]!.request);
         results[index]!.push(result);
         const bare = results[0]![round]!;
-        rows.push([round + 1, targets[index]!.name, result.uploads, result.errors, Math.round(result.perSecond), result.cpuMsPerUpload, result.perSecond / bare.perSecond, result.cpuMsPerUpload / bare.cpuMsPerUpload]);
+        rows.push([
+          round + 1,
+          targets[index]!.name,
+          result.uploads,
+          result.errors,
+          Math.round(result.perSecond),
+          result.cpuMsPerUpload,
+          result.mainThreadCpuMsPerUpload,
+          result.perSecond / bare.perSecond,
+          result.cpuMsPerUpload / bare.cpuMsPerUpload,
+        ]);
       }
     }
-    printTable(["round", "subject", "uploads", "errors", "uploads/s", "server CPU ms/upload", "uploads/s ÷ baseline's", "CPU ms ÷ baseline's"], rows);
+    printTable(["round", "subject", "uploads", "errors", "uploads/s", "server CPU ms/upload", "main thread CPU ms", "uploads/s ÷ baseline's", "CPU ms ÷ baseline's"], rows);
     const perRound = (index: number, figure: (result: LoadResult, bare: LoadResult) => number) => median(results[index]!.map((result, round) => figure(result, results[0]![round]!)));
     console.log(`\nmedians over ${rounds} rounds`);
     printTable(
-      ["subject", "uploads/s", "server CPU ms/upload", "uploads/s ÷ baseline's", "CPU ms ÷ baseline's"],
-      targets.map((target, index) => [target.name, Math.round(perRound(index, (result) => result.perSecond)), perRound(index, (result) => result.cpuMsPerUpload), perRound(index, (result, bare) => result.perSecond / bare.perSecond), perRound(index, (result, bare) => result.cpuMsPerUpload / bare.cpuMsPerUpload)]),
+      ["subject", "uploads/s", "server CPU ms/upload", "main thread CPU ms", "uploads/s ÷ baseline's", "CPU ms ÷ baseline's"],
+      targets.map((target, index) => [
+        target.name,
+        Math.round(perRound(index, (result) => result.perSecond)),
+        perRound(index, (result) => result.cpuMsPerUpload),
+        perRound(index, (result) => result.mainThreadCpuMsPerUpload),
+        perRound(index, (result, bare) => result.perSecond / bare.perSecond),
+        perRound(index, (result, bare) => result.cpuMsPerUpload / bare.cpuMsPerUpload),
+      ]),
     );
     const paired = (figure: (result: LoadResult) => number) => median(results[1]!.map((result, round) => figure(result) / figure(results[2]![round]!)));
-    console.log(`\nthis checkout ÷ the other, pair by pair (median): uploads/s ${paired((result) => result.perSecond).toFixed(3)}, server CPU ms/upload ${paired((result) => result.cpuMsPerUpload).toFixed(3)}`);
+    console.log(
+      `\nthis checkout ÷ the other, pair by pair (median): uploads/s ${paired((result) => result.perSecond).toFixed(3)}, server CPU ms/upload ${paired((result) => result.cpuMsPerUpload).toFixed(3)}, main thread's CPU ms/upload ${paired((result) => result.mainThreadCpuMsPerUpload).toFixed(3)}`,
+    );
   } finally {
     for (const target of targets) await target.stop();
   }

@@ -8,7 +8,7 @@ import { chunkFileField, chunkUploadFormFields } from "../../shared/contracts/ch
 import { sha256Hex } from "../../shared/runtime/hashing.ts";
 import { runCommand } from "../../shared/runtime/process.ts";
 import type { TempDir } from "../../shared/testing/temp-dir.ts";
-import { percentile, processCpuSeconds } from "./bench-report.ts";
+import { percentile, processCpuSeconds, threadCpuSeconds } from "./bench-report.ts";
 
 /** A chunk as the recorder's ffmpeg writes it: 60 s, OGG/Opus 24 kbps constant bitrate. */
 export async function realisticChunk(dir: TempDir): Promise<Uint8Array> {
@@ -82,6 +82,8 @@ export interface LoadResult {
   p50: number;
   p99: number;
   cpuMsPerUpload: number;
+  /** The part of it spent on the main thread, where the node's JavaScript runs. */
+  mainThreadCpuMsPerUpload: number;
 }
 
 export type UploadRequest = () => { body: Uint8Array; headers: Record<string, string> };
@@ -92,6 +94,7 @@ export async function driveUploads(url: string, pid: number, load: { seconds: nu
   let errors = 0;
   let firstError = "";
   const cpuBefore = processCpuSeconds(pid).own;
+  const mainThreadBefore = threadCpuSeconds(pid);
   const started = performance.now();
   const deadline = started + load.seconds * 1000;
   await Promise.all(
@@ -111,8 +114,17 @@ export async function driveUploads(url: string, pid: number, load: { seconds: nu
   );
   const elapsed = (performance.now() - started) / 1000;
   const cpu = processCpuSeconds(pid).own - cpuBefore;
+  const mainThreadCpu = threadCpuSeconds(pid) - mainThreadBefore;
   if (errors > 0) console.error(`${errors} uploads failed, first: ${firstError}`);
-  return { uploads: latencies.length, errors, perSecond: latencies.length / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), cpuMsPerUpload: (cpu * 1000) / latencies.length };
+  return {
+    uploads: latencies.length,
+    errors,
+    perSecond: latencies.length / elapsed,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    cpuMsPerUpload: (cpu * 1000) / latencies.length,
+    mainThreadCpuMsPerUpload: (mainThreadCpu * 1000) / latencies.length,
+  };
 }
 
 export interface WrkResult {
