@@ -24,8 +24,8 @@ import { findFreePort } from "../../shared/testing/free-port.ts";
 import { type RunningNodeProcess, startNodeProcess } from "../../shared/testing/node-process.ts";
 import { makeTempDir } from "../../shared/testing/temp-dir.ts";
 import { binaryPath } from "../build.ts";
-import { median, percentile, printTable, processCpuSeconds, threadCpuSeconds } from "./bench-report.ts";
-import { driveUploads, type LoadResult, multipartBody, realisticChunk, registerRecorders, type UploadRequest, uploadSequence } from "./load-drivers.ts";
+import { median, printTable } from "./bench-report.ts";
+import { driveUploads, type LoadResult, measureLoad, multipartBody, realisticChunk, registerRecorders, type UploadRequest, uploadSequence } from "./load-drivers.ts";
 
 const flag = (name: string) => {
   const at = process.argv.indexOf(name);
@@ -48,9 +48,8 @@ async function drivePaced(url: string, pid: number, rate: number, nextRequest: U
   const latencies: number[] = [];
   let errors = 0;
   const inFlight: Array<Promise<void>> = [];
-  const cpuBefore = processCpuSeconds(pid).own;
-  const mainThreadBefore = threadCpuSeconds(pid);
-  const started = performance.now();
+  const measurement = measureLoad(pid);
+  const started = measurement.started;
   const total = Math.round(rate * seconds);
   for (let index = 0; index < total; index++) {
     const due = started + (index * 1000) / rate;
@@ -67,18 +66,7 @@ async function drivePaced(url: string, pid: number, rate: number, nextRequest: U
     );
   }
   await Promise.all(inFlight);
-  const elapsed = (performance.now() - started) / 1000;
-  const cpu = processCpuSeconds(pid).own - cpuBefore;
-  const mainThreadCpu = threadCpuSeconds(pid) - mainThreadBefore;
-  return {
-    uploads: latencies.length,
-    errors,
-    perSecond: latencies.length / elapsed,
-    p50: percentile(latencies, 0.5),
-    p99: percentile(latencies, 0.99),
-    cpuMsPerUpload: (cpu * 1000) / latencies.length,
-    mainThreadCpuMsPerUpload: (mainThreadCpu * 1000) / latencies.length,
-  };
+  return measurement.finish(latencies, errors);
 }
 
 async function baselineServer(withFsync: boolean) {

@@ -93,10 +93,8 @@ export async function driveUploads(url: string, pid: number, load: { seconds: nu
   const latencies: number[] = [];
   let errors = 0;
   let firstError = "";
-  const cpuBefore = processCpuSeconds(pid).own;
-  const mainThreadBefore = threadCpuSeconds(pid);
-  const started = performance.now();
-  const deadline = started + load.seconds * 1000;
+  const measurement = measureLoad(pid);
+  const deadline = measurement.started + load.seconds * 1000;
   await Promise.all(
     Array.from({ length: load.concurrency }, async () => {
       while (performance.now() < deadline) {
@@ -112,18 +110,31 @@ export async function driveUploads(url: string, pid: number, load: { seconds: nu
       }
     }),
   );
-  const elapsed = (performance.now() - started) / 1000;
-  const cpu = processCpuSeconds(pid).own - cpuBefore;
-  const mainThreadCpu = threadCpuSeconds(pid) - mainThreadBefore;
   if (errors > 0) console.error(`${errors} uploads failed, first: ${firstError}`);
+  return measurement.finish(latencies, errors);
+}
+
+/** Starts measuring a server under load: `finish` gives its figures once every upload is answered. */
+export function measureLoad(pid: number): { started: number; finish(latencies: number[], errors: number): LoadResult } {
+  const cpuBefore = processCpuSeconds(pid).own;
+  const mainThreadBefore = threadCpuSeconds(pid);
+  const started = performance.now();
   return {
-    uploads: latencies.length,
-    errors,
-    perSecond: latencies.length / elapsed,
-    p50: percentile(latencies, 0.5),
-    p99: percentile(latencies, 0.99),
-    cpuMsPerUpload: (cpu * 1000) / latencies.length,
-    mainThreadCpuMsPerUpload: (mainThreadCpu * 1000) / latencies.length,
+    started,
+    finish(latencies, errors) {
+      const elapsed = (performance.now() - started) / 1000;
+      const cpu = processCpuSeconds(pid).own - cpuBefore;
+      const mainThreadCpu = threadCpuSeconds(pid) - mainThreadBefore;
+      return {
+        uploads: latencies.length,
+        errors,
+        perSecond: latencies.length / elapsed,
+        p50: percentile(latencies, 0.5),
+        p99: percentile(latencies, 0.99),
+        cpuMsPerUpload: (cpu * 1000) / latencies.length,
+        mainThreadCpuMsPerUpload: (mainThreadCpu * 1000) / latencies.length,
+      };
+    },
   };
 }
 
