@@ -87,6 +87,14 @@ async function signInAsOperator(page: Page, account = operator): Promise<void> {
   await page.waitForURL(`${server.url}/dashboard`);
 }
 
+/** Signs in with the admin token, which the page keeps in sessionStorage. */
+async function signInWithAdminToken(page: Page): Promise<void> {
+  await page.goto(`${server.url}/login`);
+  await page.fill("#admin-token", testAdminToken);
+  await page.click("#token-button");
+  await page.waitForURL(`${server.url}/dashboard`);
+}
+
 /** A desktop page in English, signed in as the operator, at `path` once its script has loaded it. */
 async function openSignedIn(path: string): Promise<{ page: Page; errors: string[] }> {
   const opened = await openPage();
@@ -324,10 +332,7 @@ describe("dialogue detail", () => {
   test("with the admin token the recording comes through fetch and still seeks", async () => {
     const { id, text } = await insertHeardDialogue();
     const { page, errors } = await openPage();
-    await page.goto(`${server.url}/login`);
-    await page.fill("#admin-token", testAdminToken);
-    await page.click("#token-button");
-    await page.waitForURL(`${server.url}/dashboard`);
+    await signInWithAdminToken(page);
     await page.goto(`${server.url}/dialogues/${id}`);
     await page.waitForSelector("body[data-loaded=true]");
     expect(await page.getAttribute("#audio", "src")).toStartWith("blob:");
@@ -477,12 +482,7 @@ describe("the dialogue list through the page", () => {
     test(`with the ${way}, "Export CSV" downloads the rows the list shows, with the same filters`, async () => {
       const { page, errors } = await openPage();
       if (way === "session") await signInAsOperator(page);
-      else {
-        await page.goto(`${server.url}/login`);
-        await page.fill("#admin-token", testAdminToken);
-        await page.click("#token-button");
-        await page.waitForURL(`${server.url}/dashboard`);
-      }
+      else await signInWithAdminToken(page);
       await page.goto(`${server.url}/dialogues?from=2026-05-08&to=2026-05-14&upsell=true&category=warranty&sort=time_asc`);
       await page.waitForSelector("body[data-loaded=true]");
       const shown = await rowIds(page);
@@ -526,10 +526,7 @@ describe("re-analysis from the dialogue page", () => {
   test("with the admin token the button is there and queues the analysis", async () => {
     const { id } = await insertHeardDialogue();
     const { page, errors } = await openPage("phone", "ru-RU");
-    await page.goto(`${server.url}/login`);
-    await page.fill("#admin-token", testAdminToken);
-    await page.click("#token-button");
-    await page.waitForURL(`${server.url}/dashboard`);
+    await signInWithAdminToken(page);
     await page.goto(`${server.url}/dialogues/${id}`);
     await page.waitForSelector("body[data-loaded=true]");
     await page.click("#reanalyse");
