@@ -4,7 +4,7 @@
  * Build it first: npm run build.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { binaryPath } from "../scripts/build.ts";
 import { runCommand } from "../shared/runtime/process.ts";
 import { type RunningNodeProcess, startNodeProcess } from "../shared/testing/node-process.ts";
@@ -31,6 +31,17 @@ afterAll(async () => {
   if (server) expect(await server.stop("SIGTERM")).toBe(0);
   dir?.remove();
 });
+
+/** Processes of the binary started with its hidden staging command. */
+function stagingProcesses(): string[] {
+  return readdirSync("/proc").filter((pid) => {
+    try {
+      return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes("__stage-package");
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}
 
 const edge = (args: string[]) => runCommand(binary, args, { cwd: dir.path, env });
 
@@ -99,4 +110,32 @@ test("operator add, import, campaigns and rollback from the command line, picked
   expect(await importer.text()).toContain("Upload and deploy");
   const health = (await (await fetch(`${server.url}/health`)).json()) as Record<string, any>;
   expect(health).toMatchObject({ status: "ok", campaign: { id: "FIRST", leads: 400, previous_import_id: 2 }, loops: [{ name: "campaign-watcher", consecutiveFailures: 0 }] });
+
+  // An upload to the running binary is staged by the binary itself started with its hidden command,
+  // which hands the lead table back as a file; the switch serves every lead of it.
+  const uploadedPackage = await buildTestPackage(dir, "uploaded.zip", { leads: 2000, audioFiles: 5, campaignId: "UPLOADED" });
+  const upload = await fetch(`${server.url}/operator/api/imports`, {
+    method: "POST",
+    headers: { cookie, "x-requested-with": "salescontrol", "content-type": "application/zip", "x-file-name": "uploaded.zip" },
+    body: Bun.file(uploadedPackage.path),
+  });
+  expect(upload.status).toBe(202);
+  const { status_url } = (await upload.json()) as { status_url: string };
+  let state = "running";
+  for (let attempt = 0; attempt < 400 && state === "running"; attempt++) {
+    await Bun.sleep(50);
+    state = ((await (await fetch(`${server.url}${status_url}`, { headers: { cookie } })).json()) as { state: string }).state;
+  }
+  expect(state).toBe("active");
+  expect(await servedCampaign()).toBe("UPLOADED");
+  const lastLead = (await (await fetch(`${server.url}/api/v1/leads/${1000 + 2000}`)).json()) as { lead_id: number; campaign: { id: string } };
+  expect(lastLead).toMatchObject({ lead_id: 3000, campaign: { id: "UPLOADED" } });
+  // It ends once the import has cleaned up after the switch.
+  let staging = "";
+  for (let attempt = 0; attempt < 100; attempt++) {
+    staging = stagingProcesses().join(" ");
+    if (staging === "") break;
+    await Bun.sleep(50);
+  }
+  expect(staging).toBe("");
 });

@@ -12,8 +12,6 @@ import { libsqlNativePlugin } from "./build/libsql-native-plugin.ts";
 import { type BuildTarget, buildTargets, packageVersion, resolveToolchain } from "./build/target-toolchain.ts";
 
 export const nodeNames = ["pi", "edge", "core"] as const;
-/** Worker modules, bundled as extra entrypoints (shared/runtime/worker-module.ts finds them in the binary). */
-const workerEntrypoints: Record<string, string[]> = { edge: ["importer/package-staging.worker.ts"] };
 const root = join(import.meta.dir, "..");
 const distDirectory = join(root, "dist");
 
@@ -33,7 +31,8 @@ async function buildBinary(node: string, target: BuildTarget, commit: string, bu
   let patched = false;
   const outfile = binaryPath(node, target.arch);
   const result = await Bun.build({
-    entrypoints: [join(root, node, "main.ts"), ...(workerEntrypoints[node] ?? []).map((path) => join(root, node, path))],
+    // One entrypoint: a helper process a binary starts is the binary itself with a hidden command (shared/runtime/helper-process.ts).
+    entrypoints: [join(root, node, "main.ts")],
     // ogg-opus-decoder loads its optional ML speech enhancement (opus-ml, ~20 MB compiled) only when
     // asked to; the core never asks, so the binary leaves it out.
     external: ["@wasm-audio-decoders/opus-ml"],

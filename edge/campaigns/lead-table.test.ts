@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { LeadTable, LeadTableBuilder, type LeadTableParts, type ServedLead, transferList } from "./lead-table.ts";
+import { LeadTable, LeadTableBuilder, type LeadTableParts, leadTableFileChunks, leadTableFromFile, type ServedLead, transferList } from "./lead-table.ts";
 
 function lead(leadId: number, values: Partial<Omit<ServedLead, "leadId">> = {}): ServedLead {
   return {
@@ -108,5 +108,34 @@ describe("lead table", () => {
     expect(arrived.length).toBe(1000);
     expect(arrived.at(arrived.findLeadId(640))).toEqual(leads[639]!);
     expect(arrived.parts.records.byteLength).toBe(bytes);
+  });
+
+  test("the table crosses to another process whole, as one file read back as views of its bytes, and answers there the same", () => {
+    const leads = Array.from({ length: 1000 }, (_, index) => lead(1 + index, index === 7 ? { fields: { first_name: "Zoë 😀", last_name: "" } } : {}));
+    const parts = tableOf(leads).parts;
+    const chunks = leadTableFileChunks(parts);
+    const file = new Uint8Array(chunks.reduce((size, chunk) => size + chunk.byteLength, 0));
+    chunks.reduce((offset, chunk) => (file.set(chunk, offset), offset + chunk.byteLength), 0);
+    // As a read can hand the bytes over at any offset in its buffer: one that breaks alignment too.
+    const unaligned = new Uint8Array(file.byteLength + 3).subarray(3);
+    unaligned.set(file);
+    for (const bytes of [file, unaligned]) {
+      const read = leadTableFromFile(bytes);
+      expect(read).toEqual(parts);
+      const table = new LeadTable(read);
+      expect(table.at(table.findLeadId(8))).toEqual(leads[7]!);
+      expect(table.search("zoë", "zoë")).toEqual([7]);
+    }
+    expect(leadTableFromFile(file).records.buffer).toBe(file.buffer);
+  });
+
+  test("a file that is not a whole lead table is refused with what is wrong", () => {
+    const chunks = leadTableFileChunks(tableOf([lead(1), lead(2)]).parts);
+    const whole = new Uint8Array(chunks.reduce((size, chunk) => size + chunk.byteLength, 0));
+    chunks.reduce((offset, chunk) => (whole.set(chunk, offset), offset + chunk.byteLength), 0);
+    expect(() => leadTableFromFile(new TextEncoder().encode("lead_id,phone\n1,2\n"))).toThrow("the lead table file is damaged: no header");
+    expect(() => leadTableFromFile(new TextEncoder().encode("SC-LEAD-TABLE-1\n{count: 2}\n"))).toThrow("the lead table file is damaged: its header is not JSON");
+    expect(() => leadTableFromFile(new TextEncoder().encode('SC-LEAD-TABLE-1\n{"count":2}\n'))).toThrow("the lead table file is damaged: its header lacks the count, audio slots or arrays");
+    expect(() => leadTableFromFile(whole.subarray(0, whole.byteLength - 16))).toThrow(/the lead table file is damaged: \w+ lies outside the file/);
   });
 });

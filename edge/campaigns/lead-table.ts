@@ -3,10 +3,11 @@ import { Buffer } from "node:buffer";
 /**
  * A campaign's leads in a compact binary form: every lead as one UTF-8 JSON record in a single byte
  * block, open-addressing hash tables from lead id, vendor code and phone number to record numbers,
- * and the columns the operator search looks in. The thread that reads the leads builds it (the
- * staging thread during an import) and hands it over by transfer, without a copy: the serving
- * thread then holds a few buffers instead of hundreds of thousands of objects its collector must
- * trace, and a lookup decodes the one record it answers.
+ * and the columns the operator search looks in. Whoever reads the leads builds it (the staging
+ * process during an import) and hands it over as one file read back as views of its bytes (a
+ * staging thread, by transfer): no per-lead work for the serving thread, which then holds a few
+ * buffers instead of hundreds of thousands of objects its collector must trace, and a lookup
+ * decodes the one record it answers.
  */
 
 /** A lead as the dialer and the pages see it. */
@@ -56,6 +57,69 @@ export function transferList(parts: LeadTableParts): ArrayBuffer[] {
   return Object.values(parts)
     .filter((value): value is Uint8Array | Uint32Array | Int32Array => ArrayBuffer.isView(value))
     .map((view) => view.buffer as ArrayBuffer);
+}
+
+const fileMagic = "SC-LEAD-TABLE-1\n";
+const arrayTypes = { Uint8Array, Uint32Array, Int32Array } as const;
+type ArrayPart = { [Name in keyof LeadTableParts]: LeadTableParts[Name] extends Uint8Array | Uint32Array | Int32Array ? Name : never }[keyof LeadTableParts];
+interface FileHeader {
+  count: number;
+  audioSlots: string[];
+  /** Each array's type, byte offset from the file's start (a multiple of 8) and element count. */
+  arrays: Array<{ name: ArrayPart; type: keyof typeof arrayTypes; offset: number; length: number }>;
+}
+
+/** The table as the chunks of one file (a staging process hands its table over so): a header, then every array 8-byte aligned. */
+export function leadTableFileChunks(parts: LeadTableParts): Uint8Array[] {
+  const arrays = Object.entries(parts).filter((entry): entry is [ArrayPart, Uint8Array | Uint32Array | Int32Array] => ArrayBuffer.isView(entry[1]));
+  const headerFor = (start: number): Uint8Array => {
+    let offset = start;
+    const header: FileHeader = {
+      count: parts.count,
+      audioSlots: [...parts.audioSlots],
+      arrays: arrays.map(([name, array]) => {
+        const entry = { name, type: array.constructor.name as keyof typeof arrayTypes, offset, length: array.length };
+        offset += Math.ceil(array.byteLength / 8) * 8;
+        return entry;
+      }),
+    };
+    return encoder.encode(`${fileMagic}${JSON.stringify(header)}\n`);
+  };
+  // The header names offsets past itself: its length settles after a pass or two.
+  let start = 0;
+  let header = headerFor(start);
+  while (Math.ceil(header.length / 8) * 8 !== start) {
+    start = Math.ceil(header.length / 8) * 8;
+    header = headerFor(start);
+  }
+  const chunks: Uint8Array[] = [header, new Uint8Array(start - header.length)];
+  for (const [, array] of arrays) {
+    chunks.push(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+    chunks.push(new Uint8Array(Math.ceil(array.byteLength / 8) * 8 - array.byteLength));
+  }
+  return chunks;
+}
+
+/** Reads back what leadTableFileChunks wrote; the arrays are views of `bytes`. Throws on a file that is not one. */
+export function leadTableFromFile(bytes: Uint8Array): LeadTableParts {
+  const damaged = (why: string) => new Error(`the lead table file is damaged: ${why}`);
+  if (bytes.byteOffset % 8 !== 0) bytes = bytes.slice();
+  const headerEnd = bytes.indexOf(10, fileMagic.length);
+  if (decoder.decode(bytes.subarray(0, fileMagic.length)) !== fileMagic || headerEnd < 0) throw damaged("no header");
+  let header: FileHeader;
+  try {
+    header = JSON.parse(decoder.decode(bytes.subarray(fileMagic.length, headerEnd))) as FileHeader;
+  } catch {
+    throw damaged("its header is not JSON");
+  }
+  if (!Number.isInteger(header.count) || !Array.isArray(header.audioSlots) || !Array.isArray(header.arrays)) throw damaged("its header lacks the count, audio slots or arrays");
+  const parts: Record<string, unknown> = { count: header.count, audioSlots: header.audioSlots };
+  for (const { name, type, offset, length } of header.arrays) {
+    const kind = arrayTypes[type];
+    if (!kind || offset % 8 !== 0 || offset + length * kind.BYTES_PER_ELEMENT > bytes.byteLength) throw damaged(`${name} lies outside the file`);
+    parts[name] = new kind(bytes.buffer as ArrayBuffer, bytes.byteOffset + offset, length);
+  }
+  return parts as unknown as LeadTableParts;
 }
 
 const encoder = new TextEncoder();
@@ -342,7 +406,7 @@ export class LeadTable {
     return found;
   }
 
-  /** The buffers, for a copy of the table elsewhere (the staging thread sends its table with these). */
+  /** The buffers, for a copy of the table elsewhere (a staging thread transfers its table with these). */
   get parts(): LeadTableParts {
     return this.#parts;
   }

@@ -8,6 +8,7 @@ import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { waitUntil } from "../../shared/testing/wait-until.ts";
 import { defaultSpeechCache } from "../../scripts/campaign-package/generate-campaign-package.ts";
 import { createSpeechSynthesizer } from "../../scripts/campaign-package/speech-synthesizer.ts";
+import { importAudioDirectory } from "../campaigns/campaigns.usecases.ts";
 import { buildEdgeDeps } from "../edge-deps.ts";
 import { MetricsRegistry } from "../../shared/http/metrics.ts";
 import {
@@ -54,6 +55,30 @@ afterEach(async () => {
   await edge.dispose();
   dir.remove();
 });
+
+/** Child processes of this one running the staging module. */
+function stagingProcesses(): number[] {
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        return parent === process.pid && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("package-staging.process.ts");
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}
+
+/** The nice value of every thread of a process. */
+function threadNices(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).map((task) => {
+    const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+  });
+}
 
 async function lookup(leadId: number) {
   const response = await edge.fetch(new Request(`http://127.0.0.1:8001/api/v1/leads/${leadId}`), loopback);
@@ -435,14 +460,14 @@ describe("the import lock", () => {
   });
 });
 
-describe("the staging thread", () => {
-  test("a package is checked and staged on its own thread: staging goes on while the serving thread is busy", async () => {
+describe("the staging process", () => {
+  test("a package is checked and staged in a process of its own: staging goes on while the serving thread is busy", async () => {
     const generated = await buildTestPackage(dir, "large.zip", { leads: 20_000, audioFiles: 10, campaignId: "LARGE" });
     let progress: ImportProgress | null = null;
     const run = await beginImport(edge.runtime.importer, { source: "cli", fileName: "large.zip", operator: null, onProgress: (current) => (progress = { ...current }) });
     const importing = importPackageFile(edge.runtime.importer, run, generated.path);
     await waitUntil("the leads to be staged", () => progress?.phase === "leads" && progress.leads_read > 0);
-    // This thread now runs nothing but this loop: only another thread can still write staged leads.
+    // This thread now runs nothing but this loop: only another process can still write staged leads.
     const wal = `${edge.database.filePath}-wal`;
     const before = statSync(wal).size;
     const deadline = Date.now() + 60_000;
@@ -451,6 +476,53 @@ describe("the staging thread", () => {
     }
     expect(statSync(wal).size).toBeGreaterThan(before);
     expect((await importing).outcome).toBe("deployed");
+  });
+
+  test("it is a child process whose every thread runs at a lower priority; it leaves no process and no file behind", async () => {
+    const generated = await buildTestPackage(dir, "large.zip", { leads: 20_000, audioFiles: 10, campaignId: "LARGE" });
+    let progress: ImportProgress | null = null;
+    const run = await beginImport(edge.runtime.importer, { source: "cli", fileName: "large.zip", operator: null, onProgress: (current) => (progress = { ...current }) });
+    const importing = importPackageFile(edge.runtime.importer, run, generated.path);
+    await waitUntil("the leads to be staged", () => progress?.phase === "leads" && progress.leads_read > 0);
+    const [staging] = stagingProcesses();
+    expect(staging).toBeDefined();
+    expect(new Set(threadNices(staging!))).toEqual(new Set([Math.max(threadNices(process.pid)[0]!, 10)]));
+    expect(threadNices(process.pid)[0]).not.toBe(10);
+    expect((await importing).outcome).toBe("deployed");
+    await waitUntil("the staging process to exit", () => !existsSync(`/proc/${staging}`));
+    expect(stagingProcesses()).toEqual([]);
+    // The lead table came over as a file in the import's directory, read and removed at the switch.
+    expect(readdirSync(importAudioDirectory(edge.runtime.importer.audioStoragePath, run.id)).filter((name) => name.startsWith("."))).toEqual([]);
+    expect((await lookup(1001 + 19_999)).status).toBe(200);
+  });
+
+  test("a staging process that dies mid-import fails the import with its reason; nothing changes and the next import works", async () => {
+    const first = await buildTestPackage(dir, "first.zip", { leads: 30, audioFiles: 3, campaignId: "FIRST" });
+    expect((await importPackage(edge, first.path)).outcome).toBe("deployed");
+    const generated = await buildTestPackage(dir, "large.zip", { leads: 20_000, audioFiles: 10, campaignId: "LARGE" });
+    let progress: ImportProgress | null = null;
+    const run = await beginImport(edge.runtime.importer, { source: "cli", fileName: "large.zip", operator: null, onProgress: (current) => (progress = { ...current }) });
+    const importing = importPackageFile(edge.runtime.importer, run, generated.path);
+    await waitUntil("the leads to be staged", () => progress?.phase === "leads" && progress.leads_read > 0);
+    process.kill(stagingProcesses()[0]!, "SIGKILL");
+    const report = await importing;
+    expect(report).toMatchObject({ outcome: "failed", problems: [{ code: "import.internal_error" }] });
+    expect(report.problems[0]!.message).toContain("the staging process stopped (exit code 137)");
+    expect(edge.runtime.deployment.served.current().active?.campaignId).toBe("FIRST");
+    expect(await storedRows(run.id)).toBe(0);
+    expect((await importPackage(edge, generated.path)).outcome).toBe("deployed");
+    expect(edge.runtime.deployment.served.current().active?.campaignId).toBe("LARGE");
+  });
+
+  test("on a thread (the carrier under Deno) a package stages the same lead table, handed over by transfer", async () => {
+    const generated = await buildTestPackage(dir, "spring.zip", { leads: 3000, audioFiles: 40, campaignId: "SPRING" });
+    const onThread = { ...edge.runtime.importer, stagingCarrier: "worker" as const };
+    const run = await beginImport(onThread, { source: "cli", fileName: "spring.zip", operator: null });
+    expect((await importPackageFile(onThread, run, generated.path)).outcome).toBe("deployed");
+    expect(stagingProcesses()).toEqual([]);
+    const switched = edge.runtime.deployment.served.current().active!;
+    await edge.runtime.deployment.load();
+    expect(switched.leads.parts).toEqual(edge.runtime.deployment.served.current().active!.leads.parts);
   });
 
     test("the snapshot built from the staged leads is the one the database holds", async () => {
@@ -471,7 +543,7 @@ describe("the staging thread", () => {
     expect(Object.isFrozen(lead) && Object.isFrozen(lead.fields) && Object.isFrozen(lead.audio)).toBe(true);
   });
 
-    test("a staging thread that cannot open the database fails the import with its reason; nothing changes", async () => {
+    test("a staging process that cannot open the database fails the import with its reason; nothing changes", async () => {
     const generated = await buildTestPackage(dir, "spring.zip", { leads: 50, audioFiles: 4, campaignId: "SPRING" });
     writeFileSync(dir.join("not-a-directory"), "");
     const importer = { ...edge.runtime.importer, stagingDatabase: { url: `file:${dir.join("not-a-directory")}/edge.db` } };

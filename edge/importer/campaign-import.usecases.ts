@@ -12,7 +12,7 @@ import { type ImportProblem, PackageRejectedError, reject } from "./import-probl
 import { type ImportReport, summarizeReport } from "./import-report.ts";
 import type { ImportRepository } from "./import.repository.ts";
 import { ImportAbortedError, PackageStaging } from "./package-validation.ts";
-import { StagingThread } from "./package-staging-thread.ts";
+import { type StagingCarrier, StagingHelper } from "./package-staging-helper.ts";
 import { openZipArchive, type ZipArchive, type ZipLimits } from "./zip-archive.ts";
 
 /** An import from start to switch: hash, validate and stage, flush, deploy; or record why not. */
@@ -35,14 +35,16 @@ export interface ImporterDeps {
   /** Identifies this process in the import lock (shared/jobs/lease.ts). */
   leaseOwner: string;
   /**
-   * The database as a second connection opens it: packages are then read, checked and staged on
-   * their own thread, and the serving thread only answers the dialer. Null stages on this thread
-   * (an in-memory database cannot be shared).
+   * The database as a second connection opens it: packages are then read, checked and staged by a
+   * staging process (a thread under Deno; package-staging-helper.ts), and the serving thread only
+   * answers the dialer. Null stages on this thread (an in-memory database cannot be shared).
    */
   stagingDatabase: OpenDatabaseOptions | null;
+  /** How the staging side is run; absent: a process, or a thread where none can be started (Deno). */
+  stagingCarrier?: StagingCarrier;
 }
 
-/** What reading, checking and staging a package needs: all of it can be had on another thread. */
+/** What reading, checking and staging a package needs: all of it can be had in another process. */
 export type StagingDeps = Pick<ImporterDeps, "imports" | "clock" | "logger" | "audioStoragePath" | "limits" | "leaseOwner">;
 
 /** Records a failure that happened before the package could be read (upload refused or cut short). */
@@ -58,9 +60,9 @@ export async function failImportEarly(deps: ImporterDeps, run: ImportRun, proble
  */
 export async function importPackageFile(deps: ImporterDeps, run: ImportRun, packagePath: string, signal?: AbortSignal): Promise<ImportReport> {
   const importDirectory = importAudioDirectory(deps.audioStoragePath, run.id);
-  const stager: PackageStager = deps.stagingDatabase ? new StagingThread(deps, deps.stagingDatabase) : stagerOnThisThread(deps);
+  const stager: PackageStager = deps.stagingDatabase ? new StagingHelper(deps, deps.stagingDatabase, deps.stagingCarrier) : stagerOnThisThread(deps);
   try {
-    // A serving edge has the staging thread build the lead table as it stages: the switch needs no second read of the leads.
+    // A serving edge has the staging side build the lead table as it stages: the switch needs no second read of the leads.
     const stagedLeads = await stager.stage(run, { packagePath, importDirectory, signal, buildLeadTable: deps.deployment.buildsSnapshots });
     if (!run.report.clean) return await finishFailed(deps, run, "rejected", stager);
     if (signal?.aborted || run.leaseLost) throw new ImportAbortedError(signal?.aborted ? "the edge was shutting down" : "the import lock was taken over");
@@ -93,11 +95,11 @@ export async function importPackageFile(deps: ImporterDeps, run: ImportRun, pack
     return await finishFailed(deps, run, "failed", stager);
   } finally {
     run.stop();
-    await stager.close().catch((error) => deps.logger.warn("could not close the staging thread", { importId: run.id, error }));
+    await stager.close().catch((error) => deps.logger.warn("could not close the staging side", { importId: run.id, error }));
   }
 }
 
-/** Where a package is staged and unserved imports are removed: a thread of its own, or this one. */
+/** Where a package is staged and unserved imports are removed: a process (or thread) of its own, or this thread. */
 export interface PackageStager {
   /** The staged leads as a table when the request asks for one and the package is clean. */
   stage(run: ImportRun, request: StagingRequest): Promise<LeadTable | null>;

@@ -88,7 +88,7 @@ export class ImportRun {
     await this.#write();
   }
 
-  /** Takes on progress that another thread recorded (and wrote) for this import. */
+  /** Takes on progress that the staging side recorded (and wrote) for this import. */
   mirror(progress: ImportProgress): void {
     Object.assign(this.progress, progress);
     this.onProgress?.(this.progress);

@@ -50,7 +50,7 @@ export const maxListedProblems = 100;
 export class ImportReportBuilder {
   readonly report: ImportReport;
 
-  /** `resumed`: carries on a report begun elsewhere (the staging thread continues the serving thread's). */
+  /** `resumed`: carries on a report begun elsewhere (the staging side continues the serving thread's). */
   constructor(values: { importId: number; source: ImportSource; fileName: string; operator: string | null; startedAt: number }, resumed?: ImportReport) {
     this.report = resumed ?? {
       import_id: values.importId,

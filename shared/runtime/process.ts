@@ -1,3 +1,4 @@
+import type { FileSink } from "bun";
 import { denoApi, runtimeKind } from "./runtime-kind.ts";
 
 /** Child processes behind one small interface (ffmpeg on the Pi, tools in scripts and tests). */
@@ -7,7 +8,14 @@ export interface ChildProcessHandle {
   readonly exited: Promise<number>;
   readonly stdout: ReadableStream<Uint8Array> | null;
   readonly stderr: ReadableStream<Uint8Array> | null;
+  /** With `stdin: "pipe"`: text written reaches the child at once; `end` closes its stdin. A child already gone takes nothing. */
+  readonly stdin: ChildInput | null;
   kill(signal?: NodeJS.Signals | number): void;
+}
+
+export interface ChildInput {
+  write(text: string): void;
+  end(): void;
 }
 
 export interface SpawnOptions {
@@ -38,6 +46,7 @@ function spawnBunProcess(command: string, args: readonly string[], options: Spaw
     exited: child.exited.then((code) => (child.signalCode ? 128 + signalNumber(String(child.signalCode)) : code)),
     stdout: (options.stdout === "pipe" ? child.stdout : null) as ReadableStream<Uint8Array> | null,
     stderr: ((options.stderr ?? "pipe") === "pipe" ? child.stderr : null) as ReadableStream<Uint8Array> | null,
+    stdin: options.stdin === "pipe" ? bunChildInput(child.stdin as FileSink) : null,
     kill: (signal) => child.kill(signal as NodeJS.Signals),
   };
 }
@@ -64,6 +73,7 @@ function spawnDenoProcess(command: string, args: readonly string[], options: Spa
     exited: child.status.then((status) => (status.signal ? 128 + signalNumber(status.signal) : status.code)),
     stdout: stdout === "pipe" ? child.stdout : null,
     stderr: stderr === "pipe" ? child.stderr : null,
+    stdin: options.stdin === "pipe" ? denoChildInput(child.stdin) : null,
     kill: (signal) => {
       try {
         child.kill(typeof signal === "number" ? signalName(signal) : (signal ?? "SIGTERM"));
@@ -73,6 +83,36 @@ function spawnDenoProcess(command: string, args: readonly string[], options: Spa
       }
     },
   };
+}
+
+function bunChildInput(sink: FileSink): ChildInput {
+  const settle = (result: number | Promise<number>) => void (result instanceof Promise && result.catch(() => {}));
+  return {
+    write: (text) =>
+      ignoreClosedPipe(() => {
+        sink.write(text);
+        settle(sink.flush());
+      }),
+    end: () => ignoreClosedPipe(() => settle(sink.end())),
+  };
+}
+
+function denoChildInput(stream: WritableStream<Uint8Array>): ChildInput {
+  const writer = stream.getWriter();
+  const encoder = new TextEncoder();
+  return {
+    write: (text) => void writer.write(encoder.encode(text)).catch(() => {}),
+    end: () => void writer.close().catch(() => {}),
+  };
+}
+
+/** Writing to a child that has exited fails (EPIPE); what it would have read no longer matters. */
+function ignoreClosedPipe(write: () => void): void {
+  try {
+    write();
+  } catch {
+    // the child is gone; its exit is reported through `exited`
+  }
 }
 
 export interface CommandResult {

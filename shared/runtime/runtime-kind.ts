@@ -49,6 +49,7 @@ export interface DenoChildProcess {
   readonly status: Promise<{ code: number; signal: string | null }>;
   readonly stdout: ReadableStream<Uint8Array>;
   readonly stderr: ReadableStream<Uint8Array>;
+  readonly stdin: WritableStream<Uint8Array>;
   kill(signal?: string): void;
 }
 

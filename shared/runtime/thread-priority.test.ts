@@ -43,3 +43,26 @@ test("on the main thread it changes nothing", () => {
   expect(lowerWorkerThreadPriority(10)).toBe(false);
   expect(niceOf(process.pid)).toBe(before);
 });
+
+test("a helper process lowers every one of its threads, and the process that started it keeps its own", async () => {
+  const script = join(dir.path, "lowering-process.ts");
+  writeFileSync(
+    script,
+    `import { readdirSync, readFileSync } from "node:fs";
+import { lowerProcessPriority } from ${JSON.stringify(join(import.meta.dir, "thread-priority.ts"))};
+const lowered = lowerProcessPriority(10);
+const nices = readdirSync("/proc/self/task").map((task) => {
+  const stat = readFileSync(\`/proc/self/task/\${task}/stat\`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+});
+console.log(JSON.stringify({ lowered, nices }));`,
+  );
+  const before = niceOf(process.pid);
+  const child = Bun.spawnSync([process.execPath, script], { stderr: "inherit" });
+  const answer = JSON.parse(child.stdout.toString()) as { lowered: boolean; nices: number[] };
+  expect(answer.lowered).toBe(true);
+  // The runtime starts threads of its own (compiler, collector, pools) before any code runs.
+  expect(answer.nices.length).toBeGreaterThan(1);
+  expect(new Set(answer.nices)).toEqual(new Set([Math.max(before, 10)]));
+  expect(niceOf(process.pid)).toBe(before);
+});

@@ -1,0 +1,215 @@
+import { readFile, rm } from "node:fs/promises";
+import type { OpenDatabaseOptions } from "../../shared/db/open-database.ts";
+import type { LogFields, Logger, LogLevel } from "../../shared/log/logger.ts";
+import { helperProcessCommand } from "../../shared/runtime/helper-process.ts";
+import { spawnProcess } from "../../shared/runtime/process.ts";
+import { lowerChildPriority } from "../../shared/runtime/thread-priority.ts";
+import { LeadTable, type LeadTableParts, leadTableFromFile } from "../campaigns/lead-table.ts";
+import type { ImporterDeps, ImportLimits, PackageStager, StagingRequest } from "./campaign-import.usecases.ts";
+import type { ImportProgress, ImportRun } from "./import-lock.ts";
+import { type ImportProblem, PackageRejectedError } from "./import-problem.ts";
+import type { ImportReport } from "./import-report.ts";
+import { ImportAbortedError } from "./package-validation.ts";
+
+/**
+ * Reading, checking and staging a package, and removing the rows of imports nothing serves, run
+ * beside the serving edge with a database connection of their own: in a child process at a lower
+ * priority (package-staging.process.ts), or, where no child process can be started (under Deno), on a
+ * worker thread (package-staging.worker.ts). On the serving thread they held the dialer's lookups up
+ * for tens of milliseconds at a time; on a thread of the same process the lookups' p99 during a
+ * 300,000-lead import was still 3.9× their p99 without (bench edge-campaign), against about 2× from
+ * a process of its own. This side relays progress and logs,
+ * takes over the lead table the staging side built, and turns its outcome back into the errors the
+ * import handles.
+ */
+
+/**
+ * The staging side's nice value. Not lower still: it holds the database's write lock while it
+ * stages, and the serving edge's own writes wait for it.
+ */
+export const stagingNice = 10;
+
+/** The hidden command of the compiled binary that runs the staging process (edge/main.ts). */
+export const stagingProcessCommand = "__stage-package";
+
+export interface StagingJob {
+  database: OpenDatabaseOptions;
+  leaseOwner: string;
+  audioStoragePath: string;
+  limits: ImportLimits;
+  run: { id: number; source: ImportRun["source"]; fileName: string; operator: string | null; startedAt: number; report: ImportReport; progress: ImportProgress };
+  packagePath: string;
+  importDirectory: string;
+  /** Whether the staging side builds the staged leads into a lead table and hands it over (a serving edge switches to it). */
+  buildLeadTable: boolean;
+}
+
+export type StagingCommand = { type: "stage"; job: StagingJob } | { type: "abort" } | { type: "purge" } | { type: "close" };
+
+/** A staged lead table: its buffers, transferred from a thread; or the file a staging process wrote it to. */
+export type StagedLeads = LeadTableParts | { file: string };
+
+export type StagingOutcome = { kind: "staged"; leads: StagedLeads | null } | { kind: "rejected"; problem: ImportProblem } | { kind: "aborted"; message: string } | { kind: "failed"; message: string; stack?: string };
+
+export type StagingEvent =
+  | { type: "progress"; progress: ImportProgress }
+  | { type: "log"; level: LogLevel; msg: string; fields?: LogFields }
+  | { type: "staged"; report: ImportReport; progress: ImportProgress; outcome: StagingOutcome }
+  | { type: "purged"; error: string | null }
+  | { type: "closed" };
+
+type Reply = Extract<StagingEvent, { type: "staged" | "purged" | "closed" }>;
+
+/** How commands reach the staging side and its events come back. */
+export type StagingCarrier = "process" | "worker";
+
+interface StagingChannel {
+  send(command: StagingCommand): void;
+  /** Stops the staging side (after its "closed" answer, or at once when it broke). */
+  end(): void;
+}
+
+export class StagingHelper implements PackageStager {
+  readonly #channel: StagingChannel;
+  #run: ImportRun | null = null;
+  #waiting: { type: Reply["type"]; resolve: (reply: Reply) => void; reject: (error: Error) => void } | null = null;
+  #broken: Error | null = null;
+
+  constructor(
+    private readonly deps: ImporterDeps,
+    private readonly database: OpenDatabaseOptions,
+    carrier?: StagingCarrier,
+  ) {
+    const receive = (event: StagingEvent) => this.#receive(event);
+    const broke = (error: Error) => {
+      this.#broken = error;
+      this.#waiting?.reject(error);
+      this.#waiting = null;
+    };
+    const command = carrier === "worker" ? null : helperProcessCommand(new URL("./package-staging.process.ts", import.meta.url), stagingProcessCommand);
+    this.#channel = command ? processChannel(command, receive, broke, deps.logger) : workerChannel(receive, broke);
+  }
+
+  async stage(run: ImportRun, request: StagingRequest): Promise<LeadTable | null> {
+    this.#run = run;
+    const abort = () => this.#channel.send({ type: "abort" });
+    request.signal?.addEventListener("abort", abort, { once: true });
+    try {
+      const job: StagingJob = {
+        database: this.database,
+        leaseOwner: this.deps.leaseOwner,
+        audioStoragePath: this.deps.audioStoragePath,
+        limits: this.deps.limits,
+        run: { id: run.id, source: run.source, fileName: run.fileName, operator: run.operator, startedAt: run.startedAt, report: run.report.report, progress: { ...run.progress } },
+        packagePath: request.packagePath,
+        importDirectory: request.importDirectory,
+        buildLeadTable: request.buildLeadTable,
+      };
+      const staged = this.#ask({ type: "stage", job }, "staged");
+      if (request.signal?.aborted) abort();
+      const { report, progress, outcome } = (await staged) as Extract<Reply, { type: "staged" }>;
+      Object.assign(run.report.report, report);
+      run.mirror(progress);
+      if (outcome.kind === "rejected") throw new PackageRejectedError(outcome.problem);
+      if (outcome.kind === "aborted") throw new ImportAbortedError(outcome.message);
+      if (outcome.kind === "failed") throw Object.assign(new Error(outcome.message), { stack: outcome.stack });
+      if (!outcome.leads) return null;
+      return new LeadTable("file" in outcome.leads ? await takeLeadTableFile(outcome.leads.file) : outcome.leads);
+    } finally {
+      request.signal?.removeEventListener("abort", abort);
+    }
+  }
+
+  async purgeUnservedImports(): Promise<void> {
+    // A staging side that stopped leaves the work to this one: staged rows must not outlive a refused import.
+    if (this.#broken) return void (await this.deps.deployment.purgeUnservedImports());
+    const { error } = (await this.#ask({ type: "purge" }, "purged")) as Extract<Reply, { type: "purged" }>;
+    if (error) {
+      this.deps.logger.warn("the staging side could not remove unserved imports; removing them here", { error });
+      await this.deps.deployment.purgeUnservedImports();
+    }
+  }
+
+  /** Closes the staging side's database connection, then the staging side. */
+  async close(): Promise<void> {
+    try {
+      if (!this.#broken) await this.#ask({ type: "close" }, "closed");
+    } finally {
+      this.#channel.end();
+    }
+  }
+
+  #ask(command: StagingCommand, reply: Reply["type"]): Promise<Reply> {
+    if (this.#broken) return Promise.reject(this.#broken);
+    return new Promise<Reply>((resolve, reject) => {
+      this.#waiting = { type: reply, resolve, reject };
+      this.#channel.send(command);
+    });
+  }
+
+  #receive(message: StagingEvent): void {
+    if (message.type === "progress") this.#run?.mirror(message.progress);
+    else if (message.type === "log") this.deps.logger[message.level](message.msg, message.fields);
+    else if (this.#waiting?.type === message.type) {
+      const waiting = this.#waiting;
+      this.#waiting = null;
+      waiting.resolve(message);
+    }
+  }
+}
+
+/** Reads the lead table a staging process left, and removes its file. */
+async function takeLeadTableFile(file: string): Promise<LeadTableParts> {
+  try {
+    return leadTableFromFile(await readFile(file));
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
+function processChannel(command: string[], receive: (event: StagingEvent) => void, broke: (error: Error) => void, logger: Logger): StagingChannel {
+  const child = spawnProcess(command[0]!, command.slice(1), { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+  lowerChildPriority(child.pid, stagingNice);
+  let ending = false;
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for await (const chunk of child.stdout!) {
+      buffered += decoder.decode(chunk, { stream: true });
+      for (let newline = buffered.indexOf("\n"); newline >= 0; newline = buffered.indexOf("\n")) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        let event: StagingEvent;
+        try {
+          event = JSON.parse(line) as StagingEvent;
+        } catch (error) {
+          logger.warn("the staging process wrote a line that is not an event", { line: line.slice(0, 200), error });
+          continue;
+        }
+        receive(event);
+      }
+    }
+    const code = await child.exited;
+    if (!ending) broke(new Error(`the staging process stopped (exit code ${code})`));
+  })();
+  return {
+    send: (message) => child.stdin!.write(`${JSON.stringify(message)}\n`),
+    end: () => {
+      ending = true;
+      child.stdin!.end();
+      // It exits once its stdin ends; one that does not is stopped.
+      const stopping = setTimeout(() => child.kill("SIGKILL"), 5000);
+      void child.exited.then(() => clearTimeout(stopping));
+    },
+  };
+}
+
+function workerChannel(receive: (event: StagingEvent) => void, broke: (error: Error) => void): StagingChannel {
+  const worker = new Worker(new URL("./package-staging.worker.ts", import.meta.url).href, { type: "module" });
+  worker.onmessage = (event: MessageEvent<StagingEvent>) => receive(event.data);
+  worker.onerror = (event: ErrorEvent) => {
+    event.preventDefault();
+    broke(new Error(`the staging thread stopped: ${event.message}`));
+  };
+  return { send: (command) => worker.postMessage(command), end: () => worker.terminate() };
+}

@@ -1,0 +1,69 @@
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { lowerProcessPriority } from "../../shared/runtime/thread-priority.ts";
+import { leadTableFileChunks } from "../campaigns/lead-table.ts";
+import { type StagingCommand, type StagingEvent, stagingNice } from "./package-staging-helper.ts";
+import { serveStagingCommands } from "./package-staging.ts";
+
+/**
+ * The staging side as a child process of the serving edge: commands arrive as JSON lines on stdin,
+ * events leave as JSON lines on stdout, and the lead table it builds is handed over as a file in the
+ * import's directory. A process of its own shares nothing with the serving thread: not its heap, its
+ * collector, its allocator or its address space; and every one of its threads runs at a lower
+ * priority, so on a busy machine the dialer's lookups get the CPU first.
+ */
+
+/** Where the staging process leaves the lead table it built for the serving edge to read. */
+export function leadTableFilePath(importDirectory: string): string {
+  return join(importDirectory, ".lead-table");
+}
+
+/** Serves staging commands until stdin ends; resolves with the exit code. */
+export async function runStagingProcess(): Promise<number> {
+  // The serving edge lowered this process's first thread as it started it; any thread begun before that is lowered here.
+  lowerProcessPriority(stagingNice);
+  // Ctrl-C at a terminal and systemd's stop reach every process of the group: the edge that started
+  // this one handles them and says what to do (abort, close); this one ends when its stdin does.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => {});
+  let importDirectory = "";
+  let handle: (command: StagingCommand) => void = () => {};
+  let closed = false;
+  const post = (event: StagingEvent): void => {
+    if (event.type === "staged" && event.outcome.kind === "staged" && event.outcome.leads && !("file" in event.outcome.leads)) {
+      const file = leadTableFilePath(importDirectory);
+      writeLeadTableFile(file, event.outcome.leads);
+      event = { ...event, outcome: { kind: "staged", leads: { file } } };
+    }
+    if (event.type === "closed") closed = true;
+    process.stdout.write(`${JSON.stringify(event, (_key, value) => (value instanceof Error ? { name: value.name, message: value.message } : value))}\n`);
+  };
+  serveStagingCommands({ post, onCommand: (handler) => (handle = handler) });
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of process.stdin as AsyncIterable<Uint8Array>) {
+    buffered += decoder.decode(chunk, { stream: true });
+    for (let newline = buffered.indexOf("\n"); newline >= 0; newline = buffered.indexOf("\n")) {
+      const command = JSON.parse(buffered.slice(0, newline)) as StagingCommand;
+      buffered = buffered.slice(newline + 1);
+      if (command.type === "stage") importDirectory = command.job.importDirectory;
+      handle(command);
+    }
+  }
+  // stdin ends when the serving edge is done with this process, or is gone: then whatever was staged
+  // is left for the edge's clean-up of abandoned imports, and the import lock for its lease to expire.
+  return closed ? 0 : 1;
+}
+
+function writeLeadTableFile(file: string, leads: Parameters<typeof leadTableFileChunks>[0]): void {
+  mkdirSync(join(file, ".."), { recursive: true });
+  const descriptor = openSync(file, "w", 0o600);
+  try {
+    for (const chunk of leadTableFileChunks(leads)) {
+      for (let written = 0; written < chunk.byteLength; ) written += writeSync(descriptor, chunk, written);
+    }
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+if (import.meta.main) process.exit(await runStagingProcess());
