@@ -203,7 +203,7 @@ interface LatencySummary {
 }
 
 /** Four clients, each one lookup at a time with 2 ms between: latency, not throughput. Latencies in ms, unsorted. */
-async function pacedLookups(keepGoing: () => boolean): Promise<number[]> {
+async function pacedLookups(keepGoing: () => boolean, onSlow: (startedAt: number, ms: number) => void = () => {}): Promise<number[]> {
   const latencies: number[] = [];
   await Promise.all(
     Array.from({ length: 4 }, async (_, client) => {
@@ -212,7 +212,9 @@ async function pacedLookups(keepGoing: () => boolean): Promise<number[]> {
         const started = performance.now();
         const response = await fetch(`http://127.0.0.1:${edgePort}/api/v1/leads/${leadId}`);
         await response.arrayBuffer();
-        latencies.push(performance.now() - started);
+        const took = performance.now() - started;
+        latencies.push(took);
+        if (took >= 50) onSlow(started, took);
         leadId = firstLead + ((leadId - firstLead + 7919) % leadCount);
         await Bun.sleep(2);
       }
@@ -241,9 +243,13 @@ const login = await fetch(`http://127.0.0.1:${edgePort}/operator/api/login`, {
 const cookie = /salescontrol_edge_session=[^;]+/.exec(login.headers.get("set-cookie") ?? "")?.[0];
 if (!cookie) throw new Error(`operator sign-in failed: ${login.status}`);
 
-async function importWhileLooking(): Promise<{ latencies: number[]; outcome: string; seconds: number }> {
+/** Lookups of 50 ms and more, with when each was sent (and the import's phase). */
+const slowLookups: string[] = [];
+
+async function importWhileLooking(round: number): Promise<{ latencies: number[]; outcome: string; seconds: number }> {
   let importing = true;
   const started = performance.now();
+  let phase = "uploading";
   const importRun = (async () => {
     const upload = await fetch(`http://127.0.0.1:${edgePort}/operator/api/imports`, {
       method: "POST",
@@ -253,14 +259,18 @@ async function importWhileLooking(): Promise<{ latencies: number[]; outcome: str
     if (upload.status !== 202) throw new Error(`upload answered ${upload.status}: ${await upload.text()}`);
     const { status_url } = (await upload.json()) as { status_url: string };
     while (true) {
-      const status = (await (await fetch(`http://127.0.0.1:${edgePort}${status_url}`, { headers: { cookie: cookie! } })).json()) as { state: string };
+      const status = (await (await fetch(`http://127.0.0.1:${edgePort}${status_url}`, { headers: { cookie: cookie! } })).json()) as { state: string; progress?: { phase?: string } };
+      phase = status.progress?.phase ?? status.state;
       if (status.state !== "running") return status.state;
       await Bun.sleep(250);
     }
   })().finally(() => {
     importing = false;
   });
-  const latencies = await pacedLookups(() => importing);
+  const latencies = await pacedLookups(
+    () => importing,
+    (sentAt, ms) => slowLookups.push(`round ${round}, ${((sentAt - started) / 1000).toFixed(1)} s into the import (${phase}): ${ms.toFixed(0)} ms`),
+  );
   return { latencies, outcome: await importRun, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -268,15 +278,20 @@ async function importWhileLooking(): Promise<{ latencies: number[]; outcome: str
 const importRounds = 3;
 const quietLatencies: number[] = [];
 const importLatencies: number[] = [];
-const rounds: Array<{ quietP99: number; importP99: number; outcome: string; seconds: number; quietStolenMs: number; importStolenMs: number }> = [];
+const rounds: Array<{ quietP99: number; importP99: number; importMax: number; outcome: string; seconds: number; quietStolenMs: number; importStolenMs: number }> = [];
 for (let round = 1; round <= importRounds; round++) {
   log(`round ${round}/${importRounds}: lookups with no import, then while the edge imports ${concurrentImportLeads} leads…`);
   const quietStolen = stolenMs();
   const quietUntil = performance.now() + seconds * 1000;
-  const quiet = await pacedLookups(() => performance.now() < quietUntil);
+  const quietStarted = performance.now();
+  const quiet = await pacedLookups(
+    () => performance.now() < quietUntil,
+    (sentAt, ms) => slowLookups.push(`round ${round}, ${((sentAt - quietStarted) / 1000).toFixed(1)} s into the lookups with no import: ${ms.toFixed(0)} ms`),
+  );
   const importStolen = stolenMs();
-  const during = await importWhileLooking();
-  rounds.push({ quietP99: summarize(quiet).p99Ms, importP99: summarize(during.latencies).p99Ms, outcome: during.outcome, seconds: during.seconds, quietStolenMs: importStolen - quietStolen, importStolenMs: stolenMs() - importStolen });
+  const during = await importWhileLooking(round);
+  const importing = summarize(during.latencies);
+  rounds.push({ quietP99: summarize(quiet).p99Ms, importP99: importing.p99Ms, importMax: importing.maxMs, outcome: during.outcome, seconds: during.seconds, quietStolenMs: importStolen - quietStolen, importStolenMs: stolenMs() - importStolen });
   quietLatencies.push(...quiet);
   importLatencies.push(...during.latencies);
 }
@@ -321,11 +336,12 @@ printTable(
   ],
 );
 printTable(
-  ["round", "p99 no import", "p99 importing", "ratio", "import", "seconds", "stolen ms (no import / importing)"],
-  rounds.map((each, index) => [index + 1, each.quietP99, each.importP99, (each.importP99 / each.quietP99).toFixed(2), each.outcome, each.seconds, `${each.quietStolenMs} / ${each.importStolenMs}`]),
+  ["round", "p99 no import", "p99 importing", "ratio", "max importing", "import", "seconds", "stolen ms (no import / importing)"],
+  rounds.map((each, index) => [index + 1, each.quietP99, each.importP99, (each.importP99 / each.quietP99).toFixed(2), each.importMax, each.outcome, each.seconds, `${each.quietStolenMs} / ${each.importStolenMs}`]),
 );
 const ratios = rounds.map((each) => each.importP99 / each.quietP99).sort((a, b) => a - b);
 console.log(`p99 during the imports: ${(duringImport.p99Ms / withoutImport.p99Ms).toFixed(2)}× the p99 without (all rounds together); median of the rounds' ratios ${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)}×`);
+if (slowLookups.length > 0) console.log(`lookups of 50 ms and more:\n  ${slowLookups.join("\n  ")}`);
 console.log(`1-minute load average on ${cpus().length} cores at the end: ${loadavg()[0]!.toFixed(1)}`);
 console.log("targets: lookups ≥ 0.8× the bare Bun server; audio ≥ 0.8× nginx; p99 during an import ≤ 2× the p99 without and ≤ 20 ms");
 work.remove();
