@@ -20,6 +20,7 @@ import { BackgroundImports } from "./importer/background-imports.ts";
 import type { ImporterDeps } from "./importer/campaign-import.usecases.ts";
 import { clearAbandonedImports, recoverInterruptedImports } from "./importer/import-lock.ts";
 import { createImportRepository } from "./importer/import.repository.ts";
+import { readLeadTableAside } from "./importer/package-staging-helper.ts";
 import { createMachineKeysRepository } from "./machine-keys/machine-keys.repository.ts";
 import type { MachineKeysDeps } from "./machine-keys/machine-keys.usecases.ts";
 import { createEdgeAccounts } from "./operators/operator-accounts.ts";
@@ -84,6 +85,8 @@ export async function buildEdgeDeps(configured: ConfigOf<EdgeConfigSpec>, databa
       const kept = [...current.audioByImport.keys()].map((importId) => `${importAudioDirectory(config.audioStoragePath, importId)}/`);
       audioStore.retainOnly((path) => kept.some((prefix) => path.startsWith(prefix)));
     },
+    // Called once the importer below exists: a serving edge reads a campaign's leads in a staging process.
+    readLeadTableAside: serve ? (importId, expectedCount) => readLeadTableAside(importer, importId, expectedCount) : undefined,
   });
   // A command never answers the dialer: only `serve` reads (and so insists on) DEFAULT_PROMPT_PATH.
   const defaultPrompt = await loadDefaultPrompt(serve ? config.defaultPromptPath : undefined);

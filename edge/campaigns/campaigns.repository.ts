@@ -3,7 +3,7 @@ import type { EdgeExecutor } from "../db/edge-database.ts";
 import { type CampaignAudioFile, type CampaignImport, type CampaignLead, type CampaignRollback, campaignAudioFiles, campaignImports, campaignLeads, campaignRollbacks } from "./campaigns.schema.ts";
 
 /** An import the dialer is served from (active) or can be rolled back to (previous). */
-export type DeployedImport = Pick<CampaignImport, "id" | "startedAt" | "defaultAudio"> & {
+export type DeployedImport = Pick<CampaignImport, "id" | "startedAt" | "defaultAudio" | "leadCount"> & {
   state: "active" | "previous";
   campaignId: string;
   campaignName: string;
@@ -51,6 +51,7 @@ export function createCampaignsRepository(db: EdgeExecutor): CampaignsRepository
     id: campaignImports.id,
     startedAt: campaignImports.startedAt,
     defaultAudio: campaignImports.defaultAudio,
+    leadCount: campaignImports.leadCount,
     campaignId: campaignImports.campaignId,
     campaignName: campaignImports.campaignName,
   };

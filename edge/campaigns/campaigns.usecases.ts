@@ -6,7 +6,7 @@ import type { Logger } from "../../shared/log/logger.ts";
 import type { Clock } from "../../shared/runtime/clock.ts";
 import { eventLoopTurns } from "../../shared/runtime/event-loop-turns.ts";
 import { audioContentType, type CampaignSnapshot, campaignSnapshot, type ServedAudioFile, type ServedCampaigns, type ServedCampaignsHolder } from "./campaign-snapshot.ts";
-import { LeadTable, LeadTableBuilder } from "./lead-table.ts";
+import { LeadTable, LeadTableBuilder, type LeadTableParts } from "./lead-table.ts";
 import type { EdgeDatabase } from "../db/edge-database.ts";
 import type { CampaignRollback } from "./campaigns.schema.ts";
 import { type CampaignsRepository, createCampaignsRepository, type DeployedImport, DeploymentConflictError } from "./campaigns.repository.ts";
@@ -22,6 +22,12 @@ export interface CampaignDeps {
   serving: boolean;
   /** Called after every swap (the audio cache drops files of imports no longer served). */
   onServedChange?: (current: ServedCampaigns) => void;
+  /**
+   * Reads an import's leads into a lead table elsewhere (a serving edge: in a staging process), so
+   * that a reload (start, rollback, a switch made by `edge import`) costs the dialer's thread no
+   * per-lead work; null when that failed, and this thread reads them.
+   */
+  readLeadTableAside?: (importId: number, expectedCount: number) => Promise<LeadTable | null>;
 }
 
 const leadsPageSize = 500;
@@ -32,15 +38,17 @@ export function importAudioDirectory(audioStoragePath: string, importId: number)
 }
 
 /** What reading a campaign needs: its rows, and where its audio lives. */
-interface CampaignSource {
+export interface CampaignSource {
   campaigns: CampaignsRepository;
   audioStoragePath: string;
+  readLeadTableAside?: CampaignDeps["readLeadTableAside"];
 }
 
 /** `stagedLeads`: the import's leads, indexed as they were staged, instead of read back from the database. */
 export async function loadCampaignSnapshot(deps: CampaignSource, source: Omit<DeployedImport, "state">, stagedLeads?: LeadTable): Promise<CampaignSnapshot> {
   const audio = await loadAudioIndex(deps, source.id, source.startedAt);
-  const leads = stagedLeads ?? (await readLeadTable(deps, source.id));
+  const expectedCount = source.leadCount ?? 0;
+  const leads = stagedLeads ?? (await deps.readLeadTableAside?.(source.id, expectedCount)) ?? new LeadTable(await readLeadTableParts(deps, source.id, expectedCount));
   return campaignSnapshot(
     { importId: source.id, campaignId: source.campaignId, campaignName: source.campaignName, importedAt: source.startedAt, activatedAt: source.activatedAt, defaultAudioPath: source.defaultAudio },
     leads,
@@ -48,9 +56,9 @@ export async function loadCampaignSnapshot(deps: CampaignSource, source: Omit<De
   );
 }
 
-/** Reads an import's leads from the database into a lead table, yielding between pages. */
-async function readLeadTable(deps: CampaignSource, importId: number): Promise<LeadTable> {
-  const leads = new LeadTableBuilder();
+/** Reads an import's leads from the database into a lead table sized for them, yielding between pages. */
+export async function readLeadTableParts(deps: Pick<CampaignSource, "campaigns">, importId: number, expectedCount: number): Promise<LeadTableParts> {
+  const leads = new LeadTableBuilder(expectedCount);
   const turns = eventLoopTurns();
   let after = 0;
   while (true) {
@@ -63,7 +71,7 @@ async function readLeadTable(deps: CampaignSource, importId: number): Promise<Le
     // Let the dialer's requests in between pages: a page is a few milliseconds of this thread.
     await turns.pause();
   }
-  return new LeadTable(leads.finish());
+  return leads.finish();
 }
 
 async function loadAudioIndex(deps: CampaignSource, importId: number, importedAt: number): Promise<Map<string, ServedAudioFile>> {
@@ -111,7 +119,7 @@ export class CampaignDeployment {
   readonly #source: CampaignSource;
 
   constructor(private readonly deps: CampaignDeps) {
-    this.#source = { campaigns: createCampaignsRepository(deps.db), audioStoragePath: deps.audioStoragePath };
+    this.#source = { campaigns: createCampaignsRepository(deps.db), audioStoragePath: deps.audioStoragePath, readLeadTableAside: deps.readLeadTableAside };
   }
 
   get served(): ServedCampaignsHolder {

@@ -149,10 +149,15 @@ function slotCapacity(count: number): number {
 
 /** A growing UTF-8 column: values one after another, with where each ends. */
 class ByteColumn {
-  #bytes = new Uint8Array(1 << 16);
+  #bytes: Uint8Array;
   #length = 0;
-  #ends = new Uint32Array(1024);
+  #ends: Uint32Array;
   #count = 0;
+
+  constructor(values: number, bytesEach: number) {
+    this.#bytes = new Uint8Array(Math.max(1 << 16, values * bytesEach));
+    this.#ends = new Uint32Array(Math.max(1024, values));
+  }
 
   push(value: string): void {
     // UTF-8 takes at most 3 bytes per UTF-16 code unit.
@@ -190,24 +195,42 @@ function grown<T extends Uint32Array>(array: T): T {
 
 /**
  * Takes leads in package order, in as many steps as the caller likes: the hash tables grow as the
- * leads come, so finishing hands the buffers over instead of passing over every lead again.
+ * leads come, so finishing hands the buffers over instead of passing over every lead again. Given
+ * the count to expect, it sizes everything for it at once: on a serving thread a growth of a large
+ * table (a rehash, a copy of tens of megabytes) is one step of tens of milliseconds.
  */
 export class LeadTableBuilder {
-  readonly #records = new ByteColumn();
-  readonly #phones = new ByteColumn();
-  readonly #vendors = new ByteColumn();
-  readonly #names = new ByteColumn();
+  readonly #records: ByteColumn;
+  readonly #phones: ByteColumn;
+  readonly #vendors: ByteColumn;
+  readonly #names: ByteColumn;
   readonly #vendorCodes: string[] = [];
   readonly #phoneNumbers: string[] = [];
   readonly #slots = new Set<string>();
   #count = 0;
-  #leadIds = new Uint32Array(1024);
-  #vendorHashes = new Uint32Array(1024);
-  #phoneHashes = new Uint32Array(1024);
-  #phoneCounts = new Uint32Array(1024);
-  #leadIdSlots = new Int32Array(slotCapacity(0)).fill(-1);
-  #vendorSlots = new Int32Array(slotCapacity(0)).fill(-1);
-  #phoneSlots = new Int32Array(slotCapacity(0)).fill(-1);
+  #leadIds: Uint32Array;
+  #vendorHashes: Uint32Array;
+  #phoneHashes: Uint32Array;
+  #phoneCounts: Uint32Array;
+  #leadIdSlots: Int32Array<ArrayBuffer>;
+  #vendorSlots: Int32Array<ArrayBuffer>;
+  #phoneSlots: Int32Array<ArrayBuffer>;
+
+  constructor(expectedCount = 0) {
+    const records = Math.max(1024, expectedCount);
+    // Typical sizes of a lead's record and search columns; a larger lead only means one growth more.
+    this.#records = new ByteColumn(expectedCount, 160);
+    this.#phones = new ByteColumn(expectedCount, 12);
+    this.#vendors = new ByteColumn(expectedCount, 12);
+    this.#names = new ByteColumn(expectedCount, 24);
+    this.#leadIds = new Uint32Array(records);
+    this.#vendorHashes = new Uint32Array(records);
+    this.#phoneHashes = new Uint32Array(records);
+    this.#phoneCounts = new Uint32Array(records);
+    this.#leadIdSlots = new Int32Array(slotCapacity(expectedCount)).fill(-1);
+    this.#vendorSlots = new Int32Array(slotCapacity(expectedCount)).fill(-1);
+    this.#phoneSlots = new Int32Array(slotCapacity(expectedCount)).fill(-1);
+  }
 
   add(lead: ServedLead): void {
     const record = this.#count;

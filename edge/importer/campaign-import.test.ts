@@ -8,7 +8,8 @@ import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { waitUntil } from "../../shared/testing/wait-until.ts";
 import { defaultSpeechCache } from "../../scripts/campaign-package/generate-campaign-package.ts";
 import { createSpeechSynthesizer } from "../../scripts/campaign-package/speech-synthesizer.ts";
-import { importAudioDirectory } from "../campaigns/campaigns.usecases.ts";
+import { createCampaignsRepository } from "../campaigns/campaigns.repository.ts";
+import { importAudioDirectory, readLeadTableParts } from "../campaigns/campaigns.usecases.ts";
 import { buildEdgeDeps } from "../edge-deps.ts";
 import { MetricsRegistry } from "../../shared/http/metrics.ts";
 import {
@@ -21,6 +22,7 @@ import {
 } from "../testing/edge-test-kit.ts";
 import { importPackageFile } from "./campaign-import.usecases.ts";
 import { beginImport, type ImportProgress, recoverInterruptedImports } from "./import-lock.ts";
+import { readLeadTableAside } from "./package-staging-helper.ts";
 
 let files: TempDir;
 /** Real speech, as Asterisk plays it, and the same speech in formats it does not. */
@@ -523,6 +525,34 @@ describe("the staging process", () => {
     const switched = edge.runtime.deployment.served.current().active!;
     await edge.runtime.deployment.load();
     expect(switched.leads.parts).toEqual(edge.runtime.deployment.served.current().active!.leads.parts);
+  });
+
+  test("a reload reads the served campaign's leads in a staging process: the table this thread would read, and no file left behind", async () => {
+    const generated = await buildTestPackage(dir, "spring.zip", { leads: 3000, audioFiles: 12, campaignId: "SPRING" });
+    const report = await importPackage(edge, generated.path);
+    expect(report.outcome).toBe("deployed");
+    const aside = await readLeadTableAside(edge.runtime.importer, report.import_id, 3000);
+    expect(aside).not.toBeNull();
+    const here = await readLeadTableParts({ campaigns: createCampaignsRepository(edge.database.db) }, report.import_id, 0);
+    expect(aside!.parts).toEqual(here);
+    expect(readdirSync(importAudioDirectory(edge.runtime.importer.audioStoragePath, report.import_id)).filter((name) => name.startsWith("."))).toEqual([]);
+    await waitUntil("the staging process to exit", () => stagingProcesses().length === 0);
+    // The serving edge's own reload (start, rollback, a switch by `edge import`) goes the same way.
+    await edge.runtime.deployment.load();
+    expect((await lookup(1001 + 2999)).body).toMatchObject({ lead_id: 1001 + 2999, campaign: { id: "SPRING" } });
+  });
+
+  test("when no staging process can read the leads, the serving thread does, and the log says why", async () => {
+    const generated = await buildTestPackage(dir, "spring.zip", { leads: 50, audioFiles: 4, campaignId: "SPRING" });
+    const report = await importPackage(edge, generated.path);
+    writeFileSync(dir.join("not-a-directory"), "");
+    const warnings: Array<{ msg: string; fields?: Record<string, unknown> }> = [];
+    const logger = { ...edge.runtime.importer.logger, warn: (msg: string, fields?: Record<string, unknown>) => warnings.push({ msg, fields }) };
+    const broken = { ...edge.runtime.importer, logger, stagingDatabase: { url: `file:${dir.join("not-a-directory")}/edge.db` } };
+    expect(await readLeadTableAside(broken, report.import_id, 50)).toBeNull();
+    expect(warnings).toMatchObject([{ msg: "could not read the campaign's leads in a staging process; reading them on the serving thread", fields: { importId: report.import_id } }]);
+    expect(String((warnings[0]!.fields!.error as Error).message)).toContain("not-a-directory");
+    await waitUntil("the staging process to exit", () => stagingProcesses().length === 0);
   });
 
     test("the snapshot built from the staged leads is the one the database holds", async () => {

@@ -4,6 +4,7 @@ import type { LogFields, Logger, LogLevel } from "../../shared/log/logger.ts";
 import { helperProcessCommand } from "../../shared/runtime/helper-process.ts";
 import { spawnProcess } from "../../shared/runtime/process.ts";
 import { lowerChildPriority } from "../../shared/runtime/thread-priority.ts";
+import { importAudioDirectory } from "../campaigns/campaigns.usecases.ts";
 import { LeadTable, type LeadTableParts, leadTableFromFile } from "../campaigns/lead-table.ts";
 import type { ImporterDeps, ImportLimits, PackageStager, StagingRequest } from "./campaign-import.usecases.ts";
 import type { ImportProgress, ImportRun } from "./import-lock.ts";
@@ -44,7 +45,16 @@ export interface StagingJob {
   buildLeadTable: boolean;
 }
 
-export type StagingCommand = { type: "stage"; job: StagingJob } | { type: "abort" } | { type: "purge" } | { type: "close" };
+/** A deployed import's leads, read from the database into a lead table (a reload of the served campaign). */
+export interface LeadTableRequest {
+  database: OpenDatabaseOptions;
+  importId: number;
+  expectedCount: number;
+  /** Where a staging process leaves the table's file: the import's own directory. */
+  directory: string;
+}
+
+export type StagingCommand = { type: "stage"; job: StagingJob } | { type: "table"; request: LeadTableRequest } | { type: "abort" } | { type: "purge" } | { type: "close" };
 
 /** A staged lead table: its buffers, transferred from a thread; or the file a staging process wrote it to. */
 export type StagedLeads = LeadTableParts | { file: string };
@@ -55,10 +65,11 @@ export type StagingEvent =
   | { type: "progress"; progress: ImportProgress }
   | { type: "log"; level: LogLevel; msg: string; fields?: LogFields }
   | { type: "staged"; report: ImportReport; progress: ImportProgress; outcome: StagingOutcome }
+  | { type: "table"; leads: StagedLeads | null; error: string | null }
   | { type: "purged"; error: string | null }
   | { type: "closed" };
 
-type Reply = Extract<StagingEvent, { type: "staged" | "purged" | "closed" }>;
+type Reply = Extract<StagingEvent, { type: "staged" | "table" | "purged" | "closed" }>;
 
 /** How commands reach the staging side and its events come back. */
 export type StagingCarrier = "process" | "worker";
@@ -113,11 +124,18 @@ export class StagingHelper implements PackageStager {
       if (outcome.kind === "rejected") throw new PackageRejectedError(outcome.problem);
       if (outcome.kind === "aborted") throw new ImportAbortedError(outcome.message);
       if (outcome.kind === "failed") throw Object.assign(new Error(outcome.message), { stack: outcome.stack });
-      if (!outcome.leads) return null;
-      return new LeadTable("file" in outcome.leads ? await takeLeadTableFile(outcome.leads.file) : outcome.leads);
+      return outcome.leads ? await takeLeadTable(outcome.leads) : null;
     } finally {
       request.signal?.removeEventListener("abort", abort);
     }
+  }
+
+  /** A deployed import's leads as a lead table, read from the database by the staging side. */
+  async readLeadTable(importId: number, expectedCount: number): Promise<LeadTable> {
+    const request: LeadTableRequest = { database: this.database, importId, expectedCount, directory: importAudioDirectory(this.deps.audioStoragePath, importId) };
+    const { leads, error } = (await this.#ask({ type: "table", request }, "table")) as Extract<Reply, { type: "table" }>;
+    if (!leads) throw new Error(error ?? "the staging side sent no lead table");
+    return takeLeadTable(leads);
   }
 
   async purgeUnservedImports(): Promise<void> {
@@ -158,12 +176,31 @@ export class StagingHelper implements PackageStager {
   }
 }
 
-/** Reads the lead table a staging process left, and removes its file. */
-async function takeLeadTableFile(file: string): Promise<LeadTableParts> {
+/** The lead table as the staging side handed it over; a file a staging process left is read, then removed. */
+async function takeLeadTable(leads: StagedLeads): Promise<LeadTable> {
+  if (!("file" in leads)) return new LeadTable(leads);
   try {
-    return leadTableFromFile(await readFile(file));
+    return new LeadTable(leadTableFromFile(await readFile(leads.file)));
   } finally {
-    await rm(file, { force: true });
+    await rm(leads.file, { force: true });
+  }
+}
+
+/**
+ * For a serving edge's reloads (start, rollback, a switch made by `edge import`): the leads are read
+ * into a lead table by a staging process for the one request; null when that failed (then the
+ * caller reads them on its own thread).
+ */
+export async function readLeadTableAside(deps: ImporterDeps, importId: number, expectedCount: number): Promise<LeadTable | null> {
+  if (!deps.stagingDatabase) return null;
+  const helper = new StagingHelper(deps, deps.stagingDatabase, deps.stagingCarrier);
+  try {
+    return await helper.readLeadTable(importId, expectedCount);
+  } catch (error) {
+    deps.logger.warn("could not read the campaign's leads in a staging process; reading them on the serving thread", { importId, error });
+    return null;
+  } finally {
+    await helper.close().catch(() => {});
   }
 }
 

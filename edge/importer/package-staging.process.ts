@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { lowerProcessPriority } from "../../shared/runtime/thread-priority.ts";
-import { leadTableFileChunks } from "../campaigns/lead-table.ts";
+import { type LeadTableParts, leadTableFileChunks } from "../campaigns/lead-table.ts";
 import { type StagingCommand, type StagingEvent, stagingNice } from "./package-staging-helper.ts";
 import { serveStagingCommands } from "./package-staging.ts";
 
@@ -13,9 +13,9 @@ import { serveStagingCommands } from "./package-staging.ts";
  * priority, so on a busy machine the dialer's lookups get the CPU first.
  */
 
-/** Where the staging process leaves the lead table it built for the serving edge to read. */
-export function leadTableFilePath(importDirectory: string): string {
-  return join(importDirectory, ".lead-table");
+/** Where this staging process leaves a lead table it built for the serving edge to read (and remove). */
+function leadTableFilePath(directory: string): string {
+  return join(directory, `.lead-table-${process.pid}`);
 }
 
 /** Serves staging commands until stdin ends; resolves with the exit code. */
@@ -25,15 +25,15 @@ export async function runStagingProcess(): Promise<number> {
   // Ctrl-C at a terminal and systemd's stop reach every process of the group: the edge that started
   // this one handles them and says what to do (abort, close); this one ends when its stdin does.
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => {});
-  let importDirectory = "";
+  /** The import directory of the command in hand: one command at a time comes from the edge. */
+  let directory = "";
   let handle: (command: StagingCommand) => void = () => {};
   let closed = false;
   const post = (event: StagingEvent): void => {
     if (event.type === "staged" && event.outcome.kind === "staged" && event.outcome.leads && !("file" in event.outcome.leads)) {
-      const file = leadTableFilePath(importDirectory);
-      writeLeadTableFile(file, event.outcome.leads);
-      event = { ...event, outcome: { kind: "staged", leads: { file } } };
+      event = { ...event, outcome: { kind: "staged", leads: writeLeadTableFile(leadTableFilePath(directory), event.outcome.leads) } };
     }
+    if (event.type === "table" && event.leads && !("file" in event.leads)) event = { ...event, leads: writeLeadTableFile(leadTableFilePath(directory), event.leads) };
     if (event.type === "closed") closed = true;
     process.stdout.write(`${JSON.stringify(event, (_key, value) => (value instanceof Error ? { name: value.name, message: value.message } : value))}\n`);
   };
@@ -45,7 +45,8 @@ export async function runStagingProcess(): Promise<number> {
     for (let newline = buffered.indexOf("\n"); newline >= 0; newline = buffered.indexOf("\n")) {
       const command = JSON.parse(buffered.slice(0, newline)) as StagingCommand;
       buffered = buffered.slice(newline + 1);
-      if (command.type === "stage") importDirectory = command.job.importDirectory;
+      if (command.type === "stage") directory = command.job.importDirectory;
+      if (command.type === "table") directory = command.request.directory;
       handle(command);
     }
   }
@@ -54,7 +55,7 @@ export async function runStagingProcess(): Promise<number> {
   return closed ? 0 : 1;
 }
 
-function writeLeadTableFile(file: string, leads: Parameters<typeof leadTableFileChunks>[0]): void {
+function writeLeadTableFile(file: string, leads: LeadTableParts): { file: string } {
   mkdirSync(join(file, ".."), { recursive: true });
   const descriptor = openSync(file, "w", 0o600);
   try {
@@ -64,6 +65,7 @@ function writeLeadTableFile(file: string, leads: Parameters<typeof leadTableFile
   } finally {
     closeSync(descriptor);
   }
+  return { file };
 }
 
 if (import.meta.main) process.exit(await runStagingProcess());

@@ -2,19 +2,20 @@ import { type NodeDatabase, openDatabase } from "../../shared/db/open-database.t
 import type { LogFields, Logger, LogLevel } from "../../shared/log/logger.ts";
 import { systemClock } from "../../shared/runtime/clock.ts";
 import { ServedCampaignsHolder } from "../campaigns/campaign-snapshot.ts";
-import { CampaignDeployment } from "../campaigns/campaigns.usecases.ts";
+import { createCampaignsRepository } from "../campaigns/campaigns.repository.ts";
+import { CampaignDeployment, readLeadTableParts } from "../campaigns/campaigns.usecases.ts";
 import * as schema from "../db/schema.ts";
 import { type StagingDeps, stagePackageFile } from "./campaign-import.usecases.ts";
 import { type ImportProgress, ImportRun } from "./import-lock.ts";
 import { PackageRejectedError } from "./import-problem.ts";
 import { createImportRepository } from "./import.repository.ts";
-import type { StagingCommand, StagingEvent, StagingJob, StagingOutcome } from "./package-staging-helper.ts";
+import type { LeadTableRequest, StagingCommand, StagingEvent, StagingJob, StagingOutcome } from "./package-staging-helper.ts";
 import { ImportAbortedError } from "./package-validation.ts";
 
 /**
  * The staging side of an import (see package-staging-helper.ts), whichever carries its messages:
  * a child process (package-staging.process.ts) or a worker thread (package-staging.worker.ts).
- * One package, then its clean-up, on a database connection of its own.
+ * One package, then its clean-up, or one deployed import's lead table, on a database connection of its own.
  */
 
 export interface StagingPort {
@@ -70,6 +71,16 @@ export function serveStagingCommands(port: StagingPort): { abort(): void } {
     port.post({ type: "staged", report: run?.report.report ?? job.run.report, progress: run?.progress ?? job.run.progress, outcome });
   }
 
+  async function readTable(request: LeadTableRequest): Promise<void> {
+    try {
+      database ??= openDatabase(request.database, schema);
+      const leads = await readLeadTableParts({ campaigns: createCampaignsRepository(database.db) }, request.importId, request.expectedCount);
+      port.post({ type: "table", leads, error: null });
+    } catch (error) {
+      port.post({ type: "table", leads: null, error: (error as Error).message });
+    }
+  }
+
   async function purge(): Promise<void> {
     try {
       if (!database) throw new Error("the staging side has no database connection");
@@ -84,6 +95,7 @@ export function serveStagingCommands(port: StagingPort): { abort(): void } {
   port.onCommand((command) => {
     if (command.type === "abort") stopping.abort();
     else if (command.type === "stage") void stage(command.job);
+    else if (command.type === "table") void readTable(command.request);
     else if (command.type === "purge") void purge();
     else {
       database?.close();

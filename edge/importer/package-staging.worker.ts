@@ -11,7 +11,10 @@ lowerWorkerThreadPriority(stagingNice);
 
 serveStagingCommands({
   // The lead table's buffers move to the serving thread without a copy.
-  post: (event) => scope.postMessage(event, event.type === "staged" && event.outcome.kind === "staged" && event.outcome.leads && !("file" in event.outcome.leads) ? transferList(event.outcome.leads) : []),
+  post: (event) => {
+    const leads = event.type === "staged" && event.outcome.kind === "staged" ? event.outcome.leads : event.type === "table" ? event.leads : null;
+    scope.postMessage(event, leads && !("file" in leads) ? transferList(leads) : []);
+  },
   onCommand: (handler) => {
     scope.onmessage = (message) => handler(message.data);
   },
