@@ -26,7 +26,7 @@ export interface StagingPort {
 /** Progress is relayed at most this often (and at every phase change); this side writes it to the database. */
 const progressRelayMs = 100;
 
-export function serveStagingCommands(port: StagingPort): { abort(): void } {
+export function serveStagingCommands(port: StagingPort): void {
   const stopping = new AbortController();
   let database: NodeDatabase<typeof schema> | null = null;
   let audioStoragePath = "";
@@ -103,5 +103,4 @@ export function serveStagingCommands(port: StagingPort): { abort(): void } {
       port.post({ type: "closed" });
     }
   });
-  return { abort: () => stopping.abort() };
 }
