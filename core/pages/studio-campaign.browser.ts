@@ -90,8 +90,10 @@ byId<HTMLFormElement>("leads-form").addEventListener("submit", async (event) => 
   button.textContent = kit.say("leads.uploading");
   try {
     const uploaded = await dashboardApi<{ leads: number }>(kit, `${path}/leads`, { method: "PUT", headers: { "content-type": "text/csv" }, body: file });
+    // The summary and the preview show the new leads before the message says they are in (the leads
+    // are stored either way: a refresh that fails leaves the old figures, not a refusal).
+    await Promise.all([loadPreviewLeads(), refresh()]).catch(() => {});
     showMessage(message, "ok", kit.say("leads.uploaded", { count: uploaded.leads }));
-    await Promise.all([loadPreviewLeads(), refresh()]);
   } catch (error) {
     const details = error instanceof ApiError && error.code === "studio.leads_invalid" ? (error.details as { problems: LeadFileProblem[]; problem_count: number } | null) : null;
     if (details) {
