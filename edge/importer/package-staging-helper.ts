@@ -3,6 +3,7 @@ import type { OpenDatabaseOptions } from "../../shared/db/open-database.ts";
 import type { LogFields, Logger, LogLevel } from "../../shared/log/logger.ts";
 import { helperProcessCommand } from "../../shared/runtime/helper-process.ts";
 import { spawnProcess } from "../../shared/runtime/process.ts";
+import { textLines } from "../../shared/runtime/text-lines.ts";
 import { lowerChildPriority } from "../../shared/runtime/thread-priority.ts";
 import { importAudioDirectory } from "../campaigns/campaigns.usecases.ts";
 import { LeadTable, type LeadTableParts, leadTableFromFile } from "../campaigns/lead-table.ts";
@@ -209,22 +210,15 @@ function processChannel(command: string[], receive: (event: StagingEvent) => voi
   lowerChildPriority(child.pid, stagingNice);
   let ending = false;
   void (async () => {
-    const decoder = new TextDecoder();
-    let buffered = "";
-    for await (const chunk of child.stdout!) {
-      buffered += decoder.decode(chunk, { stream: true });
-      for (let newline = buffered.indexOf("\n"); newline >= 0; newline = buffered.indexOf("\n")) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        let event: StagingEvent;
-        try {
-          event = JSON.parse(line) as StagingEvent;
-        } catch (error) {
-          logger.warn("the staging process wrote a line that is not an event", { line: line.slice(0, 200), error });
-          continue;
-        }
-        receive(event);
+    for await (const line of textLines(child.stdout!)) {
+      let event: StagingEvent;
+      try {
+        event = JSON.parse(line) as StagingEvent;
+      } catch (error) {
+        logger.warn("the staging process wrote a line that is not an event", { line: line.slice(0, 200), error });
+        continue;
       }
+      receive(event);
     }
     const code = await child.exited;
     if (!ending) broke(new Error(`the staging process stopped (exit code ${code})`));

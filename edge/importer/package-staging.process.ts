@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { textLines } from "../../shared/runtime/text-lines.ts";
 import { lowerProcessPriority } from "../../shared/runtime/thread-priority.ts";
 import { type LeadTableParts, leadTableFileChunks } from "../campaigns/lead-table.ts";
 import { type StagingCommand, type StagingEvent, stagingNice } from "./package-staging-helper.ts";
@@ -38,17 +39,11 @@ export async function runStagingProcess(): Promise<number> {
     process.stdout.write(`${JSON.stringify(event, (_key, value) => (value instanceof Error ? { name: value.name, message: value.message } : value))}\n`);
   };
   serveStagingCommands({ post, onCommand: (handler) => (handle = handler) });
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of process.stdin as AsyncIterable<Uint8Array>) {
-    buffered += decoder.decode(chunk, { stream: true });
-    for (let newline = buffered.indexOf("\n"); newline >= 0; newline = buffered.indexOf("\n")) {
-      const command = JSON.parse(buffered.slice(0, newline)) as StagingCommand;
-      buffered = buffered.slice(newline + 1);
-      if (command.type === "stage") directory = command.job.importDirectory;
-      if (command.type === "table") directory = command.request.directory;
-      handle(command);
-    }
+  for await (const line of textLines(process.stdin as AsyncIterable<Uint8Array>)) {
+    const command = JSON.parse(line) as StagingCommand;
+    if (command.type === "stage") directory = command.job.importDirectory;
+    if (command.type === "table") directory = command.request.directory;
+    handle(command);
   }
   // stdin ends when the serving edge is done with this process, or is gone: then whatever was staged
   // is left for the edge's clean-up of abandoned imports, and the import lock for its lease to expire.

@@ -12,6 +12,7 @@ import { MetricsRegistry } from "../../shared/http/metrics.ts";
 import { silentLogger } from "../../shared/log/logger.ts";
 import { systemClock } from "../../shared/runtime/clock.ts";
 import { startHttpServer } from "../../shared/runtime/http-server.ts";
+import { textLines } from "../../shared/runtime/text-lines.ts";
 import { openTempDatabase } from "../../shared/testing/temp-database.ts";
 import { loadConfig } from "../../shared/config/config-loader.ts";
 import { createCoreApp } from "../../core/app.ts";
@@ -53,7 +54,7 @@ async function runBench(listeners: number, events: number): Promise<void> {
 
   log(`opening ${listeners} listeners on the core's campaign socket and ${listeners} on a bare Bun WebSocket server…`);
   const child = Bun.spawn([process.execPath, import.meta.path, "listeners", `${core.url.replace("http:", "ws:")}/ws/${campaignId}`, `ws://127.0.0.1:${bare.port}/`, String(listeners)], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
-  const lines = readLines(child.stdout);
+  const lines = textLines(child.stdout);
   const expectLine = async (want: string) => {
     const line = await lines.next();
     if (line.value !== want) throw new Error(`listeners said ${JSON.stringify(line.value)}, expected ${want}`);
@@ -134,7 +135,7 @@ async function runListeners(coreUrl: string, bareUrl: string, count: number): Pr
   }
   await Bun.sleep(300);
   process.stdout.write("ready\n");
-  for await (const line of readLines(Bun.stdin.stream())) {
+  for await (const line of textLines(Bun.stdin.stream())) {
     if (line !== "report") continue;
     const offsets: number[] = [];
     const roundTrips: number[] = [];
@@ -164,19 +165,5 @@ async function runListeners(coreUrl: string, bareUrl: string, count: number): Pr
       singleRoundTrips.push(samples[0]!.roundTrip);
     }
     process.stdout.write(`${JSON.stringify({ latencies, offsets, roundTrips, singleOffsets, singleRoundTrips })}\n`);
-  }
-}
-
-async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const bytes of stream) {
-    buffer += decoder.decode(bytes, { stream: true });
-    let newline = buffer.indexOf("\n");
-    while (newline >= 0) {
-      yield buffer.slice(0, newline);
-      buffer = buffer.slice(newline + 1);
-      newline = buffer.indexOf("\n");
-    }
   }
 }

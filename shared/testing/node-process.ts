@@ -1,4 +1,5 @@
 import { spawnProcess, type ChildProcessHandle } from "../runtime/process.ts";
+import { textLines } from "../runtime/text-lines.ts";
 
 export interface RunningNodeProcess {
   /** The URL from the node's "serving" log line (the real port when started with port 0). */
@@ -29,22 +30,13 @@ export async function startNodeProcess(
   let resolveServing!: (url: string) => void;
   const serving = new Promise<string>((resolve) => (resolveServing = resolve));
   void (async () => {
-    const decoder = new TextDecoder();
-    let buffered = "";
-    for await (const chunk of child.stderr!) {
-      buffered += decoder.decode(chunk, { stream: true });
-      let newline = buffered.indexOf("\n");
-      while (newline >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        lines.push(line);
-        try {
-          const record = JSON.parse(line);
-          if (record.msg === readyMessage) resolveServing(typeof record.url === "string" ? record.url.replace("0.0.0.0", "127.0.0.1") : "");
-        } catch {
-          // not a log line
-        }
-        newline = buffered.indexOf("\n");
+    for await (const line of textLines(child.stderr!)) {
+      lines.push(line);
+      try {
+        const record = JSON.parse(line);
+        if (record.msg === readyMessage) resolveServing(typeof record.url === "string" ? record.url.replace("0.0.0.0", "127.0.0.1") : "");
+      } catch {
+        // not a log line
       }
     }
   })();
