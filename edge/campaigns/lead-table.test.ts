@@ -18,6 +18,14 @@ function tableOf(leads: ServedLead[]): LeadTable {
   return new LeadTable(builder.finish());
 }
 
+/** The bytes of the file a staging process writes for `parts`. */
+function fileOf(parts: LeadTableParts): Uint8Array {
+  const chunks = leadTableFileChunks(parts);
+  const file = new Uint8Array(chunks.reduce((size, chunk) => size + chunk.byteLength, 0));
+  chunks.reduce((offset, chunk) => (file.set(chunk, offset), offset + chunk.byteLength), 0);
+  return file;
+}
+
 /** The operator search as it reads, one lead object at a time: what the table's columns must answer. */
 function searchedOneByOne(leads: ServedLead[], query: string): number[] {
   const needle = query.trim().toLowerCase();
@@ -113,9 +121,7 @@ describe("lead table", () => {
   test("the table crosses to another process whole, as one file read back as views of its bytes, and answers there the same", () => {
     const leads = Array.from({ length: 1000 }, (_, index) => lead(1 + index, index === 7 ? { fields: { first_name: "Zoë 😀", last_name: "" } } : {}));
     const parts = tableOf(leads).parts;
-    const chunks = leadTableFileChunks(parts);
-    const file = new Uint8Array(chunks.reduce((size, chunk) => size + chunk.byteLength, 0));
-    chunks.reduce((offset, chunk) => (file.set(chunk, offset), offset + chunk.byteLength), 0);
+    const file = fileOf(parts);
     // As a read can hand the bytes over at any offset in its buffer: one that breaks alignment too.
     const unaligned = new Uint8Array(file.byteLength + 3).subarray(3);
     unaligned.set(file);
@@ -130,12 +136,12 @@ describe("lead table", () => {
   });
 
   test("a file that is not a whole lead table is refused with what is wrong", () => {
-    const chunks = leadTableFileChunks(tableOf([lead(1), lead(2)]).parts);
-    const whole = new Uint8Array(chunks.reduce((size, chunk) => size + chunk.byteLength, 0));
-    chunks.reduce((offset, chunk) => (whole.set(chunk, offset), offset + chunk.byteLength), 0);
+    const whole = fileOf(tableOf([lead(1), lead(2)]).parts);
     expect(() => leadTableFromFile(new TextEncoder().encode("lead_id,phone\n1,2\n"))).toThrow("the lead table file is damaged: no header");
     expect(() => leadTableFromFile(new TextEncoder().encode("SC-LEAD-TABLE-1\n{count: 2}\n"))).toThrow("the lead table file is damaged: its header is not JSON");
     expect(() => leadTableFromFile(new TextEncoder().encode('SC-LEAD-TABLE-1\n{"count":2}\n'))).toThrow("the lead table file is damaged: its header lacks the count, audio slots or arrays");
     expect(() => leadTableFromFile(whole.subarray(0, whole.byteLength - 16))).toThrow(/the lead table file is damaged: \w+ lies outside the file/);
+    const negative = 'SC-LEAD-TABLE-1\n{"count":2,"audioSlots":[],"arrays":[{"name":"records","type":"Uint8Array","offset":64,"length":-8}]}\n';
+    expect(() => leadTableFromFile(new TextEncoder().encode(negative.padEnd(128, " ")))).toThrow("the lead table file is damaged: records lies outside the file");
   });
 });

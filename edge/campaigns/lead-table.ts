@@ -116,7 +116,9 @@ export function leadTableFromFile(bytes: Uint8Array): LeadTableParts {
   const parts: Record<string, unknown> = { count: header.count, audioSlots: header.audioSlots };
   for (const { name, type, offset, length } of header.arrays) {
     const kind = arrayTypes[type];
-    if (!kind || offset % 8 !== 0 || offset + length * kind.BYTES_PER_ELEMENT > bytes.byteLength) throw damaged(`${name} lies outside the file`);
+    if (!kind || !Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset % 8 !== 0 || offset + length * kind.BYTES_PER_ELEMENT > bytes.byteLength) {
+      throw damaged(`${name} lies outside the file`);
+    }
     parts[name] = new kind(bytes.buffer as ArrayBuffer, bytes.byteOffset + offset, length);
   }
   return parts as unknown as LeadTableParts;
