@@ -4,10 +4,12 @@
  * Build it first: npm run build.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { binaryPath } from "../scripts/build.ts";
 import { runCommand } from "../shared/runtime/process.ts";
+import { processesRunning } from "../shared/testing/linux-processes.ts";
 import { type RunningNodeProcess, startNodeProcess } from "../shared/testing/node-process.ts";
+import { stagingProcessCommand } from "./importer/package-staging-helper.ts";
 import { makeTempDir, type TempDir } from "../shared/testing/temp-dir.ts";
 import { buildTestPackage, testOperator } from "./testing/edge-test-kit.ts";
 
@@ -33,15 +35,7 @@ afterAll(async () => {
 });
 
 /** Processes of the binary started with its hidden staging command. */
-function stagingProcesses(): string[] {
-  return readdirSync("/proc").filter((pid) => {
-    try {
-      return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes("__stage-package");
-    } catch {
-      return false; // gone meanwhile
-    }
-  });
-}
+const stagingProcesses = (): number[] => processesRunning((argument) => argument === stagingProcessCommand);
 
 const edge = (args: string[]) => runCommand(binary, args, { cwd: dir.path, env });
 

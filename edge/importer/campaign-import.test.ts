@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { zipSync } from "fflate";
 import { encodePcmWav } from "../../shared/audio/wav-format.ts";
 import { runCommand, spawnProcess } from "../../shared/runtime/process.ts";
+import { processesRunning, threadNices } from "../../shared/testing/linux-processes.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { waitUntil } from "../../shared/testing/wait-until.ts";
 import { defaultSpeechCache } from "../../scripts/campaign-package/generate-campaign-package.ts";
@@ -59,28 +60,7 @@ afterEach(async () => {
 });
 
 /** Child processes of this one running the staging module. */
-function stagingProcesses(): number[] {
-  return readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-        return parent === process.pid && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("package-staging.process.ts");
-      } catch {
-        return false; // gone meanwhile
-      }
-    })
-    .map(Number);
-}
-
-/** The nice value of every thread of a process. */
-function threadNices(pid: number): number[] {
-  return readdirSync(`/proc/${pid}/task`).map((task) => {
-    const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
-  });
-}
+const stagingProcesses = (): number[] => processesRunning((argument) => argument.endsWith("package-staging.process.ts"), process.pid);
 
 async function lookup(leadId: number) {
   const response = await edge.fetch(new Request(`http://127.0.0.1:8001/api/v1/leads/${leadId}`), loopback);
@@ -462,13 +442,19 @@ describe("the import lock", () => {
   });
 });
 
+/** Starts importing a 20,000-lead package and returns once its leads are being staged. */
+async function startLargeImport() {
+  const generated = await buildTestPackage(dir, "large.zip", { leads: 20_000, audioFiles: 10, campaignId: "LARGE" });
+  let progress: ImportProgress | null = null;
+  const run = await beginImport(edge.runtime.importer, { source: "cli", fileName: "large.zip", operator: null, onProgress: (current) => (progress = { ...current }) });
+  const importing = importPackageFile(edge.runtime.importer, run, generated.path);
+  await waitUntil("the leads to be staged", () => progress?.phase === "leads" && progress.leads_read > 0);
+  return { generated, run, importing };
+}
+
 describe("the staging process", () => {
   test("a package is checked and staged in a process of its own: staging goes on while the serving thread is busy", async () => {
-    const generated = await buildTestPackage(dir, "large.zip", { leads: 20_000, audioFiles: 10, campaignId: "LARGE" });
-    let progress: ImportProgress | null = null;
-    const run = await beginImport(edge.runtime.importer, { source: "cli", fileName: "large.zip", operator: null, onProgress: (current) => (progress = { ...current }) });
-    const importing = importPackageFile(edge.runtime.importer, run, generated.path);
-    await waitUntil("the leads to be staged", () => progress?.phase === "leads" && progress.leads_read > 0);
+    const { importing } = await startLargeImport();
     // This thread now runs nothing but this loop: only another process can still write staged leads.
     const wal = `${edge.database.filePath}-wal`;
     const before = statSync(wal).size;
@@ -481,11 +467,7 @@ describe("the staging process", () => {
   });
 
   test("it is a child process whose every thread runs at a lower priority; it leaves no process and no file behind", async () => {
-    const generated = await buildTestPackage(dir, "large.zip", { leads: 20_000, audioFiles: 10, campaignId: "LARGE" });
-    let progress: ImportProgress | null = null;
-    const run = await beginImport(edge.runtime.importer, { source: "cli", fileName: "large.zip", operator: null, onProgress: (current) => (progress = { ...current }) });
-    const importing = importPackageFile(edge.runtime.importer, run, generated.path);
-    await waitUntil("the leads to be staged", () => progress?.phase === "leads" && progress.leads_read > 0);
+    const { run, importing } = await startLargeImport();
     const [staging] = stagingProcesses();
     expect(staging).toBeDefined();
     expect(new Set(threadNices(staging!))).toEqual(new Set([Math.max(threadNices(process.pid)[0]!, 10)]));
@@ -501,11 +483,7 @@ describe("the staging process", () => {
   test("a staging process that dies mid-import fails the import with its reason; nothing changes and the next import works", async () => {
     const first = await buildTestPackage(dir, "first.zip", { leads: 30, audioFiles: 3, campaignId: "FIRST" });
     expect((await importPackage(edge, first.path)).outcome).toBe("deployed");
-    const generated = await buildTestPackage(dir, "large.zip", { leads: 20_000, audioFiles: 10, campaignId: "LARGE" });
-    let progress: ImportProgress | null = null;
-    const run = await beginImport(edge.runtime.importer, { source: "cli", fileName: "large.zip", operator: null, onProgress: (current) => (progress = { ...current }) });
-    const importing = importPackageFile(edge.runtime.importer, run, generated.path);
-    await waitUntil("the leads to be staged", () => progress?.phase === "leads" && progress.leads_read > 0);
+    const { generated, run, importing } = await startLargeImport();
     process.kill(stagingProcesses()[0]!, "SIGKILL");
     const report = await importing;
     expect(report).toMatchObject({ outcome: "failed", problems: [{ code: "import.internal_error" }] });

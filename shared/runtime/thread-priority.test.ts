@@ -1,17 +1,14 @@
 import { afterAll, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { threadNice } from "../testing/linux-processes.ts";
 import { makeTempDir } from "../testing/temp-dir.ts";
 import { lowerWorkerThreadPriority } from "./thread-priority.ts";
 
 const dir = makeTempDir();
 afterAll(() => dir.remove());
 
-/** A thread's nice value as the kernel reports it (field 19 of /proc/<pid>/task/<tid>/stat). */
-function niceOf(threadId: number): number {
-  const stat = readFileSync(`/proc/self/task/${threadId}/stat`, "utf8");
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
-}
+const niceOf = (threadId: number): number => threadNice(process.pid, threadId);
 
 test("a worker thread lowers its own priority and leaves the serving thread's alone", async () => {
   const module = join(dir.path, "lowering.worker.ts");
@@ -48,14 +45,10 @@ test("a helper process lowers every one of its threads, and the process that sta
   const script = join(dir.path, "lowering-process.ts");
   writeFileSync(
     script,
-    `import { readdirSync, readFileSync } from "node:fs";
-import { lowerProcessPriority } from ${JSON.stringify(join(import.meta.dir, "thread-priority.ts"))};
+    `import { lowerProcessPriority } from ${JSON.stringify(join(import.meta.dir, "thread-priority.ts"))};
+import { threadNices } from ${JSON.stringify(join(import.meta.dir, "../testing/linux-processes.ts"))};
 const lowered = lowerProcessPriority(10);
-const nices = readdirSync("/proc/self/task").map((task) => {
-  const stat = readFileSync(\`/proc/self/task/\${task}/stat\`, "utf8");
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
-});
-console.log(JSON.stringify({ lowered, nices }));`,
+console.log(JSON.stringify({ lowered, nices: threadNices(process.pid) }));`,
   );
   const before = niceOf(process.pid);
   const child = Bun.spawnSync([process.execPath, script], { stderr: "inherit" });
