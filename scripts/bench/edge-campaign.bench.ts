@@ -20,7 +20,7 @@ import { findFreePort } from "../../shared/testing/free-port.ts";
 import { startNodeProcess } from "../../shared/testing/node-process.ts";
 import { makeTempDir } from "../../shared/testing/temp-dir.ts";
 import { binaryPath } from "../build.ts";
-import { printTable } from "./bench-report.ts";
+import { median, printTable } from "./bench-report.ts";
 import { measureAlternating, randomPathScript, runWrk } from "./load-drivers.ts";
 
 const leadCount = Number(process.argv[2] ?? 100_000);
@@ -339,8 +339,8 @@ printTable(
   ["round", "p99 no import", "p99 importing", "ratio", "max importing", "import", "seconds", "stolen ms (no import / importing)"],
   rounds.map((each, index) => [index + 1, each.quietP99, each.importP99, (each.importP99 / each.quietP99).toFixed(2), each.importMax, each.outcome, each.seconds, `${each.quietStolenMs} / ${each.importStolenMs}`]),
 );
-const ratios = rounds.map((each) => each.importP99 / each.quietP99).sort((a, b) => a - b);
-console.log(`p99 during the imports: ${(duringImport.p99Ms / withoutImport.p99Ms).toFixed(2)}× the p99 without (all rounds together); median of the rounds' ratios ${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)}×`);
+const medianRatio = median(rounds.map((each) => each.importP99 / each.quietP99));
+console.log(`p99 during the imports: ${(duringImport.p99Ms / withoutImport.p99Ms).toFixed(2)}× the p99 without (all rounds together); median of the rounds' ratios ${medianRatio.toFixed(2)}×`);
 if (slowLookups.length > 0) console.log(`lookups of 50 ms and more:\n  ${slowLookups.join("\n  ")}`);
 console.log(`1-minute load average on ${cpus().length} cores at the end: ${loadavg()[0]!.toFixed(1)}`);
 console.log("targets: lookups ≥ 0.8× the bare Bun server; audio ≥ 0.8× nginx; p99 during an import ≤ 2× the p99 without and ≤ 20 ms");
