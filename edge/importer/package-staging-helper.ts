@@ -1,7 +1,8 @@
-import { readFile, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import type { OpenDatabaseOptions } from "../../shared/db/open-database.ts";
 import type { LogFields, Logger, LogLevel } from "../../shared/log/logger.ts";
 import { helperProcessCommand } from "../../shared/runtime/helper-process.ts";
+import { mapFile } from "../../shared/runtime/files.ts";
 import { spawnProcess } from "../../shared/runtime/process.ts";
 import { textLines } from "../../shared/runtime/text-lines.ts";
 import { lowerChildPriority } from "../../shared/runtime/thread-priority.ts";
@@ -181,7 +182,8 @@ export class StagingHelper implements PackageStager {
 async function takeLeadTable(leads: StagedLeads): Promise<LeadTable> {
   if (!("file" in leads)) return new LeadTable(leads);
   try {
-    return new LeadTable(leadTableFromFile(await readFile(leads.file)));
+    // Mapped, not read: the serving thread takes over a table of any size without a pause.
+    return new LeadTable(leadTableFromFile(await mapFile(leads.file)));
   } finally {
     await rm(leads.file, { force: true });
   }

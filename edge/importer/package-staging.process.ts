@@ -1,5 +1,6 @@
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
+import { writeAllSync } from "../../shared/runtime/files.ts";
 import { textLines } from "../../shared/runtime/text-lines.ts";
 import { lowerProcessPriority } from "../../shared/runtime/thread-priority.ts";
 import { type LeadTableParts, leadTableFileChunks } from "../campaigns/lead-table.ts";
@@ -54,9 +55,7 @@ function writeLeadTableFile(file: string, leads: LeadTableParts): { file: string
   mkdirSync(join(file, ".."), { recursive: true });
   const descriptor = openSync(file, "w", 0o600);
   try {
-    for (const chunk of leadTableFileChunks(leads)) {
-      for (let written = 0; written < chunk.byteLength; ) written += writeSync(descriptor, chunk, written);
-    }
+    for (const chunk of leadTableFileChunks(leads)) writeAllSync(descriptor, chunk);
   } finally {
     closeSync(descriptor);
   }

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { link, mkdir, open, rename, rm } from "node:fs/promises";
+import { link, mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { dirname, basename, join } from "node:path";
+import { runtimeKind } from "./runtime-kind.ts";
 
 /**
  * Writes a file so that a reader (or a power cut) sees either the old content or the new, never a mix.
@@ -60,6 +61,18 @@ export function writeFileAtomicSync(path: string, data: Uint8Array | string): vo
   closeSync(fd);
   renameSync(temp, path);
   syncDirectorySync(dirname(path));
+}
+
+/**
+ * A file's bytes to read without copying them in: under Bun a private mapping
+ * (mmap), whose pages come in as they are first read, so a large file costs the calling thread
+ * nothing up front (reading 84 MB into memory held this thread up for 10–35 ms at a time). It stays
+ * valid after the file is removed, and is unmapped when the array is collected; the file must not be
+ * truncated meanwhile. Elsewhere it is read whole. Not for empty files.
+ */
+export async function mapFile(path: string): Promise<Uint8Array> {
+  if (runtimeKind === "bun") return Bun.mmap(path, { shared: false });
+  return new Uint8Array(await readFile(path));
 }
 
 /** Writes every byte: a single write() may stop short. */

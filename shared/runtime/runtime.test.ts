@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createLogger } from "../log/logger.ts";
 import { createFakeClock } from "../testing/fake-clock.ts";
 import { makeTempDir, type TempDir } from "../testing/temp-dir.ts";
 import { startBackgroundLoop } from "./background-loop.ts";
-import { publishWithoutOverwrite, writeFileAtomic, writeFileAtomicSync } from "./files.ts";
+import { mapFile, publishWithoutOverwrite, writeFileAtomic, writeFileAtomicSync } from "./files.ts";
 import { startHttpServer } from "./http-server.ts";
 import { runCommand } from "./process.ts";
 import { resolveInside, UnsafePathError } from "./safe-path.ts";
@@ -67,6 +67,26 @@ describe("atomic writes", () => {
     await publishWithoutOverwrite(dir.join(".other.tmp"), dir.join("other"));
     expect(readFileSync(dir.join("other"), "utf8")).toBe("new");
     expect(readdirSync(dir.path).sort()).toEqual(["other", "snapshot"]);
+  });
+});
+
+describe("mapping a file", () => {
+  test("gives the file's bytes, which stay readable after the file is removed, and writes to them never reach it", async () => {
+    dir = makeTempDir();
+    const path = dir.join("table.bin");
+    const written = Uint8Array.from({ length: 3 * 4096 + 5 }, (_, index) => index % 251);
+    writeFileSync(path, written);
+    const mapped = await mapFile(path);
+    expect(mapped.byteOffset).toBe(0);
+    expect(mapped).toEqual(written);
+    rmSync(path);
+    expect(mapped[4096 * 2 + 7]).toBe((4096 * 2 + 7) % 251);
+    expect(mapped).toEqual(written);
+    const other = dir.join("other.bin");
+    writeFileSync(other, written);
+    const copy = await mapFile(other);
+    copy[0] = 250;
+    expect(readFileSync(other)[0]).toBe(0);
   });
 });
 
