@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # pocketsphinx: the offline English recogniser `npm start` transcribes its demo conversations with.
 runtime=(ffmpeg alsa-utils espeak-ng sqlite3 ca-certificates pocketsphinx pocketsphinx-en-us)
 testing=(mariadb-server qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross
-  chromium nginx-light wrk unzip zip procps time)
+  chromium nginx-light wrk unzip zip procps time curl)
 packages=("${runtime[@]}")
 if [ "${1:-}" = "--test" ]; then packages+=("${testing[@]}"); fi
 

@@ -9,7 +9,7 @@
  *     300,000-lead package uploaded through the operator API, beside the same with no import, in
  *     three alternating rounds.
  *   bun run bench edge-campaign [leads] [audio files] [seconds per load test] [leads in the concurrent import]
- * Needs the x64 binary (npm run build), nginx-light, wrk, unzip, sqlite3 and GNU time.
+ * Needs the x64 binary (npm run build), nginx-light, wrk, unzip, sqlite3, curl and GNU time.
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -17,7 +17,9 @@ import { join } from "node:path";
 import { generateCampaignPackage } from "../campaign-package/generate-campaign-package.ts";
 import { runCommand, spawnProcess, type ChildProcessHandle } from "../../shared/runtime/process.ts";
 import { findFreePort } from "../../shared/testing/free-port.ts";
+import { processesRunning } from "../../shared/testing/linux-processes.ts";
 import { startNodeProcess } from "../../shared/testing/node-process.ts";
+import { stagingProcessCommand } from "../../edge/importer/package-staging-helper.ts";
 import { makeTempDir } from "../../shared/testing/temp-dir.ts";
 import { binaryPath } from "../build.ts";
 import { median, printTable } from "./bench-report.ts";
@@ -203,7 +205,7 @@ interface LatencySummary {
 }
 
 /** Four clients, each one lookup at a time with 2 ms between: latency, not throughput. Latencies in ms, unsorted. */
-async function pacedLookups(keepGoing: () => boolean, onSlow: (startedAt: number, ms: number) => void = () => {}): Promise<number[]> {
+async function pacedLookups(keepGoing: () => boolean, onLookup: (startedAt: number, ms: number) => void = () => {}): Promise<number[]> {
   const latencies: number[] = [];
   await Promise.all(
     Array.from({ length: 4 }, async (_, client) => {
@@ -214,7 +216,7 @@ async function pacedLookups(keepGoing: () => boolean, onSlow: (startedAt: number
         await response.arrayBuffer();
         const took = performance.now() - started;
         latencies.push(took);
-        if (took >= 50) onSlow(started, took);
+        onLookup(started, took);
         leadId = firstLead + ((leadId - firstLead + 7919) % leadCount);
         await Bun.sleep(2);
       }
@@ -245,31 +247,59 @@ if (!cookie) throw new Error(`operator sign-in failed: ${login.status}`);
 
 /** Lookups of 50 ms and more, with when each was sent (and the import's phase). */
 const slowLookups: string[] = [];
+/** Every lookup during the imports by the phase the import was in when it was sent (as its status said last). */
+const latenciesByPhase = new Map<string, number[]>();
 
 async function importWhileLooking(round: number): Promise<{ latencies: number[]; outcome: string; seconds: number }> {
   let importing = true;
   const started = performance.now();
   let phase = "uploading";
   const importRun = (async () => {
-    const upload = await fetch(`http://127.0.0.1:${edgePort}/operator/api/imports`, {
-      method: "POST",
-      headers: { cookie: cookie!, "x-requested-with": "salescontrol", "content-type": "application/zip", "x-file-name": "large.zip" },
-      body: Bun.file(largePackagePath),
-    });
-    if (upload.status !== 202) throw new Error(`upload answered ${upload.status}: ${await upload.text()}`);
-    const { status_url } = (await upload.json()) as { status_url: string };
-    while (true) {
+    // Sent by curl, as an operator's browser would: sending 8 MB from this process would hold up
+    // the lookups' own clients here, and be counted as the edge's delay.
+    const upload = await runCommand("curl", [
+      "--silent",
+      "--show-error",
+      "--write-out",
+      "\n%{http_code}",
+      "--header",
+      `cookie: ${cookie}`,
+      "--header",
+      "x-requested-with: salescontrol",
+      "--header",
+      "content-type: application/zip",
+      "--header",
+      "x-file-name: large.zip",
+      "--data-binary",
+      `@${largePackagePath}`,
+      `http://127.0.0.1:${edgePort}/operator/api/imports`,
+    ]);
+    const [body = "", status = ""] = upload.stdout.split(/\n(?=\d+$)/);
+    if (upload.code !== 0 || status !== "202") throw new Error(`upload answered ${status || upload.stderr}: ${body}`);
+    const { status_url } = JSON.parse(body) as { status_url: string };
+    let state = "running";
+    while (state === "running") {
+      await Bun.sleep(250);
       const status = (await (await fetch(`http://127.0.0.1:${edgePort}${status_url}`, { headers: { cookie: cookie! } })).json()) as { state: string; progress?: { phase?: string } };
       phase = status.progress?.phase ?? status.state;
-      if (status.state !== "running") return status.state;
-      await Bun.sleep(250);
+      state = status.state;
     }
+    // The switch is made; the import ends when its staging process has removed the replaced
+    // campaign's rows. The next round's lookups with no import wait for that.
+    phase = "cleaning up";
+    while (processesRunning((argument) => argument === stagingProcessCommand, edge.pid).length > 0) await Bun.sleep(50);
+    return state;
   })().finally(() => {
     importing = false;
   });
   const latencies = await pacedLookups(
     () => importing,
-    (sentAt, ms) => slowLookups.push(`round ${round}, ${((sentAt - started) / 1000).toFixed(1)} s into the import (${phase}): ${ms.toFixed(0)} ms`),
+    (sentAt, ms) => {
+      const inPhase = latenciesByPhase.get(phase) ?? [];
+      if (inPhase.length === 0) latenciesByPhase.set(phase, inPhase);
+      inPhase.push(ms);
+      if (ms >= 50) slowLookups.push(`round ${round}, ${((sentAt - started) / 1000).toFixed(1)} s into the import (${phase}): ${ms.toFixed(0)} ms`);
+    },
   );
   return { latencies, outcome: await importRun, seconds: (performance.now() - started) / 1000 };
 }
@@ -286,7 +316,7 @@ for (let round = 1; round <= importRounds; round++) {
   const quietStarted = performance.now();
   const quiet = await pacedLookups(
     () => performance.now() < quietUntil,
-    (sentAt, ms) => slowLookups.push(`round ${round}, ${((sentAt - quietStarted) / 1000).toFixed(1)} s into the lookups with no import: ${ms.toFixed(0)} ms`),
+    (sentAt, ms) => ms >= 50 && slowLookups.push(`round ${round}, ${((sentAt - quietStarted) / 1000).toFixed(1)} s into the lookups with no import: ${ms.toFixed(0)} ms`),
   );
   const importStolen = stolenMs();
   const during = await importWhileLooking(round);
@@ -338,6 +368,13 @@ printTable(
 printTable(
   ["round", "p99 no import", "p99 importing", "ratio", "max importing", "import", "seconds", "stolen ms (no import / importing)"],
   rounds.map((each, index) => [index + 1, each.quietP99, each.importP99, (each.importP99 / each.quietP99).toFixed(2), each.importMax, each.outcome, each.seconds, `${each.quietStolenMs} / ${each.importStolenMs}`]),
+);
+printTable(
+  ["import phase (all rounds)", "requests", "p50 ms", "p99 ms", "max ms", "p99 ÷ no import"],
+  [...latenciesByPhase].map(([phase, latencies]) => {
+    const inPhase = summarize(latencies);
+    return [phase, inPhase.requests, inPhase.p50Ms, inPhase.p99Ms, inPhase.maxMs, (inPhase.p99Ms / withoutImport.p99Ms).toFixed(2)];
+  }),
 );
 const medianRatio = median(rounds.map((each) => each.importP99 / each.quietP99));
 console.log(`p99 during the imports: ${(duringImport.p99Ms / withoutImport.p99Ms).toFixed(2)}× the p99 without (all rounds together); median of the rounds' ratios ${medianRatio.toFixed(2)}×`);
