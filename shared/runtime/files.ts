@@ -64,11 +64,11 @@ export function writeFileAtomicSync(path: string, data: Uint8Array | string): vo
 }
 
 /**
- * A file's bytes to read without copying them in: under Bun a private mapping
- * (mmap), whose pages come in as they are first read, so a large file costs the calling thread
- * nothing up front (reading 84 MB into memory held this thread up for 10–35 ms at a time). It stays
- * valid after the file is removed, and is unmapped when the array is collected; the file must not be
- * truncated meanwhile. Elsewhere it is read whole. Not for empty files.
+ * A file's bytes to read without copying them in: under Bun a private mapping (mmap), whose pages
+ * come in as they are first read, so a large file costs the calling thread nothing up front (reading
+ * 84 MB into memory held it up for 10–35 ms at a time). The mapping stays valid after the file is
+ * removed and is unmapped when the array is collected; the file must not be truncated meanwhile.
+ * Elsewhere the file is read whole. Not for empty files.
  */
 export async function mapFile(path: string): Promise<Uint8Array> {
   if (runtimeKind === "bun") return Bun.mmap(path, { shared: false });
