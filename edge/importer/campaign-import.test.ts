@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { zipSync } from "fflate";
 import { encodePcmWav } from "../../shared/audio/wav-format.ts";
 import { runCommand, spawnProcess } from "../../shared/runtime/process.ts";
-import { processesRunning, threadNices } from "../../shared/testing/linux-processes.ts";
+import { processesRunning, threadCpus, threadNices } from "../../shared/testing/linux-processes.ts";
+import { allowedCpus } from "../../shared/runtime/thread-priority.ts";
 import { makeTempDir, type TempDir } from "../../shared/testing/temp-dir.ts";
 import { waitUntil } from "../../shared/testing/wait-until.ts";
 import { defaultSpeechCache } from "../../scripts/campaign-package/generate-campaign-package.ts";
@@ -469,12 +470,16 @@ describe("the staging process", () => {
     expect((await importing).outcome).toBe("deployed");
   });
 
-  test("it is a child process whose every thread runs at a lower priority; it leaves no process and no file behind", async () => {
+  test("it is a child process whose every thread runs at a lower priority and off the first CPU; it leaves no process and no file behind", async () => {
     const { run, importing } = await startLargeImport();
     const [staging] = stagingProcesses();
     expect(staging).toBeDefined();
     expect(new Set(threadNices(staging!))).toEqual(new Set([Math.max(threadNices(process.pid)[0]!, 10)]));
     expect(threadNices(process.pid)[0]).not.toBe(10);
+    // The serving thread woken by a lookup finds a CPU the import never runs on (with one CPU, they share it).
+    const cpus = allowedCpus(process.pid)!;
+    expect(new Set(threadCpus(staging!).map(String))).toEqual(new Set([String(cpus.length >= 2 ? cpus.slice(1) : cpus)]));
+    expect(allowedCpus(process.pid)).toEqual(cpus);
     expect((await importing).outcome).toBe("deployed");
     await waitUntil("the staging process to exit", () => !existsSync(`/proc/${staging}`));
     expect(stagingProcesses()).toEqual([]);

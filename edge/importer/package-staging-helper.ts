@@ -5,7 +5,7 @@ import { helperProcessCommand } from "../../shared/runtime/helper-process.ts";
 import { mapFile } from "../../shared/runtime/files.ts";
 import { spawnProcess } from "../../shared/runtime/process.ts";
 import { textLines } from "../../shared/runtime/text-lines.ts";
-import { lowerChildPriority } from "../../shared/runtime/thread-priority.ts";
+import { keepChildOffFirstCpu, lowerChildPriority } from "../../shared/runtime/thread-priority.ts";
 import { importAudioDirectory } from "../campaigns/campaigns.usecases.ts";
 import { LeadTable, type LeadTableParts, leadTableFromFile } from "../campaigns/lead-table.ts";
 import type { ImporterDeps, ImportLimits, PackageStager, StagingRequest } from "./campaign-import.usecases.ts";
@@ -21,14 +21,17 @@ import { ImportAbortedError } from "./package-validation.ts";
  * worker thread (package-staging.worker.ts). On the serving thread they held the dialer's lookups up
  * for tens of milliseconds at a time; on a thread of the same process the lookups' p99 during a
  * 300,000-lead import was still 3.9× their p99 without (bench edge-campaign), against about 2× from
- * a process of its own. This side relays progress and logs,
+ * a process of its own at a lower priority, and 1.7× once that process is also kept off one CPU
+ * (a serving thread woken on a CPU where the import runs could wait for the scheduler's next tick).
+ * This side relays progress and logs,
  * takes over the lead table the staging side built, and turns its outcome back into the errors the
  * import handles.
  */
 
 /**
- * The staging side's nice value. Not lower still: it holds the database's write lock while it
- * stages, and the serving edge's own writes wait for it.
+ * The staging side's nice value. Not lower still, nor SCHED_IDLE: it holds the database's write lock
+ * while it stages, and the serving edge's own writes wait for it (under SCHED_IDLE the scheduler also
+ * counts its CPU as free and wakes the serving thread there: lookups during the switch waited 20 ms).
  */
 export const stagingNice = 10;
 
@@ -210,6 +213,7 @@ export async function readLeadTableAside(deps: ImporterDeps, importId: number, e
 function processChannel(command: string[], receive: (event: StagingEvent) => void, broke: (error: Error) => void, logger: Logger): StagingChannel {
   const child = spawnProcess(command[0]!, command.slice(1), { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
   lowerChildPriority(child.pid, stagingNice);
+  keepChildOffFirstCpu(child.pid);
   let ending = false;
   void (async () => {
     for await (const line of textLines(child.stdout!)) {

@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { writeAllSync } from "../../shared/runtime/files.ts";
 import { textLines } from "../../shared/runtime/text-lines.ts";
-import { lowerProcessPriority } from "../../shared/runtime/thread-priority.ts";
+import { keepThreadsOnMainThreadCpus, lowerProcessPriority } from "../../shared/runtime/thread-priority.ts";
 import { type LeadTableParts, leadTableFileChunks } from "../campaigns/lead-table.ts";
 import { type StagingCommand, type StagingEvent, stagingNice } from "./package-staging-helper.ts";
 import { serveStagingCommands } from "./package-staging.ts";
@@ -11,8 +11,9 @@ import { serveStagingCommands } from "./package-staging.ts";
  * The staging side as a child process of the serving edge: commands arrive as JSON lines on stdin,
  * events leave as JSON lines on stdout, and the lead table it builds is handed over as a file in the
  * import's directory. A process of its own shares nothing with the serving thread: not its heap, its
- * collector, its allocator or its address space; and every one of its threads runs at a lower
- * priority, so on a busy machine the dialer's lookups get the CPU first.
+ * collector, its allocator or its address space; every one of its threads runs at a lower
+ * priority, so on a busy machine the dialer's lookups get the CPU first, and off the first CPU, so
+ * that one is free for them the moment they arrive.
  */
 
 /** Where this staging process leaves a lead table it built for the serving edge to read (and remove). */
@@ -22,8 +23,10 @@ function leadTableFilePath(directory: string): string {
 
 /** Serves staging commands until stdin ends; resolves with the exit code. */
 export async function runStagingProcess(): Promise<number> {
-  // The serving edge lowered this process's first thread as it started it; any thread begun before that is lowered here.
+  // The serving edge lowered this process's first thread and kept it off the first CPU as it
+  // started it; any thread begun before that is lowered and moved here.
   lowerProcessPriority(stagingNice);
+  keepThreadsOnMainThreadCpus();
   // Ctrl-C at a terminal and systemd's stop reach every process of the group: the edge that started
   // this one handles them and says what to do (abort, close); this one ends when its stdin does.
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => {});

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { generateCampaignPackage } from "../campaign-package/generate-campaign-package.ts";
 import { runCommand, spawnProcess, type ChildProcessHandle } from "../../shared/runtime/process.ts";
 import { findFreePort } from "../../shared/testing/free-port.ts";
-import { processesRunning } from "../../shared/testing/linux-processes.ts";
+import { processesRunning, threadCpus } from "../../shared/testing/linux-processes.ts";
 import { startNodeProcess } from "../../shared/testing/node-process.ts";
 import { stagingProcessCommand } from "../../edge/importer/package-staging-helper.ts";
 import { makeTempDir } from "../../shared/testing/temp-dir.ts";
@@ -245,6 +245,8 @@ const login = await fetch(`http://127.0.0.1:${edgePort}/operator/api/login`, {
 const cookie = /salescontrol_edge_session=[^;]+/.exec(login.headers.get("set-cookie") ?? "")?.[0];
 if (!cookie) throw new Error(`operator sign-in failed: ${login.status}`);
 
+/** The CPUs the staging processes' threads were allowed, as seen while each cleaned up (one CPU is kept for the serving edge). */
+const stagingCpus = new Set<string>();
 /** Lookups of 50 ms and more, with when each was sent (and the import's phase). */
 const slowLookups: string[] = [];
 /** Every lookup during the imports by the phase the import was in when it was sent (as its status said last). */
@@ -289,6 +291,7 @@ async function importWhileLooking(round: number): Promise<{ latencies: number[];
     // once: a scan of /proc holds this thread, where the lookups are timed, for about a millisecond.
     phase = "cleaning up";
     const staging = processesRunning((argument) => argument === stagingProcessCommand, edge.pid);
+    for (const pid of staging) for (const cpus of threadCpus(pid)) stagingCpus.add(cpus.join(","));
     while (staging.some((pid) => existsSync(`/proc/${pid}`))) await Bun.sleep(50);
     return state;
   })().finally(() => {
@@ -382,6 +385,7 @@ printTable(
 );
 const medianRatio = median(rounds.map((each) => each.importP99 / each.quietP99));
 console.log(`p99 during the imports: ${(duringImport.p99Ms / withoutImport.p99Ms).toFixed(2)}× the p99 without (all rounds together); median of the rounds' ratios ${medianRatio.toFixed(2)}×`);
+console.log(`the staging processes' threads were kept to CPU ${[...stagingCpus].join(" / ") || "(not seen)"} of ${threadCpus(process.pid)[0]!.join(",")}`);
 if (slowLookups.length > 0) console.log(`lookups of 50 ms and more:\n  ${slowLookups.join("\n  ")}`);
 console.log(`1-minute load average on ${cpus().length} cores at the end: ${loadavg()[0]!.toFixed(1)}`);
 console.log("targets: lookups ≥ 0.8× the bare Bun server; audio ≥ 0.8× nginx; p99 during an import ≤ 2× the p99 without and ≤ 20 ms");

@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { allowedCpus } from "../runtime/thread-priority.ts";
 
 /**
  * What tests read of running processes and threads in Linux's /proc: which processes run a given
- * command, and the nice value of each thread.
+ * command, and the nice value and CPUs of each thread.
  */
 
 /** The fields of a /proc `stat` file from the state on (field 3): the command name before them may hold spaces. */
@@ -34,4 +35,9 @@ export function threadNice(pid: number, threadId: number): number {
 /** The nice value of every thread of a process. */
 export function threadNices(pid: number): number[] {
   return readdirSync(`/proc/${pid}/task`).map((task) => threadNice(pid, Number(task)));
+}
+
+/** The CPUs each thread of a process may run on. */
+export function threadCpus(pid: number): number[][] {
+  return readdirSync(`/proc/${pid}/task`).map((task) => allowedCpus(pid, Number(task)) ?? []);
 }
