@@ -471,13 +471,13 @@ describe("the staging process", () => {
   });
 
   test("it is a child process whose every thread runs at a lower priority and off the first CPU; it leaves no process and no file behind", async () => {
+    const cpus = allowedCpus(process.pid)!;
     const { run, importing } = await startLargeImport();
     const [staging] = stagingProcesses();
     expect(staging).toBeDefined();
     expect(new Set(threadNices(staging!))).toEqual(new Set([Math.max(threadNices(process.pid)[0]!, 10)]));
     expect(threadNices(process.pid)[0]).not.toBe(10);
     // The serving thread woken by a lookup finds a CPU the import never runs on (with one CPU, they share it).
-    const cpus = allowedCpus(process.pid)!;
     expect(new Set(threadCpus(staging!).map(String))).toEqual(new Set([String(cpus.length >= 2 ? cpus.slice(1) : cpus)]));
     expect(allowedCpus(process.pid)).toEqual(cpus);
     expect((await importing).outcome).toBe("deployed");

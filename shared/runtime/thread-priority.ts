@@ -75,16 +75,15 @@ export function keepChildOffFirstCpu(pid: number): boolean {
  */
 export function keepThreadsOnMainThreadCpus(): boolean {
   const cpus = allowedCpus(process.pid);
-  if (!cpus) return false;
+  if (!cpus || !affinitySetter()) return false;
   try {
     const done = new Set<string>([String(process.pid)]);
-    // Until no thread is new: one started meanwhile by a thread not yet restricted would keep the full set.
+    // Until no thread is new: one started meanwhile by a thread not yet moved would keep the full set.
     for (let pass = 0; pass < 10; pass++) {
       const tasks = readdirSync("/proc/self/task").filter((task) => !done.has(task));
-      if (tasks.length === 0) return true;
+      if (tasks.length === 0) break;
       for (const task of tasks) {
-        const threadCpus = allowedCpus(process.pid, Number(task));
-        if (threadCpus && threadCpus.join() !== cpus.join()) setThreadCpus(Number(task), cpus);
+        setThreadCpus(Number(task), cpus);
         done.add(task);
       }
     }
